@@ -1,0 +1,1 @@
+"""Entry points and wiring: the command line, configuration, the app factory, servers and the try-out."""

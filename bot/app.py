@@ -1,0 +1,70 @@
+"""The app factory: one engine, one Web API client, one Bolt App with every handler module registered."""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.pool import ListenerPool
+from bot.slack import Sleep, make_client
+from handlers import errors, leads, logcall, pipeline
+from handlers.deps import Deps
+from handlers.people import Directory
+from store.db import Database, open_database
+
+HANDLER_MODULES = (errors, logcall, leads, pipeline)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Baton:
+    """Everything one process runs: the Bolt app and what it was built from."""
+
+    app: App
+    deps: Deps
+    pool: ListenerPool
+    client: WebClient
+
+
+def create(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    sleep: Sleep = time.sleep,
+    verify_token: bool = True,
+) -> Baton:
+    """Build the app. With `verify_token`, Bolt checks the bot token with `auth.test` right away,
+    so a wrong token fails at start-up rather than on the first command."""
+    if not settings.bot_token or (not settings.signing_secret and not settings.app_token):
+        raise ValueError("create() needs Slack credentials; without them run the try-out")
+    db = db or open_database(settings.database_url, pool_size=settings.listener_threads)
+    client = make_client(settings.bot_token, settings.api_url, sleep=sleep)
+    pool = ListenerPool(settings.listener_threads)
+    app = App(
+        name="baton",
+        logger=logging.getLogger("baton.bolt"),
+        # Socket Mode needs no signing secret; Bolt only verifies signatures on HTTP requests.
+        signing_secret=settings.signing_secret or "",
+        client=client,
+        token_verification_enabled=verify_token,
+        listener_executor=pool,
+    )
+    deps = Deps(
+        db=db,
+        clock=clock,
+        rules=settings.rules,
+        managers=settings.manager_ids,
+        directory=Directory(db, clock),
+    )
+    for module in HANDLER_MODULES:
+        module.register(app, deps)
+    return Baton(app=app, deps=deps, pool=pool, client=client)

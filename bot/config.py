@@ -1,0 +1,216 @@
+"""Settings from the environment, read once at start-up and checked all at once.
+
+`load_settings(env)` is the only place Baton reads its configuration; `bot/__main__.py` loads
+`.env` into the environment first. Tests build `Settings(...)` directly.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import time
+from enum import StrEnum
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from coaching.rules import DEFAULT_RULES, WEEKDAYS, Rules
+from store.db import normalize_url
+
+SLACK_API = "https://slack.com/api/"
+DEFAULT_DATABASE = "sqlite:///baton.db"
+WORKDAYS = frozenset(range(5))
+
+RULE_ENV = {
+    "follow_up_days": "COACH_FOLLOW_UP_DAYS",
+    "attempts_suggest": "COACH_ATTEMPTS_SUGGEST",
+    "attempts_limit": "COACH_ATTEMPTS_LIMIT",
+    "attempts_cap": "COACH_ATTEMPTS_CAP",
+    "sales_cycle_days": "COACH_SALES_CYCLE_DAYS",
+    "stall_days": "COACH_STALL_DAYS",
+    "squat_days": "COACH_SQUAT_DAYS",
+    "lapse_days": "COACH_LAPSE_DAYS",
+}
+assert set(RULE_ENV) == {f.name for f in fields(Rules)}
+
+
+class Mode(StrEnum):
+    SOCKET = "socket"  # SLACK_APP_TOKEN: Socket Mode, scheduler in the same process
+    HTTP = "http"  # bot token and signing secret: the HTTP server
+    TRYOUT = "tryout"  # no Slack credentials: the local try-out
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_url: str = SLACK_API
+    database_url: str = DEFAULT_DATABASE
+    manager_ids: frozenset[str] = frozenset()
+    manager_channel: str | None = None
+    ops_channel: str | None = None
+    rules: Rules = DEFAULT_RULES
+    digest_time: time = time(8, 30)
+    digest_days: frozenset[int] = WORKDAYS
+    review_day: int = 0  # Monday
+    port: int = 3000
+    web_concurrency: int = 2
+    listener_threads: int = 32
+    log_level: str = "INFO"
+
+    @property
+    def mode(self) -> Mode:
+        if self.app_token:
+            return Mode.SOCKET
+        if self.bot_token:
+            return Mode.HTTP
+        return Mode.TRYOUT
+
+
+class ConfigError(Exception):
+    """Every problem with the configuration, so one start-up attempt reports them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "Baton can't start: " + "; ".join(self.problems) + "."
+
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    problems: list[str] = []
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    def number(name: str, default: int, *, unit: str = "") -> int:
+        raw = get(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or int(raw) < 1:
+            problems.append(f"{name} must be a whole number{unit} of at least 1, got {raw!r}")
+            return default
+        return int(raw)
+
+    bot_token, signing_secret, app_token = (
+        get("SLACK_BOT_TOKEN"),
+        get("SLACK_SIGNING_SECRET"),
+        get("SLACK_APP_TOKEN"),
+    )
+    if bot_token and not bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    if app_token and not app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+    if (app_token or signing_secret) and not bot_token:
+        problems.append("SLACK_BOT_TOKEN is missing (needed with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET)")
+    if bot_token and not app_token and not signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET is missing (needed to serve HTTP; or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+
+    api_url = get("SLACK_API_URL") or SLACK_API
+    if not re.match(r"^https?://[^/\s]+", api_url):
+        problems.append(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}")
+    api_url = api_url if api_url.endswith("/") else api_url + "/"
+
+    database_url = normalize_url(get("DATABASE_URL") or DEFAULT_DATABASE)
+    try:
+        make_url(database_url)
+    except ArgumentError:
+        problems.append("DATABASE_URL is not a database URL (e.g. sqlite:///baton.db or postgresql://…)")
+
+    managers = frozenset(part.strip() for part in (get("COACH_MANAGER_IDS") or "").split(",") if part.strip())
+    bad = sorted(m for m in managers if not _USER_ID.match(m))
+    if bad:
+        problems.append(f"COACH_MANAGER_IDS must be Slack user ids like U0123ABCD, got {', '.join(bad)}")
+
+    channels = {}
+    for name in ("COACH_MANAGER_CHANNEL", "COACH_OPS_CHANNEL"):
+        value = get(name)
+        if value is not None and not _CHANNEL_ID.match(value):
+            problems.append(f"{name} must be a Slack channel id like C0123ABCD, got {value!r}")
+            value = None
+        channels[name] = value
+
+    rules = Rules(
+        **{attr: number(env_name, getattr(DEFAULT_RULES, attr)) for attr, env_name in RULE_ENV.items()}
+    )
+    problems.extend(f"coaching rules: {problem}" for problem in rules.problems())
+
+    digest_time = _clock_time(get("COACH_DIGEST_TIME"), problems)
+    digest_days = _days(get("COACH_DIGEST_DAYS"), problems)
+    review_day = _weekday(get("COACH_REVIEW_DAY"), problems)
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
+    settings = Settings(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=api_url,
+        database_url=database_url,
+        manager_ids=managers,
+        manager_channel=channels["COACH_MANAGER_CHANNEL"],
+        ops_channel=channels["COACH_OPS_CHANNEL"],
+        rules=rules,
+        digest_time=digest_time,
+        digest_days=digest_days,
+        review_day=review_day,
+        port=number("PORT", 3000),
+        web_concurrency=number("WEB_CONCURRENCY", 2),
+        listener_threads=number("BATON_LISTENER_THREADS", 32),
+        log_level=log_level,
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _clock_time(raw: str | None, problems: list[str]) -> time:
+    if raw is None:
+        return time(8, 30)
+    match = re.match(r"^(\d{1,2}):(\d{2})$", raw)
+    if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+        return time(int(match.group(1)), int(match.group(2)))
+    problems.append(f"COACH_DIGEST_TIME must be a 24-hour time like 08:30, got {raw!r}")
+    return time(8, 30)
+
+
+_DAY = {day[:3]: index for index, day in enumerate(WEEKDAYS)}
+
+
+def _weekday(raw: str | None, problems: list[str]) -> int:
+    if raw is None:
+        return 0
+    key = raw.casefold()[:3]
+    if key in _DAY:
+        return _DAY[key]
+    problems.append(f"COACH_REVIEW_DAY must be a weekday like mon, got {raw!r}")
+    return 0
+
+
+def _days(raw: str | None, problems: list[str]) -> frozenset[int]:
+    """`mon-fri`, `mon,wed,fri` or `sun-thu`."""
+    if raw is None:
+        return WORKDAYS
+    days: set[int] = set()
+    for part in raw.casefold().replace(" ", "").split(","):
+        ends = part.split("-")
+        if not part or len(ends) > 2 or any(end[:3] not in _DAY for end in ends):
+            problems.append(f"COACH_DIGEST_DAYS must be days like mon-fri or mon,wed,fri, got {raw!r}")
+            return WORKDAYS
+        start, stop = _DAY[ends[0][:3]], _DAY[ends[-1][:3]]
+        day = start
+        days.add(day)
+        while day != stop:
+            day = (day + 1) % 7
+            days.add(day)
+    return frozenset(days)

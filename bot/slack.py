@@ -1,0 +1,87 @@
+"""The Web API client every part of Baton uses: Slack's URL from the settings, and retries that respect Slack.
+
+slack-sdk retries connection errors by default but not HTTP 429; these handlers add 429 (after
+`Retry-After`) and 5xx. Their only change to slack-sdk's own handlers is an injectable `sleep`,
+so tests can prove Retry-After is honoured without waiting for it.
+"""
+
+import random
+import time
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+Sleep = Callable[[float], None]
+
+
+class RetryAfter(RateLimitErrorRetryHandler):
+    """Retry a 429 once Slack's `Retry-After` seconds have passed."""
+
+    def __init__(self, max_retry_count: int = 3, sleep: Sleep = time.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("429 retry without a response")
+        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        try:
+            wait = float(header[0] if isinstance(header, list) else header) if header else 1.0
+        except ValueError:
+            wait = 1.0
+        state.next_attempt_requested = True
+        self.sleep(wait + random.random() / 4)  # a little jitter so paced senders don't retry in lockstep
+        state.increment_current_attempt()
+
+
+class ServerErrors(ServerErrorRetryHandler):
+    """Retry a 500 or 503 with a short exponential back-off."""
+
+    def __init__(self, max_retry_count: int = 2, sleep: Sleep = time.sleep) -> None:
+        super().__init__(
+            max_retry_count=max_retry_count, interval_calculator=BackoffRetryIntervalCalculator(0.5)
+        )
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
+def retry_handlers(sleep: Sleep = time.sleep) -> list[RetryHandler]:
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RetryAfter(sleep=sleep),
+        ServerErrors(sleep=sleep),
+    ]
+
+
+def make_client(
+    token: str | None, api_url: str, *, sleep: Sleep = time.sleep, timeout: int = 10
+) -> WebClient:
+    return WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(sleep))

@@ -1,0 +1,160 @@
+"""Block Kit rendered for a terminal: what a person would see in Slack, with buttons numbered to press."""
+
+import re
+import shutil
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+EMOJI = {
+    "white_check_mark": "✅",
+    "calendar": "📅",
+    "spiral_calendar_pad": "🗓️",
+    "bulb": "💡",
+    "telephone_receiver": "📞",
+    "speech_balloon": "💬",
+    "studio_microphone": "🎙️",
+    "no_bell": "🔕",
+    "email": "✉️",
+    "incoming_envelope": "📨",
+    "raised_hand": "✋",
+    "no_entry": "⛔",
+    "seedling": "🌱",
+    "trophy": "🏆",
+    "wave": "👋",
+    "fire": "🔥",
+    "arrows_counterclockwise": "🔄",
+    "bust_in_silhouette": "👤",
+    "mag": "🔍",
+    "thinking_face": "🤔",
+    "warning": "⚠️",
+    "rotating_light": "🚨",
+    "dart": "🎯",
+    "hourglass": "⌛",
+    "hourglass_flowing_sand": "⏳",
+    "face_with_head_bandage": "🤕",
+    "sunrise": "🌅",
+    "handshake": "🤝",
+    "inbox_tray": "📥",
+    "outbox_tray": "📤",
+    "zzz": "💤",
+    "clipboard": "📋",
+    "bar_chart": "📊",
+    "busts_in_silhouette": "👥",
+    "ghost": "👻",
+    "hammer_and_wrench": "🛠️",
+    "gear": "⚙️",
+    "tada": "🎉",
+    "pushpin": "📌",
+    "moneybag": "💰",
+    "link": "🔗",
+}
+
+
+@dataclass(frozen=True)
+class Pressable:
+    """Something the person can press by number: a button, or one option of an overflow menu."""
+
+    label: str
+    action_id: str
+    value: str | None
+    option_value: str | None = None
+
+
+class Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def italic(self, text: str) -> str:
+        return self._wrap("3", text)
+
+    def button(self, text: str) -> str:
+        return self._wrap("7", text)
+
+
+class Renderer:
+    def __init__(self, names: Callable[[str], str], *, color: bool, width: int | None = None) -> None:
+        self.names = names
+        self.style = Style(color)
+        self.width = min(width or shutil.get_terminal_size((100, 24)).columns, 110)
+
+    def mrkdwn(self, text: str) -> str:
+        text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + self.names(m.group(1)), text)
+        text = re.sub(r"<#(C[A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or m.group(1)), text)
+        text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+        text = re.sub(r":([a-z0-9_+-]+):", lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+        text = re.sub(
+            r"```(.*?)```",
+            lambda m: "\n".join("    " + line for line in m.group(1).split("\n")),
+            text,
+            flags=re.S,
+        )
+        text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", lambda m: self.style.bold(m.group(1)), text)
+        text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", lambda m: self.style.italic(m.group(1)), text)
+        text = re.sub(r"`([^`\n]+)`", lambda m: self.style.bold(m.group(1)), text)
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+    def _para(self, text: str, indent: str = "  ") -> list[str]:
+        lines: list[str] = []
+        for raw in text.split("\n"):
+            quoted = raw.startswith("> ") or raw == ">"
+            body = raw[2:] if quoted else raw
+            prefix = indent + ("│ " if quoted else "")
+            wrapped = textwrap.wrap(
+                body, width=max(30, self.width - len(prefix)), replace_whitespace=False
+            ) or [""]
+            lines.extend(prefix + line for line in wrapped)
+        return lines
+
+    def blocks(self, blocks: list[dict[str, Any]], pressables: list[Pressable]) -> list[str]:
+        """Lines for `blocks`; every button met is appended to `pressables` and shown with its number."""
+        out: list[str] = []
+        for block in blocks:
+            kind = block.get("type")
+            if kind == "header":
+                out.append("  " + self.style.bold(block["text"]["text"].upper()))
+            elif kind == "divider":
+                out.append("  " + self.style.dim("─" * min(60, self.width - 4)))
+            elif kind == "section":
+                if block.get("text"):
+                    out.extend(self._para(self.mrkdwn(block["text"]["text"])))
+                for field in block.get("fields") or []:
+                    out.extend(self._para(self.mrkdwn(field["text"]).replace("\n", ": ", 1), indent="    "))
+                if block.get("accessory"):
+                    out.append("    " + self._elements([block["accessory"]], pressables))
+            elif kind == "context":
+                for element in block.get("elements") or []:
+                    if element.get("text"):
+                        out.extend(
+                            self.style.dim(line) for line in self._para(self.mrkdwn(element["text"]), "    ")
+                        )
+            elif kind == "actions":
+                out.append("  " + self._elements(block.get("elements") or [], pressables))
+            elif kind == "input":
+                out.append("  " + self.style.bold(block["label"]["text"]))
+        return out
+
+    def _elements(self, elements: list[dict[str, Any]], pressables: list[Pressable]) -> str:
+        shown = []
+        for element in elements:
+            if element.get("type") == "button":
+                pressables.append(
+                    Pressable(element["text"]["text"], element["action_id"], element.get("value"))
+                )
+                shown.append(self.style.button(f" {len(pressables)} {element['text']['text']} "))
+            elif element.get("type") == "overflow":
+                for option in element.get("options") or []:
+                    label = option["text"]["text"]
+                    pressables.append(Pressable(label, element["action_id"], None, option["value"]))
+                    shown.append(self.style.dim(f"[{len(pressables)} {label}]"))
+        return "  ".join(shown)

@@ -1,0 +1,360 @@
+"""The try-out loop: pick a demo person, type slash commands, press buttons by number, fill in modals."""
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.app import create
+from bot.config import Settings
+from bot.localslack import Platform, Shown, SlackApi
+from bot.localslack.api import iter_elements
+from bot.server import LocalServer, wsgi
+from bot.tryout import seed
+from bot.tryout.render import Pressable, Renderer
+from store.db import open_database
+from store.migrate import upgrade
+
+TOKEN = "xoxb-tryout"
+SECRET = "tryout-signing-secret"
+COMMANDS = ("/logcall", "/lead", "/pipeline")
+EXAMPLES = (
+    "/pipeline",
+    "/logcall acme vm left a message about Q3 pricing",
+    "/logcall globex connected spoke to Hank, wants a proposal",
+    "/logcall stark meeting next tuesday pricing walkthrough",
+    "/lead show initech",
+    "/lead add Initrode",
+    "/logcall        (alone: opens the form)",
+)
+
+
+@dataclass
+class Session:
+    user_id: str
+    seen: dict[int, int]  # message id -> version this person has been shown
+    pressables: list[Pressable] = field(default_factory=list)
+
+
+class Tryout:
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        settings: Settings,
+        read: Callable[[str], str] = input,
+        out: TextIO = sys.stdout,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        color: bool | None = None,
+    ) -> None:
+        self.db_path = db_path
+        self.defaults = settings
+        self.read = read
+        self.out = out
+        self.clock = clock
+        self.color = out.isatty() if color is None else color
+        self.seen: dict[str, dict[int, int]] = {}
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def run(self) -> int:
+        for noisy in ("baton", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        api = SlackApi(seed.workspace(), token=TOKEN).start()
+        db = open_database(f"sqlite:///{self.db_path}")
+        upgrade(db.engine)
+        seed.seed(db, now=self.clock(), rules=self.defaults.rules)
+        settings = Settings(
+            bot_token=TOKEN,
+            signing_secret=SECRET,
+            api_url=api.url,
+            database_url=f"sqlite:///{self.db_path}",
+            manager_ids=self.defaults.manager_ids | seed.MANAGERS,
+            rules=self.defaults.rules,
+            listener_threads=8,
+        )
+        baton = create(settings, db=db, clock=self.clock)
+        server = LocalServer(wsgi(baton.app)).start()
+        self.api = api
+        self.slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
+        users = api.workspace.users
+        self.render = Renderer(lambda uid: users[uid].name if uid in users else uid, color=self.color)
+        try:
+            return self._loop()
+        finally:
+            server.stop()
+            api.stop()
+            db.engine.dispose()
+
+    # ---- the loop ------------------------------------------------------------------------------
+    def _loop(self) -> int:
+        bold = self.render.style.bold
+        self.say(
+            bold("Baton try-out") + " · the real app, a stand-in for Slack on this machine, a demo team."
+        )
+        self.say(
+            "Nothing leaves this computer. Put Slack credentials in .env to run Baton for real (see README)."
+        )
+        self.say(
+            f"Demo data lives in {self.db_path} (delete it, or run `python -m bot tryout --reset`, to start over)."
+        )
+        session = self._pick_person()
+        if session is None:
+            return 0
+        self._help()
+        while True:
+            name = self.api.workspace.users[session.user_id].name
+            try:
+                line = self.read(f"\n{name} ▸ ").strip()
+                if line in ("quit", "exit", "q"):
+                    return 0
+                session = self._handle(session, line)
+            except (EOFError, KeyboardInterrupt):
+                self.say()
+                return 0
+
+    def _handle(self, session: Session, line: str) -> Session:
+        """One line typed at the prompt; returns who is at the keyboard afterwards."""
+        if not line:
+            return session
+        if line in ("help", "?"):
+            self._help()
+        elif line.startswith(("who", "as ")):
+            picked = self._pick_person(line.split()[1] if len(line.split()) > 1 else None)
+            session = picked or session
+            self._show_new(session)
+        elif line.isdigit():
+            self._press(session, int(line))
+        elif line.split()[0] in COMMANDS:
+            command, _, text = line.partition(" ")
+            reply = self.slack.command(session.user_id, command, text.strip())
+            if reply.status != 200:
+                self.say(f"  (Slack would show an error: the app answered HTTP {reply.status})")
+            self._after(session)
+        elif line.startswith("/"):
+            self.say(f"  Baton has no {line.split()[0]} command. Try {', '.join(COMMANDS)}.")
+        else:
+            self.say("  Type a slash command (try /pipeline), a button number, `who`, `help` or `quit`.")
+        return session
+
+    def _pick_person(self, choice: str | None = None) -> Session | None:
+        people = list(seed.PEOPLE)
+        if choice is None:
+            self.say("\nWho are you?")
+            for index, person in enumerate(people, 1):
+                self.say(f"  {index}  {person.real_name:<12} {self.render.style.dim(seed.ROLES[person.id])}")
+            try:
+                choice = self.read(f"Pick 1-{len(people)} [1]: ").strip() or "1"
+            except (EOFError, KeyboardInterrupt):
+                return None
+        chosen = next(
+            (p for i, p in enumerate(people, 1) if choice in (str(i), p.name, p.real_name.lower())), None
+        )
+        if chosen is None:
+            self.say(f"  No one called {choice!r} here; pick a number from the list.")
+            return None
+        self.say(f"\nYou're {chosen.real_name} ({seed.ROLES[chosen.id]}).")
+        session = Session(chosen.id, self.seen.setdefault(chosen.id, {}))
+        # Messages that arrived before this person "opened Slack" count as new.
+        return session
+
+    def _help(self) -> None:
+        self.say("\nType slash commands as you would in Slack, for example:")
+        for example in EXAMPLES:
+            self.say("  " + self.render.style.bold(example))
+        self.say(
+            "Press a button by typing its number. `who` switches person, `help` shows this, `quit` leaves."
+        )
+
+    # ---- showing what arrived ---------------------------------------------------------------------
+    def _after(self, session: Session) -> None:
+        if self.slack.open_modal(session.user_id):
+            try:
+                self._fill_modal(session)
+            except (EOFError, KeyboardInterrupt):
+                self.api.open_modals[session.user_id].clear()
+                raise
+        self._show_new(session)
+        self._mention_others(session)
+
+    def _show_new(self, session: Session) -> None:
+        fresh = [m for m in self.api.seen_by(session.user_id) if session.seen.get(m.id) != m.version]
+        if not fresh:
+            return
+        session.pressables = []
+        for message in fresh:
+            session.seen[message.id] = message.version
+            self._show(message, session.pressables)
+
+    def _show(self, message: Shown, pressables: list[Pressable]) -> None:
+        where = self._where(message)
+        self.say("\n" + self.render.style.dim(f"── {where} " + "─" * max(0, 40 - len(where))))
+        for line in self.render.blocks(message.blocks, pressables) or [self.render.mrkdwn(message.text)]:
+            self.say(line)
+
+    def _where(self, message: Shown) -> str:
+        if message.channel.startswith("D"):
+            return "Baton, in your DMs"
+        channel = self.api.workspace.channels.get(message.channel, message.channel)
+        return f"Baton, only visible to you in #{channel}" if message.ephemeral else f"Baton in #{channel}"
+
+    def _mention_others(self, session: Session) -> None:
+        for person in seed.PEOPLE:
+            if person.id == session.user_id:
+                continue
+            waiting = [
+                m for m in self.api.seen_by(person.id) if m.user_id == person.id and m.id not in session.seen
+            ]
+            if waiting:
+                self.say(
+                    self.render.style.dim(
+                        f"  ({person.real_name} has {len(waiting)} new message(s): `who {person.name}` to see)"
+                    )
+                )
+
+    def _press(self, session: Session, number: int) -> None:
+        if not 1 <= number <= len(session.pressables):
+            self.say("  No button with that number on screen.")
+            return
+        pressed = session.pressables[number - 1]
+        message = next(
+            m
+            for m in reversed(self.api.seen_by(session.user_id))
+            if any(
+                (e.get("action_id") == pressed.action_id and e.get("value") == pressed.value)
+                or any(o.get("value") == pressed.option_value for o in e.get("options") or [])
+                for _, e in iter_elements(m.blocks)
+            )
+        )
+        self.say(self.render.style.dim(f"  (you pressed “{pressed.label}”)"))
+        self.slack.click(
+            session.user_id,
+            message,
+            pressed.action_id,
+            value=pressed.value,
+            option_value=pressed.option_value,
+        )
+        self._after(session)
+
+    # ---- modals ------------------------------------------------------------------------------------
+    def _fill_modal(self, session: Session) -> None:
+        view = self.slack.open_modal(session.user_id)
+        assert view is not None
+        self.say(
+            "\n"
+            + self.render.style.bold(f"┌─ {view['title']['text']} ")
+            + self.render.style.dim("(type `cancel` to close)")
+        )
+        values: dict[str, dict[str, Any]] = {}
+        for block in view["blocks"]:
+            if block.get("type") != "input":
+                continue
+            state = self._ask(session, view, block)
+            if state is None:
+                self.api.open_modals[session.user_id].clear()
+                self.say(self.render.style.dim("└─ closed"))
+                return
+            values[block["block_id"]] = {block["element"]["action_id"]: state}
+        while True:
+            reply = self.slack.submit(session.user_id, view, values)
+            errors = reply.json.get("errors") if reply.json.get("response_action") == "errors" else None
+            if not errors:
+                self.say(self.render.style.dim("└─ submitted"))
+                return
+            for block_id, message in errors.items():
+                self.say(f"  ⚠️  {message}")
+                block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+                state = self._ask(session, view, block)
+                if state is None:
+                    self.api.open_modals[session.user_id].clear()
+                    return
+                values[block_id] = {block["element"]["action_id"]: state}
+
+    def _ask(self, session: Session, view: dict[str, Any], block: dict[str, Any]) -> dict[str, Any] | None:
+        element = block["element"]
+        label = block["label"]["text"]
+        kind = element["type"]
+        while True:
+            if kind == "external_select":
+                initial = element.get("initial_option")
+                hint = (
+                    f" [{initial['text']['text']}]"
+                    if initial
+                    else " (part of the name, Enter for your leads)"
+                )
+                typed = self.read(f"│ {label}{hint}: ").strip()
+                if typed == "cancel":
+                    return None
+                if not typed and initial:
+                    return {"type": kind, "selected_option": initial}
+                picked = self._search(session, view, element["action_id"], typed)
+                if picked == "cancel":
+                    return None
+                if isinstance(picked, dict):
+                    return {"type": kind, "selected_option": picked}
+            elif kind == "static_select":
+                options = element["options"]
+                initial = element.get("initial_option")
+                for index, option in enumerate(options, 1):
+                    self.say(f"│   {index}. {option['text']['text']}")
+                default = options.index(initial) + 1 if initial in options else 1
+                typed = self.read(f"│ {label} [{default}]: ").strip() or str(default)
+                if typed == "cancel":
+                    return None
+                if typed.isdigit() and 1 <= int(typed) <= len(options):
+                    return {"type": kind, "selected_option": options[int(typed) - 1]}
+            elif kind == "datepicker":
+                initial = element.get("initial_date")
+                typed = (
+                    self.read(f"│ {label} (YYYY-MM-DD, today, yesterday) [{initial}]: ").strip() or initial
+                )
+                if typed == "cancel":
+                    return None
+                picked_date = _date(typed, date.fromisoformat(initial))
+                if picked_date:
+                    return {"type": kind, "selected_date": picked_date.isoformat()}
+            elif kind == "plain_text_input":
+                optional = " (optional)" if block.get("optional") else ""
+                typed = self.read(f"│ {label}{optional}: ")
+                if typed.strip() == "cancel":
+                    return None
+                if typed.strip() or block.get("optional"):
+                    return {"type": kind, "value": typed or None}
+            else:
+                return {"type": kind}
+            self.say("│   (that didn't work; try again, or `cancel`)")
+
+    def _search(
+        self, session: Session, view: dict[str, Any], action_id: str, typed: str
+    ) -> dict[str, Any] | str | None:
+        """Ask the app for options as Slack does; a number picks one, other text searches again."""
+        while True:
+            _, options = self.slack.suggest(session.user_id, view, action_id, typed)
+            if not options:
+                self.say("│   No lead matches that.")
+                return None
+            for index, option in enumerate(options[:15], 1):
+                self.say(f"│   {index}. {option['text']['text']}")
+            answer = self.read("│   pick a number (or type to search again): ").strip()
+            if answer == "cancel":
+                return "cancel"
+            if answer.isdigit() and 1 <= int(answer) <= min(15, len(options)):
+                return options[int(answer) - 1]
+            if not answer:
+                return None
+            typed = answer
+
+
+def _date(typed: str, today: date) -> date | None:
+    if typed == "today":
+        return today
+    if typed == "yesterday":
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(typed)
+    except ValueError:
+        return None

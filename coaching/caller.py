@@ -1,0 +1,21 @@
+"""Who is asking: the team, the user, their "now" and time zone, and the team's rules."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from coaching.rules import Rules, local_date
+
+
+@dataclass(frozen=True)
+class Caller:
+    team_id: str
+    user_id: str
+    is_manager: bool
+    now: datetime
+    tz: ZoneInfo
+    rules: Rules
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now, self.tz)

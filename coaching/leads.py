@@ -1,0 +1,307 @@
+"""Lead use cases behind /lead: add, show, close as won or lost, back-burner, reopen, contacts, opt-out."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coaching.parsing import MAX_LEAD_NAME, ContactWords, name_key
+from coaching.rules import (
+    CLOSED,
+    Outcome,
+    Rules,
+    Stage,
+    Status,
+    TouchFact,
+    is_past_sales_cycle,
+    is_stalled,
+    local_date,
+    progress,
+    stage,
+)
+from coaching.snapshots import (
+    ContactSnapshot,
+    LeadSnapshot,
+    TouchSnapshot,
+    contact_snapshot,
+    lead_snapshot,
+    touch_snapshot,
+)
+from store import queries
+from store.models import Contact, Lead
+
+HISTORY_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class LeadExists:
+    lead: LeadSnapshot
+
+
+@dataclass(frozen=True)
+class BadName:
+    reason: str
+
+
+@dataclass(frozen=True)
+class LeadAdded:
+    lead: LeadSnapshot
+
+
+def valid_lead_name(name: str) -> str | None:
+    """Why `name` can't be a lead name, or None."""
+    if not name.strip():
+        return "A lead needs a name, e.g. `/lead add Acme Corp`."
+    if len(name) > MAX_LEAD_NAME:
+        return f"Lead names can be up to {MAX_LEAD_NAME} characters; that one has {len(name):,}."
+    return None
+
+
+def create_lead(
+    session: Session, *, team_id: str, owner_id: str, name: str, now: datetime, tz: ZoneInfo
+) -> Lead | LeadExists | BadName:
+    name = " ".join(name.split())
+    problem = valid_lead_name(name)
+    if problem:
+        return BadName(problem)
+    key = name_key(name)
+    existing = queries.lead_by_key(session, team_id, key)
+    if existing is not None:
+        return LeadExists(lead_snapshot(existing))
+    lead = Lead(
+        team_id=team_id,
+        name=name,
+        name_key=key,
+        owner_id=owner_id,
+        created_by=owner_id,
+        status=Status.OPEN.value,
+        created_at=now,
+        counting_since=None,
+        attempt_baseline=0,
+        attempts=0,
+        reached=False,
+        ever_reached=False,
+        next_follow_up=local_date(now, tz),
+    )
+    try:
+        # A savepoint, so a rep adding the same lead at the same moment costs only this insert.
+        with session.begin_nested():
+            session.add(lead)
+    except IntegrityError:
+        raced = queries.lead_by_key(session, team_id, key)
+        if raced is None:
+            raise
+        return LeadExists(lead_snapshot(raced))
+    return lead
+
+
+def add_lead(
+    session: Session, *, team_id: str, user_id: str, name: str, now: datetime, tz: ZoneInfo
+) -> LeadAdded | LeadExists | BadName:
+    created = create_lead(session, team_id=team_id, owner_id=user_id, name=name, now=now, tz=tz)
+    if isinstance(created, Lead):
+        return LeadAdded(lead_snapshot(created))
+    return created
+
+
+def refresh_progress(session: Session, lead: Lead, *, tz: ZoneInfo, rules: Rules, today: date) -> None:
+    """Recompute the lead's cached progress from its whole touch log (back-dated touches included)."""
+    facts = [TouchFact(t.at, Outcome(t.outcome), t.meeting_on) for t in queries.touches(session, lead.id)]
+    summary = progress(
+        facts,
+        counting_since=lead.counting_since,
+        baseline_attempts=lead.attempt_baseline,
+        tz=tz,
+        rules=rules,
+        today=today,
+    )
+    lead.attempts = summary.attempts
+    lead.reached = summary.reached
+    lead.ever_reached = summary.ever_reached
+    lead.last_touch_at = summary.last_touch_at
+    lead.last_contact_at = summary.last_contact_at
+    lead.meeting_on = summary.meeting_on
+    active = lead.status == Status.OPEN and lead.opted_out_at is None
+    lead.next_follow_up = summary.next_follow_up if active else None
+
+
+# ---- /lead show ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeadDetail:
+    lead: LeadSnapshot
+    contacts: tuple[ContactSnapshot, ...]
+    history: tuple[TouchSnapshot, ...]  # newest first
+    touch_total: int
+    stage: Stage
+    stalled: bool
+    past_cycle: bool
+    rules: Rules
+    today: date
+
+
+def lead_detail(
+    session: Session, *, team_id: str, lead: Lead, now: datetime, tz: ZoneInfo, rules: Rules
+) -> LeadDetail:
+    return LeadDetail(
+        lead=lead_snapshot(lead),
+        contacts=tuple(contact_snapshot(c) for c in queries.contacts(session, team_id, lead.id)),
+        history=tuple(
+            touch_snapshot(t, tz)
+            for t in queries.recent_touches(session, team_id, lead.id, limit=HISTORY_SHOWN)
+        ),
+        touch_total=queries.touch_count(session, team_id, lead.id),
+        stage=stage(lead.attempts, reached=lead.reached, rules=rules),
+        stalled=lead.status == Status.OPEN
+        and is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules),
+        past_cycle=lead.status == Status.OPEN and is_past_sales_cycle(lead.created_at, now=now, rules=rules),
+        rules=rules,
+        today=local_date(now, tz),
+    )
+
+
+# ---- won, lost, back-burner, reopen, opt-out -------------------------------------------------
+
+
+class Change(StrEnum):
+    WON = "won"
+    LOST = "lost"
+    BACKBURNER = "backburner"
+    REOPEN = "reopen"
+    OPT_OUT = "optout"
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    lead: LeadSnapshot
+    change: Change
+    before: Status
+    by: str
+
+
+@dataclass(frozen=True)
+class NoChange:
+    """Already so: a double click or a repeated command changes nothing."""
+
+    lead: LeadSnapshot
+    change: Change
+
+
+@dataclass(frozen=True)
+class NotAllowed:
+    lead: LeadSnapshot
+    change: Change
+
+
+TARGET = {Change.WON: Status.WON, Change.LOST: Status.LOST, Change.BACKBURNER: Status.BACKBURNER}
+
+
+def change_status(
+    session: Session,
+    *,
+    lead: Lead,
+    user_id: str,
+    is_manager: bool,
+    change: Change,
+    reason: str,
+    now: datetime,
+    tz: ZoneInfo,
+    rules: Rules,
+) -> StatusChanged | NoChange | NotAllowed:
+    """Only the owner or a manager closes, parks or reopens a lead; anyone may record an opt-out."""
+    if change is not Change.OPT_OUT and user_id != lead.owner_id and not is_manager:
+        return NotAllowed(lead_snapshot(lead), change)
+    before = Status(lead.status)
+    if change is Change.OPT_OUT:
+        if lead.opted_out_at is not None:
+            return NoChange(lead_snapshot(lead), change)
+        lead.opted_out_at = now
+        lead.next_follow_up = None
+    elif change is Change.REOPEN:
+        if before is Status.OPEN:
+            return NoChange(lead_snapshot(lead), change)
+        lead.status = Status.OPEN.value
+        lead.closed_at = None
+        lead.lost_reason = None
+        # A reopened lead starts a fresh round of attempts, due today.
+        lead.counting_since = now
+        lead.attempt_baseline = 0
+        refresh_progress(session, lead, tz=tz, rules=rules, today=local_date(now, tz))
+    else:
+        target = TARGET[change]
+        if before is target and (change is not Change.LOST or not reason or reason == lead.lost_reason):
+            return NoChange(lead_snapshot(lead), change)
+        lead.status = target.value
+        lead.closed_at = now if target in CLOSED else None
+        lead.lost_reason = reason or None if target is Status.LOST else None
+        lead.next_follow_up = None
+    return StatusChanged(lead_snapshot(lead), change, before, user_id)
+
+
+# ---- contacts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactSaved:
+    lead: LeadSnapshot
+    contact: ContactSnapshot
+    updated: bool  # an existing person's role or decision-maker flag changed
+    words: ContactWords | None = None  # how a typed line was split, to show the rep
+
+
+def save_contact(
+    session: Session,
+    *,
+    lead: Lead,
+    user_id: str,
+    person: str,
+    role: str | None,
+    decision_maker: bool,
+    now: datetime,
+) -> ContactSaved | BadName:
+    person = " ".join(person.split())
+    if not person:
+        return BadName("Who is the contact? e.g. `/lead contact Acme Corp Jane Doe CFO dm`.")
+    if len(person) > 200 or (role is not None and len(role) > 200):
+        return BadName("Contact names and roles can be up to 200 characters.")
+    for existing in queries.contacts(session, lead.team_id, lead.id):
+        if name_key(existing.name) == name_key(person):
+            existing.role = role or existing.role
+            existing.is_decision_maker = existing.is_decision_maker or decision_maker
+            return ContactSaved(lead_snapshot(lead), contact_snapshot(existing), updated=True)
+    contact = Contact(
+        team_id=lead.team_id,
+        lead_id=lead.id,
+        name=person,
+        role=role,
+        is_decision_maker=decision_maker,
+        added_by=user_id,
+        added_at=now,
+    )
+    session.add(contact)
+    session.flush()
+    return ContactSaved(lead_snapshot(lead), contact_snapshot(contact), updated=False)
+
+
+# ---- pickers -----------------------------------------------------------------------------------
+
+PICKER_SIZE = 50
+
+
+def lead_label(session: Session, *, team_id: str, lead_id: int) -> tuple[int, str] | None:
+    lead = queries.lead(session, team_id, lead_id)
+    return (lead.id, lead.name) if lead else None
+
+
+def picker_options(session: Session, *, team_id: str, user_id: str, query: str) -> list[tuple[int, str]]:
+    """Leads for the modal's picker: the caller's most urgent open leads, or names matching the query."""
+    key = name_key(query)
+    if key:
+        rows = queries.search_leads(session, team_id, key, limit=PICKER_SIZE)
+    else:
+        rows = queries.owned_leads(session, team_id, user_id, [Status.OPEN.value], limit=PICKER_SIZE)
+    return [(row.id, row.name) for row in rows]

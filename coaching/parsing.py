@@ -1,0 +1,380 @@
+"""Reading what a rep typed: lead names, outcomes, dates and notes. Pure: no Slack, no SQL, no clock.
+
+Slack delivers command text with `&`, `<` and `>` HTML-escaped (and mentions as `<@U123|jane>`);
+`clean` undoes the escaping so names are stored as typed, and the Block Kit layer escapes again on
+the way out.
+"""
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from coaching.rules import WEEKDAYS, Outcome, last_weekday, next_weekday
+
+MAX_LEAD_NAME = 150  # fits a Block Kit header (150 characters) without clipping
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    text: str
+    removed: int  # control characters (NUL and friends) dropped because no database keeps them
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> Cleaned:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    stripped, removed = _CONTROL.subn("", text)
+    stripped = stripped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return Cleaned(stripped.strip(), removed)
+
+
+def name_key(name: str) -> str:
+    """What two lead names are compared by: case and spacing don't matter, and curly quotes are straight."""
+    name = name.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return " ".join(name.casefold().split())
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: int
+    end: int
+
+
+def words(text: str) -> list[Word]:
+    return [Word(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+OUTCOME_WORDS: dict[str, Outcome] = {
+    "call": Outcome.CALL,
+    "called": Outcome.CALL,
+    "connected": Outcome.CONNECTED,
+    "connect": Outcome.CONNECTED,
+    "spoke": Outcome.CONNECTED,
+    "voicemail": Outcome.VOICEMAIL,
+    "vm": Outcome.VOICEMAIL,
+    "no-answer": Outcome.NO_ANSWER,
+    "noanswer": Outcome.NO_ANSWER,
+    "no_answer": Outcome.NO_ANSWER,
+    "email": Outcome.EMAIL,
+    "emailed": Outcome.EMAIL,
+    "e-mail": Outcome.EMAIL,
+    "replied": Outcome.REPLIED,
+    "reply": Outcome.REPLIED,
+    "meeting": Outcome.MEETING,
+    "meet": Outcome.MEETING,
+    "not-interested": Outcome.NOT_INTERESTED,
+    "notinterested": Outcome.NOT_INTERESTED,
+    "not_interested": Outcome.NOT_INTERESTED,
+    "opt-out": Outcome.OPT_OUT,
+    "optout": Outcome.OPT_OUT,
+    "opt_out": Outcome.OPT_OUT,
+    "opted-out": Outcome.OPT_OUT,
+}
+OUTCOME_PAIRS: dict[tuple[str, str], Outcome] = {
+    ("no", "answer"): Outcome.NO_ANSWER,
+    ("not", "interested"): Outcome.NOT_INTERESTED,
+    ("opt", "out"): Outcome.OPT_OUT,
+}
+
+_DAY_ALIASES: dict[str, int] = {}
+for _index, _day in enumerate(WEEKDAYS):
+    for _alias in (_day, _day[:3], _day[:4]):
+        _DAY_ALIASES[_alias] = _index
+_DAY_ALIASES["tues"] = 1
+_DAY_ALIASES["thurs"] = 3
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+class DateProblem(StrEnum):
+    NOT_A_DATE = "not_a_date"
+
+
+@dataclass(frozen=True)
+class DateWord:
+    on: date
+    width: int  # how many words it used ("next friday" is two)
+    said: str
+    relative: bool  # a weekday name, read relative to today: say how it was understood
+
+
+def read_date(ws: Sequence[Word], today: date) -> DateWord | DateProblem | None:
+    """A date at the start of `ws`, if there is one."""
+    if not ws:
+        return None
+    first = ws[0].text.casefold().rstrip(",.")
+    if first == "today":
+        return DateWord(today, 1, ws[0].text, False)
+    if first == "yesterday":
+        return DateWord(today - timedelta(days=1), 1, ws[0].text, False)
+    if first == "tomorrow":
+        return DateWord(today + timedelta(days=1), 1, ws[0].text, False)
+    if first in _DAY_ALIASES:
+        return DateWord(last_weekday(today, _DAY_ALIASES[first]), 1, ws[0].text, True)
+    if first in ("last", "next") and len(ws) > 1:
+        second = ws[1].text.casefold().rstrip(",.")
+        if second in _DAY_ALIASES:
+            said = f"{ws[0].text} {ws[1].text}"
+            if first == "next":
+                return DateWord(next_weekday(today, _DAY_ALIASES[second]), 2, said, True)
+            back = last_weekday(today - timedelta(days=1), _DAY_ALIASES[second])
+            return DateWord(back, 2, said, True)
+    match = _ISO.match(first)
+    if match:
+        try:
+            return DateWord(date(*(int(part) for part in match.groups())), 1, ws[0].text, False)
+        except ValueError:
+            return DateProblem.NOT_A_DATE
+    return None
+
+
+def read_outcome(ws: Sequence[Word]) -> tuple[Outcome, int] | None:
+    if not ws:
+        return None
+    first = ws[0].text.casefold().rstrip(",.:")
+    if len(ws) > 1:
+        pair = (first, ws[1].text.casefold().rstrip(",.:"))
+        if pair in OUTCOME_PAIRS:
+            return OUTCOME_PAIRS[pair], 2
+    if first in OUTCOME_WORDS:
+        return OUTCOME_WORDS[first], 1
+    return None
+
+
+def is_keyword_start(ws: Sequence[Word], today: date) -> bool:
+    return read_outcome(ws) is not None or read_date(ws, today) is not None
+
+
+@dataclass(frozen=True)
+class TouchDetails:
+    outcome: Outcome | None
+    on: DateWord | None
+    note: str
+
+
+@dataclass(frozen=True)
+class BadDate:
+    said: str
+
+
+def read_touch_details(rest: str, today: date) -> TouchDetails | BadDate:
+    """`[OUTCOME] [DATE] [NOTE…]`, outcome and date in either order; the note keeps its line breaks."""
+    ws = words(rest)
+    outcome: Outcome | None = None
+    on: DateWord | None = None
+    used = 0
+    for _ in range(2):
+        tail = ws[used:]
+        if outcome is None and (found := read_outcome(tail)) is not None:
+            outcome, width = found
+            used += width
+            continue
+        if on is None:
+            when = read_date(tail, today)
+            if when is DateProblem.NOT_A_DATE:
+                return BadDate(tail[0].text)
+            if isinstance(when, DateWord):
+                on = when
+                used += when.width
+                continue
+        break
+    note = rest[ws[used].start :].strip() if used < len(ws) else ""
+    return TouchDetails(outcome, on, note)
+
+
+# ---- lead names ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    lead_id: int
+    name: str
+    status: str
+    owner_id: str
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+
+class MatchKind(StrEnum):
+    EXACT = "exact"
+    PREFIX = "prefix"
+    WORD = "word"  # the typed text starts a later word of the name ("globex" for "The Globex Co")
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class LeadMatch:
+    kind: MatchKind
+    leads: tuple[Candidate, ...]
+    lead_text: str  # what the rep typed for the lead
+    rest: str  # everything after it, untouched
+
+
+def first_word_key(text: str) -> str:
+    """The key every candidate must contain: used to narrow the search in SQL before matching here."""
+    ws = words(text.lstrip('"\u201c'))
+    return name_key(ws[0].text.strip('"\u201c\u201d')) if ws else ""
+
+
+def split_lead(text: str, candidates: Iterable[Candidate], today: date) -> LeadMatch:
+    """Find where the lead name ends in `text` and which leads it names.
+
+    A quoted name is taken as written. Otherwise the longest run of leading words that names a lead
+    exactly wins; failing that, the longest run that starts a lead's name, then one that starts a
+    later word of it. Case never matters.
+    """
+    pool = list(candidates)
+    quoted = re.match(r'^\s*["\u201c]([^"\u201d]*)["\u201d]?', text)
+    if quoted:
+        lead_text = quoted.group(1).strip()
+        rest = text[quoted.end() :].strip()
+        kind, leads = _best(name_key(lead_text), pool)
+        return LeadMatch(kind, leads, lead_text, rest)
+
+    ws = words(text)
+    for tier in (MatchKind.EXACT, MatchKind.PREFIX, MatchKind.WORD):
+        for k in range(len(ws), 0, -1):
+            leads = _matching(tier, name_key(text[: ws[k - 1].end]), pool)
+            if leads:
+                if tier is MatchKind.PREFIX:
+                    leads, k = _absorb_typos(ws, k, leads, today)
+                return LeadMatch(tier, leads, text[: ws[k - 1].end].strip(), text[ws[k - 1].end :].strip())
+    # Nothing matched: guess where the name ends (before the first outcome or date word)
+    # so the reply can quote it and suggest the closest names.
+    cut = next((i for i in range(1, len(ws)) if is_keyword_start(ws[i:], today)), len(ws))
+    lead_text = text[: ws[cut - 1].end].strip() if ws else ""
+    rest = text[ws[cut - 1].end :].strip() if ws else ""
+    return LeadMatch(MatchKind.NONE, (), lead_text, rest)
+
+
+def _absorb_typos(
+    ws: Sequence[Word], k: int, leads: tuple[Candidate, ...], today: date
+) -> tuple[tuple[Candidate, ...], int]:
+    """Extend a partial match over following words that misspell the rest of a lead's name.
+
+    "acme crop no-answer" starts "Acme Corp" with "acme" only; "crop" is the rest of the name
+    misspelt, not the start of the note, so the outcome after it is still read. When several
+    leads start the same way, the one whose name the following words continue is the one meant.
+    """
+    extended = [(lead, _continues(ws, k, lead, today)) for lead in leads]
+    longer = [(lead, width) for lead, width in extended if width > k]
+    if len(longer) == 1:
+        return (longer[0][0],), longer[0][1]
+    return leads, k
+
+
+def _continues(ws: Sequence[Word], k: int, lead: Candidate, today: date) -> int:
+    typed = name_key(" ".join(w.text for w in ws[:k]))
+    if not lead.key.startswith(typed + " "):
+        return k
+    remaining = lead.key[len(typed) :].split()
+    best = k
+    for extra in range(1, len(remaining) + 1):
+        following = ws[k : k + extra]
+        if len(following) < extra or is_keyword_start(following, today):
+            break
+        said = name_key(" ".join(w.text for w in following))
+        if difflib.SequenceMatcher(None, said, " ".join(remaining[:extra])).ratio() >= 0.75:
+            best = k + extra
+    return best
+
+
+def _best(key: str, pool: Sequence[Candidate]) -> tuple[MatchKind, tuple[Candidate, ...]]:
+    for tier in (MatchKind.EXACT, MatchKind.PREFIX, MatchKind.WORD):
+        leads = _matching(tier, key, pool)
+        if leads:
+            return tier, leads
+    return MatchKind.NONE, ()
+
+
+def _matching(tier: MatchKind, key: str, pool: Sequence[Candidate]) -> tuple[Candidate, ...]:
+    if not key:
+        return ()
+    if tier is MatchKind.EXACT:
+        found = [c for c in pool if c.key == key]
+    elif tier is MatchKind.PREFIX:
+        found = [c for c in pool if c.key.startswith(key)]
+    else:
+        found = [c for c in pool if f" {key}" in f" {c.key}" and not c.key.startswith(key)]
+    # Open leads first, then by name: the one a rep most likely means leads the list.
+    return tuple(sorted(found, key=lambda c: (c.status != "open", c.key)))
+
+
+def closest(lead_text: str, names: Iterable[str], *, limit: int = 3) -> list[str]:
+    """The lead names that look most like what was typed (typos, missing words)."""
+    key = name_key(lead_text)
+    if not key:
+        return []
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(name_key(name), name)
+    scored = []
+    for candidate_key, name in by_key.items():
+        ratio = difflib.SequenceMatcher(None, key, candidate_key).ratio()
+        # Compare with the same number of characters too, so "acme" finds "acme corporation".
+        head = difflib.SequenceMatcher(None, key, candidate_key[: len(key)]).ratio()
+        score = max(ratio, head * 0.9)
+        if score >= 0.6:
+            scored.append((score, name))
+    scored.sort(key=lambda item: (-item[0], item[1].casefold()))
+    return [name for _, name in scored[:limit]]
+
+
+# ---- contacts: PERSON [role] [dm] ------------------------------------------------------------
+
+# Job titles that start the role part of "Jane Doe VP Sales".
+_TITLES = (
+    "ceo cfo cto coo cmo cio cro ciso cpo vp svp evp avp director head manager president founder "
+    "co-founder cofounder owner partner chief lead principal buyer procurement purchasing gm "
+    "controller treasurer counsel engineer architect analyst consultant assistant secretary "
+    "coordinator officer administrator admin chair chairman chairwoman"
+)
+TITLE_WORDS = frozenset(_TITLES.split())
+DECISION_MAKER_WORDS = ("dm", "decision-maker", "decisionmaker", "decides")
+
+
+@dataclass(frozen=True)
+class ContactWords:
+    person: str
+    role: str | None
+    decision_maker: bool
+
+
+def read_contact(rest: str) -> ContactWords:
+    """Split `Jane Doe CFO dm` into person, role and the decision-maker flag.
+
+    A comma or the word "as" separates name from role when given ("Jane Doe, Head of Ops");
+    otherwise the role starts at the first job-title word. The reply shows how it was read.
+    """
+    text = rest.strip()
+    decision_maker = False
+    lowered = text.casefold()
+    for marker in ("decision maker", *DECISION_MAKER_WORDS):
+        if lowered.endswith(" " + marker) or lowered == marker:
+            decision_maker = True
+            text = text[: len(text) - len(marker)].rstrip(" ,")
+            break
+    quoted = re.match(r'^["\u201c]([^"\u201d]+)["\u201d]\s*(.*)$', text)
+    if quoted:
+        return ContactWords(quoted.group(1).strip(), quoted.group(2).strip(" ,") or None, decision_maker)
+    if "," in text:
+        person, role = text.split(",", 1)
+        return ContactWords(person.strip(), role.strip() or None, decision_maker)
+    as_split = re.split(r"\s+as\s+", text, maxsplit=1, flags=re.IGNORECASE)
+    if len(as_split) == 2:
+        return ContactWords(as_split[0].strip(), as_split[1].strip() or None, decision_maker)
+    ws = words(text)
+    for index in range(1, len(ws)):
+        if ws[index].text.casefold().strip(".,") in TITLE_WORDS:
+            return ContactWords(
+                text[: ws[index].start].strip(), text[ws[index].start :].strip(), decision_maker
+            )
+    return ContactWords(text, None, decision_maker)

@@ -1,0 +1,66 @@
+"""What Baton remembers about Slack users: time zones (what "today" means) and who manages."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from store import queries
+
+PROFILE_MAX_AGE = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    name: str
+    tz: str
+    deactivated: bool = False
+    is_bot: bool = False
+    is_admin: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone(self.tz)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The named time zone, or UTC when Slack gave none Baton knows."""
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def known_profile(session: Session, *, team_id: str, user_id: str, now: datetime) -> Profile | None:
+    """The stored profile if it is fresh enough to trust, else None (ask Slack again)."""
+    rep = queries.rep(session, team_id, user_id)
+    if rep is None or now - rep.refreshed_at > PROFILE_MAX_AGE:
+        return None
+    return Profile(rep.user_id, rep.name, rep.tz, rep.deactivated, rep.is_bot, rep.is_admin)
+
+
+def remember(session: Session, *, team_id: str, profile: Profile, now: datetime) -> None:
+    queries.upsert_rep(
+        session,
+        team_id=team_id,
+        user_id=profile.user_id,
+        name=profile.name,
+        tz=profile.tz,
+        deactivated=profile.deactivated,
+        is_bot=profile.is_bot,
+        is_admin=profile.is_admin,
+        refreshed_at=now,
+    )
+
+
+def is_manager(session: Session, *, team_id: str, user_id: str, configured: frozenset[str]) -> bool:
+    """Managers are those in COACH_MANAGER_IDS and those added in Slack with /coach managers add."""
+    return user_id in configured or queries.is_listed_manager(session, team_id, user_id)
+
+
+def managers(session: Session, *, team_id: str, configured: frozenset[str]) -> list[str]:
+    """Every manager of the team, configured ones first, each once."""
+    listed = [m for m in queries.listed_managers(session, team_id) if m not in configured]
+    return sorted(configured) + listed

@@ -1,0 +1,66 @@
+"""A rep's pipeline grouped by what needs doing: /pipeline, and the same groups for App Home."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from coaching.rules import Due, Flag, Rules, Status, due, flags, local_date
+from coaching.snapshots import LeadSnapshot, lead_snapshot
+from store import queries
+
+
+@dataclass(frozen=True)
+class Item:
+    lead: LeadSnapshot
+    flags: frozenset[Flag]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    owner_id: str
+    today: date
+    overdue: tuple[Item, ...]  # most overdue first
+    due_today: tuple[Item, ...]
+    upcoming: tuple[Item, ...]  # soonest first
+    # Open, but Baton has nothing scheduled: the attempt cap, "not interested", or an opt-out.
+    # Each needs a decision from the rep (back-burner, close, hand on).
+    undecided: tuple[Item, ...]
+    backburner: tuple[Item, ...]
+    rules: Rules
+
+    @property
+    def open_count(self) -> int:
+        return len(self.overdue) + len(self.due_today) + len(self.upcoming) + len(self.undecided)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.open_count == 0 and not self.backburner
+
+
+def pipeline(
+    session: Session, *, team_id: str, owner_id: str, now: datetime, tz: ZoneInfo, rules: Rules
+) -> Pipeline:
+    today = local_date(now, tz)
+    rows = queries.owned_leads(session, team_id, owner_id, [Status.OPEN.value, Status.BACKBURNER.value])
+    groups: dict[Due, list[Item]] = {d: [] for d in Due}
+    backburner: list[Item] = []
+    for row in rows:
+        lead = lead_snapshot(row)
+        item = Item(lead, flags(lead, now=now, today=today, rules=rules))
+        if lead.status is Status.BACKBURNER:
+            backburner.append(item)
+        else:
+            groups[due(lead.next_follow_up, today)].append(item)
+    by_name = sorted(backburner, key=lambda item: item.lead.name.casefold())
+    return Pipeline(
+        owner_id=owner_id,
+        today=today,
+        overdue=tuple(groups[Due.OVERDUE]),
+        due_today=tuple(groups[Due.TODAY]),
+        upcoming=tuple(groups[Due.UPCOMING]),
+        undecided=tuple(sorted(groups[Due.UNSCHEDULED], key=lambda item: item.lead.name.casefold())),
+        backburner=tuple(by_name),
+        rules=rules,
+    )

@@ -1,0 +1,281 @@
+"""Coaching rules: pure functions over plain data and a `now`. No Slack, no SQL, no clock.
+
+The numbers come from the sales articles Baton is built on: space cold attempts about four days
+apart, suggest moving on after six tries and insist after eight (cold calls may run to twelve),
+treat two weeks of silence after a real conversation as a stall, and winnow leads that outlive
+the sales cycle.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Outcome(StrEnum):
+    CALL = "call"  # logged without an outcome: an attempt whose result we don't know
+    CONNECTED = "connected"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no-answer"
+    EMAIL = "email"
+    REPLIED = "replied"
+    MEETING = "meeting"
+    NOT_INTERESTED = "not-interested"
+    OPT_OUT = "opt-out"
+
+
+# Two-way contact: the person answered. Everything else is an attempt to reach them.
+TWO_WAY = frozenset(
+    {Outcome.CONNECTED, Outcome.REPLIED, Outcome.MEETING, Outcome.NOT_INTERESTED, Outcome.OPT_OUT}
+)
+ATTEMPTS = frozenset({Outcome.CALL, Outcome.VOICEMAIL, Outcome.NO_ANSWER, Outcome.EMAIL})
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    BACKBURNER = "backburner"
+    WON = "won"
+    LOST = "lost"
+
+
+CLOSED = frozenset({Status.WON, Status.LOST})
+
+
+class Stage(StrEnum):
+    """Where a lead stands against the attempt limit."""
+
+    TRYING = "trying"
+    SUGGEST = "suggest"  # time to plan where this goes if the next tries fail
+    INSIST = "insist"  # the limit: back-burner it or hand it on
+    CAP = "cap"  # the hard cap: no more follow-ups are scheduled
+    REACHED = "reached"  # the current contact has answered; attempts no longer the measure
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A workspace's coaching numbers. Defaults are the design's; each can be overridden."""
+
+    follow_up_days: int = 4
+    attempts_suggest: int = 6
+    attempts_limit: int = 8
+    attempts_cap: int = 12
+    sales_cycle_days: int = 90
+    stall_days: int = 14
+    squat_days: int = 21
+    lapse_days: int = 120
+
+    @property
+    def after_contact_days(self) -> int:
+        """Check back after a conversation well before the silence would count as a stall."""
+        return max(1, self.stall_days // 2)
+
+    def problems(self) -> list[str]:
+        """Why these numbers can't work together, in words an admin can act on."""
+        found = [f"{f.name} must be at least 1" for f in fields(self) if getattr(self, f.name) < 1]
+        if not self.attempts_suggest <= self.attempts_limit <= self.attempts_cap:
+            found.append("attempts must satisfy suggest <= limit <= cap")
+        return found
+
+
+DEFAULT_RULES = Rules()
+
+
+def with_overrides(rules: Rules, overrides: dict[str, int]) -> Rules:
+    known = {f.name for f in fields(Rules)}
+    return replace(rules, **{name: value for name, value in overrides.items() if name in known})
+
+
+@dataclass(frozen=True)
+class TouchFact:
+    at: datetime
+    outcome: Outcome
+    meeting_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the touch log says about a lead: the columns the lead row caches."""
+
+    attempts: int
+    reached: bool
+    ever_reached: bool
+    last_touch_at: datetime | None
+    last_contact_at: datetime | None
+    meeting_on: date | None
+    next_follow_up: date | None
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def local_noon(day: date, tz: ZoneInfo) -> datetime:
+    """The instant a back-dated touch is filed under: midday, so no time zone moves it a day."""
+    return datetime.combine(day, time(12, 0), tzinfo=tz).astimezone(UTC)
+
+
+def progress(
+    touches: Iterable[TouchFact],
+    *,
+    counting_since: datetime | None,
+    baseline_attempts: int,
+    tz: ZoneInfo,
+    rules: Rules,
+    today: date,
+) -> Progress:
+    """Summarise a lead's touch log as of `today` (the owner's local date).
+
+    `counting_since` is when the current round of attempts began: None for a lead's whole life,
+    or the moment it was reopened or the client handed the rep to someone new. Attempts are the
+    tries in that round since the last two-way contact; `baseline_attempts` carries tries made
+    before Baton knew the lead (an import) until someone answers. The next follow-up comes from
+    the round's latest touch, is due today when the round has none yet, and is never in the past.
+    """
+    log = sorted(touches, key=lambda t: t.at)
+    current = [t for t in log if counting_since is None or t.at >= counting_since]
+    contacts = [t for t in current if t.outcome in TWO_WAY]
+    last_contact = contacts[-1].at if contacts else None
+    attempts = sum(
+        1 for t in current if t.outcome in ATTEMPTS and (last_contact is None or t.at > last_contact)
+    )
+    if last_contact is None:
+        attempts += baseline_attempts
+    booked = [t.meeting_on for t in log if t.meeting_on is not None]
+    meeting_on = booked[-1] if booked else None
+    follow_up = _next_follow_up(current[-1] if current else None, attempts, meeting_on, tz, rules, today)
+    return Progress(
+        attempts=attempts,
+        reached=last_contact is not None,
+        ever_reached=any(t.outcome in TWO_WAY for t in log),
+        last_touch_at=log[-1].at if log else None,
+        last_contact_at=max((t.at for t in log if t.outcome in TWO_WAY), default=None),
+        meeting_on=meeting_on,
+        next_follow_up=max(follow_up, today) if follow_up else None,
+    )
+
+
+def _next_follow_up(
+    latest: TouchFact | None, attempts: int, meeting_on: date | None, tz: ZoneInfo, rules: Rules, today: date
+) -> date | None:
+    if latest is None:
+        return today  # a new round (a new lead, reopened, a new contact): the first try is due now
+    if latest.outcome in (Outcome.OPT_OUT, Outcome.NOT_INTERESTED):
+        return None
+    touched_on = local_date(latest.at, tz)
+    if meeting_on is not None and meeting_on >= touched_on:
+        return meeting_on + timedelta(days=1)  # the day after the meeting: how did it go?
+    if latest.outcome in TWO_WAY:
+        return touched_on + timedelta(days=rules.after_contact_days)
+    if attempts >= rules.attempts_cap:
+        return None
+    return touched_on + timedelta(days=rules.follow_up_days)
+
+
+def stage(attempts: int, *, reached: bool, rules: Rules) -> Stage:
+    if reached:
+        return Stage.REACHED
+    if attempts >= rules.attempts_cap:
+        return Stage.CAP
+    if attempts >= rules.attempts_limit:
+        return Stage.INSIST
+    if attempts >= rules.attempts_suggest:
+        return Stage.SUGGEST
+    return Stage.TRYING
+
+
+def is_stalled(last_contact_at: datetime | None, *, reached: bool, now: datetime, rules: Rules) -> bool:
+    """Contact was made, then silence for longer than the stall window."""
+    return (
+        reached and last_contact_at is not None and now - last_contact_at > timedelta(days=rules.stall_days)
+    )
+
+
+def is_past_sales_cycle(created_at: datetime, *, now: datetime, rules: Rules) -> bool:
+    return now - created_at > timedelta(days=rules.sales_cycle_days)
+
+
+class Due(StrEnum):
+    OVERDUE = "overdue"
+    TODAY = "today"
+    UPCOMING = "upcoming"
+    UNSCHEDULED = "unscheduled"
+
+
+def due(next_follow_up: date | None, today: date) -> Due:
+    if next_follow_up is None:
+        return Due.UNSCHEDULED
+    if next_follow_up < today:
+        return Due.OVERDUE
+    if next_follow_up == today:
+        return Due.TODAY
+    return Due.UPCOMING
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def last_weekday(today: date, weekday: int) -> date:
+    """The most recent day with that weekday, today included."""
+    return today - timedelta(days=(today.weekday() - weekday) % 7)
+
+
+def next_weekday(today: date, weekday: int) -> date:
+    """The next day with that weekday, today excluded."""
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+class Flag(StrEnum):
+    """Something about a lead worth a rep's attention, beyond when it is due."""
+
+    AT_LIMIT = "at_limit"  # the attempt limit without a conversation
+    STALLED = "stalled"  # contact made, then silence
+    PAST_CYCLE = "past_cycle"  # open longer than the sales cycle
+    MEETING_TOMORROW = "meeting_tomorrow"  # send the client a reminder today
+    SQUATTING = "squatting"  # owned, untouched for the squatting window
+    LAPSED = "lapsed"  # a customer nobody has touched for the lapse window
+    OPTED_OUT = "opted_out"
+
+
+class LeadFacts(Protocol):
+    """What the flag rules read from a lead; `LeadSnapshot` has all of it."""
+
+    @property
+    def status(self) -> Status: ...
+    @property
+    def reached(self) -> bool: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_touch_at(self) -> datetime | None: ...
+    @property
+    def last_contact_at(self) -> datetime | None: ...
+    @property
+    def meeting_on(self) -> date | None: ...
+    @property
+    def opted_out_at(self) -> datetime | None: ...
+
+
+def flags(lead: LeadFacts, *, now: datetime, today: date, rules: Rules) -> frozenset[Flag]:
+    if lead.opted_out_at is not None:
+        return frozenset({Flag.OPTED_OUT})
+    if lead.status is Status.WON:
+        touched = lead.last_touch_at or lead.created_at
+        return frozenset({Flag.LAPSED}) if now - touched > timedelta(days=rules.lapse_days) else frozenset()
+    if lead.status is not Status.OPEN:
+        return frozenset()
+    found = set()
+    if stage(lead.attempts, reached=lead.reached, rules=rules) in (Stage.INSIST, Stage.CAP):
+        found.add(Flag.AT_LIMIT)
+    if is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules):
+        found.add(Flag.STALLED)
+    if is_past_sales_cycle(lead.created_at, now=now, rules=rules):
+        found.add(Flag.PAST_CYCLE)
+    if lead.meeting_on is not None and lead.meeting_on == today + timedelta(days=1):
+        found.add(Flag.MEETING_TOMORROW)
+    if now - (lead.last_touch_at or lead.created_at) > timedelta(days=rules.squat_days):
+        found.add(Flag.SQUATTING)
+    return frozenset(found)

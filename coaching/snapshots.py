@@ -1,0 +1,97 @@
+"""Plain, frozen pictures of stored things, handed from the use cases to the Slack layer.
+
+Never ORM rows: a snapshot can't lazy-load, can't be changed by accident after the commit, and
+can be built in a test without a database.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from coaching.rules import Outcome, Status
+from store.models import Contact, Lead, Touch
+
+
+@dataclass(frozen=True)
+class ContactSnapshot:
+    id: int
+    name: str
+    role: str | None
+    is_decision_maker: bool
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class LeadSnapshot:
+    id: int
+    name: str
+    owner_id: str
+    status: Status
+    created_at: datetime
+    closed_at: datetime | None
+    lost_reason: str | None
+    opted_out_at: datetime | None
+    attempts: int
+    reached: bool
+    ever_reached: bool
+    last_touch_at: datetime | None
+    last_contact_at: datetime | None
+    next_follow_up: date | None
+    meeting_on: date | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is Status.OPEN
+
+
+@dataclass(frozen=True)
+class TouchSnapshot:
+    id: int
+    user_id: str
+    outcome: Outcome
+    at: datetime
+    on: date  # the local day it happened, in the viewer's time zone
+    meeting_on: date | None
+    note: str
+
+
+def lead_snapshot(lead: Lead) -> LeadSnapshot:
+    return LeadSnapshot(
+        id=lead.id,
+        name=lead.name,
+        owner_id=lead.owner_id,
+        status=Status(lead.status),
+        created_at=lead.created_at,
+        closed_at=lead.closed_at,
+        lost_reason=lead.lost_reason,
+        opted_out_at=lead.opted_out_at,
+        attempts=lead.attempts,
+        reached=lead.reached,
+        ever_reached=lead.ever_reached,
+        last_touch_at=lead.last_touch_at,
+        last_contact_at=lead.last_contact_at,
+        next_follow_up=lead.next_follow_up,
+        meeting_on=lead.meeting_on,
+    )
+
+
+def contact_snapshot(contact: Contact) -> ContactSnapshot:
+    return ContactSnapshot(
+        id=contact.id,
+        name=contact.name,
+        role=contact.role,
+        is_decision_maker=contact.is_decision_maker,
+        added_at=contact.added_at,
+    )
+
+
+def touch_snapshot(touch: Touch, tz: ZoneInfo) -> TouchSnapshot:
+    return TouchSnapshot(
+        id=touch.id,
+        user_id=touch.user_id,
+        outcome=Outcome(touch.outcome),
+        at=touch.at,
+        on=touch.at.astimezone(tz).date(),
+        meeting_on=touch.meeting_on,
+        note=touch.note,
+    )

@@ -1,0 +1,273 @@
+"""Logging a touch: /logcall in one line, from the modal, or from a button that resolved a draft."""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from coaching import finding
+from coaching.caller import Caller
+from coaching.finding import DraftRefused, Resolved, WhichLead
+from coaching.leads import BadName, LeadExists, create_lead, refresh_progress
+from coaching.parsing import BadDate, DateWord, LeadMatch, MatchKind, clean, read_touch_details
+from coaching.rules import (
+    TWO_WAY,
+    Outcome,
+    Rules,
+    Stage,
+    Status,
+    is_past_sales_cycle,
+    is_stalled,
+    local_noon,
+    stage,
+)
+from coaching.snapshots import LeadSnapshot, lead_snapshot
+from coaching.tips import Tip, situation_for, tip
+from store import queries
+from store.models import Lead, Touch
+
+COMMAND = "logcall"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How part of the rep's text was understood, so a wrong guess is easy to spot."""
+
+    said: str
+    meant: str | date
+
+
+@dataclass(frozen=True)
+class TouchLogged:
+    lead: LeadSnapshot
+    touch_id: int
+    outcome: Outcome
+    outcome_given: bool
+    on: date
+    today: date
+    meeting_booked: date | None
+    note: str
+    removed_characters: int
+    stage: Stage
+    rules: Rules
+    tip: Tip
+    readings: tuple[Reading, ...]
+    logged_by: str
+
+    @property
+    def for_someone_else(self) -> bool:
+        return self.lead.owner_id != self.logged_by
+
+
+class Fix(StrEnum):
+    """Ways out of a future date on something that isn't a meeting."""
+
+    AS_MEETING = "as_meeting"
+    AS_TODAY = "as_today"
+
+
+@dataclass(frozen=True)
+class FutureDate:
+    draft_id: int
+    lead: LeadSnapshot
+    outcome: Outcome
+    on: date
+    today: date
+
+
+@dataclass(frozen=True)
+class NotADate:
+    said: str
+
+
+@dataclass(frozen=True)
+class BadNewLead:
+    reason: str
+
+
+LogResult = TouchLogged | WhichLead | FutureDate | NotADate | DraftRefused | BadNewLead
+
+
+def log_from_text(session: Session, caller: Caller, text: str) -> LogResult:
+    cleaned = clean(text)
+    found = finding.find_or_ask(
+        session,
+        team_id=caller.team_id,
+        user_id=caller.user_id,
+        command=COMMAND,
+        text=cleaned.text,
+        today=caller.today,
+        now=caller.now,
+        can_add=True,
+    )
+    if isinstance(found, WhichLead):
+        return found
+    readings = (Reading(found.match.lead_text, found.lead.name),) if found.guessed else ()
+    return _log_details(session, caller, found, readings=readings, removed=cleaned.removed, fix=None)
+
+
+def log_from_draft(
+    session: Session, caller: Caller, *, draft_id: int, lead_id: int | None, fix: Fix | None
+) -> LogResult:
+    """Finish a parked /logcall: the rep picked the lead (`lead_id`), asked to add it, or chose a fix."""
+    draft = finding.claim_draft(
+        session, team_id=caller.team_id, user_id=caller.user_id, draft_id=draft_id, now=caller.now
+    )
+    if isinstance(draft, DraftRefused):
+        return draft
+    if lead_id is None:
+        lead = _add_lead_for_draft(session, caller, draft.lead_text)
+        if isinstance(lead, BadNewLead):
+            return lead
+    else:
+        found_lead = queries.lead(session, caller.team_id, lead_id)
+        if found_lead is None:
+            return DraftRefused(finding.DraftProblem.MISSING)
+        lead = found_lead
+    match = LeadMatch(MatchKind.EXACT, (), draft.lead_text, draft.rest)
+    return _log_details(session, caller, Resolved(lead, match), readings=(), removed=0, fix=fix)
+
+
+def log_from_form(
+    session: Session, caller: Caller, *, lead_id: int, outcome: Outcome, on: date, note: str
+) -> TouchLogged | DraftRefused:
+    lead = queries.lead(session, caller.team_id, lead_id)
+    if lead is None:
+        return DraftRefused(finding.DraftProblem.MISSING)
+    cleaned = clean(note)
+    return _log(
+        session,
+        caller,
+        lead,
+        outcome=outcome,
+        outcome_given=True,
+        on=on,
+        note=cleaned.text,
+        removed=cleaned.removed,
+        readings=(),
+    )
+
+
+def form_problem(outcome: Outcome, on: date, today: date) -> str | None:
+    """Checked before the modal closes, so the rep fixes it in place."""
+    if on > today and outcome is not Outcome.MEETING:
+        return "Only a meeting can be in the future. Pick today or earlier, or choose “meeting” to book one."
+    return None
+
+
+def _add_lead_for_draft(session: Session, caller: Caller, name: str) -> Lead | BadNewLead:
+    created = create_lead(
+        session, team_id=caller.team_id, owner_id=caller.user_id, name=name, now=caller.now, tz=caller.tz
+    )
+    if isinstance(created, BadName):
+        return BadNewLead(created.reason)
+    if isinstance(created, LeadExists):
+        # Someone added it since Baton asked: log on that lead rather than fail.
+        existing = queries.lead(session, caller.team_id, created.lead.id)
+        assert existing is not None
+        return existing
+    return created
+
+
+def _log_details(
+    session: Session,
+    caller: Caller,
+    found: Resolved,
+    *,
+    readings: tuple[Reading, ...],
+    removed: int,
+    fix: Fix | None,
+) -> LogResult:
+    today = caller.today
+    details = read_touch_details(found.match.rest, today)
+    if isinstance(details, BadDate):
+        return NotADate(details.said)
+    outcome = details.outcome or Outcome.CALL
+    on = details.on.on if details.on else today
+    if fix is Fix.AS_MEETING:
+        outcome = Outcome.MEETING
+    elif fix is Fix.AS_TODAY:
+        on = today
+    if on > today and outcome is not Outcome.MEETING:
+        draft_id = finding.save_draft(
+            session,
+            team_id=caller.team_id,
+            user_id=caller.user_id,
+            command=COMMAND,
+            match=found.match,
+            now=caller.now,
+        )
+        return FutureDate(draft_id, lead_snapshot(found.lead), outcome, on, today)
+    if isinstance(details.on, DateWord) and details.on.relative and fix is not Fix.AS_TODAY:
+        readings = (*readings, Reading(details.on.said, on))
+    return _log(
+        session,
+        caller,
+        found.lead,
+        outcome=outcome,
+        outcome_given=details.outcome is not None or fix is Fix.AS_MEETING,
+        on=on,
+        note=details.note,
+        removed=removed,
+        readings=readings,
+    )
+
+
+def _log(
+    session: Session,
+    caller: Caller,
+    lead: Lead,
+    *,
+    outcome: Outcome,
+    outcome_given: bool,
+    on: date,
+    note: str,
+    removed: int,
+    readings: tuple[Reading, ...],
+) -> TouchLogged:
+    now, tz, rules, today = caller.now, caller.tz, caller.rules, caller.today
+    was_stalled = is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules)
+    booked = on if outcome is Outcome.MEETING and on > today else None
+    touch = Touch(
+        team_id=lead.team_id,
+        lead_id=lead.id,
+        user_id=caller.user_id,
+        outcome=outcome.value,
+        # A touch "today" happened now; a back-dated one is filed at local noon of that day.
+        # A meeting booked for later was agreed now, so it too is a touch of today.
+        at=now if on >= today else local_noon(on, tz),
+        meeting_on=booked or (on if outcome is Outcome.MEETING else None),
+        note=note,
+        logged_at=now,
+    )
+    session.add(touch)
+    if outcome is Outcome.OPT_OUT and lead.opted_out_at is None:
+        lead.opted_out_at = now
+    session.flush()
+    refresh_progress(session, lead, tz=tz, rules=rules, today=today)
+    current = stage(lead.attempts, reached=lead.reached, rules=rules)
+    situation = situation_for(
+        outcome,
+        stage=current,
+        attempts=lead.attempts,
+        meeting_booked=booked is not None,
+        was_stalled=was_stalled and outcome not in TWO_WAY,
+        past_cycle=lead.status == Status.OPEN and is_past_sales_cycle(lead.created_at, now=now, rules=rules),
+    )
+    return TouchLogged(
+        lead=lead_snapshot(lead),
+        touch_id=touch.id,
+        outcome=outcome,
+        outcome_given=outcome_given,
+        on=on,
+        today=today,
+        meeting_booked=booked,
+        note=note,
+        removed_characters=removed,
+        stage=current,
+        rules=rules,
+        tip=tip(situation, seed=lead.id + lead.attempts),
+        readings=readings,
+        logged_by=caller.user_id,
+    )

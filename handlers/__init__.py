@@ -1,0 +1,1 @@
+"""Thin Slack adapters: one module per feature, each with `register(app, deps)`; Block Kit in blocks.py."""

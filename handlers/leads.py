@@ -1,0 +1,103 @@
+"""/lead and the lead buttons (Show, Won, Lost, Back-burner, Reopen) and the pipeline's per-lead menu."""
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from coaching import commands
+from handlers import blocks
+from handlers.deps import Deps
+from handlers.logcall import open_modal
+
+VERBS = {
+    blocks.LEAD_SHOW: "show",
+    blocks.LEAD_WON: "won",
+    blocks.LEAD_LOST: "lost",
+    blocks.LEAD_BACKBURNER: "backburner",
+    blocks.LEAD_REOPEN: "reopen",
+}
+
+
+def register(app: App, deps: Deps) -> None:
+    handler = Leads(deps)
+    app.command("/lead")(handler.command)
+    for action_id in blocks.LEAD_BUTTONS:
+        app.action(action_id)(handler.button)
+    app.action(blocks.LEAD_MENU)(handler.menu)
+
+
+class Leads:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = commands.lead_command(session, caller, text)
+        respond(**blocks.reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
+
+    def button(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        self._act(body, respond, client, context, action["action_id"], action.get("value"))
+
+    def menu(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        chosen = (action.get("selected_option") or {}).get("value") or ""
+        action_id, _, value = chosen.rpartition(":")
+        if action_id == blocks.LOGCALL_OPEN and (ids := blocks.read_ids(value, 1)):
+            channel = (body.get("channel") or {}).get("id")
+            open_modal(
+                self.deps,
+                client,
+                body["trigger_id"],
+                str(context.team_id),
+                body["user"]["id"],
+                channel,
+                ids[0],
+            )
+            return
+        self._act(body, respond, client, context, action_id, value)
+
+    def _act(
+        self,
+        body: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+        action_id: str,
+        value: str | None,
+    ) -> None:
+        ids = blocks.read_ids(value, 1)
+        if ids is None or action_id not in VERBS:
+            respond(**blocks.stale_button().payload(), replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = commands.lead_action(session, caller, ids[0], VERBS[action_id])
+        respond(
+            **blocks.reply(result, caller.now).payload(), response_type="ephemeral", replace_original=False
+        )

@@ -1,0 +1,194 @@
+"""/logcall: log a touch in one line, or in a modal when typed alone; and the buttons that finish a draft."""
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from coaching import commands, leads, touches
+from coaching.finding import DraftRefused
+from coaching.rules import Outcome, local_date
+from coaching.touches import Fix
+from handlers import blocks
+from handlers.deps import Deps
+from handlers.say import tell_privately
+
+FIXES = {blocks.DRAFT_AS_MEETING: Fix.AS_MEETING, blocks.DRAFT_AS_TODAY: Fix.AS_TODAY}
+
+
+def register(app: App, deps: Deps) -> None:
+    handler = LogCall(deps)
+    app.command("/logcall")(handler.command)
+    app.view(blocks.LOGCALL_MODAL)(handler.submit)
+    app.options(blocks.LEAD_SEARCH)(handler.lead_options)
+    app.action(blocks.LOGCALL_OPEN)(handler.open_for_lead)
+    for action_id in (blocks.DRAFT_PICK, blocks.DRAFT_AS_MEETING, blocks.DRAFT_AS_TODAY):
+        app.action(action_id)(handler.finish_draft)
+    app.action(blocks.DRAFT_ADD)(handler.add_and_finish)
+
+
+class LogCall:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
+        if not text.strip():
+            open_modal(self.deps, client, command["trigger_id"], team_id, user_id, command.get("channel_id"))
+            return
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = touches.log_from_text(session, caller, text)
+        respond(**blocks.reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
+
+    def open_for_lead(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        ids = blocks.read_ids(action.get("value"), 1)
+        channel = (body.get("channel") or {}).get("id")
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        open_modal(self.deps, client, body["trigger_id"], team_id, user_id, channel, ids[0] if ids else None)
+
+    def lead_options(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        with self.deps.db.readers.begin() as session:
+            found = leads.picker_options(
+                session,
+                team_id=str(context.team_id),
+                user_id=body["user"]["id"],
+                query=body.get("value") or "",
+            )
+        ack(options=blocks.lead_options(found))
+
+    def submit(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        form = read_form(view)
+        if form is None:
+            ack(response_action="errors", errors={"lead": "Pick a lead from the list."})
+            return
+        lead_id, outcome, on, note = form
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        problem = touches.form_problem(outcome, on, local_date(self.deps.clock(), tz))
+        if problem:
+            ack(response_action="errors", errors={"on": problem})
+            return
+        ack()
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = touches.log_from_form(
+                session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
+            )
+        channel = _metadata(view).get("channel")
+        message = blocks.reply(result, caller.now, typed=note)
+        tell_privately(client, channel_id=channel, user_id=user_id, message=message)
+
+    def finish_draft(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        ids = blocks.read_ids(action.get("value"), 2)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), replace_original=False)
+            return
+        self._resume(
+            body,
+            respond,
+            client,
+            context,
+            draft_id=ids[0],
+            lead_id=ids[1],
+            fix=FIXES.get(action["action_id"]),
+        )
+
+    def add_and_finish(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        ids = blocks.read_ids(action.get("value"), 1)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), replace_original=False)
+            return
+        self._resume(body, respond, client, context, draft_id=ids[0], lead_id=None, fix=None)
+
+    def _resume(
+        self,
+        body: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+        *,
+        draft_id: int,
+        lead_id: int | None,
+        fix: Fix | None,
+    ) -> None:
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
+        # An answered question is replaced by its answer, so its buttons can't be pressed again;
+        # a refused click (someone else's, or a second one) leaves the original alone.
+        answered = not isinstance(result, DraftRefused)
+        respond(
+            **blocks.reply(result, caller.now).payload(), response_type="ephemeral", replace_original=answered
+        )
+
+
+def open_modal(
+    deps: Deps,
+    client: WebClient,
+    trigger_id: str,
+    team_id: str,
+    user_id: str,
+    channel_id: str | None,
+    lead_id: int | None = None,
+) -> None:
+    """Open the /logcall modal, optionally for one lead. The trigger lives 3 seconds: nothing slow first."""
+    tz = deps.directory.zone(client, team_id, user_id)
+    lead = None
+    if lead_id is not None:
+        with deps.db.readers.begin() as session:
+            lead = leads.lead_label(session, team_id=team_id, lead_id=lead_id)
+    view = blocks.logcall_modal(today=local_date(deps.clock(), tz), channel_id=channel_id, lead=lead)
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def read_form(view: dict[str, Any]) -> tuple[int, Outcome, date, str] | None:
+    values = view.get("state", {}).get("values", {})
+    try:
+        lead = values["lead"][blocks.LEAD_SEARCH]["selected_option"]["value"]
+        outcome = Outcome(values["outcome"]["outcome"]["selected_option"]["value"])
+        on = date.fromisoformat(values["on"]["on"]["selected_date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    note = (values.get("note", {}).get("note") or {}).get("value") or ""
+    ids = blocks.read_ids(lead, 1)
+    return (ids[0], outcome, on, note) if ids else None
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,56 @@
+"""/pipeline: the caller's open leads by what needs doing; a manager may name a rep."""
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from coaching.pipeline import pipeline
+from handlers import blocks
+from handlers.deps import Deps
+
+# With `should_escape: true` Slack sends "@jane" as "<@U123|jane>".
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def register(app: App, deps: Deps) -> None:
+    app.command("/pipeline")(Pipelines(deps).command)
+
+
+class Pipelines:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        team_id, user_id = str(context.team_id), command["user_id"]
+        text = (command.get("text") or "").strip()
+        owner_id = user_id
+        if text:
+            mention = MENTION.match(text)
+            if mention is None:
+                respond(**blocks.usage("pipeline", "Name a rep with @, like `/pipeline @jane`.").payload())
+                return
+            owner_id = mention.group(1)
+        # "Overdue" is judged by the owner's calendar, not the viewer's.
+        owner_tz = self.deps.directory.zone(client, team_id, owner_id)
+        with self.deps.db.readers.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, owner_tz)
+            if owner_id != user_id and not caller.is_manager:
+                message = blocks.plain(
+                    "Only managers can see someone else's pipeline. `/pipeline` shows yours."
+                )
+            else:
+                view = pipeline(
+                    session,
+                    team_id=team_id,
+                    owner_id=owner_id,
+                    now=caller.now,
+                    tz=owner_tz,
+                    rules=caller.rules,
+                )
+                message = blocks.pipeline(view, caller.now, viewer=user_id)
+        respond(**message.payload(), response_type="ephemeral")

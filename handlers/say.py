@@ -1,0 +1,27 @@
+"""Getting a private message to one person, wherever they started from."""
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.blocks import Message
+
+log = logging.getLogger(__name__)
+
+
+def tell_privately(client: WebClient, *, channel_id: str | None, user_id: str, message: Message) -> None:
+    """An ephemeral message where the person is working, or a DM from Baton if that channel won't take it.
+
+    Ephemeral posts fail in channels the bot isn't in and in DMs between other people; the DM
+    always works, so a result is never lost.
+    """
+    if channel_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, **message.payload())
+            return
+        except SlackApiError as error:
+            log.info(
+                "Ephemeral post to %s failed (%s); sending a DM", channel_id, error.response.get("error")
+            )
+    client.chat_postMessage(channel=user_id, **message.payload())

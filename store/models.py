@@ -1,0 +1,167 @@
+"""The tables. Every row belongs to a Slack team (`team_id`); every query filters by it."""
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.types import UtcDateTime
+
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TEAM = String(32)
+USER = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime}
+
+
+class Rep(Base):
+    """A Slack user as Baton last saw them: the time zone decides what "today" means for them."""
+
+    __tablename__ = "rep"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    user_id: Mapped[str] = mapped_column(USER)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    deactivated: Mapped[bool] = mapped_column(default=False)
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    is_admin: Mapped[bool] = mapped_column(default=False)  # a Slack workspace admin or owner
+    refreshed_at: Mapped[datetime]
+
+
+class Manager(Base):
+    """A manager added in Slack (`/coach managers add`), beside those in COACH_MANAGER_IDS."""
+
+    __tablename__ = "manager"
+
+    team_id: Mapped[str] = mapped_column(TEAM, primary_key=True)
+    user_id: Mapped[str] = mapped_column(USER, primary_key=True)
+    added_by: Mapped[str] = mapped_column(USER)
+    added_at: Mapped[datetime]
+
+
+class Lead(Base):
+    """A company the team is selling to.
+
+    The progress columns (attempts .. meeting_on) summarise the touch log. They are recomputed
+    from the lead's touches whenever one is logged, so the digest and /pipeline read one row
+    per lead instead of aggregating a million touches.
+    """
+
+    __tablename__ = "lead"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name_key"),
+        Index("ix_lead_team_owner_status", "team_id", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    name: Mapped[str] = mapped_column(String(200))
+    # casefolded, whitespace-collapsed name: what lookups and the uniqueness rule compare
+    name_key: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str] = mapped_column(USER)
+    created_by: Mapped[str] = mapped_column(USER)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    opted_out_at: Mapped[datetime | None]
+
+    # when the current round of attempts began (reopened, new contact); None: the lead's whole life
+    counting_since: Mapped[datetime | None]
+    attempt_baseline: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    reached: Mapped[bool] = mapped_column(default=False)
+    ever_reached: Mapped[bool] = mapped_column(default=False)
+    last_touch_at: Mapped[datetime | None]
+    last_contact_at: Mapped[datetime | None]
+    next_follow_up: Mapped[date | None]
+    meeting_on: Mapped[date | None]
+
+    touches: Mapped[list["Touch"]] = relationship(
+        back_populates="lead", order_by="Touch.at", cascade="all, delete-orphan", passive_deletes=True
+    )
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="lead", order_by="Contact.added_at", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Contact(Base):
+    """A person at the lead's company; the newest one is who the rep is talking to now."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    is_decision_maker: Mapped[bool] = mapped_column(default=False)
+    added_by: Mapped[str] = mapped_column(USER)
+    added_at: Mapped[datetime]
+
+    lead: Mapped[Lead] = relationship(back_populates="contacts")
+
+
+class Touch(Base):
+    """One logged call, voicemail, email, reply or meeting."""
+
+    __tablename__ = "touch"
+    __table_args__ = (Index("ix_touch_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(USER)
+    outcome: Mapped[str] = mapped_column(String(20))
+    # when it happened (local noon of a back-dated day); the log is ordered by this
+    at: Mapped[datetime]
+    meeting_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    logged_at: Mapped[datetime]
+
+    lead: Mapped[Lead] = relationship(back_populates="touches")
+
+
+class Draft(Base):
+    """A command Baton could not act on yet (unknown or ambiguous lead, a date to confirm).
+
+    Kept so the buttons that resolve it can finish the job without the rep retyping a word.
+    """
+
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    user_id: Mapped[str] = mapped_column(USER)
+    command: Mapped[str] = mapped_column(String(32))
+    lead_text: Mapped[str] = mapped_column(Text, default="")
+    rest: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class TeamSetting(Base):
+    """A workspace's override of one coaching rule (the environment gives the defaults)."""
+
+    __tablename__ = "team_setting"
+
+    team_id: Mapped[str] = mapped_column(TEAM, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))
+    updated_by: Mapped[str] = mapped_column(USER)
+    updated_at: Mapped[datetime]

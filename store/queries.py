@@ -1,0 +1,128 @@
+"""Reusable queries. Each takes the caller's session and never commits or closes it."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from store.models import Contact, Draft, Lead, Manager, Rep, TeamSetting, Touch
+
+
+def lead(session: Session, team_id: str, lead_id: int, *, for_update: bool = False) -> Lead | None:
+    query = select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def lead_by_key(session: Session, team_id: str, key: str) -> Lead | None:
+    return session.scalars(select(Lead).where(Lead.team_id == team_id, Lead.name_key == key)).one_or_none()
+
+
+def lead_candidates(
+    session: Session, team_id: str, first_word_key: str, *, limit: int = 200
+) -> Sequence[Lead]:
+    """Leads whose name starts with, or has a word starting with, the first word typed."""
+    if not first_word_key:
+        return []
+    query = (
+        select(Lead)
+        .where(
+            Lead.team_id == team_id,
+            or_(
+                func.substr(Lead.name_key, 1, len(first_word_key)) == first_word_key,
+                Lead.name_key.contains(" " + first_word_key, autoescape=True),
+            ),
+        )
+        .order_by(Lead.name_key)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def lead_names(session: Session, team_id: str) -> Sequence[str]:
+    return session.scalars(select(Lead.name).where(Lead.team_id == team_id)).all()
+
+
+def touches(session: Session, lead_id: int) -> Sequence[Touch]:
+    return session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.at, Touch.id)).all()
+
+
+def recent_touches(session: Session, team_id: str, lead_id: int, *, limit: int) -> Sequence[Touch]:
+    query = (
+        select(Touch)
+        .where(Touch.team_id == team_id, Touch.lead_id == lead_id)
+        .order_by(Touch.at.desc(), Touch.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def touch_count(session: Session, team_id: str, lead_id: int) -> int:
+    query = select(func.count()).select_from(Touch).where(Touch.team_id == team_id, Touch.lead_id == lead_id)
+    return session.scalar(query) or 0
+
+
+def contacts(session: Session, team_id: str, lead_id: int) -> Sequence[Contact]:
+    query = (
+        select(Contact)
+        .where(Contact.team_id == team_id, Contact.lead_id == lead_id)
+        .order_by(Contact.added_at, Contact.id)
+    )
+    return session.scalars(query).all()
+
+
+def owned_leads(
+    session: Session, team_id: str, owner_id: str, statuses: Sequence[str], *, limit: int | None = None
+) -> Sequence[Lead]:
+    """A rep's leads, the earliest follow-up first (leads with none last, on every backend)."""
+    query = select(Lead).where(Lead.team_id == team_id, Lead.owner_id == owner_id, Lead.status.in_(statuses))
+    order = (Lead.next_follow_up.is_(None), Lead.next_follow_up, Lead.name_key)
+    return session.scalars(query.order_by(*order).limit(limit)).all()
+
+
+def search_leads(session: Session, team_id: str, key: str, *, limit: int) -> Sequence[Lead]:
+    """For pickers: names starting with the text first, then names containing it."""
+    starts = func.substr(Lead.name_key, 1, len(key)) == key
+    query = (
+        select(Lead)
+        .where(Lead.team_id == team_id, Lead.name_key.contains(key, autoescape=True))
+        .order_by(starts.desc(), Lead.name_key)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def draft(session: Session, team_id: str, draft_id: int) -> Draft | None:
+    return session.scalars(select(Draft).where(Draft.team_id == team_id, Draft.id == draft_id)).one_or_none()
+
+
+def rep(session: Session, team_id: str, user_id: str) -> Rep | None:
+    return session.scalars(select(Rep).where(Rep.team_id == team_id, Rep.user_id == user_id)).one_or_none()
+
+
+def is_listed_manager(session: Session, team_id: str, user_id: str) -> bool:
+    query = select(Manager.user_id).where(Manager.team_id == team_id, Manager.user_id == user_id)
+    return session.scalar(query) is not None
+
+
+def listed_managers(session: Session, team_id: str) -> list[str]:
+    query = (
+        select(Manager.user_id).where(Manager.team_id == team_id).order_by(Manager.added_at, Manager.user_id)
+    )
+    return list(session.scalars(query))
+
+
+def team_settings(session: Session, team_id: str) -> dict[str, str]:
+    rows = session.execute(select(TeamSetting.name, TeamSetting.value).where(TeamSetting.team_id == team_id))
+    return {name: value for name, value in rows}
+
+
+def upsert_rep(session: Session, **values: object) -> None:
+    """Insert or refresh a rep in one statement: two requests from a new user may race."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Rep).values(**values)
+    updates = {k: statement.excluded[k] for k in values if k not in ("team_id", "user_id")}
+    session.execute(statement.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=updates))

@@ -1,0 +1,209 @@
+"""Reading what reps type: lead names, outcomes, dates, notes and contacts."""
+
+from datetime import date
+
+import pytest
+
+from coaching.parsing import (
+    BadDate,
+    Candidate,
+    MatchKind,
+    TouchDetails,
+    clean,
+    closest,
+    first_word_key,
+    name_key,
+    read_contact,
+    read_touch_details,
+    split_lead,
+)
+from coaching.rules import Outcome
+
+TODAY = date(2026, 11, 23)  # a Monday
+LEADS = [
+    Candidate(1, "Acme Corp", "open", "U1"),
+    Candidate(2, "Acme Logistics", "open", "U1"),
+    Candidate(3, "Globex Corporation", "open", "U2"),
+    Candidate(4, "The Initech Company", "open", "U2"),
+    Candidate(5, "Umbrella", "won", "U1"),
+    Candidate(6, "Umbrella Health", "open", "U1"),
+]
+
+
+def split(text: str):
+    return split_lead(text, LEADS, TODAY)
+
+
+def details(rest: str) -> TouchDetails:
+    result = read_touch_details(rest, TODAY)
+    assert isinstance(result, TouchDetails)
+    return result
+
+
+# ---- lead names -------------------------------------------------------------------------------------
+
+
+def test_the_full_name_in_any_case_finds_the_lead() -> None:
+    match = split("ACME corp voicemail")
+    assert [lead.lead_id for lead in match.leads] == [1]
+    assert match.kind is MatchKind.EXACT
+    assert match.rest == "voicemail"
+
+
+def test_a_unique_start_of_the_name_is_enough() -> None:
+    match = split("glob no-answer")
+    assert [lead.name for lead in match.leads] == ["Globex Corporation"]
+    assert match.lead_text == "glob"
+    assert match.kind is MatchKind.PREFIX
+
+
+def test_a_start_shared_by_two_leads_is_ambiguous() -> None:
+    match = split("acme vm")
+    assert {lead.lead_id for lead in match.leads} == {1, 2}
+
+
+def test_the_longest_exact_name_wins_over_a_shorter_one() -> None:
+    assert [lead.lead_id for lead in split("umbrella health replied").leads] == [6]
+    assert [lead.lead_id for lead in split("umbrella replied").leads] == [5]
+
+
+def test_a_later_word_of_the_name_is_found_when_no_name_starts_with_it() -> None:
+    match = split("initech connected")
+    assert [lead.lead_id for lead in match.leads] == [4]
+    assert match.kind is MatchKind.WORD
+
+
+def test_a_quoted_name_is_taken_as_written() -> None:
+    match = split('"Acme Corp" email yesterday sent the case study')
+    assert [lead.lead_id for lead in match.leads] == [1]
+    assert match.rest == "email yesterday sent the case study"
+
+
+def test_a_misspelt_end_of_the_name_is_not_mistaken_for_the_note() -> None:
+    match = split("acme corpp no-answer")
+    assert [lead.lead_id for lead in match.leads] == [1]
+    assert match.rest == "no-answer"
+
+
+def test_an_unknown_name_ends_before_the_first_outcome_word() -> None:
+    match = split("Initrode Global voicemail left a message")
+    assert match.kind is MatchKind.NONE
+    assert match.lead_text == "Initrode Global"
+    assert match.rest == "voicemail left a message"
+
+
+def test_the_closest_names_are_suggested_for_a_typo() -> None:
+    names = [lead.name for lead in LEADS]
+    assert closest("Acme Crop", names)[0] == "Acme Corp"
+    assert closest("globx", names) == ["Globex Corporation"]
+    assert closest("zzzz", names) == []
+
+
+def test_names_compare_without_case_spacing_or_curly_quotes() -> None:
+    assert name_key("  O\u2019Reilly   MEDIA ") == name_key("o'reilly media")
+
+
+def test_the_search_key_is_the_first_word_typed() -> None:
+    assert first_word_key('"Acme Corp" vm') == "acme"
+    assert first_word_key("  Globex  ") == "globex"
+    assert first_word_key("") == ""
+
+
+# ---- outcomes, dates, notes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "outcome"),
+    [
+        ("connected", Outcome.CONNECTED),
+        ("vm", Outcome.VOICEMAIL),
+        ("VOICEMAIL", Outcome.VOICEMAIL),
+        ("no-answer", Outcome.NO_ANSWER),
+        ("no answer", Outcome.NO_ANSWER),
+        ("email", Outcome.EMAIL),
+        ("replied", Outcome.REPLIED),
+        ("meeting", Outcome.MEETING),
+        ("not-interested", Outcome.NOT_INTERESTED),
+        ("not interested", Outcome.NOT_INTERESTED),
+        ("opt-out", Outcome.OPT_OUT),
+    ],
+)
+def test_every_outcome_word_is_understood(typed: str, outcome: Outcome) -> None:
+    assert details(f"{typed} some note").outcome is outcome
+    assert details(f"{typed} some note").note == "some note"
+
+
+def test_without_an_outcome_the_whole_text_is_the_note() -> None:
+    result = details("talked about pricing")
+    assert result.outcome is None
+    assert result.note == "talked about pricing"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("today", TODAY),
+        ("yesterday", date(2026, 11, 22)),
+        ("friday", date(2026, 11, 20)),
+        ("monday", TODAY),
+        ("thurs", date(2026, 11, 19)),
+        ("last monday", date(2026, 11, 16)),
+        ("next tuesday", date(2026, 11, 24)),
+        ("2026-11-18", date(2026, 11, 18)),
+        ("2026-12-02", date(2026, 12, 2)),
+    ],
+)
+def test_dates_are_read_relative_to_the_reps_today(typed: str, expected: date) -> None:
+    result = details(f"connected {typed} talked to the CFO")
+    assert result.on is not None and result.on.on == expected
+    assert result.note == "talked to the CFO"
+
+
+def test_outcome_and_date_may_come_in_either_order() -> None:
+    first = details("yesterday email sent the deck")
+    second = details("email yesterday sent the deck")
+    assert (first.outcome, first.on and first.on.on, first.note) == (
+        second.outcome,
+        second.on and second.on.on,
+        second.note,
+    )
+
+
+def test_an_impossible_date_is_reported_not_guessed() -> None:
+    assert read_touch_details("connected 2026-02-30 hi", TODAY) == BadDate("2026-02-30")
+
+
+def test_the_note_keeps_its_line_breaks_and_spacing() -> None:
+    assert details("vm first line\n  second line").note == "first line\n  second line"
+
+
+def test_clean_undoes_slacks_escaping_and_drops_control_characters() -> None:
+    cleaned = clean("AT&amp;T &lt;b&gt; a\x00b\x07c\r\nnext")
+    assert cleaned.text == "AT&T <b> abc\nnext"
+    assert cleaned.removed == 2
+
+
+# ---- contacts ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "person", "role", "dm"),
+    [
+        ("Jane Doe CFO dm", "Jane Doe", "CFO", True),
+        ("Jane Doe", "Jane Doe", None, False),
+        ("Jane Doe, Head of Operations", "Jane Doe", "Head of Operations", False),
+        (
+            "Jane van der Berg as Procurement lead decision-maker",
+            "Jane van der Berg",
+            "Procurement lead",
+            True,
+        ),
+        ('"Mary Ann Smith" VP Sales', "Mary Ann Smith", "VP Sales", False),
+        ("Bob Director of IT", "Bob", "Director of IT", False),
+    ],
+)
+def test_contacts_split_into_person_role_and_decision_maker(
+    typed: str, person: str, role: str | None, dm: bool
+) -> None:
+    words = read_contact(typed)
+    assert (words.person, words.role, words.decision_maker) == (person, role, dm)
