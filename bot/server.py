@@ -51,7 +51,10 @@ class LocalServer:
         self._server = make_server(
             "127.0.0.1", port, application, server_class=_ThreadingServer, handler_class=_QuietHandler
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
+        # A short poll interval lets stop() return quickly (the default waits up to half a second).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="local-http", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from coaching import commands
 from handlers import blocks
 from handlers.deps import Deps
+from handlers.errors import guarded
 from handlers.logcall import open_modal
 
 VERBS = {
@@ -21,10 +22,10 @@ VERBS = {
 
 def register(app: App, deps: Deps) -> None:
     handler = Leads(deps)
-    app.command("/lead")(handler.command)
+    app.command("/lead")(guarded(handler.command))
     for action_id in blocks.LEAD_BUTTONS:
-        app.action(action_id)(handler.button)
-    app.action(blocks.LEAD_MENU)(handler.menu)
+        app.action(action_id)(guarded(handler.button))
+    app.action(blocks.LEAD_MENU)(guarded(handler.menu))
 
 
 class Leads:

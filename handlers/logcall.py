@@ -13,6 +13,7 @@ from coaching.rules import Outcome, local_date
 from coaching.touches import Fix
 from handlers import blocks
 from handlers.deps import Deps
+from handlers.errors import guarded
 from handlers.say import tell_privately
 
 FIXES = {blocks.DRAFT_AS_MEETING: Fix.AS_MEETING, blocks.DRAFT_AS_TODAY: Fix.AS_TODAY}
@@ -20,13 +21,13 @@ FIXES = {blocks.DRAFT_AS_MEETING: Fix.AS_MEETING, blocks.DRAFT_AS_TODAY: Fix.AS_
 
 def register(app: App, deps: Deps) -> None:
     handler = LogCall(deps)
-    app.command("/logcall")(handler.command)
-    app.view(blocks.LOGCALL_MODAL)(handler.submit)
-    app.options(blocks.LEAD_SEARCH)(handler.lead_options)
-    app.action(blocks.LOGCALL_OPEN)(handler.open_for_lead)
+    app.command("/logcall")(guarded(handler.command))
+    app.view(blocks.LOGCALL_MODAL)(guarded(handler.submit))
+    app.options(blocks.LEAD_SEARCH)(guarded(handler.lead_options))
+    app.action(blocks.LOGCALL_OPEN)(guarded(handler.open_for_lead))
     for action_id in (blocks.DRAFT_PICK, blocks.DRAFT_AS_MEETING, blocks.DRAFT_AS_TODAY):
-        app.action(action_id)(handler.finish_draft)
-    app.action(blocks.DRAFT_ADD)(handler.add_and_finish)
+        app.action(action_id)(guarded(handler.finish_draft))
+    app.action(blocks.DRAFT_ADD)(guarded(handler.add_and_finish))
 
 
 class LogCall:

@@ -9,13 +9,14 @@ from slack_sdk import WebClient
 from coaching.pipeline import pipeline
 from handlers import blocks
 from handlers.deps import Deps
+from handlers.errors import guarded
 
 # With `should_escape: true` Slack sends "@jane" as "<@U123|jane>".
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 def register(app: App, deps: Deps) -> None:
-    app.command("/pipeline")(Pipelines(deps).command)
+    app.command("/pipeline")(guarded(Pipelines(deps).command))
 
 
 class Pipelines:

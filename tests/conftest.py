@@ -205,5 +205,6 @@ def harness(database: Database) -> Iterator[Harness]:
     yield h
     h.server.stop()
     h.api.stop()
+    h.baton.pool.shutdown(wait=True)
     # Every test that used Slack also proves Baton kept Slack's contract the whole time.
     assert h.api.problems == [], h.api.problems

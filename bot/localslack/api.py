@@ -125,8 +125,12 @@ class SlackApi:
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        # A short poll interval lets stop() return quickly (the default waits up to half a second).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="slack-api-standin", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-api-standin",
+            daemon=True,
         )
 
     # ---- lifecycle -----------------------------------------------------------------------------
