@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
-from handlers import errors, leads, logcall, pipeline
+from handlers import errors, handoffs, leads, logcall, pipeline
 from handlers.deps import Deps
 from handlers.people import Directory
 from store.db import Database, open_database
 
-HANDLER_MODULES = (errors, logcall, leads, pipeline)
+HANDLER_MODULES = (errors, logcall, leads, pipeline, handoffs)
 
 
 def utc_now() -> datetime:
@@ -61,8 +61,7 @@ def create(
     deps = Deps(
         db=db,
         clock=clock,
-        rules=settings.rules,
-        managers=settings.manager_ids,
+        defaults=settings.team,
         directory=Directory(db, clock),
     )
     for module in HANDLER_MODULES:

@@ -5,20 +5,31 @@
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import time
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from coaching.rules import DEFAULT_RULES, WEEKDAYS, Rules
+from coaching.rules import DEFAULT_RULES, Rules
+from coaching.settings import (
+    DEFAULT_TEAM,
+    WORKDAYS,
+    BadValue,
+    TeamConfig,
+    parse_channel,
+    parse_clock,
+    parse_days,
+    parse_weekday,
+)
 from store.db import normalize_url
 
+T = TypeVar("T")
 SLACK_API = "https://slack.com/api/"
 DEFAULT_DATABASE = "sqlite:///baton.db"
-WORKDAYS = frozenset(range(5))
 
 RULE_ENV = {
     "follow_up_days": "COACH_FOLLOW_UP_DAYS",
@@ -46,17 +57,19 @@ class Settings:
     app_token: str | None = None
     api_url: str = SLACK_API
     database_url: str = DEFAULT_DATABASE
-    manager_ids: frozenset[str] = frozenset()
-    manager_channel: str | None = None
-    ops_channel: str | None = None
-    rules: Rules = DEFAULT_RULES
-    digest_time: time = time(8, 30)
-    digest_days: frozenset[int] = WORKDAYS
-    review_day: int = 0  # Monday
+    team: TeamConfig = DEFAULT_TEAM  # each workspace's defaults; /coach set overrides them per team
     port: int = 3000
     web_concurrency: int = 2
     listener_threads: int = 32
     log_level: str = "INFO"
+
+    @property
+    def rules(self) -> Rules:
+        return self.team.rules
+
+    @property
+    def manager_ids(self) -> frozenset[str]:
+        return self.team.manager_ids
 
     @property
     def mode(self) -> Mode:
@@ -79,7 +92,6 @@ class ConfigError(Exception):
 
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -130,22 +142,29 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if bad:
         problems.append(f"COACH_MANAGER_IDS must be Slack user ids like U0123ABCD, got {', '.join(bad)}")
 
-    channels = {}
-    for name in ("COACH_MANAGER_CHANNEL", "COACH_OPS_CHANNEL"):
-        value = get(name)
-        if value is not None and not _CHANNEL_ID.match(value):
-            problems.append(f"{name} must be a Slack channel id like C0123ABCD, got {value!r}")
-            value = None
-        channels[name] = value
+    def parsed(name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            return parse(raw)
+        except BadValue as error:
+            problems.append(f"{name} {error}")
+            return default
 
     rules = Rules(
         **{attr: number(env_name, getattr(DEFAULT_RULES, attr)) for attr, env_name in RULE_ENV.items()}
     )
     problems.extend(f"coaching rules: {problem}" for problem in rules.problems())
-
-    digest_time = _clock_time(get("COACH_DIGEST_TIME"), problems)
-    digest_days = _days(get("COACH_DIGEST_DAYS"), problems)
-    review_day = _weekday(get("COACH_REVIEW_DAY"), problems)
+    team = TeamConfig(
+        rules=rules,
+        manager_ids=managers,
+        manager_channel=parsed("COACH_MANAGER_CHANNEL", parse_channel, None),
+        ops_channel=parsed("COACH_OPS_CHANNEL", parse_channel, None),
+        digest_time=parsed("COACH_DIGEST_TIME", parse_clock, time(8, 30)),
+        digest_days=parsed("COACH_DIGEST_DAYS", parse_days, WORKDAYS),
+        review_day=parsed("COACH_REVIEW_DAY", parse_weekday, 0),
+    )
 
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -157,13 +176,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         app_token=app_token,
         api_url=api_url,
         database_url=database_url,
-        manager_ids=managers,
-        manager_channel=channels["COACH_MANAGER_CHANNEL"],
-        ops_channel=channels["COACH_OPS_CHANNEL"],
-        rules=rules,
-        digest_time=digest_time,
-        digest_days=digest_days,
-        review_day=review_day,
+        team=team,
         port=number("PORT", 3000),
         web_concurrency=number("WEB_CONCURRENCY", 2),
         listener_threads=number("BATON_LISTENER_THREADS", 32),
@@ -172,45 +185,3 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
-
-
-def _clock_time(raw: str | None, problems: list[str]) -> time:
-    if raw is None:
-        return time(8, 30)
-    match = re.match(r"^(\d{1,2}):(\d{2})$", raw)
-    if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
-        return time(int(match.group(1)), int(match.group(2)))
-    problems.append(f"COACH_DIGEST_TIME must be a 24-hour time like 08:30, got {raw!r}")
-    return time(8, 30)
-
-
-_DAY = {day[:3]: index for index, day in enumerate(WEEKDAYS)}
-
-
-def _weekday(raw: str | None, problems: list[str]) -> int:
-    if raw is None:
-        return 0
-    key = raw.casefold()[:3]
-    if key in _DAY:
-        return _DAY[key]
-    problems.append(f"COACH_REVIEW_DAY must be a weekday like mon, got {raw!r}")
-    return 0
-
-
-def _days(raw: str | None, problems: list[str]) -> frozenset[int]:
-    """`mon-fri`, `mon,wed,fri` or `sun-thu`."""
-    if raw is None:
-        return WORKDAYS
-    days: set[int] = set()
-    for part in raw.casefold().replace(" ", "").split(","):
-        ends = part.split("-")
-        if not part or len(ends) > 2 or any(end[:3] not in _DAY for end in ends):
-            problems.append(f"COACH_DIGEST_DAYS must be days like mon-fri or mon,wed,fri, got {raw!r}")
-            return WORKDAYS
-        start, stop = _DAY[ends[0][:3]], _DAY[ends[-1][:3]]
-        day = start
-        days.add(day)
-        while day != stop:
-            day = (day + 1) % 7
-            days.add(day)
-    return frozenset(days)

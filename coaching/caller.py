@@ -5,6 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from coaching.rules import Rules, local_date
+from coaching.settings import TeamConfig
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,11 @@ class Caller:
     is_manager: bool
     now: datetime
     tz: ZoneInfo
-    rules: Rules
+    config: TeamConfig
+
+    @property
+    def rules(self) -> Rules:
+        return self.config.rules
 
     @property
     def today(self) -> date:

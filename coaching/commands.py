@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from coaching import finding, touches
+from coaching import finding, handoffs, touches
 from coaching.caller import Caller
 from coaching.finding import DraftRefused, LeadOption, WhichLead
 from coaching.leads import (
@@ -165,10 +165,10 @@ def lead_action(session: Session, caller: Caller, lead_id: int, verb: str) -> Le
 
 def resume(
     session: Session, caller: Caller, *, draft_id: int, lead_id: int | None, fix: Fix | None
-) -> LogResult | LeadResult:
+) -> LogResult | LeadResult | handoffs.HandoffResult:
     """Finish a parked command now that the rep has picked a lead (or a fix)."""
     draft = queries.draft(session, caller.team_id, draft_id)
-    if draft is not None and draft.command.startswith("lead."):
+    if draft is not None and (draft.command.startswith("lead.") or draft.command == handoffs.COMMAND):
         claimed = finding.claim_draft(
             session, team_id=caller.team_id, user_id=caller.user_id, draft_id=draft_id, now=caller.now
         )
@@ -177,5 +177,7 @@ def resume(
         lead = queries.lead(session, caller.team_id, lead_id) if lead_id is not None else None
         if lead is None:
             return DraftRefused(finding.DraftProblem.MISSING)
+        if claimed.command == handoffs.COMMAND:
+            return handoffs.handoff(session, caller, lead=lead, rest=claimed.rest)
         return _run(session, caller, claimed.command.removeprefix("lead."), lead, claimed.rest)
     return touches.log_from_draft(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)

@@ -24,9 +24,11 @@ from coaching.rules import (
 )
 from coaching.snapshots import (
     ContactSnapshot,
+    HandoffLine,
     LeadSnapshot,
     TouchSnapshot,
     contact_snapshot,
+    handoff_line,
     lead_snapshot,
     touch_snapshot,
 )
@@ -137,6 +139,7 @@ class LeadDetail:
     contacts: tuple[ContactSnapshot, ...]
     history: tuple[TouchSnapshot, ...]  # newest first
     touch_total: int
+    handoffs: tuple[HandoffLine, ...]  # newest first
     stage: Stage
     stalled: bool
     past_cycle: bool
@@ -155,6 +158,7 @@ def lead_detail(
             for t in queries.recent_touches(session, team_id, lead.id, limit=HISTORY_SHOWN)
         ),
         touch_total=queries.touch_count(session, team_id, lead.id),
+        handoffs=tuple(handoff_line(t) for t in queries.transfers_for_lead(session, team_id, lead.id)),
         stage=stage(lead.attempts, reached=lead.reached, rules=rules),
         stalled=lead.status == Status.OPEN
         and is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules),

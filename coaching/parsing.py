@@ -378,3 +378,21 @@ def read_contact(rest: str) -> ContactWords:
                 text[: ws[index].start].strip(), text[ws[index].start :].strip(), decision_maker
             )
     return ContactWords(text, None, decision_maker)
+
+
+# ---- people ---------------------------------------------------------------------------------------
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+
+
+def mentioned(text: str) -> list[str]:
+    """Slack user ids mentioned in command text (`should_escape: true` sends `<@U123|jane>`)."""
+    return MENTION.findall(text)
+
+
+def read_mention(text: str) -> tuple[str, str] | None:
+    """A mention at the start of `text`, and what follows it."""
+    match = MENTION.match(text.strip())
+    if match is None:
+        return None
+    return match.group(1), text.strip()[match.end() :].strip()

@@ -279,3 +279,42 @@ def flags(lead: LeadFacts, *, now: datetime, today: date, rules: Rules) -> froze
     if now - (lead.last_touch_at or lead.created_at) > timedelta(days=rules.squat_days):
         found.add(Flag.SQUATTING)
     return frozenset(found)
+
+
+class GroundRule(StrEnum):
+    """Which lead-squatting ground rule applies to a transfer request (the manager sees it)."""
+
+    STEP_IN = "step_in"  # contact made but stuck for months: work it with the owner before moving it
+    NOT_REACHED = "not_reached"  # the attempt limit without reaching anyone: hand it on
+    CONNECTION = "connection"  # someone else has a way in: hand it on
+    SQUATTING = "squatting"  # untouched for weeks
+    PASSING_ON = "passing_on"  # the owner offers it to a colleague
+    JUDGEMENT = "judgement"  # none clearly applies
+
+
+def ground_rule(
+    lead: LeadFacts, *, owner: str, requested_by: str, to_user: str, now: datetime, rules: Rules
+) -> GroundRule:
+    """The first ground rule that fits, most delicate first: a reached-but-stuck lead needs the
+    manager alongside the owner, because a new rep would start from scratch."""
+    if lead.last_contact_at is not None and is_past_sales_cycle(lead.created_at, now=now, rules=rules):
+        return GroundRule.STEP_IN
+    if not lead.reached and lead.attempts >= rules.attempts_limit:
+        return GroundRule.NOT_REACHED
+    if requested_by != owner and to_user == requested_by:
+        return GroundRule.CONNECTION
+    if now - (lead.last_touch_at or lead.created_at) > timedelta(days=rules.squat_days):
+        return GroundRule.SQUATTING
+    if requested_by == owner:
+        return GroundRule.PASSING_ON
+    return GroundRule.JUDGEMENT
+
+
+def working_days_between(start: date, end: date, workdays: frozenset[int]) -> int:
+    """Working days after `start`, up to and including `end` (0 when `end` is not after `start`)."""
+    days = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        days += day.weekday() in workdays
+    return days

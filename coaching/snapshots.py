@@ -9,7 +9,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from coaching.rules import Outcome, Status
-from store.models import Contact, Lead, Touch
+from store.models import Contact, Lead, Touch, TransferRequest
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,33 @@ class TouchSnapshot:
     on: date  # the local day it happened, in the viewer's time zone
     meeting_on: date | None
     note: str
+
+
+@dataclass(frozen=True)
+class HandoffLine:
+    """One hand-off in a lead's history."""
+
+    from_owner: str
+    to_user: str
+    requested_by: str
+    status: str  # pending, approved, rejected, moot
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    reason: str
+
+
+def handoff_line(transfer: TransferRequest) -> HandoffLine:
+    return HandoffLine(
+        from_owner=transfer.from_owner,
+        to_user=transfer.to_user,
+        requested_by=transfer.requested_by,
+        status=transfer.status,
+        decided_by=transfer.decided_by,
+        decided_at=transfer.decided_at,
+        created_at=transfer.created_at,
+        reason=transfer.reason,
+    )
 
 
 def lead_snapshot(lead: Lead) -> LeadSnapshot:

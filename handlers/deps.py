@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from coaching.caller import Caller
 from coaching.people import is_manager
-from coaching.rules import Rules
-from coaching.settings import team_rules
+from coaching.settings import TeamConfig, team_config
 from handlers.people import Directory
 from store.db import Database
 
@@ -19,16 +18,17 @@ from store.db import Database
 class Deps:
     db: Database
     clock: Callable[[], datetime]
-    rules: Rules  # the environment's defaults; a team's overrides are read per request
-    managers: frozenset[str]  # COACH_MANAGER_IDS
+    defaults: TeamConfig  # the environment's; a team's own overrides are read per request
     directory: Directory
 
     def caller(self, session: Session, team_id: str, user_id: str, tz: ZoneInfo) -> Caller:
         return Caller(
             team_id=team_id,
             user_id=user_id,
-            is_manager=is_manager(session, team_id=team_id, user_id=user_id, configured=self.managers),
+            is_manager=is_manager(
+                session, team_id=team_id, user_id=user_id, configured=self.defaults.manager_ids
+            ),
             now=self.clock(),
             tz=tz,
-            rules=team_rules(session, team_id=team_id, defaults=self.rules),
+            config=team_config(session, team_id=team_id, defaults=self.defaults),
         )

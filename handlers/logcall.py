@@ -1,6 +1,5 @@
 """/logcall: log a touch in one line, or in a modal when typed alone; and the buttons that finish a draft."""
 
-import json
 from datetime import date
 from typing import Any
 
@@ -87,7 +86,7 @@ class LogCall:
             result = touches.log_from_form(
                 session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
             )
-        channel = _metadata(view).get("channel")
+        channel = blocks.read_metadata(view).get("channel")
         message = blocks.reply(result, caller.now, typed=note)
         tell_privately(client, channel_id=channel, user_id=user_id, message=message)
 
@@ -185,11 +184,3 @@ def read_form(view: dict[str, Any]) -> tuple[int, Outcome, date, str] | None:
     note = (values.get("note", {}).get("note") or {}).get("value") or ""
     ids = blocks.read_ids(lead, 1)
     return (ids[0], outcome, on, note) if ids else None
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -165,3 +165,63 @@ class TeamSetting(Base):
     value: Mapped[str] = mapped_column(String(500))
     updated_by: Mapped[str] = mapped_column(USER)
     updated_at: Mapped[datetime]
+
+
+class TransferRequest(Base):
+    """A request to move a lead to another owner, decided once by a manager.
+
+    The decision is a conditional UPDATE on `status = 'pending'`, so two managers clicking at once,
+    a double click, or Approve racing Reject end with exactly one decision on any backend.
+    """
+
+    __tablename__ = "transfer_request"
+    __table_args__ = (Index("ix_transfer_request_team_status", "team_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    from_owner: Mapped[str] = mapped_column(USER)  # the owner when it was asked
+    to_user: Mapped[str] = mapped_column(USER)
+    requested_by: Mapped[str] = mapped_column(USER)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|moot
+    decided_by: Mapped[str | None] = mapped_column(USER)
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    resurfaced_at: Mapped[datetime | None]
+
+
+class PostedMessage(Base):
+    """Where Baton posted a message it must change later (each manager's copy of a request).
+
+    Kept as channel + ts because `chat.update` never expires, unlike a response_url.
+    """
+
+    __tablename__ = "posted_message"
+    __table_args__ = (Index("ix_posted_message_subject", "team_id", "subject", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    subject: Mapped[str] = mapped_column(String(32))  # "transfer" or "ops"
+    subject_id: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[datetime]
+
+
+class OpsHandoff(Base):
+    """A signed customer handed to operations; someone there claims it."""
+
+    __tablename__ = "ops_handoff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    rep_id: Mapped[str] = mapped_column(USER)
+    sold: Mapped[str] = mapped_column(Text, default="")
+    timeline: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(USER)
+    claimed_at: Mapped[datetime | None]

@@ -7,7 +7,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from store.models import Contact, Draft, Lead, Manager, Rep, TeamSetting, Touch
+from store.models import (
+    Contact,
+    Draft,
+    Lead,
+    Manager,
+    OpsHandoff,
+    PostedMessage,
+    Rep,
+    TeamSetting,
+    Touch,
+    TransferRequest,
+)
 
 
 def lead(session: Session, team_id: str, lead_id: int, *, for_update: bool = False) -> Lead | None:
@@ -126,3 +137,46 @@ def upsert_rep(session: Session, **values: object) -> None:
     statement = insert(Rep).values(**values)
     updates = {k: statement.excluded[k] for k in values if k not in ("team_id", "user_id")}
     session.execute(statement.on_conflict_do_update(index_elements=["team_id", "user_id"], set_=updates))
+
+
+def transfer(session: Session, team_id: str, transfer_id: int) -> TransferRequest | None:
+    query = select(TransferRequest).where(
+        TransferRequest.team_id == team_id, TransferRequest.id == transfer_id
+    )
+    return session.scalars(query).one_or_none()
+
+
+def pending_transfer(session: Session, team_id: str, lead_id: int) -> TransferRequest | None:
+    query = select(TransferRequest).where(
+        TransferRequest.team_id == team_id,
+        TransferRequest.lead_id == lead_id,
+        TransferRequest.status == "pending",
+    )
+    return session.scalars(query.order_by(TransferRequest.id)).first()
+
+
+def pending_transfers(session: Session) -> Sequence[TransferRequest]:
+    """Every team's waiting requests: the scheduler's sweep runs across teams."""
+    query = select(TransferRequest).where(TransferRequest.status == "pending")
+    return session.scalars(query.order_by(TransferRequest.team_id, TransferRequest.id)).all()
+
+
+def transfers_for_lead(session: Session, team_id: str, lead_id: int) -> Sequence[TransferRequest]:
+    query = select(TransferRequest).where(
+        TransferRequest.team_id == team_id, TransferRequest.lead_id == lead_id
+    )
+    return session.scalars(query.order_by(TransferRequest.created_at.desc(), TransferRequest.id.desc())).all()
+
+
+def posted_messages(session: Session, team_id: str, subject: str, subject_id: int) -> Sequence[PostedMessage]:
+    query = select(PostedMessage).where(
+        PostedMessage.team_id == team_id,
+        PostedMessage.subject == subject,
+        PostedMessage.subject_id == subject_id,
+    )
+    return session.scalars(query.order_by(PostedMessage.id)).all()
+
+
+def ops_handoff(session: Session, team_id: str, handoff_id: int) -> OpsHandoff | None:
+    query = select(OpsHandoff).where(OpsHandoff.team_id == team_id, OpsHandoff.id == handoff_id)
+    return session.scalars(query).one_or_none()

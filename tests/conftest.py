@@ -19,7 +19,7 @@ from bot.app import Baton, create
 from bot.config import Settings
 from bot.localslack import Platform, Shown, SlackApi, User, Workspace
 from bot.server import LocalServer, wsgi
-from coaching.rules import Rules
+from coaching.settings import TeamConfig
 from store.db import Database, open_database
 from store.migrate import upgrade
 from store.models import Base
@@ -150,6 +150,15 @@ class Harness:
         assert changed, f"{user} saw nothing new"
         return changed[-1]
 
+    def dms(self, user: str) -> list[Shown]:
+        """What Baton has sent this person in their DMs with it, oldest first."""
+        return [m for m in self.api.seen_by(user) if m.channel == "D" + user[1:]]
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.api.stop()
+        self.baton.pool.shutdown(wait=True)
+
     def seen_text(self, message: Shown) -> str:
         """Everything a person reads in a message: the text of every block, buttons included."""
         return flatten(message.blocks) or message.text
@@ -176,20 +185,19 @@ def start_harness(
     db: Database,
     *,
     clock: Clock | None = None,
-    rules: Rules | None = None,
-    managers: frozenset[str] = frozenset({MORGAN}),
+    config: TeamConfig | None = None,
+    api: SlackApi | None = None,
 ) -> Harness:
+    """The real app on `db`, behind HTTP, talking to a stand-in Slack (a new one, or `api` to share one)."""
     clock = clock or Clock()
-    api = SlackApi(
-        Workspace(team_id=TEAM, team_name="Test Team", users={u.id: u for u in people()}), token=TOKEN
-    )
-    api.start()
+    if api is None:
+        workspace = Workspace(team_id=TEAM, team_name="Test Team", users={u.id: u for u in people()})
+        api = SlackApi(workspace, token=TOKEN).start()
     settings = Settings(
         bot_token=TOKEN,
         signing_secret=SECRET,
         api_url=api.url,
-        manager_ids=managers,
-        rules=rules or Rules(),
+        team=config or TeamConfig(manager_ids=frozenset({MORGAN})),
         listener_threads=16,
     )
     sleeps: list[float] = []
@@ -203,8 +211,6 @@ def start_harness(
 def harness(database: Database) -> Iterator[Harness]:
     h = start_harness(database)
     yield h
-    h.server.stop()
-    h.api.stop()
-    h.baton.pool.shutdown(wait=True)
+    h.stop()
     # Every test that used Slack also proves Baton kept Slack's contract the whole time.
     assert h.api.problems == [], h.api.problems

@@ -3,7 +3,7 @@
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -73,8 +73,7 @@ class Tryout:
             signing_secret=SECRET,
             api_url=api.url,
             database_url=f"sqlite:///{self.db_path}",
-            manager_ids=self.defaults.manager_ids | seed.MANAGERS,
-            rules=self.defaults.rules,
+            team=replace(self.defaults.team, manager_ids=self.defaults.manager_ids | seed.MANAGERS),
             listener_threads=8,
         )
         baton = create(settings, db=db, clock=self.clock)

@@ -15,6 +15,7 @@ from coaching.caller import Caller
 from coaching.leads import Change, change_status, create_lead, save_contact
 from coaching.people import Profile, remember
 from coaching.rules import Outcome, Rules
+from coaching.settings import TeamConfig
 from coaching.touches import log_from_form
 from store.db import Database
 from store.models import Lead
@@ -218,4 +219,6 @@ def seed(db: Database, *, now: datetime, rules: Rules) -> None:
 
 def at_days(now: datetime, days_ago: int, owner: str, rules: Rules) -> Caller:
     tz = ZoneInfo(next(p.tz for p in PEOPLE if p.id == owner))
-    return Caller(TEAM_ID, owner, owner in MANAGERS, now - timedelta(days=days_ago), tz, rules)
+    return Caller(
+        TEAM_ID, owner, owner in MANAGERS, now - timedelta(days=days_ago), tz, TeamConfig(rules=rules)
+    )

@@ -9,7 +9,8 @@ from coaching.commands import lead_command
 from coaching.finding import WhichLead
 from coaching.leads import BadName, LeadAdded, LeadDetail, LeadExists, NotAllowed, StatusChanged, add_lead
 from coaching.people import Profile, known_profile, remember
-from coaching.rules import Rules, Status
+from coaching.rules import Status
+from coaching.settings import TeamConfig
 from coaching.touches import TouchLogged, log_from_text
 from store.db import Database
 from tests.conftest import DANA, MORGAN, NOW, SAM, TEAM
@@ -18,7 +19,7 @@ NY = ZoneInfo("America/New_York")
 
 
 def caller(user: str = DANA, *, days: float = 0, team: str = TEAM, manager: bool = False) -> Caller:
-    return Caller(team, user, manager, NOW + timedelta(days=days), NY, Rules())
+    return Caller(team, user, manager, NOW + timedelta(days=days), NY, TeamConfig())
 
 
 def run(db: Database, text: str, who: Caller | None = None) -> object:

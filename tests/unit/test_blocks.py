@@ -206,3 +206,10 @@ def test_the_modal_opens_on_the_lead_it_was_asked_for_and_the_reps_today() -> No
     assert picker["initial_option"]["value"] == "7"
     assert view["blocks"][2]["element"]["initial_date"] == "2026-11-23"
     assert json.loads(view["private_metadata"]) == {"channel": "C1"}
+
+
+def test_plain_text_labels_show_encoded_mentions_as_typed() -> None:
+    assert blocks.label("<!channel> & <!here|here> <!subteam^S1|@sales> <@U1|sam> <#C1|deals>", 200) == (
+        "@channel & @here @sales @sam deals"
+    )
+    assert "<!" not in json.dumps(blocks.button("Add “<!everyone>”", "x", "1").to_dict())

@@ -9,6 +9,7 @@ import pytest
 from coaching.rules import (
     Due,
     Flag,
+    GroundRule,
     Outcome,
     Rules,
     Stage,
@@ -16,6 +17,7 @@ from coaching.rules import (
     TouchFact,
     due,
     flags,
+    ground_rule,
     last_weekday,
     local_date,
     local_noon,
@@ -23,6 +25,7 @@ from coaching.rules import (
     progress,
     stage,
     with_overrides,
+    working_days_between,
 )
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday, 10:00 in New York
@@ -280,3 +283,42 @@ def test_a_won_customer_untouched_for_the_lapse_window_is_due_re_engagement() ->
 
 def test_an_opted_out_lead_is_never_flagged_for_action() -> None:
     assert flagged(opted_out_at=days_ago(1), attempts=9, created_at=days_ago(200)) == {Flag.OPTED_OUT}
+
+
+# ---- hand-offs --------------------------------------------------------------------------------------
+
+
+def rule(requested_by: str = "U1", to_user: str = "U2", **facts: object) -> GroundRule:
+    return ground_rule(
+        Facts(**facts), owner="U1", requested_by=requested_by, to_user=to_user, now=NOW, rules=RULES
+    )  # type: ignore[arg-type]
+
+
+def test_a_reached_lead_stuck_past_the_sales_cycle_asks_the_manager_to_step_in() -> None:
+    stuck = rule(
+        created_at=days_ago(120), last_contact_at=days_ago(60), reached=True, last_touch_at=days_ago(30)
+    )
+    assert stuck is GroundRule.STEP_IN
+
+
+def test_nobody_reached_after_the_attempt_limit_means_hand_it_on() -> None:
+    assert rule(attempts=8) is GroundRule.NOT_REACHED
+    assert rule(attempts=7) is GroundRule.PASSING_ON
+
+
+def test_asking_for_someone_elses_lead_for_yourself_is_a_connection() -> None:
+    assert rule(requested_by="U3", to_user="U3") is GroundRule.CONNECTION
+
+
+def test_an_untouched_lead_is_squatting_and_a_third_party_request_is_a_judgement_call() -> None:
+    assert rule(requested_by="U3", to_user="U2", last_touch_at=days_ago(30)) is GroundRule.SQUATTING
+    assert rule(requested_by="U3", to_user="U2") is GroundRule.JUDGEMENT
+
+
+def test_working_days_skip_the_weekend() -> None:
+    friday, monday, tuesday = date(2026, 12, 18), date(2026, 12, 21), date(2026, 12, 22)
+    workdays = frozenset(range(5))
+    assert working_days_between(friday, monday, workdays) == 1
+    assert working_days_between(friday, tuesday, workdays) == 2
+    assert working_days_between(tuesday, friday, workdays) == 0
+    assert working_days_between(friday, monday, frozenset({5, 6})) == 2  # a weekend-working team

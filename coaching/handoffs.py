@@ -1,0 +1,536 @@
+"""Hand-offs: a lead to another owner (a manager decides), a customer to operations, the rep to a new contact."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from coaching import finding
+from coaching.caller import Caller
+from coaching.finding import DraftRefused, WhichLead
+from coaching.leads import (
+    BadName,
+    Change,
+    ContactSaved,
+    NotAllowed,
+    change_status,
+    refresh_progress,
+    save_contact,
+)
+from coaching.parsing import ContactWords, clean, read_contact, read_mention, words
+from coaching.people import managers
+from coaching.rules import CLOSED, GroundRule, Rules, Status, ground_rule, working_days_between
+from coaching.settings import TeamConfig, team_config
+from coaching.snapshots import ContactSnapshot, LeadSnapshot, contact_snapshot, lead_snapshot
+from coaching.tips import Situation, Tip, tip
+from store import queries
+from store.models import Lead, OpsHandoff, PostedMessage, TransferRequest
+
+COMMAND = "handoff"
+RESURFACE_AFTER_WORKING_DAYS = 2
+OPS_WORDS = ("ops", "operations", "operation")
+TRANSFER = "transfer"  # PostedMessage subjects
+OPS = "ops"
+
+
+class TransferStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    MOOT = "moot"  # the lead was won, lost or moved before anyone decided
+
+
+@dataclass(frozen=True)
+class TransferSnapshot:
+    id: int
+    lead: LeadSnapshot
+    from_owner: str
+    to_user: str
+    requested_by: str
+    reason: str
+    status: TransferStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+    created_at: datetime
+    rule: GroundRule
+    rules: Rules
+    now: datetime  # when this picture was taken, for "asked 3 days ago"
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Who hears about the decision: the requester, the old owner and the proposed owner, once each."""
+        return tuple(dict.fromkeys((self.requested_by, self.from_owner, self.to_user)))
+
+
+def transfer_snapshot(
+    session: Session, transfer: TransferRequest, *, now: datetime, rules: Rules
+) -> TransferSnapshot:
+    lead = queries.lead(session, transfer.team_id, transfer.lead_id)
+    assert lead is not None  # the foreign key cascades deletes
+    picture = lead_snapshot(lead)
+    return TransferSnapshot(
+        id=transfer.id,
+        lead=picture,
+        from_owner=transfer.from_owner,
+        to_user=transfer.to_user,
+        requested_by=transfer.requested_by,
+        reason=transfer.reason,
+        status=TransferStatus(transfer.status),
+        decided_by=transfer.decided_by,
+        decided_at=transfer.decided_at,
+        note=transfer.decision_note,
+        created_at=transfer.created_at,
+        rule=ground_rule(
+            picture,
+            owner=transfer.from_owner,
+            requested_by=transfer.requested_by,
+            to_user=transfer.to_user,
+            now=now,
+            rules=rules,
+        ),
+        rules=rules,
+        now=now,
+    )
+
+
+# ---- results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferAsked:
+    """A request waiting for a manager; the handler posts it to them."""
+
+    transfer: TransferSnapshot
+    managers: tuple[str, ...]
+    manager_channel: str | None
+
+
+@dataclass(frozen=True)
+class Decided:
+    transfer: TransferSnapshot  # approved, rejected or moot
+
+
+@dataclass(frozen=True)
+class AlreadyDecided:
+    transfer: TransferSnapshot
+
+
+@dataclass(frozen=True)
+class NotAManager:
+    transfer: TransferSnapshot
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """No such request or hand-off in this workspace (a stale button, another team's, a forged id)."""
+
+
+class Refusal(StrEnum):
+    SAME_OWNER = "same_owner"
+    PENDING = "pending"
+    NO_MANAGERS = "no_managers"
+    CLOSED = "closed"
+    NOT_A_COLLEAGUE = "not_a_colleague"  # a bot, a deactivated account, or someone Slack doesn't know
+
+
+@dataclass(frozen=True)
+class HandoffRefused:
+    refusal: Refusal
+    lead: LeadSnapshot
+    person: str | None = None
+    pending: TransferSnapshot | None = None
+
+
+@dataclass(frozen=True)
+class HandoffHelp:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class OpsForm:
+    """`/handoff LEAD ops` without notes: the handler opens the hand-off form for this lead."""
+
+    lead: LeadSnapshot
+
+
+@dataclass(frozen=True)
+class OpsHandoffSnapshot:
+    id: int
+    lead: LeadSnapshot
+    rep_id: str
+    sold: str
+    timeline: str
+    notes: str
+    contacts: tuple[ContactSnapshot, ...]
+    created_at: datetime
+    claimed_by: str | None
+    claimed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpsHandedOff:
+    handoff: OpsHandoffSnapshot
+    ops_channel: str | None
+    newly_won: bool
+
+
+@dataclass(frozen=True)
+class OpsClaimed:
+    handoff: OpsHandoffSnapshot
+
+
+@dataclass(frozen=True)
+class OpsAlreadyClaimed:
+    handoff: OpsHandoffSnapshot
+
+
+@dataclass(frozen=True)
+class HandedToContact:
+    saved: ContactSaved
+    lead: LeadSnapshot
+    cleared_opt_out: bool  # the lead had an opt-out, which was the previous person's
+    tip: Tip
+
+
+HandoffResult = (
+    TransferAsked
+    | Decided
+    | HandoffRefused
+    | HandoffHelp
+    | OpsForm
+    | OpsHandedOff
+    | HandedToContact
+    | WhichLead
+    | DraftRefused
+    | NotAllowed
+    | BadName
+)
+
+
+# ---- /handoff ---------------------------------------------------------------------------------------
+
+
+def handoff_command(session: Session, caller: Caller, text: str) -> HandoffResult:
+    cleaned = clean(text).text
+    if not words(cleaned) or cleaned.casefold() == "help":
+        return HandoffHelp()
+    found = finding.find_or_ask(
+        session,
+        team_id=caller.team_id,
+        user_id=caller.user_id,
+        command=COMMAND,
+        text=cleaned,
+        today=caller.today,
+        now=caller.now,
+    )
+    if isinstance(found, WhichLead):
+        return found
+    return handoff(session, caller, lead=found.lead, rest=found.match.rest)
+
+
+def handoff(session: Session, caller: Caller, *, lead: Lead, rest: str) -> HandoffResult:
+    """What follows the lead's name decides the kind: `@person`, `ops`, or `contact`."""
+    target = read_mention(rest)
+    if target is not None:
+        to_user, reason = target
+        return request_transfer(session, caller, lead=lead, to_user=to_user, reason=reason)
+    ws = words(rest)
+    first = ws[0].text.casefold() if ws else ""
+    after = rest[ws[0].end :].strip() if ws else ""
+    if first in OPS_WORDS:
+        if not after:
+            return OpsForm(lead_snapshot(lead))
+        return hand_to_ops(session, caller, lead=lead, sold="", timeline="", notes=after)
+    if first == "contact":
+        return hand_to_contact(session, caller, lead=lead, words_read=read_contact(after))
+    return HandoffHelp(f"Who should *{lead.name}* go to? Mention them: `/handoff {lead.name} @jane why`.")
+
+
+def request_transfer(
+    session: Session, caller: Caller, *, lead: Lead, to_user: str, reason: str
+) -> HandoffResult:
+    """Ask the managers to move `lead` to `to_user`; a manager asking moves it at once."""
+    picture = lead_snapshot(lead)
+    if Status(lead.status) in CLOSED:
+        return HandoffRefused(Refusal.CLOSED, picture)
+    if to_user == lead.owner_id:
+        return HandoffRefused(Refusal.SAME_OWNER, picture, person=to_user)
+    colleague = queries.rep(session, caller.team_id, to_user)
+    if colleague is None or colleague.is_bot or colleague.deactivated:
+        return HandoffRefused(Refusal.NOT_A_COLLEAGUE, picture, person=to_user)
+    pending = queries.pending_transfer(session, caller.team_id, lead.id)
+    if pending is not None and not caller.is_manager:
+        waiting = transfer_snapshot(session, pending, now=caller.now, rules=caller.rules)
+        return HandoffRefused(Refusal.PENDING, picture, pending=waiting)
+    team_managers = tuple(managers(session, team_id=caller.team_id, configured=caller.config.manager_ids))
+    if not caller.is_manager and not team_managers and caller.config.manager_channel is None:
+        return HandoffRefused(Refusal.NO_MANAGERS, picture)
+    transfer = TransferRequest(
+        team_id=caller.team_id,
+        lead_id=lead.id,
+        from_owner=lead.owner_id,
+        to_user=to_user,
+        requested_by=caller.user_id,
+        reason=reason,
+        status=TransferStatus.PENDING.value,
+        created_at=caller.now,
+    )
+    session.add(transfer)
+    session.flush()
+    if caller.is_manager:
+        # A manager's own hand-off needs no approval; a request still waiting on this lead is moot.
+        if pending is not None:
+            _settle(
+                session, pending, status=TransferStatus.MOOT, by=caller.user_id, now=caller.now, note=None
+            )
+        _settle(
+            session, transfer, status=TransferStatus.APPROVED, by=caller.user_id, now=caller.now, note=None
+        )
+        _move(session, lead, transfer.to_user, caller)
+        return Decided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+    return TransferAsked(
+        transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules),
+        managers=team_managers,
+        manager_channel=caller.config.manager_channel,
+    )
+
+
+DecideResult = Decided | AlreadyDecided | NotAManager | Unknown
+
+
+def decide(
+    session: Session, caller: Caller, *, transfer_id: int, approve: bool, note: str | None
+) -> DecideResult:
+    """A manager's Approve or Reject. Exactly one decision wins, however many clicks race."""
+    transfer = queries.transfer(session, caller.team_id, transfer_id)
+    if transfer is None:
+        return Unknown()
+    if not caller.is_manager:
+        return NotAManager(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+    if transfer.status != TransferStatus.PENDING:
+        return AlreadyDecided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+    # Lock the lead before the request (the same order everywhere), and check it again now:
+    # it may have been won, lost or moved since the request was made.
+    lead = queries.lead(session, caller.team_id, transfer.lead_id, for_update=True)
+    assert lead is not None
+    moot = Status(lead.status) in CLOSED or lead.owner_id != transfer.from_owner
+    outcome = TransferStatus.MOOT if moot else TransferStatus.APPROVED if approve else TransferStatus.REJECTED
+    written = clean(note).text if note else None
+    if not _settle(
+        session, transfer, status=outcome, by=caller.user_id, now=caller.now, note=written or None
+    ):
+        session.refresh(transfer)
+        return AlreadyDecided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+    if outcome is TransferStatus.APPROVED:
+        _move(session, lead, transfer.to_user, caller)
+    return Decided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+
+
+def _settle(
+    session: Session,
+    transfer: TransferRequest,
+    *,
+    status: TransferStatus,
+    by: str,
+    now: datetime,
+    note: str | None,
+) -> bool:
+    """Record the decision if nobody has yet; False when another click got there first."""
+    changed = session.execute(
+        update(TransferRequest)
+        .where(TransferRequest.id == transfer.id, TransferRequest.status == TransferStatus.PENDING.value)
+        .values(status=status.value, decided_by=by, decided_at=now, decision_note=note)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if changed == 1:
+        session.refresh(transfer)
+    return bool(changed == 1)
+
+
+def _move(session: Session, lead: Lead, to_user: str, caller: Caller) -> None:
+    lead.owner_id = to_user
+    if lead.status == Status.OPEN and lead.opted_out_at is None:
+        lead.next_follow_up = caller.today  # the new owner's first move is due now
+
+
+# ---- requests still waiting --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A request to show the managers again, or one closed because its lead moved on meanwhile."""
+
+    team_id: str
+    transfer: TransferSnapshot
+    managers: tuple[str, ...]
+    manager_channel: str | None
+
+
+def sweep_waiting(
+    session: Session, *, now: datetime, defaults: TeamConfig
+) -> tuple[list[Waiting], list[Waiting]]:
+    """Requests to re-surface (2 working days without a decision) and requests now moot.
+
+    Returns (resurface, mooted); the caller posts and updates the messages after the commit.
+    """
+    resurface: list[Waiting] = []
+    mooted: list[Waiting] = []
+    for transfer in queries.pending_transfers(session):
+        config = team_config(session, team_id=transfer.team_id, defaults=defaults)
+        team_managers = tuple(managers(session, team_id=transfer.team_id, configured=config.manager_ids))
+        lead = queries.lead(session, transfer.team_id, transfer.lead_id, for_update=True)
+        assert lead is not None
+        if Status(lead.status) in CLOSED or lead.owner_id != transfer.from_owner:
+            if _settle(session, transfer, status=TransferStatus.MOOT, by="baton", now=now, note=None):
+                snapshot = transfer_snapshot(session, transfer, now=now, rules=config.rules)
+                mooted.append(Waiting(transfer.team_id, snapshot, team_managers, config.manager_channel))
+            continue
+        last = transfer.resurfaced_at or transfer.created_at
+        if working_days_between(last.date(), now.date(), config.digest_days) >= RESURFACE_AFTER_WORKING_DAYS:
+            transfer.resurfaced_at = now
+            snapshot = transfer_snapshot(session, transfer, now=now, rules=config.rules)
+            resurface.append(Waiting(transfer.team_id, snapshot, team_managers, config.manager_channel))
+    return resurface, mooted
+
+
+# ---- where requests and cards were posted, to change them later ------------------------------------
+
+
+def remember_posts(
+    session: Session,
+    *,
+    team_id: str,
+    subject: str,
+    subject_id: int,
+    posted: list[tuple[str, str]],
+    now: datetime,
+) -> None:
+    for channel, ts in posted:
+        message = PostedMessage(
+            team_id=team_id, subject=subject, subject_id=subject_id, channel=channel, ts=ts, posted_at=now
+        )
+        session.add(message)
+
+
+def posts(session: Session, *, team_id: str, subject: str, subject_id: int) -> list[tuple[str, str]]:
+    return [(p.channel, p.ts) for p in queries.posted_messages(session, team_id, subject, subject_id)]
+
+
+# ---- a signed customer to operations ----------------------------------------------------------------
+
+
+def hand_to_ops_by_id(
+    session: Session, caller: Caller, *, lead_id: int, sold: str, timeline: str, notes: str
+) -> OpsHandedOff | NotAllowed | Unknown:
+    """The hand-off form's submission: the lead is read again, it may have changed since."""
+    lead = queries.lead(session, caller.team_id, lead_id)
+    if lead is None:
+        return Unknown()
+    return hand_to_ops(session, caller, lead=lead, sold=sold, timeline=timeline, notes=notes)
+
+
+def hand_to_ops(
+    session: Session, caller: Caller, *, lead: Lead, sold: str, timeline: str, notes: str
+) -> OpsHandedOff | NotAllowed:
+    """Mark the lead won (a customer now) and record the hand-off; the rep stays the sales contact."""
+    was = Status(lead.status)
+    if was is not Status.WON:
+        changed = change_status(
+            session,
+            lead=lead,
+            user_id=caller.user_id,
+            is_manager=caller.is_manager,
+            change=Change.WON,
+            reason="",
+            now=caller.now,
+            tz=caller.tz,
+            rules=caller.rules,
+        )
+        if isinstance(changed, NotAllowed):
+            return changed
+    handoff = OpsHandoff(
+        team_id=caller.team_id,
+        lead_id=lead.id,
+        rep_id=caller.user_id,
+        sold=clean(sold).text,
+        timeline=clean(timeline).text,
+        notes=clean(notes).text,
+        created_at=caller.now,
+    )
+    session.add(handoff)
+    session.flush()
+    return OpsHandedOff(
+        ops_snapshot(session, handoff), caller.config.ops_channel, newly_won=was is not Status.WON
+    )
+
+
+def claim_ops(
+    session: Session, caller: Caller, *, handoff_id: int
+) -> OpsClaimed | OpsAlreadyClaimed | Unknown:
+    """Someone in operations takes the customer; the first click wins."""
+    handoff = queries.ops_handoff(session, caller.team_id, handoff_id)
+    if handoff is None:
+        return Unknown()
+    claimed = session.execute(
+        update(OpsHandoff)
+        .where(OpsHandoff.id == handoff_id, OpsHandoff.claimed_by.is_(None))
+        .values(claimed_by=caller.user_id, claimed_at=caller.now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(handoff)
+    if claimed != 1:
+        return OpsAlreadyClaimed(ops_snapshot(session, handoff))
+    return OpsClaimed(ops_snapshot(session, handoff))
+
+
+def ops_snapshot(session: Session, handoff: OpsHandoff) -> OpsHandoffSnapshot:
+    lead = queries.lead(session, handoff.team_id, handoff.lead_id)
+    assert lead is not None
+    return OpsHandoffSnapshot(
+        id=handoff.id,
+        lead=lead_snapshot(lead),
+        rep_id=handoff.rep_id,
+        sold=handoff.sold,
+        timeline=handoff.timeline,
+        notes=handoff.notes,
+        contacts=tuple(
+            contact_snapshot(c) for c in queries.contacts(session, handoff.team_id, handoff.lead_id)
+        ),
+        created_at=handoff.created_at,
+        claimed_by=handoff.claimed_by,
+        claimed_at=handoff.claimed_at,
+    )
+
+
+# ---- the client handed the rep to someone new -----------------------------------------------------------
+
+
+def hand_to_contact(
+    session: Session, caller: Caller, *, lead: Lead, words_read: ContactWords
+) -> HandoffResult:
+    saved = save_contact(
+        session,
+        lead=lead,
+        user_id=caller.user_id,
+        person=words_read.person,
+        role=words_read.role,
+        decision_maker=words_read.decision_maker,
+        now=caller.now,
+    )
+    if isinstance(saved, BadName):
+        return saved
+    # A new person: a fresh round of attempts, due now. An opt-out was the previous person's.
+    cleared = lead.opted_out_at is not None
+    lead.opted_out_at = None
+    lead.counting_since = caller.now
+    lead.attempt_baseline = 0
+    refresh_progress(session, lead, tz=caller.tz, rules=caller.rules, today=caller.today)
+    return HandedToContact(
+        ContactSaved(lead_snapshot(lead), saved.contact, saved.updated, words_read),
+        lead_snapshot(lead),
+        cleared_opt_out=cleared,
+        tip=tip(Situation.HANDED_TO_NEW_CONTACT, seed=lead.id),
+    )

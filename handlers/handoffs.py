@@ -1,0 +1,360 @@
+"""/handoff, the managers' Approve / Reject buttons, the operations card and its "I'll take it" button.
+
+Posting and updating messages happens after the decision's transaction has committed, and only
+the click that won the decision sends anything, so racing clicks produce one set of messages.
+"""
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from coaching import handoffs
+from coaching.caller import Caller
+from coaching.handoffs import (
+    OPS,
+    TRANSFER,
+    AlreadyDecided,
+    Decided,
+    NotAManager,
+    OpsAlreadyClaimed,
+    OpsClaimed,
+    OpsForm,
+    OpsHandedOff,
+    TransferAsked,
+    TransferSnapshot,
+    Unknown,
+)
+from coaching.parsing import mentioned
+from handlers import blocks
+from handlers.blocks import Message
+from handlers.deps import Deps
+from handlers.errors import guarded
+from handlers.say import tell_privately
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    handler = Handoffs(deps)
+    app.command("/handoff")(guarded(handler.command))
+    app.action(blocks.TRANSFER_APPROVE)(guarded(handler.approve))
+    app.action(blocks.TRANSFER_REJECT)(guarded(handler.reject))
+    app.action(blocks.TRANSFER_REJECT_WHY)(guarded(handler.ask_reason))
+    app.view(blocks.TRANSFER_REASON_MODAL)(guarded(handler.reason_given))
+    app.view(blocks.OPS_MODAL)(guarded(handler.ops_form_sent))
+    app.action(blocks.OPS_CLAIM)(guarded(handler.claim))
+
+
+class Handoffs:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    # ---- /handoff ------------------------------------------------------------------------------
+    def command(
+        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        ack()
+        team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
+        for person in mentioned(text):
+            self.deps.directory.profile(client, team_id, person)  # so the use case knows who they are
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = handoffs.handoff_command(session, caller, text)
+        if isinstance(result, OpsForm):
+            view = blocks.ops_modal(result.lead, channel_id=command.get("channel_id"))
+            client.views_open(trigger_id=command["trigger_id"], view=view)
+            return
+        respond(**self.deliver(result, client, caller, typed=text).payload(), response_type="ephemeral")
+
+    def deliver(self, result: object, client: WebClient, caller: Caller, *, typed: str = "") -> Message:
+        """Post what a result asks for (to managers, to operations), then say what happened."""
+        if isinstance(result, TransferAsked):
+            self.post_request(
+                client, caller.team_id, result.transfer, result.managers, result.manager_channel
+            )
+        elif isinstance(result, Decided):
+            self.announce(client, caller.team_id, result.transfer)
+        elif isinstance(result, OpsHandedOff):
+            posted, problem = self.post_ops(client, caller.team_id, result)
+            return blocks.ops_handed_off(result, posted_in=posted, problem=problem)
+        return blocks.handoff_reply(result, caller.now, typed=typed)
+
+    # ---- managers decide -------------------------------------------------------------------------
+    def approve(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        self._decide(body, action.get("value"), respond, client, context, approve=True, note=None)
+
+    def reject(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        self._decide(body, action.get("value"), respond, client, context, approve=False, note=None)
+
+    def ask_reason(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        ids = blocks.read_ids(action.get("value"), 1)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_reason_modal(ids[0]))
+
+    def reason_given(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        values = view.get("state", {}).get("values", {})
+        reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
+        ack()
+        metadata = blocks.read_metadata(view)
+        transfer_id = metadata.get("transfer")
+        if not isinstance(transfer_id, int):
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        result = self._decided(client, team_id, user_id, transfer_id, approve=False, note=reason)
+        if not isinstance(result, Decided):
+            client.chat_postMessage(channel=user_id, **_refusal(result).payload())
+
+    def _decide(
+        self,
+        body: dict[str, Any],
+        value: str | None,
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+        *,
+        approve: bool,
+        note: str | None,
+    ) -> None:
+        ids = blocks.read_ids(value, 1)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        result = self._decided(client, team_id, user_id, ids[0], approve=approve, note=note)
+        if not isinstance(result, Decided):
+            respond(**_refusal(result).payload(), response_type="ephemeral", replace_original=False)
+            if isinstance(result, AlreadyDecided):
+                # This copy may still show buttons if its update hasn't landed yet: show the outcome.
+                respond(**blocks.transfer_decided(result.transfer).payload(), replace_original=True)
+
+    def _decided(
+        self,
+        client: WebClient,
+        team_id: str,
+        user_id: str,
+        transfer_id: int,
+        *,
+        approve: bool,
+        note: str | None,
+    ) -> object:
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = handoffs.decide(session, caller, transfer_id=transfer_id, approve=approve, note=note)
+        if isinstance(result, Decided):
+            self.announce(client, team_id, result.transfer)
+        return result
+
+    # ---- posting and announcing --------------------------------------------------------------------
+    def post_request(
+        self,
+        client: WebClient,
+        team_id: str,
+        transfer: TransferSnapshot,
+        managers: tuple[str, ...],
+        channel: str | None,
+        *,
+        reminder: bool = False,
+    ) -> None:
+        """One post in the managers' channel, or a DM to each manager when there is none (or it fails)."""
+        message = blocks.transfer_request(transfer, reminder=reminder)
+        posted = self._post(client, [channel], message) if channel else []
+        if not posted:
+            posted = self._post(client, list(managers), message)
+        with self.deps.db.sessions.begin() as session:
+            handoffs.remember_posts(
+                session,
+                team_id=team_id,
+                subject=TRANSFER,
+                subject_id=transfer.id,
+                posted=posted,
+                now=self.deps.clock(),
+            )
+
+    def announce(self, client: WebClient, team_id: str, transfer: TransferSnapshot) -> None:
+        """After a decision: every manager's copy shows the outcome, and the people involved hear of it."""
+        with self.deps.db.readers.begin() as session:
+            copies = handoffs.posts(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id)
+        decided = blocks.transfer_decided(transfer)
+        for channel, ts in copies:
+            try:
+                client.chat_update(channel=channel, ts=ts, **decided.payload())
+            except SlackApiError as error:
+                log.warning(
+                    "Couldn't update request %s in %s: %s", transfer.id, channel, error.response.get("error")
+                )
+        for person in transfer.people:
+            if person != transfer.decided_by:
+                self._post(client, [person], blocks.transfer_news(transfer, person))
+
+    def post_ops(
+        self, client: WebClient, team_id: str, result: OpsHandedOff
+    ) -> tuple[str | None, str | None]:
+        """Post the card in the operations channel; (where it went, or why it couldn't)."""
+        if result.ops_channel is None:
+            return None, None
+        try:
+            response = client.chat_postMessage(
+                channel=result.ops_channel, **blocks.ops_card(result.handoff).payload()
+            )
+        except SlackApiError as error:
+            code = error.response.get("error")
+            log.warning("Couldn't post to the operations channel %s: %s", result.ops_channel, code)
+            if code in ("not_in_channel", "channel_not_found"):
+                return (
+                    None,
+                    f"Baton isn't in <#{result.ops_channel}> yet; invite it with `/invite @Baton` there.",
+                )
+            return None, "Slack didn't accept the post just now."
+        with self.deps.db.sessions.begin() as session:
+            handoffs.remember_posts(
+                session,
+                team_id=team_id,
+                subject=OPS,
+                subject_id=result.handoff.id,
+                posted=[(response["channel"], response["ts"])],
+                now=self.deps.clock(),
+            )
+        return str(response["channel"]), None
+
+    def _post(self, client: WebClient, targets: list[str], message: Message) -> list[tuple[str, str]]:
+        posted = []
+        for target in targets:
+            try:
+                response = client.chat_postMessage(channel=target, **message.payload())
+                posted.append((str(response["channel"]), str(response["ts"])))
+            except SlackApiError as error:
+                log.warning("Couldn't post to %s: %s", target, error.response.get("error"))
+        return posted
+
+    # ---- operations ------------------------------------------------------------------------------
+    def ops_form_sent(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        values = view.get("state", {}).get("values", {})
+
+        def field(name: str) -> str:
+            return str(((values.get(name) or {}).get(name) or {}).get("value") or "")
+
+        if not field("sold").strip():
+            ack(
+                response_action="errors",
+                errors={"sold": "Say what was sold, so operations knows what to deliver."},
+            )
+            return
+        ack()
+        metadata = blocks.read_metadata(view)
+        lead_id = metadata.get("lead")
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        if not isinstance(lead_id, int):
+            return
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = handoffs.hand_to_ops_by_id(
+                session,
+                caller,
+                lead_id=lead_id,
+                sold=field("sold"),
+                timeline=field("timeline"),
+                notes=field("notes"),
+            )
+        message = (
+            self.deliver(result, client, caller)
+            if not isinstance(result, Unknown)
+            else blocks.unknown_request()
+        )
+        tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+
+    def claim(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        ids = blocks.read_ids(action.get("value"), 1)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = handoffs.claim_ops(session, caller, handoff_id=ids[0])
+            copies = handoffs.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
+        if isinstance(result, OpsClaimed):
+            card = blocks.ops_card(result.handoff)
+            for channel, ts in copies:
+                try:
+                    client.chat_update(channel=channel, ts=ts, **card.payload())
+                except SlackApiError as error:
+                    log.warning("Couldn't update the operations card: %s", error.response.get("error"))
+            self._post(client, [result.handoff.rep_id], blocks.ops_taken(result.handoff))
+        elif isinstance(result, OpsAlreadyClaimed):
+            respond(
+                **blocks.ops_already_taken(result.handoff).payload(),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        else:
+            respond(**blocks.unknown_request().payload(), response_type="ephemeral", replace_original=False)
+
+
+def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
+    """The scheduler's job: re-surface requests waiting 2 working days, close the moot ones."""
+    handler = Handoffs(deps)
+    with deps.db.sessions.begin() as session:
+        resurface, mooted = handoffs.sweep_waiting(session, now=deps.clock(), defaults=deps.defaults)
+    for waiting in resurface:
+        handler.post_request(
+            client,
+            waiting.team_id,
+            waiting.transfer,
+            waiting.managers,
+            waiting.manager_channel,
+            reminder=True,
+        )
+    for waiting in mooted:
+        handler.announce(client, waiting.team_id, waiting.transfer)
+    return len(resurface), len(mooted)
+
+
+def _refusal(result: object) -> Message:
+    if isinstance(result, NotAManager):
+        return blocks.transfer_not_yours(result)
+    if isinstance(result, AlreadyDecided):
+        return blocks.transfer_already(result)
+    return blocks.unknown_request()

@@ -1,0 +1,415 @@
+"""/handoff and the managers' decision, as reps, managers and operations see it."""
+
+import copy
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from bot.localslack import Shown
+from coaching.settings import TeamConfig
+from handlers import blocks
+from handlers.handoffs import sweep
+from store.db import Database
+from store.models import Lead, OpsHandoff, TransferRequest
+from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten, start_harness
+
+OPS_CHANNEL = "C0OPS"
+SECOND_MANAGER = KENJI
+
+
+def owner(h: Harness, name: str = "Acme Corp") -> str:
+    with h.db.readers.begin() as session:
+        return session.scalars(select(Lead.owner_id).where(Lead.name == name)).one()
+
+
+def transfers(h: Harness) -> list[TransferRequest]:
+    with h.db.readers.begin() as session:
+        return list(session.scalars(select(TransferRequest).order_by(TransferRequest.id)))
+
+
+def request_card(h: Harness, manager: str = MORGAN) -> Shown:
+    cards = [m for m in h.dms(manager) if "Hand-off request" in flatten(m.blocks)]
+    assert cards, f"{manager} got no hand-off request"
+    return cards[-1]
+
+
+def buttons(message: Shown) -> list[str]:
+    return [e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+@pytest.fixture
+def team(database: Database) -> Iterator[Harness]:
+    """Two managers, an operations channel, and Dana's lead Acme Corp with five unanswered tries."""
+    config = TeamConfig(manager_ids=frozenset({MORGAN, SECOND_MANAGER}), ops_channel=OPS_CHANNEL)
+    h = start_harness(database, config=config)
+    h.api.workspace.channels[OPS_CHANNEL] = "ops"
+    h.command(DANA, "/lead", "add Acme Corp")
+    for _ in range(5):
+        h.command(DANA, "/logcall", "acme vm")
+        h.clock.advance(days=4)
+    yield h
+    h.stop()
+    assert h.api.problems == [], h.api.problems
+
+
+# ---- asking -----------------------------------------------------------------------------------------
+
+
+def test_passing_a_lead_on_asks_every_manager_with_what_they_need_to_decide(team: Harness) -> None:
+    reply = team.command(DANA, "/handoff", "acme @sam they used to work with the CFO")
+    assert "You'll get a DM when they decide" in flatten(reply.blocks)
+    for manager in (MORGAN, SECOND_MANAGER):
+        card = flatten(request_card(team, manager).blocks)
+        assert "<@U0DANA> wants to hand *Acme Corp* to <@U0SAM>" in card
+        assert "they used to work with the CFO" in card
+        assert "20 days (sales cycle 90)" in card
+        assert "5 of 8 without reaching anyone" in card
+        assert "never: still a prospect" in card
+        assert "Ground rule" in card
+    assert buttons(request_card(team)) == [
+        blocks.TRANSFER_APPROVE,
+        blocks.TRANSFER_REJECT,
+        blocks.TRANSFER_REJECT_WHY,
+    ]
+    assert owner(team) == DANA
+
+
+def test_asking_to_take_over_a_lead_names_the_connection_ground_rule(team: Harness) -> None:
+    team.command(SAM, "/handoff", "acme @sam I know their CTO from my last job")
+    card = flatten(request_card(team).blocks)
+    assert "<@U0SAM> asks to take over *Acme Corp* from <@U0DANA>" in card
+    assert "Someone has a way in" in card
+
+
+def test_a_request_goes_to_the_managers_channel_when_one_is_set(database: Database) -> None:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN}), manager_channel="C0MGRS"))
+    try:
+        h.command(DANA, "/lead", "add Acme Corp")
+        h.command(DANA, "/handoff", "acme @sam")
+        posts = [m for m in h.api.shown if m.channel == "C0MGRS"]
+        assert len(posts) == 1 and "Hand-off request" in flatten(posts[0].blocks)
+        assert h.dms(MORGAN) == []
+    finally:
+        h.stop()
+
+
+def test_a_managers_own_hand_off_happens_at_once_and_is_recorded(team: Harness) -> None:
+    reply = team.command(MORGAN, "/handoff", "acme @sam rebalancing territories")
+    assert owner(team) == SAM
+    [transfer] = transfers(team)
+    assert (transfer.status, transfer.decided_by) == ("approved", MORGAN)
+    assert "Moved *Acme Corp* to <@U0SAM>" in flatten(reply.blocks)
+    assert any("You now own *Acme Corp*" in flatten(m.blocks) for m in team.dms(SAM))
+    card = flatten(team.command(DANA, "/lead", "show acme").blocks)
+    assert "*Hand-offs*" in card and "approved by <@U0MORGAN>" in card
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("acme @dana", "already <@U0DANA>'s lead"),
+        ("acme @ghost", "Who should *Acme Corp* go to?"),
+        ("acme", "Who should *Acme Corp* go to?"),
+    ],
+)
+def test_impossible_hand_offs_are_explained(team: Harness, text: str, expected: str) -> None:
+    assert expected in flatten(team.command(DANA, "/handoff", text).blocks)
+    assert transfers(team) == []
+
+
+def test_a_deactivated_colleague_cant_receive_a_lead(team: Harness) -> None:
+    team.api.workspace.users[SAM].deleted = True
+    assert "can't take leads" in flatten(team.command(DANA, "/handoff", "acme @sam").blocks)
+    assert transfers(team) == []
+
+
+def test_only_one_request_per_lead_waits_at_a_time(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam")
+    again = flatten(team.command(DANA, "/handoff", "acme @kenji").blocks)
+    assert "already waiting for a manager" in again
+    assert len(transfers(team)) == 1
+
+
+def test_without_any_manager_a_request_is_refused_with_the_way_to_add_one(database: Database) -> None:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset()))
+    try:
+        h.command(DANA, "/lead", "add Acme Corp")
+        assert "/coach managers add" in flatten(h.command(DANA, "/handoff", "acme @sam").blocks)
+    finally:
+        h.stop()
+
+
+# ---- deciding -----------------------------------------------------------------------------------------
+
+
+def test_approval_moves_the_lead_updates_every_copy_and_tells_each_person_once(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam")
+    team.click(MORGAN, request_card(team), blocks.TRANSFER_APPROVE)
+    assert owner(team) == SAM
+    for manager in (MORGAN, SECOND_MANAGER):
+        copy = request_card(team, manager)
+        assert buttons(copy) == []  # nothing left to press
+        assert "*Approved* by <@U0MORGAN>" in flatten(copy.blocks)
+    assert [flatten(m.blocks) for m in team.dms(SAM)][-1].startswith(":inbox_tray: You now own *Acme Corp*")
+    dana_news = [m for m in team.dms(DANA) if "Acme Corp" in flatten(m.blocks)]
+    assert len(dana_news) == 1 and "now <@U0SAM>'s lead" in flatten(dana_news[0].blocks)
+    with team.db.readers.begin() as session:
+        lead = session.scalars(select(Lead)).one()
+    assert lead.next_follow_up == date(2026, 12, 13)  # the new owner's first move is due today
+
+
+def test_rejection_with_a_reason_reaches_everyone_involved(team: Harness) -> None:
+    team.command(SAM, "/handoff", "acme @sam")
+    team.slack.click(MORGAN, request_card(team), blocks.TRANSFER_REJECT_WHY)
+    view = team.slack.open_modal(MORGAN)
+    assert view is not None and view["callback_id"] == blocks.TRANSFER_REASON_MODAL
+    reply = team.slack.submit(
+        MORGAN, view, {"reason": {"reason": {"type": "plain_text_input", "value": "Dana is close"}}}
+    )
+    assert reply.status == 200
+    assert owner(team) == DANA
+    for person in (SAM, DANA):
+        news = flatten(team.dms(person)[-1].blocks)
+        assert "decided not to move *Acme Corp*" in news and "Dana is close" in news
+    assert "*Not approved* by <@U0MORGAN>" in flatten(request_card(team).blocks)
+
+
+def test_a_rep_pressing_approve_is_told_only_managers_can_and_nothing_changes(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam")
+    card = request_card(team)
+    answer = team.click(SAM, card, blocks.TRANSFER_APPROVE)
+    assert "Only managers" in flatten(answer.blocks)
+    assert owner(team) == DANA and transfers(team)[0].status == "pending"
+
+
+def test_a_second_click_is_told_it_was_already_decided(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam")
+    before_update = Shown(
+        **{**request_card(team, SECOND_MANAGER).__dict__, "blocks": _with_buttons(request_card(team))}
+    )
+    team.click(MORGAN, request_card(team, MORGAN), blocks.TRANSFER_APPROVE)
+    answer = team.slack.click(SECOND_MANAGER, before_update, blocks.TRANSFER_REJECT)
+    assert answer.status == 200
+    assert any("Already decided" in flatten(m.blocks) for m in team.api.seen_by(SECOND_MANAGER))
+    assert transfers(team)[0].status == "approved" and owner(team) == SAM
+
+
+def _with_buttons(message: Shown) -> list[dict[str, object]]:
+    """A copy of a request as it looked before the decision updated it (a slow client)."""
+    return [
+        *[b for b in message.blocks if b["type"] != "actions"],
+        {
+            "type": "actions",
+            "block_id": "transfer:1",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": blocks.TRANSFER_APPROVE,
+                    "value": "1",
+                    "text": {"type": "plain_text", "text": "Approve"},
+                },
+                {
+                    "type": "button",
+                    "action_id": blocks.TRANSFER_REJECT,
+                    "value": "1",
+                    "text": {"type": "plain_text", "text": "Reject"},
+                },
+            ],
+        },
+    ]
+
+
+def test_racing_clicks_from_two_web_processes_make_exactly_one_decision(team: Harness) -> None:
+    """Two managers, Approve and Reject, double clicks, through two app instances on one database."""
+    second_process = start_harness(
+        team.db,
+        clock=team.clock,
+        config=TeamConfig(manager_ids=frozenset({MORGAN, SECOND_MANAGER})),
+        api=team.api,
+    )
+    try:
+        team.command(DANA, "/handoff", "acme @sam")
+        card = Shown(**{**request_card(team).__dict__, "blocks": _with_buttons(request_card(team))})
+        clicks = [
+            (team, MORGAN, blocks.TRANSFER_APPROVE),
+            (second_process, MORGAN, blocks.TRANSFER_APPROVE),
+            (team, SECOND_MANAGER, blocks.TRANSFER_REJECT),
+            (second_process, SECOND_MANAGER, blocks.TRANSFER_APPROVE),
+        ] * 3
+        bodies = [
+            (
+                h,
+                urlencode(
+                    {"payload": json.dumps(h.slack.block_actions(user, card, [_action(card, action)]))}
+                ),
+            )
+            for h, user, action in clicks
+        ]
+        start = threading.Barrier(len(bodies))
+        statuses: list[int] = []
+
+        def click(h: Harness, body: str) -> None:
+            start.wait()
+            statuses.append(h.slack.send(body, "application/x-www-form-urlencoded").status)
+
+        threads = [threading.Thread(target=click, args=pair) for pair in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        team.baton.pool.wait_idle()
+        second_process.baton.pool.wait_idle()
+        assert statuses == [200] * len(bodies)
+        [transfer] = transfers(team)
+        assert transfer.status in ("approved", "rejected")
+        assert owner(team) == (SAM if transfer.status == "approved" else DANA)
+        # One set of notifications: Sam and Dana each hear about it exactly once.
+        for person in (SAM, DANA):
+            news = [m for m in team.dms(person) if m.text.startswith("Hand-off of Acme Corp:")]
+            assert len(news) == 1, [m.text for m in news]
+    finally:
+        second_process.server.stop()
+        second_process.baton.pool.shutdown(wait=True)
+
+
+def _action(card: Shown, action_id: str) -> dict[str, object]:
+    return {
+        "action_id": action_id,
+        "block_id": "transfer:1",
+        "type": "button",
+        "value": "1",
+        "action_ts": "1",
+    }
+
+
+def test_a_click_for_another_workspace_or_an_unknown_or_malformed_id_changes_nothing(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam")
+    card = Shown(**{**request_card(team).__dict__, "blocks": _with_buttons(request_card(team))})
+    payload = team.slack.block_actions(MORGAN, card, [_action(card, blocks.TRANSFER_APPROVE)])
+    payload["team"] = {"id": "T0OTHER", "domain": "other"}
+    payload["user"]["team_id"] = "T0OTHER"
+    assert (
+        team.slack.send(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        ).status
+        == 200
+    )
+    for value in ("999", "1; DROP TABLE lead", "", "1:2"):
+        payload = team.slack.block_actions(
+            MORGAN, card, [{**_action(card, blocks.TRANSFER_APPROVE), "value": value}]
+        )
+        assert (
+            team.slack.send(
+                urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+            ).status
+            == 200
+        )
+    answers = [flatten(m.blocks) for m in team.api.seen_by(MORGAN) if m.ephemeral]
+    assert any("doesn't know that request" in a for a in answers)
+    assert any("out of date" in a for a in answers)
+    assert transfers(team)[0].status == "pending" and owner(team) == DANA
+
+
+def test_a_request_for_a_lead_won_meanwhile_is_closed_as_moot(team: Harness) -> None:
+    team.command(SAM, "/handoff", "acme @sam")
+    team.command(DANA, "/lead", "won acme")
+    team.click(MORGAN, request_card(team), blocks.TRANSFER_APPROVE)
+    assert transfers(team)[0].status == "moot"
+    assert owner(team) == DANA
+    assert "*Closed*" in flatten(request_card(team).blocks)
+
+
+# ---- waiting ------------------------------------------------------------------------------------------
+
+
+def test_requests_waiting_two_working_days_are_shown_to_managers_again(team: Harness) -> None:
+    team.clock.now = datetime(2026, 12, 18, 15, 0, tzinfo=UTC)  # a Friday
+    team.command(DANA, "/handoff", "acme @sam")
+    team.clock.now = datetime(2026, 12, 21, 15, 0, tzinfo=UTC)  # Monday: one working day
+    assert sweep(team.baton.deps, team.baton.client) == (0, 0)
+    team.clock.now = datetime(2026, 12, 22, 15, 0, tzinfo=UTC)  # Tuesday: two
+    assert sweep(team.baton.deps, team.baton.client) == (1, 0)
+    reminder = [m for m in team.dms(MORGAN) if "Still waiting" in flatten(m.blocks)]
+    assert len(reminder) == 1 and buttons(reminder[0])[0] == blocks.TRANSFER_APPROVE
+    assert sweep(team.baton.deps, team.baton.client) == (0, 0)  # not again the same day
+    team.click(MORGAN, reminder[0], blocks.TRANSFER_APPROVE)
+    assert all(
+        buttons(m) == []
+        for m in team.dms(MORGAN)
+        if "Hand-off" in flatten(m.blocks) or "Still" in flatten(m.blocks)
+    )
+
+
+def test_the_sweep_closes_requests_whose_lead_moved_on(team: Harness) -> None:
+    team.command(SAM, "/handoff", "acme @sam")
+    team.command(DANA, "/lead", "lost acme")
+    assert sweep(team.baton.deps, team.baton.client) == (0, 1)
+    assert transfers(team)[0].status == "moot"
+    assert "*Closed*" in flatten(request_card(team).blocks)
+    assert any("was closed" in flatten(m.blocks) for m in team.dms(SAM))
+
+
+# ---- operations and new contacts ------------------------------------------------------------------
+
+
+def test_a_signed_customer_goes_to_operations_who_claim_it(team: Harness) -> None:
+    team.command(DANA, "/lead", "contact acme Jane Doe COO dm")
+    reply = team.command(
+        DANA, "/handoff", "acme ops 40 seats, annual; go-live by 15 Jan; Jane wants weekly check-ins"
+    )
+    assert "marked won" in flatten(reply.blocks) and "<#C0OPS>" in flatten(reply.blocks)
+    [card] = [m for m in team.api.shown if m.channel == OPS_CHANNEL]
+    text = flatten(card.blocks)
+    assert "New customer: Acme Corp" in text and "Jane Doe, COO · *decision-maker*" in text
+    assert "weekly check-ins" in text and "<@U0DANA>" in text
+    as_kenji_saw_it = copy.deepcopy(card)
+    team.click(SAM, card, blocks.OPS_CLAIM)  # Sam works in operations here
+    assert "Taken by <@U0SAM>" in flatten(team.api.message(card.id).blocks)
+    assert "took the operations hand-off" in flatten(team.dms(DANA)[-1].blocks)
+    late = team.slack.click(KENJI, as_kenji_saw_it, blocks.OPS_CLAIM)
+    assert late.status == 200
+    assert "already taken by <@U0SAM>" in flatten(team.api.seen_by(KENJI)[-1].blocks)
+    with team.db.readers.begin() as session:
+        handoff = session.scalars(select(OpsHandoff)).one()
+        lead = session.scalars(select(Lead)).one()
+    assert (handoff.claimed_by, lead.status, lead.owner_id) == (SAM, "won", DANA)
+
+
+def test_ops_without_notes_asks_for_what_operations_needs(team: Harness) -> None:
+    view = team.modal(DANA, "/handoff", "acme ops")
+    assert view["callback_id"] == blocks.OPS_MODAL
+    empty = team.slack.submit(DANA, view, {"sold": {"sold": {"type": "plain_text_input", "value": ""}}})
+    assert empty.json["response_action"] == "errors"
+    view = team.slack.open_modal(DANA)
+    assert view is not None
+    values = {
+        "sold": {"sold": {"type": "plain_text_input", "value": "Platform, 40 seats"}},
+        "timeline": {"timeline": {"type": "plain_text_input", "value": "Go-live 15 Jan"}},
+        "notes": {"notes": {"type": "plain_text_input", "value": None}},
+    }
+    assert team.slack.submit(DANA, view, values).status == 200
+    [card] = [m for m in team.api.shown if m.channel == OPS_CHANNEL]
+    assert "Platform, 40 seats" in flatten(card.blocks) and "Go-live 15 Jan" in flatten(card.blocks)
+
+
+def test_without_an_operations_channel_the_rep_gets_the_card_to_forward(database: Database) -> None:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN})))
+    try:
+        h.command(DANA, "/lead", "add Acme Corp")
+        reply = flatten(h.command(DANA, "/handoff", "acme ops signed 3 years").blocks)
+        assert "No operations channel is set up" in reply and "New customer: Acme Corp" in reply
+    finally:
+        h.stop()
+
+
+def test_being_handed_to_a_new_contact_starts_the_attempts_afresh_with_a_tip(team: Harness) -> None:
+    reply = flatten(team.command(DANA, "/handoff", "acme contact Raj Patel Procurement lead").blocks)
+    assert "Raj Patel, Procurement lead" in reply and "starts afresh" in reply
+    assert "Treat the new person with respect" in reply or "new contact" in reply.lower()
+    logged = flatten(team.command(DANA, "/logcall", "acme vm").blocks)
+    assert "Attempt 1 of 8" in logged
