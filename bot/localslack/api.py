@@ -121,6 +121,7 @@ class SlackApi:
         self._targets: dict[str, _ResponseTarget] = {}
         self._used_triggers: set[str] = set()
         self._lock = threading.RLock()
+        self._arrived = threading.Condition(self._lock)
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -169,6 +170,11 @@ class SlackApi:
     def add_user(self, user: User) -> None:
         self.workspace.users[user.id] = user
 
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> bool:
+        """Wait until `count` calls of `method` have arrived (for an app in another process)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.calls_to(method)) >= count, timeout=timeout)
+
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
@@ -197,6 +203,11 @@ class SlackApi:
     def since(self, bookmark: int) -> list[Call]:
         with self._lock:
             return self.calls[bookmark:]
+
+    def _record(self, call: Call) -> None:
+        with self._arrived:
+            self.calls.append(call)
+            self._arrived.notify_all()
 
     # ---- the server ------------------------------------------------------------------------------
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -254,7 +265,7 @@ class SlackApi:
                 fault.times -= 1
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = {"ok": False, "error": fault.error}
-                self.calls.append(Call(method, args, fault.status, body))
+                self._record(Call(method, args, fault.status, body))
                 return fault.status, headers, body
             if self.token is not None and token != self.token:
                 body = {"ok": False, "error": "invalid_auth"}
@@ -265,7 +276,7 @@ class SlackApi:
                     body = {"ok": False, "error": "unknown_method"}
                 else:
                     body = handler(args)
-            self.calls.append(Call(method, args, 200, body))
+            self._record(Call(method, args, 200, body))
             return 200, {}, body
 
     # ---- contract checks ---------------------------------------------------------------------------
@@ -426,7 +437,7 @@ class SlackApi:
     # ---- response_url ---------------------------------------------------------------------------------
     def _respond(self, key: str, args: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            self.calls.append(Call("response_url", args, 200, {"ok": True}))
+            self._record(Call("response_url", args, 200, {"ok": True}))
             target = self._targets.get(key)
             if target is None:
                 return 404, {}, {"ok": False, "error": "expired_url"}

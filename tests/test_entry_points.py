@@ -1,0 +1,198 @@
+"""The front door: `python -m bot` as a person runs it (try-out, serve, db, --help, bad settings)."""
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.localslack import Platform, SlackApi, User, Workspace
+from store.db import open_database
+from store.migrate import current_revision, head_revision
+from store.models import Lead
+from tests.conftest import Harness
+
+ROOT = Path(__file__).resolve().parents[1]
+SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL")
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The environment of a fresh shell: none of Baton's settings, except those given."""
+    clean = {k: v for k, v in os.environ.items() if k not in SLACK_VARS and not k.startswith("COACH_")}
+    return {**clean, "PYTHONPATH": str(ROOT), **extra}
+
+
+def baton(*args: str, cwd: Path, stdin: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env(**extra),
+        timeout=120,
+    )
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    shown = baton("--help", cwd=tmp_path)
+    assert shown.returncode == 0
+    for command in ("serve", "tryout", "db"):
+        assert command in shown.stdout
+    for sub in (["serve", "--help"], ["tryout", "--help"], ["db", "--help"], ["db", "upgrade", "--help"]):
+        assert baton(*sub, cwd=tmp_path).returncode == 0
+
+
+def test_a_malformed_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
+    result = baton(cwd=tmp_path, COACH_STALL_DAYS="a fortnight", SLACK_BOT_TOKEN="xoxb-1")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "COACH_STALL_DAYS" in lines[0] and "SLACK_SIGNING_SECRET" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("COACH_ATTEMPTS_CAP=3\n")  # contradicts the limit of 8
+    result = baton(cwd=tmp_path)
+    assert result.returncode == 2 and "suggest <= limit <= cap" in result.stderr
+
+
+def test_without_credentials_baton_starts_the_try_out_on_a_demo_team(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "1",  # Dana
+            "/pipeline",
+            "/logcall acme vm left a message about Q3 pricing",
+            "/lead show acme",
+            "1",  # the card's first button: Log a touch (opens the form)
+            "",  # the lead is already picked
+            "2",  # outcome: connected
+            "",  # today
+            "spoke to the COO",
+            "who morgan",
+            "/pipeline @dana",
+            "quit",
+            "",
+        ]
+    )
+    result = baton(cwd=tmp_path, stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Baton try-out" in out and "Who are you?" in out
+    assert "Your pipeline" in out and "Overdue" in out
+    assert "Logged a voicemail on Acme Corp" in out
+    assert "ACME CORP" in out  # the card's header
+    assert "Logged a conversation on Acme Corp" in out
+    assert "dana's pipeline" in out
+    assert "Traceback" not in out + result.stderr
+    assert (tmp_path / "baton-tryout.db").exists()
+    again = baton("tryout", "--reset", cwd=tmp_path, stdin="1\nquit\n")
+    assert again.returncode == 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_migrates_an_empty_database_and_answers_signed_requests_through_gunicorn(
+    tmp_path: Path,
+) -> None:
+    api = SlackApi(
+        Workspace(team_id="T0SERVE", users={"U0DANA": User("U0DANA", "dana")}), token="xoxb-serve"
+    ).start()
+    port = free_port()
+    database = tmp_path / "served.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env(
+            SLACK_BOT_TOKEN="xoxb-serve",
+            SLACK_SIGNING_SECRET="serve-secret",
+            SLACK_API_URL=api.url,
+            DATABASE_URL=f"sqlite:///{database}",
+            WEB_CONCURRENCY="2",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_line(process, "Booting worker", seconds=60)
+        health = _get(f"http://127.0.0.1:{port}/healthz")
+        assert json.loads(health) == {"ok": True}
+        slack = Platform(api, f"http://127.0.0.1:{port}", "serve-secret")
+        reply = slack.command("U0DANA", "/lead", "add Served Inc")
+        assert reply.status == 200
+        forged = slack.send(
+            slack.command_body("U0DANA", "/lead", "add Forged"),
+            "application/x-www-form-urlencoded",
+            signature="v0=00",
+        )
+        assert forged.status == 401
+        assert api.wait_for("response_url")  # the reply comes after the listener's commit
+        assert "Added *Served Inc*" in json.dumps(api.calls_to("response_url")[0].args)
+        db = open_database(f"sqlite:///{database}", pool_size=1)
+        assert current_revision(db.engine) == head_revision(db.engine)
+        with db.readers.begin() as session:
+            assert session.scalars(select(Lead.name)).all() == ["Served Inc"]
+        db.engine.dispose()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        api.stop()
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str, *, seconds: float) -> None:
+    """Read the server's log until it says it is up (no fixed sleeps: the process tells us)."""
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + seconds
+    seen = []
+    while time.monotonic() < deadline:
+        if selector.select(timeout=deadline - time.monotonic()):
+            line = process.stdout.readline()
+            seen.append(line)
+            if needle in line:
+                return
+            if not line and process.poll() is not None:
+                break
+    raise AssertionError("the server did not start:\n" + "".join(seen))
+
+
+def _get(url: str) -> str:
+    # gunicorn's master binds the port before it boots workers: the request waits in the backlog.
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return str(response.read().decode())
+
+
+# ---- the Slack app manifest -------------------------------------------------------------------------
+
+
+def test_every_command_in_the_manifest_is_escaped_and_answered_by_the_app(harness: Harness) -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    commands = manifest["features"]["slash_commands"]
+    assert {c["command"] for c in commands} >= {"/logcall", "/lead", "/pipeline", "/handoff"}
+    for command in commands:
+        assert command["should_escape"] is True
+        assert command["url"].endswith("/slack/events")
+        reply = harness.slack.command("U0DANA", command["command"], "help")
+        assert reply.status == 200, command["command"]
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["message_menu_options_url"].endswith("/slack/events")
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "im:write", "users:read"} <= scopes
