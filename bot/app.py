@@ -57,6 +57,8 @@ def create(
         client=client,
         token_verification_enabled=verify_token,
         listener_executor=pool,
+        # Acknowledge in the request thread; work runs as lazy listeners on the pool (handlers/errors.py).
+        process_before_response=True,
     )
     deps = Deps(
         db=db,

@@ -24,7 +24,15 @@ from slack_sdk.http_retry.state import RetryState
 Sleep = Callable[[float], None]
 
 
-class RetryAfter(RateLimitErrorRetryHandler):
+class Stateless:
+    """Retry handlers keep no state between calls; Bolt deep-copies the client for lazy listeners,
+    and a copy would also copy the injected `sleep` (and whatever a test records with it)."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> "Stateless":
+        return self
+
+
+class RetryAfter(Stateless, RateLimitErrorRetryHandler):
     """Retry a 429 once Slack's `Retry-After` seconds have passed."""
 
     def __init__(self, max_retry_count: int = 3, sleep: Sleep = time.sleep) -> None:
@@ -51,7 +59,7 @@ class RetryAfter(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-class ServerErrors(ServerErrorRetryHandler):
+class ServerErrors(Stateless, ServerErrorRetryHandler):
     """Retry a 500 or 503 with a short exponential back-off."""
 
     def __init__(self, max_retry_count: int = 2, sleep: Sleep = time.sleep) -> None:

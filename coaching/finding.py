@@ -7,7 +7,16 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from coaching.parsing import Candidate, LeadMatch, MatchKind, closest, first_word_key, name_key, split_lead
+from coaching.parsing import (
+    Candidate,
+    LeadMatch,
+    MatchKind,
+    closest,
+    leading_keys,
+    name_key,
+    split_lead,
+    words,
+)
 from coaching.rules import Status
 from store import queries
 from store.models import Draft, Lead
@@ -48,9 +57,17 @@ class Resolved:
 
 
 def resolve(session: Session, team_id: str, text: str, today: date) -> LeadMatch:
-    rows = queries.lead_candidates(session, team_id, first_word_key(text))
-    candidates = [Candidate(r.id, r.name, r.status, r.owner_id) for r in rows]
-    return split_lead(text, candidates, today)
+    """Match against the leads sharing the first two words typed, and only when no lead spans two
+    words against all sharing the first one. Longer matches win, so the narrow search finds every
+    match the wide one would that spans two or more words; typical commands read one or two rows."""
+    keys = leading_keys(text)
+    if len(keys) == 2:
+        narrow = queries.lead_candidates(session, team_id, [f"{keys[0]} {keys[1]}"])
+        match = split_lead(text, [Candidate(*row) for row in narrow], today)
+        if match.leads and len(words(match.lead_text)) >= 2:
+            return match
+    rows = queries.lead_candidates(session, team_id, keys[:1])
+    return split_lead(text, [Candidate(*row) for row in rows], today)
 
 
 def find_or_ask(

@@ -111,7 +111,10 @@ def add_lead(
 
 def refresh_progress(session: Session, lead: Lead, *, tz: ZoneInfo, rules: Rules, today: date) -> None:
     """Recompute the lead's cached progress from its whole touch log (back-dated touches included)."""
-    facts = [TouchFact(t.at, Outcome(t.outcome), t.meeting_on) for t in queries.touches(session, lead.id)]
+    facts = [
+        TouchFact(at, Outcome(outcome), meeting)
+        for at, outcome, meeting in queries.touch_facts(session, lead.id)
+    ]
     summary = progress(
         facts,
         counting_since=lead.counting_since,

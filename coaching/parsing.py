@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from coaching.rules import WEEKDAYS, Outcome, last_weekday, next_weekday
 
@@ -198,7 +199,7 @@ class Candidate:
     status: str
     owner_id: str
 
-    @property
+    @cached_property
     def key(self) -> str:
         return name_key(self.name)
 
@@ -218,18 +219,19 @@ class LeadMatch:
     rest: str  # everything after it, untouched
 
 
-def first_word_key(text: str) -> str:
-    """The key every candidate must contain: used to narrow the search in SQL before matching here."""
-    ws = words(text.lstrip('"\u201c'))
-    return name_key(ws[0].text.strip('"\u201c\u201d')) if ws else ""
+def leading_keys(text: str, count: int = 2) -> list[str]:
+    """The first words typed, as keys: every candidate's name contains the first one, which lets
+    SQL narrow the search before matching here (and the first two, when one is too common)."""
+    ws = words(text.lstrip('"\u201c'))[:count]
+    return [name_key(w.text.strip('"\u201c\u201d')) for w in ws if w.text.strip('"\u201c\u201d')]
 
 
 def split_lead(text: str, candidates: Iterable[Candidate], today: date) -> LeadMatch:
     """Find where the lead name ends in `text` and which leads it names.
 
     A quoted name is taken as written. Otherwise the longest run of leading words that names a lead
-    exactly wins; failing that, the longest run that starts a lead's name, then one that starts a
-    later word of it. Case never matters.
+    wins ("acme corp vm" is Acme Corporation, not Acme with a note); at the same length an exact
+    name beats the start of a name, which beats a later word of one. Case never matters.
     """
     pool = list(candidates)
     quoted = re.match(r'^\s*["\u201c]([^"\u201d]*)["\u201d]?', text)
@@ -240,8 +242,8 @@ def split_lead(text: str, candidates: Iterable[Candidate], today: date) -> LeadM
         return LeadMatch(kind, leads, lead_text, rest)
 
     ws = words(text)
-    for tier in (MatchKind.EXACT, MatchKind.PREFIX, MatchKind.WORD):
-        for k in range(len(ws), 0, -1):
+    for k in range(len(ws), 0, -1):
+        for tier in (MatchKind.EXACT, MatchKind.PREFIX, MatchKind.WORD):
             leads = _matching(tier, name_key(text[: ws[k - 1].end]), pool)
             if leads:
                 if tier is MatchKind.PREFIX:
@@ -308,6 +310,9 @@ def _matching(tier: MatchKind, key: str, pool: Sequence[Candidate]) -> tuple[Can
     return tuple(sorted(found, key=lambda c: (c.status != "open", c.key)))
 
 
+CLOSE = 0.6
+
+
 def closest(lead_text: str, names: Iterable[str], *, limit: int = 3) -> list[str]:
     """The lead names that look most like what was typed (typos, missing words)."""
     key = name_key(lead_text)
@@ -316,13 +321,19 @@ def closest(lead_text: str, names: Iterable[str], *, limit: int = 3) -> list[str
     by_key: dict[str, str] = {}
     for name in names:
         by_key.setdefault(name_key(name), name)
+    # As difflib.get_close_matches does: the typed text is seq2 (analysed once), and the cheap
+    # upper bounds rule most names out before the full ratio is computed.
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(key)
     scored = []
     for candidate_key, name in by_key.items():
-        ratio = difflib.SequenceMatcher(None, key, candidate_key).ratio()
-        # Compare with the same number of characters too, so "acme" finds "acme corporation".
-        head = difflib.SequenceMatcher(None, key, candidate_key[: len(key)]).ratio()
-        score = max(ratio, head * 0.9)
-        if score >= 0.6:
+        score = 0.0
+        # The whole name, and its start the length of what was typed ("acme" finds "acme corporation").
+        for seq1, weight in ((candidate_key, 1.0), (candidate_key[: len(key)], 0.9)):
+            matcher.set_seq1(seq1)
+            if matcher.real_quick_ratio() * weight >= CLOSE and matcher.quick_ratio() * weight >= CLOSE:
+                score = max(score, matcher.ratio() * weight)
+        if score >= CLOSE:
             scored.append((score, name))
     scored.sort(key=lambda item: (-item[0], item[1].casefold()))
     return [name for _, name in scored[:limit]]

@@ -1,8 +1,12 @@
-"""The last line of defence: log the trace, tell the person something kind, never show a stack trace.
+"""How listeners are registered, and the last line of defence when one fails.
 
-Every listener is registered through `guarded`. Failures must not escape a listener that has already
-acknowledged: Bolt's thread runner then overwrites the acknowledgement with None if its 10 ms poll
-hasn't seen it yet, and Slack shows the person a timeout on top of our apology.
+Baton runs Bolt with `process_before_response=True`: the request thread acknowledges at once
+(`ack_now`) and the work runs as a lazy listener on the listener pool (`lazily`). An
+acknowledgement then never waits for a free worker thread, however much work is queued.
+
+Every listener is wrapped by `guarded`: a failure is logged with its trace and answered kindly,
+never raised into Bolt (which would answer Slack with an error, or, on Bolt's threaded path,
+overwrite an acknowledgement already given).
 """
 
 import inspect
@@ -10,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
 
@@ -22,6 +26,20 @@ log = logging.getLogger(__name__)
 
 def register(app: App, deps: Deps) -> None:
     app.error(on_error)  # failures outside listeners: middleware, matching
+
+
+def ack_now(ack: Ack) -> None:
+    ack()
+
+
+def lazily(route: Callable[..., Any], work: Callable[..., Any]) -> None:
+    """Register `work` for `route` (e.g. `app.command("/lead")`): acknowledged now, done on the pool."""
+    route(ack=ack_now, lazy=[guarded(work)])
+
+
+def answered(route: Callable[..., Any], check: Callable[..., Any], work: Callable[..., Any]) -> None:
+    """For modals: `check` answers in the request thread (errors shown in place), then `work` runs lazily."""
+    route(ack=guarded(check), lazy=[guarded(work)])
 
 
 def guarded(listener: Callable[..., Any]) -> Callable[[Args], None]:

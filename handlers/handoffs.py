@@ -31,7 +31,7 @@ from coaching.parsing import mentioned
 from handlers import blocks
 from handlers.blocks import Message
 from handlers.deps import Deps
-from handlers.errors import guarded
+from handlers.errors import answered, lazily
 from handlers.say import tell_privately
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,13 @@ log = logging.getLogger(__name__)
 
 def register(app: App, deps: Deps) -> None:
     handler = Handoffs(deps)
-    app.command("/handoff")(guarded(handler.command))
-    app.action(blocks.TRANSFER_APPROVE)(guarded(handler.approve))
-    app.action(blocks.TRANSFER_REJECT)(guarded(handler.reject))
-    app.action(blocks.TRANSFER_REJECT_WHY)(guarded(handler.ask_reason))
-    app.view(blocks.TRANSFER_REASON_MODAL)(guarded(handler.reason_given))
-    app.view(blocks.OPS_MODAL)(guarded(handler.ops_form_sent))
-    app.action(blocks.OPS_CLAIM)(guarded(handler.claim))
+    lazily(app.command("/handoff"), handler.command)
+    lazily(app.action(blocks.TRANSFER_APPROVE), handler.approve)
+    lazily(app.action(blocks.TRANSFER_REJECT), handler.reject)
+    lazily(app.action(blocks.TRANSFER_REJECT_WHY), handler.ask_reason)
+    lazily(app.view(blocks.TRANSFER_REASON_MODAL), handler.reason_given)
+    answered(app.view(blocks.OPS_MODAL), handler.check_ops_form, handler.ops_form_sent)
+    lazily(app.action(blocks.OPS_CLAIM), handler.claim)
 
 
 class Handoffs:
@@ -54,9 +54,8 @@ class Handoffs:
 
     # ---- /handoff ------------------------------------------------------------------------------
     def command(
-        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+        self, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        ack()
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         for person in mentioned(text):
             self.deps.directory.profile(client, team_id, person)  # so the use case knows who they are
@@ -86,32 +85,27 @@ class Handoffs:
     # ---- managers decide -------------------------------------------------------------------------
     def approve(
         self,
-        ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         self._decide(body, action.get("value"), respond, client, context, approve=True, note=None)
 
     def reject(
         self,
-        ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         self._decide(body, action.get("value"), respond, client, context, approve=False, note=None)
 
     def ask_reason(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+        self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        ack()
         ids = blocks.read_ids(action.get("value"), 1)
         if ids is None:
             respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
@@ -119,11 +113,9 @@ class Handoffs:
         client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_reason_modal(ids[0]))
 
     def reason_given(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+        self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        values = view.get("state", {}).get("values", {})
-        reason = ((values.get("reason") or {}).get("reason") or {}).get("value") or ""
-        ack()
+        reason = _field(view, "reason")
         metadata = blocks.read_metadata(view)
         transfer_id = metadata.get("transfer")
         if not isinstance(transfer_id, int):
@@ -257,26 +249,23 @@ class Handoffs:
         return posted
 
     # ---- operations ------------------------------------------------------------------------------
-    def ops_form_sent(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        values = view.get("state", {}).get("values", {})
-
-        def field(name: str) -> str:
-            return str(((values.get(name) or {}).get(name) or {}).get("value") or "")
-
-        if not field("sold").strip():
+    def check_ops_form(self, ack: Ack, view: dict[str, Any]) -> None:
+        if not _field(view, "sold").strip():
             ack(
                 response_action="errors",
                 errors={"sold": "Say what was sold, so operations knows what to deliver."},
             )
             return
         ack()
+
+    def ops_form_sent(
+        self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         metadata = blocks.read_metadata(view)
         lead_id = metadata.get("lead")
-        team_id, user_id = str(context.team_id), body["user"]["id"]
-        if not isinstance(lead_id, int):
+        if not isinstance(lead_id, int) or not _field(view, "sold").strip():
             return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
         tz = self.deps.directory.zone(client, team_id, user_id)
         with self.deps.db.sessions.begin() as session:
             caller = self.deps.caller(session, team_id, user_id, tz)
@@ -284,27 +273,23 @@ class Handoffs:
                 session,
                 caller,
                 lead_id=lead_id,
-                sold=field("sold"),
-                timeline=field("timeline"),
-                notes=field("notes"),
+                sold=_field(view, "sold"),
+                timeline=_field(view, "timeline"),
+                notes=_field(view, "notes"),
             )
         message = (
-            self.deliver(result, client, caller)
-            if not isinstance(result, Unknown)
-            else blocks.unknown_request()
+            blocks.unknown_request() if isinstance(result, Unknown) else self.deliver(result, client, caller)
         )
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
 
     def claim(
         self,
-        ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         ids = blocks.read_ids(action.get("value"), 1)
         if ids is None:
             respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
@@ -350,6 +335,12 @@ def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
     for waiting in mooted:
         handler.announce(client, waiting.team_id, waiting.transfer)
     return len(resurface), len(mooted)
+
+
+def _field(view: dict[str, Any], name: str) -> str:
+    """A text input's value from a submitted modal (block id and action id share the name)."""
+    values = view.get("state", {}).get("values", {})
+    return str(((values.get(name) or {}).get(name) or {}).get("value") or "")
 
 
 def _refusal(result: object) -> Message:

@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching import commands
 from handlers import blocks
 from handlers.deps import Deps
-from handlers.errors import guarded
+from handlers.errors import lazily
 from handlers.logcall import open_modal
 
 VERBS = {
@@ -22,10 +22,10 @@ VERBS = {
 
 def register(app: App, deps: Deps) -> None:
     handler = Leads(deps)
-    app.command("/lead")(guarded(handler.command))
+    lazily(app.command("/lead"), handler.command)
     for action_id in blocks.LEAD_BUTTONS:
-        app.action(action_id)(guarded(handler.button))
-    app.action(blocks.LEAD_MENU)(guarded(handler.menu))
+        lazily(app.action(action_id), handler.button)
+    lazily(app.action(blocks.LEAD_MENU), handler.menu)
 
 
 class Leads:
@@ -33,9 +33,8 @@ class Leads:
         self.deps = deps
 
     def command(
-        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+        self, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        ack()
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         tz = self.deps.directory.zone(client, team_id, user_id)
         with self.deps.db.sessions.begin() as session:
@@ -45,26 +44,22 @@ class Leads:
 
     def button(
         self,
-        ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         self._act(body, respond, client, context, action["action_id"], action.get("value"))
 
     def menu(
         self,
-        ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         chosen = (action.get("selected_option") or {}).get("value") or ""
         action_id, _, value = chosen.rpartition(":")
         if action_id == blocks.LOGCALL_OPEN and (ids := blocks.read_ids(value, 1)):

@@ -12,7 +12,7 @@ from coaching.rules import Outcome, local_date
 from coaching.touches import Fix
 from handlers import blocks
 from handlers.deps import Deps
-from handlers.errors import guarded
+from handlers.errors import answered, guarded, lazily
 from handlers.say import tell_privately
 
 FIXES = {blocks.DRAFT_AS_MEETING: Fix.AS_MEETING, blocks.DRAFT_AS_TODAY: Fix.AS_TODAY}
@@ -20,13 +20,14 @@ FIXES = {blocks.DRAFT_AS_MEETING: Fix.AS_MEETING, blocks.DRAFT_AS_TODAY: Fix.AS_
 
 def register(app: App, deps: Deps) -> None:
     handler = LogCall(deps)
-    app.command("/logcall")(guarded(handler.command))
-    app.view(blocks.LOGCALL_MODAL)(guarded(handler.submit))
+    lazily(app.command("/logcall"), handler.command)
+    answered(app.view(blocks.LOGCALL_MODAL), handler.check_form, handler.submit)
+    # Options must come back in the acknowledgement itself: a quick search in the request thread.
     app.options(blocks.LEAD_SEARCH)(guarded(handler.lead_options))
-    app.action(blocks.LOGCALL_OPEN)(guarded(handler.open_for_lead))
+    lazily(app.action(blocks.LOGCALL_OPEN), handler.open_for_lead)
     for action_id in (blocks.DRAFT_PICK, blocks.DRAFT_AS_MEETING, blocks.DRAFT_AS_TODAY):
-        app.action(action_id)(guarded(handler.finish_draft))
-    app.action(blocks.DRAFT_ADD)(guarded(handler.add_and_finish))
+        lazily(app.action(action_id), handler.finish_draft)
+    lazily(app.action(blocks.DRAFT_ADD), handler.add_and_finish)
 
 
 class LogCall:
@@ -34,9 +35,8 @@ class LogCall:
         self.deps = deps
 
     def command(
-        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+        self, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        ack()
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         if not text.strip():
             open_modal(self.deps, client, command["trigger_id"], team_id, user_id, command.get("channel_id"))
@@ -48,9 +48,8 @@ class LogCall:
         respond(**blocks.reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
 
     def open_for_lead(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        ack()
         ids = blocks.read_ids(action.get("value"), 1)
         channel = (body.get("channel") or {}).get("id")
         team_id, user_id = str(context.team_id), body["user"]["id"]
@@ -66,40 +65,51 @@ class LogCall:
             )
         ack(options=blocks.lead_options(found))
 
-    def submit(
+    def check_form(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        team_id, user_id = str(context.team_id), body["user"]["id"]
+        """Problems are shown in the modal, in place, before it closes."""
         form = read_form(view)
         if form is None:
             ack(response_action="errors", errors={"lead": "Pick a lead from the list."})
             return
-        lead_id, outcome, on, note = form
-        tz = self.deps.directory.zone(client, team_id, user_id)
+        _, outcome, on, _ = form
+        tz = self.deps.directory.zone(client, str(context.team_id), body["user"]["id"])
         problem = touches.form_problem(outcome, on, local_date(self.deps.clock(), tz))
         if problem:
             ack(response_action="errors", errors={"on": problem})
             return
         ack()
+
+    def submit(
+        self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        form = read_form(view)
+        if form is None:
+            return  # check_form kept the modal open
+        lead_id, outcome, on, note = form
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
         with self.deps.db.sessions.begin() as session:
             caller = self.deps.caller(session, team_id, user_id, tz)
+            if touches.form_problem(outcome, on, caller.today) is not None:
+                return  # the date became invalid between the check and now (midnight): nothing logged
             result = touches.log_from_form(
                 session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
             )
-        channel = blocks.read_metadata(view).get("channel")
         message = blocks.reply(result, caller.now, typed=note)
-        tell_privately(client, channel_id=channel, user_id=user_id, message=message)
+        tell_privately(
+            client, channel_id=blocks.read_metadata(view).get("channel"), user_id=user_id, message=message
+        )
 
     def finish_draft(
         self,
-        ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         ids = blocks.read_ids(action.get("value"), 2)
         if ids is None:
             respond(**blocks.stale_button().payload(), replace_original=False)
@@ -116,14 +126,12 @@ class LogCall:
 
     def add_and_finish(
         self,
-        ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
         respond: Respond,
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ack()
         ids = blocks.read_ids(action.get("value"), 1)
         if ids is None:
             respond(**blocks.stale_button().payload(), replace_original=False)
@@ -148,10 +156,9 @@ class LogCall:
             result = commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
         # An answered question is replaced by its answer, so its buttons can't be pressed again;
         # a refused click (someone else's, or a second one) leaves the original alone.
-        answered = not isinstance(result, DraftRefused)
-        respond(
-            **blocks.reply(result, caller.now).payload(), response_type="ephemeral", replace_original=answered
-        )
+        answered_now = not isinstance(result, DraftRefused)
+        message = blocks.reply(result, caller.now)
+        respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
 
 
 def open_modal(

@@ -3,20 +3,20 @@
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching.pipeline import pipeline
 from handlers import blocks
 from handlers.deps import Deps
-from handlers.errors import guarded
+from handlers.errors import lazily
 
 # With `should_escape: true` Slack sends "@jane" as "<@U123|jane>".
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 def register(app: App, deps: Deps) -> None:
-    app.command("/pipeline")(guarded(Pipelines(deps).command))
+    lazily(app.command("/pipeline"), Pipelines(deps).command)
 
 
 class Pipelines:
@@ -24,9 +24,8 @@ class Pipelines:
         self.deps = deps
 
     def command(
-        self, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+        self, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        ack()
         team_id, user_id = str(context.team_id), command["user_id"]
         text = (command.get("text") or "").strip()
         owner_id = user_id

@@ -1,5 +1,8 @@
 """The engine and session factory: one of each per process."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,16 +62,39 @@ def _tune_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class Writers:
+    """Starts write transactions. On SQLite, the threads of one process take turns on a lock first.
+
+    SQLite admits one writer at a time; left to its busy handler, waiting threads sleep in growing
+    steps with no fairness, and under a burst some wait past the busy timeout. Queueing on a lock
+    inside the process is fair and wakes the next writer at once; the busy timeout then only has
+    to arbitrate between processes.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], *, serialise: bool) -> None:
+        self._factory = factory
+        self._turn = threading.Lock() if serialise else None
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        if self._turn is None:
+            with self._factory.begin() as session:
+                yield session
+            return
+        with self._turn, self._factory.begin() as session:
+            yield session
+
+
 @dataclass(frozen=True)
 class Database:
-    """One engine per process, with a session factory for use cases and one for read-only views.
+    """One engine per process, a factory for write transactions and one for read-only ones.
 
     On SQLite the read-only factory starts deferred transactions, so a long report never holds
     the write lock; on PostgreSQL both behave the same.
     """
 
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: Writers
     readers: sessionmaker[Session]
 
 
@@ -76,6 +102,6 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     engine = make_engine(url, pool_size=pool_size)
     return Database(
         engine=engine,
-        sessions=sessionmaker(engine, expire_on_commit=False),
+        sessions=Writers(sessionmaker(engine, expire_on_commit=False), serialise=is_sqlite(url)),
         readers=sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False),
     )

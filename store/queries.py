@@ -1,6 +1,7 @@
 """Reusable queries. Each takes the caller's session and never commits or closes it."""
 
 from collections.abc import Sequence
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,25 +33,38 @@ def lead_by_key(session: Session, team_id: str, key: str) -> Lead | None:
     return session.scalars(select(Lead).where(Lead.team_id == team_id, Lead.name_key == key)).one_or_none()
 
 
+CandidateRow = tuple[int, str, str, str]  # id, name, status, owner
+
+
 def lead_candidates(
-    session: Session, team_id: str, first_word_key: str, *, limit: int = 200
-) -> Sequence[Lead]:
-    """Leads whose name starts with, or has a word starting with, the first word typed."""
-    if not first_word_key:
+    session: Session, team_id: str, keys: Sequence[str], *, limit: int = 5000
+) -> list[CandidateRow]:
+    """Leads whose name starts with, or has a word starting with, the first word typed.
+
+    Plain rows, not ORM objects: a common first word ("the", "acme") can match thousands of leads.
+    When it matches more than `limit`, the first two words narrow it instead.
+    """
+    if not keys:
         return []
+    rows = _candidates(session, team_id, keys[0], limit + 1)
+    if len(rows) > limit and len(keys) > 1:
+        rows = _candidates(session, team_id, f"{keys[0]} {keys[1]}", limit)
+    return rows[:limit]
+
+
+def _candidates(session: Session, team_id: str, key: str, limit: int) -> list[CandidateRow]:
     query = (
-        select(Lead)
+        select(Lead.id, Lead.name, Lead.status, Lead.owner_id)
         .where(
             Lead.team_id == team_id,
             or_(
-                func.substr(Lead.name_key, 1, len(first_word_key)) == first_word_key,
-                Lead.name_key.contains(" " + first_word_key, autoescape=True),
+                func.substr(Lead.name_key, 1, len(key)) == key,
+                Lead.name_key.contains(" " + key, autoescape=True),
             ),
         )
-        .order_by(Lead.name_key)
         .limit(limit)
     )
-    return session.scalars(query).all()
+    return [(row.id, row.name, row.status, row.owner_id) for row in session.execute(query)]
 
 
 def lead_names(session: Session, team_id: str) -> Sequence[str]:
@@ -59,6 +73,16 @@ def lead_names(session: Session, team_id: str) -> Sequence[str]:
 
 def touches(session: Session, lead_id: int) -> Sequence[Touch]:
     return session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.at, Touch.id)).all()
+
+
+def touch_facts(session: Session, lead_id: int) -> list[tuple[datetime, str, date | None]]:
+    """A lead's log as (at, outcome, meeting_on): the three columns progress is computed from."""
+    query = (
+        select(Touch.at, Touch.outcome, Touch.meeting_on)
+        .where(Touch.lead_id == lead_id)
+        .order_by(Touch.at, Touch.id)
+    )
+    return [(row.at, row.outcome, row.meeting_on) for row in session.execute(query)]
 
 
 def recent_touches(session: Session, team_id: str, lead_id: int, *, limit: int) -> Sequence[Touch]:

@@ -5,7 +5,9 @@ import shutil
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 EMOJI = {
     "white_check_mark": "✅",
@@ -49,6 +51,10 @@ EMOJI = {
     "pushpin": "📌",
     "moneybag": "💰",
     "link": "🔗",
+    "scales": "⚖️",
+    "heavy_minus_sign": "\u2796",
+    "x": "❌",
+    "no_entry_sign": "🚫",
 }
 
 
@@ -85,10 +91,12 @@ class Style:
 class Renderer:
     def __init__(self, names: Callable[[str], str], *, color: bool, width: int | None = None) -> None:
         self.names = names
+        self.tz: ZoneInfo = ZoneInfo("UTC")  # the reader's: Slack shows <!date> tokens in their time zone
         self.style = Style(color)
         self.width = min(width or shutil.get_terminal_size((100, 24)).columns, 110)
 
     def mrkdwn(self, text: str) -> str:
+        text = re.sub(r"<!date\^(\d+)\^[^|>]*(?:\|[^>]*)?>", lambda m: self._date(int(m.group(1))), text)
         text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + self.names(m.group(1)), text)
         text = re.sub(r"<#(C[A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or m.group(1)), text)
         text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
@@ -103,6 +111,10 @@ class Renderer:
         text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", lambda m: self.style.italic(m.group(1)), text)
         text = re.sub(r"`([^`\n]+)`", lambda m: self.style.bold(m.group(1)), text)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+    def _date(self, stamp: int) -> str:
+        moment = datetime.fromtimestamp(stamp, self.tz)
+        return f"{moment:%a} {moment.day} {moment:%b} at {moment:%H:%M}"
 
     def _para(self, text: str, indent: str = "  ") -> list[str]:
         lines: list[str] = []

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.app import create
 from bot.config import Settings
@@ -20,7 +21,7 @@ from store.migrate import upgrade
 
 TOKEN = "xoxb-tryout"
 SECRET = "tryout-signing-secret"
-COMMANDS = ("/logcall", "/lead", "/pipeline")
+COMMANDS = ("/logcall", "/lead", "/pipeline", "/handoff")
 EXAMPLES = (
     "/pipeline",
     "/logcall acme vm left a message about Q3 pricing",
@@ -28,6 +29,7 @@ EXAMPLES = (
     "/logcall stark meeting next tuesday pricing walkthrough",
     "/lead show initech",
     "/lead add Initrode",
+    "/handoff wayne @sam Sam knows their CFO      (then `who morgan` to approve it)",
     "/logcall        (alone: opens the form)",
 )
 
@@ -158,6 +160,7 @@ class Tryout:
             return None
         self.say(f"\nYou're {chosen.real_name} ({seed.ROLES[chosen.id]}).")
         session = Session(chosen.id, self.seen.setdefault(chosen.id, {}))
+        self.render.tz = ZoneInfo(chosen.tz)
         # Messages that arrived before this person "opened Slack" count as new.
         return session
 

@@ -128,3 +128,13 @@ def test_sql_looking_text_is_stored_as_text(database: Database) -> None:
     assert isinstance(logged, TouchLogged) and logged.note == note
     detail = run(database, f'show "{name}"')
     assert isinstance(detail, LeadDetail) and detail.history[0].note == note
+
+
+def test_a_lead_is_found_among_thousands_that_share_its_first_word(database: Database) -> None:
+    with database.sessions.begin() as session:
+        for index in range(1200):
+            add_lead(session, team_id=TEAM, user_id=DANA, name=f"Acme {index:04d} Holdings", now=NOW, tz=NY)
+    logged = log(database, "acme 1187 vm")
+    assert isinstance(logged, TouchLogged) and logged.lead.name == "Acme 1187 Holdings"
+    typo = log(database, "acme 1187 holdngs email")
+    assert isinstance(typo, TouchLogged) and typo.lead.name == "Acme 1187 Holdings"

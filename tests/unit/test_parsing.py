@@ -11,7 +11,7 @@ from coaching.parsing import (
     TouchDetails,
     clean,
     closest,
-    first_word_key,
+    leading_keys,
     name_key,
     read_contact,
     read_touch_details,
@@ -104,9 +104,9 @@ def test_names_compare_without_case_spacing_or_curly_quotes() -> None:
 
 
 def test_the_search_key_is_the_first_word_typed() -> None:
-    assert first_word_key('"Acme Corp" vm') == "acme"
-    assert first_word_key("  Globex  ") == "globex"
-    assert first_word_key("") == ""
+    assert leading_keys('"Acme Corp" vm') == ["acme", "corp"]
+    assert leading_keys("  Globex  ") == ["globex"]
+    assert leading_keys("") == []
 
 
 # ---- outcomes, dates, notes ----------------------------------------------------------------------
@@ -207,3 +207,11 @@ def test_contacts_split_into_person_role_and_decision_maker(
 ) -> None:
     words = read_contact(typed)
     assert (words.person, words.role, words.decision_maker) == (person, role, dm)
+
+
+def test_a_longer_match_beats_a_shorter_exact_name() -> None:
+    leads = [Candidate(1, "Acme", "open", "U1"), Candidate(2, "Acme Corporation", "open", "U1")]
+    match = split_lead("acme corp vm", leads, TODAY)
+    assert [lead.lead_id for lead in match.leads] == [2]
+    assert match.rest == "vm"
+    assert [lead.lead_id for lead in split_lead("acme vm", leads, TODAY).leads] == [1]

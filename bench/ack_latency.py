@@ -1,0 +1,345 @@
+"""How fast Baton acknowledges /logcall, against the framework's floor. A benchmark, not a test.
+
+    python bench/ack_latency.py [--requests 2000] [--rate 50] [--leads 10000] [--touches 100000]
+                                [--database-url URL]
+
+Seeds a database (SQLite by default) with one team's leads and touches, serves the real app with
+`python -m bot serve` (gunicorn, as in production) and sends signed /logcall requests through HTTP,
+timing each acknowledgement; then does the same against a bare Bolt app that only acknowledges,
+served the same way (the floor no Bolt app can beat). Two load patterns, each with fresh servers:
+
+- steady: requests at a fixed rate (default 20 a second, 72,000 an hour: more than a thousand
+  reps logging at their busiest), the usual way to measure latency;
+- back to back: the next request the moment the previous one is acknowledged. Baton acknowledges
+  first and works after, so this offers far more work than two cores can do and measures
+  acknowledgements under saturation.
+
+For Baton it also times each reply (the work done: the touch stored, the reply posted to the
+response_url) and waits until every reply has arrived.
+"""
+
+import argparse
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from bot.localslack import Platform, SlackApi, User, Workspace  # noqa: E402
+from coaching.parsing import name_key  # noqa: E402
+from store.db import open_database  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
+from store.models import Lead, Touch  # noqa: E402
+
+TEAM, TOKEN, SECRET = "T0BENCH", "xoxb-bench", "bench-secret"
+REPS = [f"U0REP{i:03d}" for i in range(20)]
+OUTCOMES = ["vm", "no-answer", "email", "connected", "replied", ""]
+WORDS = "Acme Globex Initech Umbrella Stark Wayne Hooli Soylent Cyberdyne Vandelay Massive Pied Tyrell Wonka Oscorp"
+NOTE = re.compile(r"bench note (\d+)")
+
+
+def seed(url: str, leads: int, touches: int) -> list[str]:
+    db = open_database(url, pool_size=1)
+    upgrade(db.engine)
+    now = datetime.now(UTC)
+    companies = WORDS.split()
+    names = [f"{companies[i % len(companies)]} {i:05d} Holdings" for i in range(leads)]
+    with db.engine.begin() as connection:
+        for table in ("touch", "contact", "transfer_request", "ops_handoff", "lead"):
+            connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(
+            insert(Lead),
+            [
+                {
+                    "team_id": TEAM,
+                    "name": name,
+                    "name_key": name_key(name),
+                    "owner_id": REPS[i % len(REPS)],
+                    "created_by": REPS[i % len(REPS)],
+                    "status": "open",
+                    "created_at": now - timedelta(days=60),
+                    "attempt_baseline": 0,
+                    "attempts": touches // leads,
+                    "reached": False,
+                    "ever_reached": False,
+                    "next_follow_up": (now + timedelta(days=i % 9 - 4)).date(),
+                }
+                for i, name in enumerate(names)
+            ],
+        )
+        ids = list(connection.execute(text("SELECT id FROM lead ORDER BY id")).scalars())
+        for start in range(0, touches, 20_000):
+            rows = [
+                {
+                    "team_id": TEAM,
+                    "lead_id": ids[i % len(ids)],
+                    "user_id": REPS[i % len(REPS)],
+                    "outcome": "voicemail",
+                    "at": now - timedelta(days=50) + timedelta(minutes=i),
+                    "note": "seeded",
+                    "logged_at": now,
+                }
+                for i in range(start, min(start + 20_000, touches))
+            ]
+            connection.execute(insert(Touch), rows)
+    db.engine.dispose()
+    return names
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # ready when /healthz answers (a benchmark may poll)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{' '.join(command)} did not start")
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(samples)}
+
+
+def row(label: str, figures: dict[str, float]) -> None:
+    print(
+        f"  {label:<24}" + "".join(f"{figures[k]:>9.1f} ms" for k in ("p50", "p95", "p99", "max")), flush=True
+    )
+
+
+class Load:
+    """Sends numbered /logcall bodies and records when each was sent and acknowledged."""
+
+    def __init__(self, slack: Platform, bodies: list[str]) -> None:
+        self.slack = slack
+        self.bodies = bodies
+        self.sent: dict[int, float] = {}
+        self.acks: list[float] = []
+        self.lock = threading.Lock()
+
+    def one(self, index: int) -> None:
+        started = time.perf_counter()
+        reply = self.slack.send(self.bodies[index], "application/x-www-form-urlencoded")
+        elapsed = (time.perf_counter() - started) * 1000
+        assert reply.status == 200, (reply.status, reply.body)
+        note = NOTE.search(urllib.parse.unquote_plus(self.bodies[index]))
+        with self.lock:
+            if note:
+                self.sent[int(note.group(1))] = started
+            self.acks.append(elapsed)
+
+    def back_to_back(self, indexes: range) -> None:
+        for index in indexes:
+            self.one(index)
+
+    def steady(self, indexes: range, rate: float) -> None:
+        """Open loop: request i leaves at start + i/rate, whether or not earlier ones are answered."""
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            origin = time.perf_counter()
+            for offset, index in enumerate(indexes):
+                delay = origin + offset / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(self.one, index)
+
+
+def run(
+    label: str,
+    command: list[str],
+    env: dict[str, str],
+    api: SlackApi,
+    bodies_for: Callable[[Platform], list[str]],
+    *,
+    requests: int,
+    rate: float | None,
+    replies: bool,
+) -> tuple[dict[str, float], Load, float]:
+    """One server, one load; returns acknowledgement figures, the load, and (for Baton) commands/s done."""
+    port = free_port()
+    process = start([*command, str(port)], {**env, "PORT": str(port)}, port)
+    before = len(api.calls_to("response_url"))
+    try:
+        slack = Platform(api, f"http://127.0.0.1:{port}", SECRET)
+        load = Load(slack, bodies_for(slack))
+        warmup = len(load.bodies) - requests
+        load.back_to_back(range(warmup))  # each worker opens its pool and learns its reps' time zones
+        load.acks.clear()
+        load.sent.clear()
+        began = time.perf_counter()
+        measured = range(warmup, len(load.bodies))
+        if rate is None:
+            load.back_to_back(measured)
+        else:
+            load.steady(measured, rate)
+        figures = percentiles(load.acks)
+        row(label, figures)
+        throughput = 0.0
+        if replies:  # let the queued work finish before stopping the server
+            assert api.wait_for("response_url", before + len(load.bodies), timeout=600), "replies missing"
+            throughput = requests / (time.perf_counter() - began)
+        return figures, load, throughput
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def replies(load: Load, arrived: dict[int, float]) -> dict[str, float]:
+    """Milliseconds from sending each measured command to its reply reaching the response_url."""
+    return percentiles([(arrived[i] - load.sent[i]) * 1000 for i in load.sent if i in arrived])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=20.0, help="requests a second in the steady run")
+    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--touches", type=int, default=100_000)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="baton-bench-"))
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    began = time.perf_counter()
+    names = seed(url, args.leads, args.touches)
+    backend = url.split(":")[0].split("+")[0]
+    print(
+        f"Seeded {args.leads:,} leads and {args.touches:,} touches ({backend}) in {time.perf_counter() - began:.1f} s"
+    )
+
+    api = SlackApi(
+        Workspace(team_id=TEAM, users={r: User(r, r.lower(), tz="America/New_York") for r in REPS}),
+        token=TOKEN,
+    )
+    api.start()
+    arrived: dict[int, float] = {}
+    record = api._record  # note when each reply arrives, by the note number it quotes
+
+    def timed(call: Any) -> None:
+        if call.method == "response_url":
+            found = NOTE.search(str(call.args.get("blocks")))
+            if found:
+                arrived.setdefault(int(found.group(1)), time.perf_counter())
+        record(call)
+
+    api._record = timed  # type: ignore[method-assign]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COACH_"))},
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api.url,
+        "DATABASE_URL": url,
+        "WEB_CONCURRENCY": "2",
+        "LOG_LEVEL": "WARNING",
+    }
+    randomiser = random.Random(7)
+    warmup = 100
+    counter = iter(range(10**9))
+
+    def logcalls(slack: Platform) -> list[str]:
+        bodies = []
+        for _ in range(args.requests + warmup):
+            i = next(counter)
+            name = names[randomiser.randrange(len(names))]
+            typed = (
+                f"{name.split()[0].lower()} {name.split()[1]}" if i % 3 else name
+            )  # a prefix, or the full name
+            note = f"{typed} {OUTCOMES[i % len(OUTCOMES)]} bench note {i}"
+            bodies.append(slack.command_body(REPS[i % len(REPS)], "/logcall", note))
+        return bodies
+
+    baton = [sys.executable, "-m", "bot", "serve", "--port"]
+    bare = [sys.executable, str(Path(__file__)), "--serve-bare"]
+    print(
+        f"\n/logcall acknowledgement over HTTP: gunicorn, 2 workers, {backend}, {args.requests:,} requests per run"
+    )
+    print("  " + " " * 24 + "".join(f"{k:>12}" for k in ("p50", "p95", "p99", "max")))
+    for pattern, rate in ((f"steady {args.rate:g}/s", args.rate), ("back to back", None)):
+        print(f" {pattern}")
+        ours, load, done = run(
+            "Baton", baton, env, api, logcalls, requests=args.requests, rate=rate, replies=True
+        )
+        floor, _, _ = run(
+            "bare Bolt (floor)", bare, env, api, logcalls, requests=args.requests, rate=rate, replies=False
+        )
+        print(f"  {'ratio p99':<24}{ours['p99'] / floor['p99']:>31.2f}x the floor")
+        row("Baton's reply (work done)", replies(load, arrived))
+        print(f"  {'Baton work throughput':<24}{done:>27.0f} commands/s")
+    total = 2 * (args.requests + warmup)
+    print(f"\n Replies delivered by Baton: {len(api.calls_to('response_url')):,} of {total:,}")
+    api.stop()
+
+
+def serve_bare(port: int) -> None:
+    """The floor: Bolt over the same WSGI adapter and gunicorn settings, acknowledging and nothing else."""
+    from gunicorn.app.base import BaseApplication
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from bot.server import prefer_quick_replies, wsgi
+
+    class Bare(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {"bind": f"0.0.0.0:{port}", "workers": 2, "worker_class": "gthread", "threads": 16}
+            for key, value in {**options, "loglevel": "warning", "errorlog": "-"}.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            prefer_quick_replies()
+            client = WebClient(
+                token=TOKEN, base_url=os.environ["SLACK_API_URL"]
+            )  # the same stand-in as Baton
+            # The same mode as Baton: the request thread acknowledges.
+            app = App(
+                signing_secret=SECRET,
+                client=client,
+                token_verification_enabled=False,
+                process_before_response=True,
+            )
+
+            @app.command("/logcall")
+            def ack_only(ack: Any) -> None:
+                ack()
+
+            return wsgi(app)
+
+    Bare().run()
+
+
+if __name__ == "__main__":
+    main()
