@@ -1,14 +1,23 @@
 """The command line: `python -m bot` (or `baton`) and its subcommands."""
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, Mode, Settings, load_settings
+
+if TYPE_CHECKING:
+    from coaching.digests import Recipient
+    from handlers.blocks import Message
+    from store.db import Database
 
 log = logging.getLogger("baton")
 
@@ -27,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # every migration step, every start
     handler = getattr(args, "run", start)
     result: int = handler(settings, args)
     return result
@@ -57,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tryout.add_argument("--reset", action="store_true", help="start again from a fresh demo team")
     tryout.set_defaults(run=cmd_tryout)
+
+    clock = commands.add_parser(
+        "clock", help="run the scheduler: morning digests, weekly reviews, hand-off reminders (run one only)"
+    )
+    clock.set_defaults(run=cmd_clock)
+
+    digest = commands.add_parser("digest", help="send every rep's digest now (or print them with --dry-run)")
+    digest.add_argument("--at", type=instant, help="as of this ISO 8601 instant (without an offset: UTC)")
+    digest.add_argument("--dry-run", action="store_true", help="print each digest instead of sending it")
+    digest.add_argument("--force", action="store_true", help="send even to reps who already had today's")
+    digest.add_argument(
+        "--review", action="store_true", help="the managers' weekly review instead of digests"
+    )
+    digest.set_defaults(run=cmd_digest)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
@@ -96,13 +121,91 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import create
+    from bot.scheduler import build
 
     migrate(settings)
     baton = create(settings)
-    log.info("Baton is connecting to Slack over Socket Mode")
+    build(baton, blocking=False).start()  # one process for a small team: the clock runs alongside
+    log.info("Baton is connecting to Slack over Socket Mode (the scheduler runs in this process)")
     handler = SocketModeHandler(baton.app, settings.app_token)
     handler.start()  # type: ignore[no-untyped-call]
     return 0
+
+
+def cmd_clock(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.bot_token:
+        print("baton clock needs SLACK_BOT_TOKEN to send digests (see README).", file=sys.stderr)
+        return 2
+    from bot.app import create
+    from bot.scheduler import build
+
+    migrate(settings)
+    baton = create(settings)
+    log.info(
+        "Baton's clock is running: digests at %s local time", settings.team.digest_time.strftime("%H:%M")
+    )
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        build(baton, blocking=True).start()
+    return 0
+
+
+def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import deps_for
+    from bot.slack import make_client
+    from handlers.digest import Deliveries
+    from store.db import open_database
+
+    if not args.dry_run and not settings.bot_token:
+        print("Sending digests needs SLACK_BOT_TOKEN; --dry-run prints them without Slack.", file=sys.stderr)
+        return 2
+    at = args.at or datetime.now(UTC)
+    migrate(settings)
+    db = open_database(settings.database_url, pool_size=2)
+    deps = deps_for(settings, db)
+    client = make_client(settings.bot_token, settings.api_url)
+    if not args.dry_run:
+        try:  # who works where, and who has left, before deciding whose morning it is
+            deps.directory.refresh(client, str(client.auth_test()["team_id"]))
+        except Exception as error:
+            log.warning("Couldn't refresh the people list from Slack (%s); using what Baton knows", error)
+    deliveries = Deliveries(deps, client)
+    run = deliveries.reviews if args.review else deliveries.digests
+    show = printer(db) if args.dry_run else None
+    report = run(at=at, everyone=True, force=args.force, dry_run=args.dry_run, show=show)
+    print(("Reviews: " if args.review else "Digests: ") + str(report))
+    return 1 if report.failed else 0
+
+
+def printer(db: "Database") -> "Callable[[Recipient, Message], None]":
+    """Print a digest the way the person would read it, for --dry-run."""
+    from bot.tryout.render import Renderer
+    from coaching.people import zone
+    from store import queries
+
+    with db.readers.begin() as session:
+        names = {
+            user: name for (_, user), name in queries.rep_names(session, queries.known_teams(session)).items()
+        }
+    renderer = Renderer(lambda user: names.get(user) or user, color=sys.stdout.isatty())
+
+    def show(recipient: "Recipient", message: "Message") -> None:
+        renderer.tz = zone(recipient.tz)
+        who = names.get(recipient.user_id) or recipient.user_id
+        day = f"{recipient.local_date:%a} {recipient.local_date.day} {recipient.local_date:%b}"
+        print(f"\n── {who} ({recipient.user_id}) · {recipient.tz} · {day} " + "─" * 20)
+        for line in renderer.blocks(message.payload()["blocks"], []):
+            print(line)
+
+    return show
+
+
+def instant(text: str) -> datetime:
+    """An ISO 8601 instant for --at; one without an offset is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {text!r}") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cmd_tryout(settings: Settings, args: argparse.Namespace) -> int:

@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
-from handlers import errors, handoffs, leads, logcall, pipeline
+from handlers import digest, errors, events, handoffs, leads, logcall, pipeline
 from handlers.deps import Deps
 from handlers.people import Directory
 from store.db import Database, open_database
 
-HANDLER_MODULES = (errors, logcall, leads, pipeline, handoffs)
+HANDLER_MODULES = (errors, logcall, leads, pipeline, handoffs, digest, events)
 
 
 def utc_now() -> datetime:
@@ -32,6 +32,13 @@ class Baton:
     deps: Deps
     pool: ListenerPool
     client: WebClient
+
+
+def deps_for(
+    settings: Settings, db: Database, *, clock: Callable[[], datetime] = utc_now, sleep: Sleep = time.sleep
+) -> Deps:
+    """What the handlers need, without a Bolt app: for command-line jobs like `digest`."""
+    return Deps(db=db, clock=clock, defaults=settings.team, directory=Directory(db, clock), sleep=sleep)
 
 
 def create(
@@ -60,12 +67,7 @@ def create(
         # Acknowledge in the request thread; work runs as lazy listeners on the pool (handlers/errors.py).
         process_before_response=True,
     )
-    deps = Deps(
-        db=db,
-        clock=clock,
-        defaults=settings.team,
-        directory=Directory(db, clock),
-    )
+    deps = deps_for(settings, db, clock=clock, sleep=sleep)
     for module in HANDLER_MODULES:
         module.register(app, deps)
     return Baton(app=app, deps=deps, pool=pool, client=client)

@@ -41,7 +41,10 @@ def known_profile(session: Session, *, team_id: str, user_id: str, now: datetime
     return Profile(rep.user_id, rep.name, rep.tz, rep.deactivated, rep.is_bot, rep.is_admin)
 
 
-def remember(session: Session, *, team_id: str, profile: Profile, now: datetime) -> None:
+def remember(session: Session, *, team_id: str, profile: Profile, now: datetime) -> bool:
+    """Store what Slack says about someone; True when this is the moment Baton learns they left."""
+    before = queries.rep(session, team_id, profile.user_id)
+    newly_departed = profile.deactivated and before is not None and not before.deactivated
     queries.upsert_rep(
         session,
         team_id=team_id,
@@ -53,6 +56,16 @@ def remember(session: Session, *, team_id: str, profile: Profile, now: datetime)
         is_admin=profile.is_admin,
         refreshed_at=now,
     )
+    return newly_departed
+
+
+def first_sighting(session: Session, *, event_id: str, team_id: str, now: datetime) -> bool:
+    """True the first time an Events API delivery is seen; False for Slack's retries of it."""
+    return queries.mark_event_seen(session, event_id=event_id, team_id=team_id, now=now)
+
+
+def forget_old_events(session: Session, *, before: datetime) -> None:
+    queries.delete_events_before(session, before)
 
 
 def is_manager(session: Session, *, team_id: str, user_id: str, configured: frozenset[str]) -> bool:

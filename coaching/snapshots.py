@@ -6,6 +6,7 @@ can be built in a test without a database.
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from coaching.rules import Outcome, Status
@@ -38,6 +39,7 @@ class LeadSnapshot:
     last_contact_at: datetime | None
     next_follow_up: date | None
     meeting_on: date | None
+    snoozed_until: date | None = None
 
     @property
     def is_open(self) -> bool:
@@ -99,6 +101,29 @@ def lead_snapshot(lead: Lead) -> LeadSnapshot:
         last_contact_at=lead.last_contact_at,
         next_follow_up=lead.next_follow_up,
         meeting_on=lead.meeting_on,
+        snoozed_until=lead.snoozed_until,
+    )
+
+
+def lead_from_row(row: Any) -> LeadSnapshot:
+    """A snapshot from a row of `queries.nudge_leads` (columns named as the lead's)."""
+    return LeadSnapshot(
+        id=row.id,
+        name=row.name,
+        owner_id=row.owner_id,
+        status=Status(row.status),
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        lost_reason=row.lost_reason,
+        opted_out_at=row.opted_out_at,
+        attempts=row.attempts,
+        reached=row.reached,
+        ever_reached=row.ever_reached,
+        last_touch_at=row.last_touch_at,
+        last_contact_at=row.last_contact_at,
+        next_follow_up=row.next_follow_up,
+        meeting_on=row.meeting_on,
+        snoozed_until=row.snoozed_until,
     )
 
 

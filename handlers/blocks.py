@@ -29,6 +29,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -59,6 +60,8 @@ from coaching.leads import (
     NotAllowed,
     StatusChanged,
 )
+from coaching.nudges import Digest, Review, Section
+from coaching.nudges import Item as NudgeItem
 from coaching.pipeline import Item, Pipeline
 from coaching.rules import Flag, GroundRule, Outcome, Rules, Stage, Status
 from coaching.snapshots import HandoffLine, LeadSnapshot, TouchSnapshot
@@ -769,7 +772,13 @@ def lead_option(lead_id: int, name: str) -> Option:
     return Option(text=label(name, OPTION_TEXT), value=str(lead_id))
 
 
-def logcall_modal(*, today: date, channel_id: str | None, lead: tuple[int, str] | None = None) -> View:
+def logcall_modal(
+    *,
+    today: date,
+    channel_id: str | None,
+    lead: tuple[int, str] | None = None,
+    refresh: tuple[str, str] | None = None,
+) -> View:
     picker = ExternalDataSelectElement(
         action_id=LEAD_SEARCH,
         placeholder="Type part of the lead's name",
@@ -804,7 +813,7 @@ def logcall_modal(*, today: date, channel_id: str | None, lead: tuple[int, str] 
         submit="Log it",
         close="Cancel",
         blocks=blocks,
-        private_metadata=json.dumps({"channel": channel_id}),
+        private_metadata=json.dumps({"channel": channel_id, "refresh": list(refresh) if refresh else None}),
     )
 
 
@@ -1273,3 +1282,238 @@ def handoff_reply(result: object, now: datetime, *, typed: str = "") -> Message:
         case NotAllowed():
             return not_allowed(result)
     return reply(result, now, typed=typed)
+
+
+# ---- the morning digest, the weekly review, orphaned leads --------------------------------------------
+
+DIGEST_SNOOZE = "digest.snooze"  # value: lead id
+DIGEST_BACKBURNER = "digest.backburner"
+HANDOFF_OPEN = "handoff.open"  # opens the hand-off form for a lead (value: lead id)
+HANDOFF_MODAL = "handoff.form"
+ORPHAN_REASSIGN = "orphan.reassign"  # a user picker; its block_id is "orphan:<lead id>"
+
+SECTION_TITLE = {
+    Section.MEETING: ":calendar: *Meetings tomorrow*: send each client a short reminder today",
+    Section.AT_LIMIT: ":no_entry_sign: *At the attempt limit*: back-burner them or hand them on",
+    Section.STALLED: ":hourglass: *Gone quiet after a conversation*: send something useful, not a chase",
+    Section.FOLLOW_UP: ":dart: *Follow-ups due*",
+    Section.STALE: ":hourglass_flowing_sand: *Older than your sales cycle*: still real, and the right person?",
+    Section.LAPSED: ":moneybag: *Customers due a hello*: what else could you do for them?",
+    Section.SQUATTING: ":zzz: *Untouched for weeks*: work them or let a colleague try",
+}
+SECTION_SHORT = {
+    Section.MEETING: "meeting tomorrow",
+    Section.AT_LIMIT: "at the attempt limit",
+    Section.STALLED: "gone quiet",
+    Section.FOLLOW_UP: "follow-up due",
+    Section.STALE: "past the sales cycle",
+    Section.LAPSED: "customer due a hello",
+    Section.SQUATTING: "untouched for weeks",
+}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _item_line(item: NudgeItem, rules: Rules, today: date) -> str:
+    name = lead_ref(item.name)
+    if item.section is Section.MEETING and item.meeting_on:
+        return f"{name} · meeting {day(item.meeting_on, today)}"
+    if item.section is Section.AT_LIMIT:
+        return f"{name} · {_plural(item.attempts, 'attempt')}, nobody reached (limit {rules.attempts_limit})"
+    if item.section is Section.STALLED:
+        return f"{name} · quiet for {item.quiet_days or item.idle_days} days since your last conversation"
+    if item.section is Section.FOLLOW_UP:
+        due = f"{_plural(item.overdue_days, 'day')} overdue" if item.overdue_days else "due today"
+        return f"{name} · {due} · last touch {days_ago_count(item.idle_days)}"
+    if item.section is Section.STALE:
+        return (
+            f"{name} · no touch for {item.idle_days} days, open past the {rules.sales_cycle_days}-day cycle"
+        )
+    if item.section is Section.LAPSED:
+        return f"{name} · a customer nobody has touched for {item.idle_days} days"
+    return f"{name} · untouched for {item.idle_days} days"
+
+
+def days_ago_count(days: int) -> str:
+    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+
+
+def _digest_buttons(item: NudgeItem) -> ActionsBlock:
+    value = str(item.lead_id)
+    elements = [
+        button("Log a touch", LOGCALL_OPEN, value, style="primary"),
+        button("Snooze 2 days", DIGEST_SNOOZE, value),
+    ]
+    if item.section is not Section.LAPSED:
+        elements += [
+            button("Back-burner", DIGEST_BACKBURNER, value),
+            button("Hand off…", HANDOFF_OPEN, value),
+        ]
+    return ActionsBlock(block_id=f"nudge:{item.lead_id}", elements=elements)
+
+
+def digest(d: Digest, rules: Rules, *, name: str | None = None) -> Message:
+    """The morning DM: only what needs action today, each lead once, with the buttons to act."""
+    if d.is_empty:
+        text = ":sparkles: Nothing needs you today: every lead is on track."
+        return Message("Nothing needs you today.", (mrkdwn(text),))
+    greeting = f"Good morning, {esc(name)}" if name else "Good morning"
+    blocks: list[Block] = [
+        mrkdwn(
+            f":sunrise: *{greeting}.* {_plural(d.total, 'thing')} need{'s' if d.total == 1 else ''} you today."
+        )
+    ]
+    counts = []
+    for section, items, more in d.sections:
+        blocks.append(mrkdwn(SECTION_TITLE[section]))
+        for item in items:
+            blocks.append(
+                SectionBlock(
+                    block_id=f"item:{item.lead_id}",
+                    text=MarkdownTextObject(text=_item_line(item, rules, d.today)),
+                )
+            )
+            blocks.append(_digest_buttons(item))
+        if more:
+            blocks.append(context(f"…and {more} more. `/pipeline` shows them all."))
+        counts.append(f"{len(items) + more} {SECTION_SHORT[section]}")
+    blocks.append(context("Snoozed leads come back in two days. Leads that opted out are never listed."))
+    return Message(f"Good morning: {', '.join(counts)}.", tuple(blocks))
+
+
+def with_note(message: Message, note: str) -> Message:
+    """The same message with a line on top saying what just happened (after a button)."""
+    return Message(message.text, (context(f":white_check_mark: {esc(note)}"), *message.blocks))
+
+
+def replace_block(posted: list[dict[str, Any]], block_id: str, block: Block) -> list[dict[str, Any]] | None:
+    """A posted message's blocks (as Slack sent them back) with one block swapped, or None if it's gone."""
+    if not any(b.get("block_id") == block_id for b in posted):
+        return None
+    return [block.to_dict() if b.get("block_id") == block_id else b for b in posted]
+
+
+def digest_done() -> Message:
+    return plain(":tada: That's everything for today. Nice work.")
+
+
+def fit(blocks: list[Block], limit: int, more: str) -> list[Block]:
+    """Keep within Slack's block limit, saying what was left out."""
+    if len(blocks) <= limit:
+        return blocks
+    return [*blocks[: limit - 1], context(more)]
+
+
+def review(r: Review) -> Message:
+    """The managers' weekly pipeline review: per rep, what to raise; and leads left without an owner."""
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(text=f"Weekly pipeline review · {r.today:%a} {r.today.day} {r.today:%b}")
+        ),
+    ]
+    if r.is_empty:
+        blocks.append(mrkdwn("No open leads on the team yet."))
+    for line in r.reps:
+        facts = [f"*{line.open}* open"]
+        if line.overdue:
+            facts.append(f"*{line.overdue}* overdue")
+        if line.at_limit:
+            facts.append(f"*{line.at_limit}* at the attempt limit")
+        if line.stale:
+            facts.append(f"*{line.stale}* past the sales cycle")
+        blocks.append(mrkdwn(f"{who(line.owner_id)} · " + " · ".join(facts)))
+        for item in line.squatting:
+            blocks.append(
+                SectionBlock(
+                    block_id=f"squat:{item.lead_id}",
+                    text=MarkdownTextObject(
+                        text=f"    :zzz: {lead_ref(item.name)} untouched for {item.idle_days} days"
+                    ),
+                    accessory=button("Propose transfer", HANDOFF_OPEN, str(item.lead_id)),
+                )
+            )
+    for departed, items, more in r.orphaned:
+        blocks.append(DividerBlock())
+        blocks.extend(
+            _orphan_blocks(
+                departed,
+                items,
+                more,
+                intro=f":ghost: {who(departed)} left: their open leads need a new owner.",
+            )
+        )
+    blocks = fit(blocks, MESSAGE_BLOCKS, "…more than fits here: `/pipeline @rep` shows each rep's pipeline.")
+    people = len(r.reps)
+    orphaned = sum(len(items) + more for _, items, more in r.orphaned)
+    fallback = f"Weekly pipeline review: {_plural(people, 'rep')}" + (
+        f", {orphaned} orphaned leads" if orphaned else ""
+    )
+    return Message(fallback, tuple(blocks))
+
+
+def _orphan_blocks(departed: str, items: Sequence[NudgeItem], more: int, *, intro: str) -> list[Block]:
+    blocks: list[Block] = [mrkdwn(intro)]
+    for item in items:
+        picker = UserSelectElement(action_id=ORPHAN_REASSIGN, placeholder="Reassign to…")
+        blocks.append(
+            SectionBlock(
+                block_id=f"orphan:{item.lead_id}",
+                text=MarkdownTextObject(
+                    text=f"{lead_ref(item.name)} · last touch {days_ago_count(item.idle_days)}"
+                ),
+                accessory=picker,
+            )
+        )
+    if more:
+        blocks.append(context(f"…and {more} more: the weekly review lists them until they're reassigned."))
+    return blocks
+
+
+ORPHAN_ALERT_SHOWN = 20
+
+
+def orphan_alert(departed: str, items: Sequence[NudgeItem]) -> Message:
+    """Sent to managers the moment Baton sees an owner's account deactivated."""
+    intro = f":ghost: {who(departed)}'s Slack account was deactivated. {_plural(len(items), 'open lead')} no longer have an owner; pick someone for each:"
+    blocks = _orphan_blocks(
+        departed, items[:ORPHAN_ALERT_SHOWN], max(0, len(items) - ORPHAN_ALERT_SHOWN), intro=intro
+    )
+    return Message(
+        f"{len(items)} leads lost their owner",
+        tuple(fit(blocks, MESSAGE_BLOCKS, "…and more in the weekly review.")),
+    )
+
+
+def reassigned(block_id: str, lead_name: str, to_user: str, by: str) -> SectionBlock:
+    """Replaces an orphaned lead's picker once someone has taken it."""
+    text = f":white_check_mark: {lead_ref(lead_name)} → {who(to_user)} (by {who(by)})"
+    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=text))
+
+
+def handoff_modal(lead_id: int, lead_name: str, *, manager: bool, channel_id: str | None) -> View:
+    picker = UserSelectElement(action_id="to", placeholder="A colleague")
+    why = PlainTextInputElement(action_id="why", multiline=True, max_length=MODAL_NOTE)
+    return View(
+        type="modal",
+        callback_id=HANDOFF_MODAL,
+        title="Hand off a lead",
+        submit="Hand it over" if manager else "Ask a manager",
+        close="Cancel",
+        blocks=[
+            mrkdwn(
+                f"Who should take {lead_ref(lead_name)}?"
+                + ("" if manager else " A manager approves hand-offs.")
+            ),
+            InputBlock(block_id="to", label="Hand it to", element=picker),
+            InputBlock(
+                block_id="why",
+                label="Why",
+                optional=True,
+                element=why,
+                hint="They know someone there, territory, capacity…",
+            ),
+        ],
+        private_metadata=json.dumps({"lead": lead_id, "channel": channel_id}),
+    )

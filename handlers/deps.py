@@ -1,5 +1,6 @@
 """What every handler module needs, built once per process by bot.app."""
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ class Deps:
     clock: Callable[[], datetime]
     defaults: TeamConfig  # the environment's; a team's own overrides are read per request
     directory: Directory
+    sleep: Callable[[float], None] = time.sleep  # tests pass a recorder: nothing waits for real
 
     def caller(self, session: Session, team_id: str, user_id: str, tz: ZoneInfo) -> Caller:
         return Caller(

@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from coaching import handoffs
+from coaching import handoffs, leads
 from coaching.caller import Caller
 from coaching.handoffs import (
     OPS,
@@ -33,6 +33,7 @@ from handlers.blocks import Message
 from handlers.deps import Deps
 from handlers.errors import answered, lazily
 from handlers.say import tell_privately
+from store import queries
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ def register(app: App, deps: Deps) -> None:
     lazily(app.view(blocks.TRANSFER_REASON_MODAL), handler.reason_given)
     answered(app.view(blocks.OPS_MODAL), handler.check_ops_form, handler.ops_form_sent)
     lazily(app.action(blocks.OPS_CLAIM), handler.claim)
+    lazily(app.action(blocks.HANDOFF_OPEN), handler.open_form)
+    lazily(app.view(blocks.HANDOFF_MODAL), handler.form_sent)
 
 
 class Handoffs:
@@ -280,6 +283,56 @@ class Handoffs:
         message = (
             blocks.unknown_request() if isinstance(result, Unknown) else self.deliver(result, client, caller)
         )
+        tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+
+    # ---- the hand-off form (from the digest, the weekly review, a lead card) ---------------------
+    def open_form(
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ids = blocks.read_ids(action.get("value"), 1)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.readers.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            label = leads.lead_label(session, team_id=team_id, lead_id=ids[0])
+        if label is None:
+            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            return
+        channel = (body.get("channel") or {}).get("id")
+        view = blocks.handoff_modal(label[0], label[1], manager=caller.is_manager, channel_id=channel)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def form_sent(
+        self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        metadata = blocks.read_metadata(view)
+        values = view.get("state", {}).get("values", {})
+        to_user = ((values.get("to") or {}).get("to") or {}).get("selected_user")
+        lead_id = metadata.get("lead")
+        if not isinstance(lead_id, int) or not to_user:
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        self.deps.directory.profile(client, team_id, to_user)
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            lead = queries.lead(session, team_id, lead_id)
+            result = (
+                None
+                if lead is None
+                else handoffs.request_transfer(
+                    session, caller, lead=lead, to_user=to_user, reason=_field(view, "why")
+                )
+            )
+        message = blocks.unknown_request() if result is None else self.deliver(result, client, caller)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
 
     def claim(

@@ -12,6 +12,7 @@ from coaching.rules import Outcome, local_date
 from coaching.touches import Fix
 from handlers import blocks
 from handlers.deps import Deps
+from handlers.digest import live_digest
 from handlers.errors import answered, guarded, lazily
 from handlers.say import tell_privately
 
@@ -53,7 +54,12 @@ class LogCall:
         ids = blocks.read_ids(action.get("value"), 1)
         channel = (body.get("channel") or {}).get("id")
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        open_modal(self.deps, client, body["trigger_id"], team_id, user_id, channel, ids[0] if ids else None)
+        container = body.get("container") or {}
+        # Opened from a digest item: once logged, the digest is refreshed in place.
+        from_digest = str(action.get("block_id") or "").startswith("nudge:") and container.get("message_ts")
+        refresh = (str(container.get("channel_id")), str(container["message_ts"])) if from_digest else None
+        lead_id = ids[0] if ids else None
+        open_modal(self.deps, client, body["trigger_id"], team_id, user_id, channel, lead_id, refresh=refresh)
 
     def lead_options(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         with self.deps.db.readers.begin() as session:
@@ -98,9 +104,15 @@ class LogCall:
                 session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
             )
         message = blocks.reply(result, caller.now, typed=note)
-        tell_privately(
-            client, channel_id=blocks.read_metadata(view).get("channel"), user_id=user_id, message=message
-        )
+        metadata = blocks.read_metadata(view)
+        tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+        refresh = metadata.get("refresh")
+        if isinstance(refresh, list) and len(refresh) == 2 and isinstance(result, touches.TouchLogged):
+            # Logged from a digest item: the digest shows what's left for today.
+            digest = live_digest(
+                self.deps, client, team_id, user_id, note=f"Logged a touch on {result.lead.name}."
+            )
+            client.chat_update(channel=str(refresh[0]), ts=str(refresh[1]), **digest.payload())
 
     def finish_draft(
         self,
@@ -169,6 +181,8 @@ def open_modal(
     user_id: str,
     channel_id: str | None,
     lead_id: int | None = None,
+    *,
+    refresh: tuple[str, str] | None = None,
 ) -> None:
     """Open the /logcall modal, optionally for one lead. The trigger lives 3 seconds: nothing slow first."""
     tz = deps.directory.zone(client, team_id, user_id)
@@ -176,7 +190,9 @@ def open_modal(
     if lead_id is not None:
         with deps.db.readers.begin() as session:
             lead = leads.lead_label(session, team_id=team_id, lead_id=lead_id)
-    view = blocks.logcall_modal(today=local_date(deps.clock(), tz), channel_id=channel_id, lead=lead)
+    view = blocks.logcall_modal(
+        today=local_date(deps.clock(), tz), channel_id=channel_id, lead=lead, refresh=refresh
+    )
     client.views_open(trigger_id=trigger_id, view=view)
 
 

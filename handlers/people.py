@@ -20,10 +20,11 @@ MEMORY_TTL = timedelta(minutes=30)
 
 def profile_from_slack(user: dict[str, Any]) -> Profile:
     profile = user.get("profile") or {}
+    # The real name reads best in a greeting; the handle is the last resort.
     name = (
-        profile.get("display_name")
+        profile.get("real_name")
         or user.get("real_name")
-        or profile.get("real_name")
+        or profile.get("display_name")
         or user.get("name")
         or ""
     )
@@ -70,15 +71,28 @@ class Directory:
             self._memory[key] = (known, now)
         return known
 
-    def learn(self, team_id: str, user: dict[str, Any]) -> Profile:
-        """A profile Slack pushed to us (the `user_change` event, a `users.list` page)."""
+    def learn(self, team_id: str, user: dict[str, Any]) -> bool:
+        """A profile Slack sent (the `user_change` event, a `users.list` page); True if they just left."""
         profile = profile_from_slack(user)
         now = self._clock()
         with self._db.sessions.begin() as session:
-            people.remember(session, team_id=team_id, profile=profile, now=now)
+            departed = people.remember(session, team_id=team_id, profile=profile, now=now)
         with self._lock:
             self._memory[(team_id, profile.user_id)] = (profile, now)
-        return profile
+        return departed
+
+    def refresh(self, client: WebClient, team_id: str) -> list[str]:
+        """Everyone in the workspace, page by page (users.list is Tier 2); returns who has just left."""
+        departed: list[str] = []
+        cursor = None
+        while True:
+            page = client.users_list(limit=200, cursor=cursor)
+            for user in page.get("members") or []:
+                if self.learn(team_id, user):
+                    departed.append(str(user["id"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return departed
 
     def _from_slack(self, client: WebClient, user_id: str) -> Profile | None:
         try:

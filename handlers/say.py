@@ -1,6 +1,9 @@
 """Getting a private message to one person, wherever they started from."""
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -25,3 +28,32 @@ def tell_privately(client: WebClient, *, channel_id: str | None, user_id: str, m
                 "Ephemeral post to %s failed (%s); sending a DM", channel_id, error.response.get("error")
             )
     client.chat_postMessage(channel=user_id, **message.payload())
+
+
+class Pacer:
+    """Spaces posts out to stay inside Slack's rate tiers.
+
+    chat.postMessage tolerates bursts but caps a workspace at several hundred a minute; a morning
+    digest for a large team goes out steadily instead of tripping 429s (which are retried anyway).
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 60.0 / per_minute
+        self.clock = clock
+        self.sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self.sleep(start - now)

@@ -91,6 +91,7 @@ class Lead(Base):
     last_contact_at: Mapped[datetime | None]
     next_follow_up: Mapped[date | None]
     meeting_on: Mapped[date | None]
+    snoozed_until: Mapped[date | None]  # "Snooze 2 days" from the digest: left out until then
 
     touches: Mapped[list["Touch"]] = relationship(
         back_populates="lead", order_by="Touch.at", cascade="all, delete-orphan", passive_deletes=True
@@ -225,3 +226,37 @@ class OpsHandoff(Base):
     created_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(USER)
     claimed_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One scheduled message to one person for one local day: a digest, a weekly review.
+
+    The unique key is the guarantee: a restart, a missed tick, a second clock process or a manual
+    run can only claim a (person, kind, day) that nobody has claimed, so nothing is sent twice.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "kind", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    user_id: Mapped[str] = mapped_column(USER)
+    kind: Mapped[str] = mapped_column(String(16))  # "digest" | "review"
+    local_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | empty | failed
+    attempts: Mapped[int] = mapped_column(default=1)
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class SeenEvent(Base):
+    """Events API deliveries already handled: Slack retries an event it thinks was missed."""
+
+    __tablename__ = "seen_event"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    seen_at: Mapped[datetime] = mapped_column(index=True)

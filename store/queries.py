@@ -1,21 +1,24 @@
 """Reusable queries. Each takes the caller's session and never commits or closes it."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.models import (
     Contact,
+    Delivery,
     Draft,
     Lead,
     Manager,
     OpsHandoff,
     PostedMessage,
     Rep,
+    SeenEvent,
     TeamSetting,
     Touch,
     TransferRequest,
@@ -204,3 +207,165 @@ def posted_messages(session: Session, team_id: str, subject: str, subject_id: in
 def ops_handoff(session: Session, team_id: str, handoff_id: int) -> OpsHandoff | None:
     query = select(OpsHandoff).where(OpsHandoff.team_id == team_id, OpsHandoff.id == handoff_id)
     return session.scalars(query).one_or_none()
+
+
+# ---- scheduled nudges -----------------------------------------------------------------------------
+# Each of these is one statement whatever the number of reps: the digest batch must not grow a
+# query per rep or per lead.
+
+
+def lead_owners(session: Session) -> set[tuple[str, str]]:
+    query = select(Lead.team_id, Lead.owner_id).where(Lead.status.in_(("open", "won"))).distinct()
+    return {(row.team_id, row.owner_id) for row in session.execute(query)}
+
+
+def teams_with_leads(session: Session) -> list[str]:
+    return list(session.scalars(select(Lead.team_id).distinct()))
+
+
+def active_reps(session: Session) -> Sequence[Rep]:
+    query = select(Rep).where(Rep.deactivated.is_(False), Rep.is_bot.is_(False))
+    return session.scalars(query.order_by(Rep.team_id, Rep.user_id)).all()
+
+
+def departed_reps(session: Session, team_ids: Sequence[str]) -> set[tuple[str, str]]:
+    query = select(Rep.team_id, Rep.user_id).where(Rep.team_id.in_(team_ids), Rep.deactivated.is_(True))
+    return {(row.team_id, row.user_id) for row in session.execute(query)}
+
+
+NUDGE_COLUMNS = (
+    Lead.team_id,
+    Lead.id,
+    Lead.name,
+    Lead.owner_id,
+    Lead.status,
+    Lead.created_at,
+    Lead.closed_at,
+    Lead.lost_reason,
+    Lead.opted_out_at,
+    Lead.attempts,
+    Lead.reached,
+    Lead.ever_reached,
+    Lead.last_touch_at,
+    Lead.last_contact_at,
+    Lead.next_follow_up,
+    Lead.meeting_on,
+    Lead.snoozed_until,
+)
+
+
+def nudge_leads(session: Session, team_ids: Sequence[str], *, owner_id: str | None = None) -> Iterator[Any]:
+    """Open leads and customers of these teams, as plain rows, streamed from one query."""
+    query = select(*NUDGE_COLUMNS).where(Lead.team_id.in_(team_ids), Lead.status.in_(("open", "won")))
+    if owner_id is not None:
+        query = query.where(Lead.owner_id == owner_id)
+    yield from session.execute(query.execution_options(yield_per=2000))
+
+
+def claim_deliveries(
+    session: Session, rows: Sequence[Mapping[str, object]], *, now: datetime
+) -> set[tuple[str, str]]:
+    """Insert the rows nobody has claimed yet; the (team, person) pairs that were inserted."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Delivery)
+        .values(status="claimed", attempts=1, claimed_at=now)
+        .on_conflict_do_nothing(index_elements=["team_id", "user_id", "kind", "local_date"])
+        .returning(Delivery.team_id, Delivery.user_id)
+    )
+    claimed = session.execute(statement, rows)
+    return {(row.team_id, row.user_id) for row in claimed}
+
+
+def reclaim_deliveries(
+    session: Session,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    now: datetime,
+    failed_before: datetime,
+    abandoned_before: datetime,
+    max_attempts: int,
+    force: bool,
+) -> set[tuple[str, str]]:
+    """Take back deliveries that failed a while ago, or whose claimer vanished, or all when forced."""
+    kind = rows[0]["kind"]
+    keys = [(r["team_id"], r["user_id"], r["local_date"]) for r in rows]
+    worth_another_try = or_(
+        (Delivery.status == "failed")
+        & (Delivery.attempts < max_attempts)
+        & (Delivery.claimed_at < failed_before),
+        (Delivery.status == "claimed") & (Delivery.claimed_at < abandoned_before),
+    )
+    statement = (
+        update(Delivery)
+        .where(
+            Delivery.kind == kind,
+            tuple_(Delivery.team_id, Delivery.user_id, Delivery.local_date).in_(keys),
+            Delivery.claimed_at < now if force else worth_another_try,
+        )
+        .values(status="claimed", attempts=Delivery.attempts + 1, claimed_at=now, error=None)
+        .returning(Delivery.team_id, Delivery.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return {(row.team_id, row.user_id) for row in session.execute(statement)}
+
+
+def finish_delivery(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    kind: str,
+    local_date: date,
+    status: str,
+    now: datetime,
+    channel: str | None,
+    ts: str | None,
+    error: str | None,
+) -> None:
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.team_id == team_id,
+            Delivery.user_id == user_id,
+            Delivery.kind == kind,
+            Delivery.local_date == local_date,
+        )
+        .values(status=status, finished_at=now, channel=channel, ts=ts, error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def deliveries(session: Session, *, kind: str | None = None) -> Sequence[Delivery]:
+    query = select(Delivery).order_by(Delivery.team_id, Delivery.user_id, Delivery.local_date)
+    if kind is not None:
+        query = query.where(Delivery.kind == kind)
+    return session.scalars(query).all()
+
+
+def mark_event_seen(session: Session, *, event_id: str, team_id: str, now: datetime) -> bool:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(SeenEvent)
+        .values(event_id=event_id, team_id=team_id, seen_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(SeenEvent.event_id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def delete_events_before(session: Session, before: datetime) -> None:
+    session.execute(delete(SeenEvent).where(SeenEvent.seen_at < before))
+
+
+def delete_drafts_before(session: Session, before: datetime) -> None:
+    session.execute(delete(Draft).where(Draft.created_at < before))
+
+
+def known_teams(session: Session) -> list[str]:
+    return list(session.scalars(select(Rep.team_id).distinct()))
+
+
+def rep_names(session: Session, team_ids: Sequence[str]) -> dict[tuple[str, str], str]:
+    query = select(Rep.team_id, Rep.user_id, Rep.name).where(Rep.team_id.in_(team_ids))
+    return {(row.team_id, row.user_id): row.name for row in session.execute(query)}

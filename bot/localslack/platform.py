@@ -130,9 +130,11 @@ class Platform:
         *,
         value: str | None = None,
         option_value: str | None = None,
+        block_id: str | None = None,
+        selected_user: str | None = None,
     ) -> Reply:
-        """Press the button (or pick the overflow option) with `action_id` on a message the person sees."""
-        block, element = find_element(message.blocks, action_id, value)
+        """Press a button, pick an overflow option, or pick a person in a user picker on a message."""
+        block, element = find_element(message.blocks, action_id, value, block_id)
         action: dict[str, Any] = {
             "action_id": element["action_id"],
             "block_id": block.get("block_id", "b"),
@@ -146,6 +148,8 @@ class Platform:
         elif element["type"] == "overflow":
             chosen = next(o for o in element["options"] if option_value in (None, o["value"]))
             action["selected_option"] = chosen
+        elif element["type"] == "users_select":
+            action["selected_user"] = selected_user
         return self._interaction(self.block_actions(user_id, message, [action]))
 
     def block_actions(self, user_id: str, message: Shown, actions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -298,9 +302,11 @@ def slack_escape(text: str, users: Iterable[User] = ()) -> str:
 
 
 def find_element(
-    blocks: list[dict[str, Any]], action_id: str, value: str | None = None
+    blocks: list[dict[str, Any]], action_id: str, value: str | None = None, block_id: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     for block, element in iter_elements(blocks):
-        if element.get("action_id") == action_id and (value is None or element.get("value") == value):
+        if element.get("action_id") != action_id or block_id not in (None, block.get("block_id")):
+            continue
+        if value is None or element.get("value") == value:
             return block, element
     raise LookupError(f"no element {action_id!r} (value {value!r}) in the message")

@@ -1,0 +1,92 @@
+"""The clock: APScheduler running Baton's periodic work. Run one (`python -m bot clock`), or with Socket Mode in-process.
+
+A single tick every few minutes decides who is due, in each person's own time zone, instead of a
+cron job per rep: time zones and daylight-saving changes need no rescheduling, a tick missed while
+the clock was down is simply caught up by the next one, and the database (not the scheduler)
+guarantees one digest per person per local day, so a second clock or a restart never double-sends.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.app import Baton
+from coaching.people import forget_old_events
+from handlers import handoffs
+from handlers.digest import Deliveries
+from store import queries
+
+log = logging.getLogger(__name__)
+TICK_MINUTES = 5
+KEEP_EVENTS = timedelta(days=2)  # Slack retries an event for minutes, not days
+KEEP_DRAFTS = timedelta(days=7)  # "which lead did you mean?" buttons older than a week are stale
+
+
+class Jobs:
+    def __init__(self, baton: Baton) -> None:
+        self.baton = baton
+        self.deps = baton.deps
+        self.client = baton.client
+
+    def tick(self) -> None:
+        """Digests and reviews due now, and hand-off requests waiting too long."""
+        now = self.deps.clock()
+        deliveries = Deliveries(self.deps, self.client)
+        self._run("digests", lambda: log.info("Digests: %s", deliveries.digests(at=now)))
+        self._run("reviews", lambda: log.info("Reviews: %s", deliveries.reviews(at=now)))
+        self._run("hand-offs", lambda: handoffs.sweep(self.deps, self.client))
+
+    def refresh_directory(self) -> None:
+        """Time zones and deactivations from users.list; someone who left has their leads flagged at once."""
+
+        def refresh() -> None:
+            team_id = str(self.client.auth_test()["team_id"])
+            departed = self.deps.directory.refresh(self.client, team_id)
+            deliveries = Deliveries(self.deps, self.client)
+            for user_id in departed:
+                deliveries.orphans(team_id, user_id)
+
+        self._run("directory", refresh)
+
+    def tidy(self) -> None:
+        now = self.deps.clock()
+
+        def tidy() -> None:
+            with self.deps.db.sessions.begin() as session:
+                forget_old_events(session, before=now - KEEP_EVENTS)
+                queries.delete_drafts_before(session, now - KEEP_DRAFTS)
+
+        self._run("tidy", tidy)
+
+    def _run(self, name: str, job: Callable[[], object]) -> None:
+        # One job failing (Slack down, a bad row) must not stop the others or kill the clock.
+        try:
+            job()
+        except Exception:
+            log.exception("The %s job failed; it runs again on the next tick", name)
+
+
+def build(baton: Baton, *, blocking: bool) -> BaseScheduler:
+    jobs = Jobs(baton)
+    scheduler: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
+        timezone=UTC,
+        # A late tick still runs (up to four minutes late); ticks missed while down collapse into one.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 240},
+    )
+    now = datetime.now(UTC)
+    scheduler.add_job(
+        jobs.tick, CronTrigger(minute=f"*/{TICK_MINUTES}", timezone=UTC), id="tick", next_run_time=now
+    )
+    scheduler.add_job(
+        jobs.refresh_directory,
+        CronTrigger(hour="*/6", minute=3, timezone=UTC),
+        id="directory",
+        next_run_time=now,
+    )
+    scheduler.add_job(jobs.tidy, CronTrigger(hour=3, minute=17, timezone=UTC), id="tidy")
+    return scheduler

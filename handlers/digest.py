@@ -1,0 +1,308 @@
+"""The morning digest, the managers' weekly review and orphaned-lead alerts: sending them, and their buttons.
+
+Every scheduled message is claimed in the database before it is sent and its outcome recorded
+after; a failure for one person is recorded and retried on a later tick, and never stops the rest.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from coaching import commands, digests, handoffs
+from coaching.digests import Kind, Recipient
+from coaching.handoffs import Decided, HandoffRefused
+from coaching.leads import StatusChanged
+from handlers import blocks
+from handlers.blocks import Message
+from handlers.deps import Deps
+from handlers.errors import lazily
+from handlers.handoffs import Handoffs
+from handlers.say import Pacer
+from store import queries
+
+log = logging.getLogger(__name__)
+POSTS_PER_MINUTE = 300  # well inside chat.postMessage's workspace-wide allowance
+
+
+@dataclass
+class RunReport:
+    """What one run did, person by person."""
+
+    due: int = 0
+    sent: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: int = 0  # already delivered today by someone else's run
+
+    def __str__(self) -> str:
+        return (
+            f"{self.due} due, {len(self.sent)} sent, {len(self.empty)} with nothing to say, "
+            f"{len(self.failed)} failed (retried later), {self.skipped} already delivered today"
+        )
+
+
+Show = Callable[[Recipient, Message], None]
+
+
+class Deliveries:
+    def __init__(self, deps: Deps, client: WebClient, *, pacer: Pacer | None = None) -> None:
+        self.deps = deps
+        self.client = client
+        self.pacer = pacer or Pacer(POSTS_PER_MINUTE, sleep=deps.sleep)
+
+    def digests(
+        self,
+        *,
+        at: datetime,
+        everyone: bool = False,
+        force: bool = False,
+        dry_run: bool = False,
+        show: Show | None = None,
+    ) -> RunReport:
+        report = RunReport()
+        with self.deps.db.sessions.begin() as session:
+            due = digests.due_digests(session, now=at, defaults=self.deps.defaults, everyone=everyone)
+            claimed = due if dry_run else digests.claim(session, due, kind=Kind.DIGEST, now=at, force=force)
+        report.due, report.skipped = len(due), len(due) - len(claimed)
+        with self.deps.db.readers.begin() as session:
+            jobs = digests.digests(session, claimed, now=at, defaults=self.deps.defaults)
+            names = queries.rep_names(session, sorted({r.team_id for r in claimed}))
+        for job in jobs:
+            name = _first_name(names.get(job.recipient.key))
+            message = blocks.digest(job.digest, job.rules, name=name)
+            if dry_run:
+                if show is not None:
+                    show(job.recipient, message)
+                continue
+            if job.digest.is_empty:
+                self._finish(job.recipient, Kind.DIGEST, "empty", at)
+                report.empty.append(job.recipient.user_id)
+                continue
+            self._send(job.recipient, Kind.DIGEST, message, at, report)
+        return report
+
+    def reviews(
+        self,
+        *,
+        at: datetime,
+        everyone: bool = False,
+        force: bool = False,
+        dry_run: bool = False,
+        show: Show | None = None,
+    ) -> RunReport:
+        report = RunReport()
+        with self.deps.db.sessions.begin() as session:
+            due = digests.due_reviews(session, now=at, defaults=self.deps.defaults, everyone=everyone)
+            claimed = due if dry_run else digests.claim(session, due, kind=Kind.REVIEW, now=at, force=force)
+        report.due, report.skipped = len(due), len(due) - len(claimed)
+        with self.deps.db.readers.begin() as session:
+            jobs = digests.reviews(session, claimed, now=at, defaults=self.deps.defaults)
+        for job in jobs:
+            message = blocks.review(job.review)
+            if dry_run:
+                if show is not None:
+                    show(job.recipient, message)
+                continue
+            self._send(job.recipient, Kind.REVIEW, message, at, report)
+        return report
+
+    def _send(
+        self, recipient: Recipient, kind: Kind, message: Message, at: datetime, report: RunReport
+    ) -> None:
+        self.pacer.wait()
+        try:
+            response = self.client.chat_postMessage(channel=recipient.user_id, **message.payload())
+        except SlackApiError as error:
+            code = str(error.response.get("error") or error.response.status_code)
+            log.warning("Couldn't deliver the %s to %s: %s", kind.value, recipient.user_id, code)
+            self._finish(recipient, kind, "failed", at, error=code)
+            report.failed.append(recipient.user_id)
+            return
+        except Exception as error:  # the network gave up after the retries: try again on a later tick
+            log.warning("Couldn't reach Slack for %s's %s: %s", recipient.user_id, kind.value, error)
+            self._finish(recipient, kind, "failed", at, error=type(error).__name__)
+            report.failed.append(recipient.user_id)
+            return
+        self._finish(recipient, kind, "sent", at, channel=str(response["channel"]), ts=str(response["ts"]))
+        report.sent.append(recipient.user_id)
+
+    def _finish(
+        self, recipient: Recipient, kind: Kind, status: str, at: datetime, **details: str | None
+    ) -> None:
+        with self.deps.db.sessions.begin() as session:
+            digests.finish(session, recipient, kind=kind, status=status, now=self.deps.clock(), **details)
+
+    def orphans(self, team_id: str, departed: str) -> int:
+        """Tell the managers at once that someone who left still owns open leads."""
+        with self.deps.db.readers.begin() as session:
+            found = digests.orphans(
+                session,
+                team_id=team_id,
+                departed=departed,
+                now=self.deps.clock(),
+                defaults=self.deps.defaults,
+            )
+        if not found.items:
+            return 0
+        message = blocks.orphan_alert(departed, found.items)
+        targets = [found.manager_channel] if found.manager_channel else list(found.managers)
+        for target in targets:
+            self.pacer.wait()
+            try:
+                self.client.chat_postMessage(channel=target, **message.payload())
+            except SlackApiError as error:
+                log.warning("Couldn't tell %s about orphaned leads: %s", target, error.response.get("error"))
+        return len(found.items)
+
+
+def live_digest(deps: Deps, client: WebClient, team_id: str, user_id: str, *, note: str) -> Message:
+    """The digest is a live list: after a button it shows what still needs doing today."""
+    tz = deps.directory.zone(client, team_id, user_id)
+    with deps.db.readers.begin() as session:
+        now = deps.clock()
+        current = digests.digest_now(
+            session, team_id=team_id, user_id=user_id, now=now, tz=tz, defaults=deps.defaults
+        )
+        rules = deps.caller(session, team_id, user_id, tz).rules
+    message = blocks.digest_done() if current.is_empty else blocks.digest(current, rules)
+    return blocks.with_note(message, note)
+
+
+def _first_name(name: str | None) -> str | None:
+    return name.split()[0] if name and name.strip() else None
+
+
+# ---- the buttons --------------------------------------------------------------------------------------
+
+
+def register(app: App, deps: Deps) -> None:
+    buttons = DigestButtons(deps)
+    lazily(app.action(blocks.DIGEST_SNOOZE), buttons.snooze)
+    lazily(app.action(blocks.DIGEST_BACKBURNER), buttons.backburner)
+    lazily(app.action(blocks.ORPHAN_REASSIGN), buttons.reassign)
+
+
+class DigestButtons:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def snooze(
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ids = blocks.read_ids(action.get("value"), 1)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            snoozed = digests.snooze(
+                session, team_id=team_id, user_id=user_id, lead_id=ids[0], today=caller.today
+            )
+        if snoozed is None:
+            respond(**blocks.stale_button().payload(), replace_original=False)
+            return
+        note = f"Snoozed {snoozed.lead.name} until {blocks.day(snoozed.until, caller.today)}."
+        self.refresh(respond, client, team_id, user_id, note=note)
+
+    def backburner(
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ids = blocks.read_ids(action.get("value"), 1)
+        if ids is None:
+            respond(**blocks.stale_button().payload(), replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = commands.lead_action(session, caller, ids[0], "backburner")
+        if not isinstance(result, StatusChanged):
+            respond(
+                **blocks.reply(result, caller.now).payload(),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        self.refresh(respond, client, team_id, user_id, note=f"{result.lead.name} is on the back-burner.")
+
+    def refresh(self, respond: Respond, client: WebClient, team_id: str, user_id: str, *, note: str) -> None:
+        respond(
+            **live_digest(self.deps, client, team_id, user_id, note=note).payload(), replace_original=True
+        )
+
+    def reassign(
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ids = blocks.read_ids((action.get("block_id") or "").removeprefix("orphan:"), 1)
+        to_user = action.get("selected_user")
+        if ids is None or not to_user:
+            respond(**blocks.stale_button().payload(), replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        self.deps.directory.profile(client, team_id, to_user)  # so the use case knows who they are
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            if not caller.is_manager:
+                result: object = None
+            else:
+                lead = queries.lead(session, team_id, ids[0])
+                result = (
+                    None
+                    if lead is None
+                    else handoffs.request_transfer(
+                        session, caller, lead=lead, to_user=to_user, reason="The owner left"
+                    )
+                )
+        if result is None:
+            respond(
+                **blocks.plain("Only managers can reassign leads. Nothing changed.").payload(),
+                replace_original=False,
+            )
+            return
+        if isinstance(result, Decided):
+            Handoffs(self.deps).announce(client, team_id, result.transfer)
+            message = body.get("message") or {}
+            updated = blocks.replace_block(
+                message.get("blocks") or [],
+                action["block_id"],
+                blocks.reassigned(action["block_id"], result.transfer.lead.name, to_user, user_id),
+            )
+            if updated is not None:
+                respond(
+                    text=str(message.get("text") or "Orphaned leads"), blocks=updated, replace_original=True
+                )
+            return
+        if isinstance(result, HandoffRefused):
+            respond(
+                **blocks.handoff_refused(result).payload(), response_type="ephemeral", replace_original=False
+            )
+            return
+        respond(
+            **blocks.handoff_reply(result, self.deps.clock()).payload(),
+            response_type="ephemeral",
+            replace_original=False,
+        )

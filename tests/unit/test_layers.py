@@ -1,0 +1,55 @@
+"""The layering holds: bot/ → handlers/ → coaching/ → store/, imports only downward."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWED = {
+    "store": set(),
+    "coaching": {"store"},
+    "handlers": {"coaching", "store"},
+    "bot": {"handlers", "coaching", "store"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names & set(ALLOWED)
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_each_layer_imports_only_the_layers_below_it(layer: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) - ALLOWED[layer] - {layer})
+        for path in (ROOT / layer).rglob("*.py")
+    }
+    assert {path: bad for path, bad in offenders.items() if bad} == {}
+
+
+def test_the_coaching_rules_use_the_standard_library_only() -> None:
+    for name in ("rules.py", "nudges.py", "parsing.py", "tips.py"):
+        tree = ast.parse((ROOT / "coaching" / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                assert node.module.split(".")[0] in {
+                    "coaching",
+                    "collections",
+                    "dataclasses",
+                    "datetime",
+                    "enum",
+                    "typing",
+                    "zoneinfo",
+                    "difflib",
+                    "re",
+                    "functools",
+                }, (name, node.module)
+                if node.module.startswith("coaching."):
+                    assert node.module in {"coaching.rules"}, (name, node.module)
