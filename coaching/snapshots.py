@@ -4,6 +4,7 @@ Never ORM rows: a snapshot can't lazy-load, can't be changed by accident after t
 can be built in a test without a database.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -105,26 +106,12 @@ def lead_snapshot(lead: Lead) -> LeadSnapshot:
     )
 
 
-def lead_from_row(row: Any) -> LeadSnapshot:
-    """A snapshot from a row of `queries.nudge_leads` (columns named as the lead's)."""
-    return LeadSnapshot(
-        id=row.id,
-        name=row.name,
-        owner_id=row.owner_id,
-        status=Status(row.status),
-        created_at=row.created_at,
-        closed_at=row.closed_at,
-        lost_reason=row.lost_reason,
-        opted_out_at=row.opted_out_at,
-        attempts=row.attempts,
-        reached=row.reached,
-        ever_reached=row.ever_reached,
-        last_touch_at=row.last_touch_at,
-        last_contact_at=row.last_contact_at,
-        next_follow_up=row.next_follow_up,
-        meeting_on=row.meeting_on,
-        snoozed_until=row.snoozed_until,
-    )
+def lead_from_row(row: Sequence[Any]) -> LeadSnapshot:
+    """A snapshot from a row of `queries.nudge_leads`: the team, then the snapshot's fields in order.
+
+    Positional on purpose: a morning's digests build a hundred thousand of these.
+    """
+    return LeadSnapshot(row[1], row[2], row[3], Status(row[4]), *row[5:])
 
 
 def contact_snapshot(contact: Contact) -> ContactSnapshot:

@@ -163,14 +163,15 @@ class Deliveries:
 
 def live_digest(deps: Deps, client: WebClient, team_id: str, user_id: str, *, note: str) -> Message:
     """The digest is a live list: after a button it shows what still needs doing today."""
-    tz = deps.directory.zone(client, team_id, user_id)
+    profile = deps.directory.profile(client, team_id, user_id)
     with deps.db.readers.begin() as session:
         now = deps.clock()
         current = digests.digest_now(
-            session, team_id=team_id, user_id=user_id, now=now, tz=tz, defaults=deps.defaults
+            session, team_id=team_id, user_id=user_id, now=now, tz=profile.zone, defaults=deps.defaults
         )
-        rules = deps.caller(session, team_id, user_id, tz).rules
-    message = blocks.digest_done() if current.is_empty else blocks.digest(current, rules)
+        rules = deps.caller(session, team_id, user_id, profile.zone).rules
+    name = _first_name(profile.name)
+    message = blocks.digest_done() if current.is_empty else blocks.digest(current, rules, name=name)
     return blocks.with_note(message, note)
 
 

@@ -233,6 +233,7 @@ def departed_reps(session: Session, team_ids: Sequence[str]) -> set[tuple[str, s
     return {(row.team_id, row.user_id) for row in session.execute(query)}
 
 
+# The team, then exactly `LeadSnapshot`'s fields in order: snapshots are built positionally from these rows.
 NUDGE_COLUMNS = (
     Lead.team_id,
     Lead.id,

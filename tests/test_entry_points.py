@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.localslack import Platform, SlackApi, User, Workspace
 from store.db import open_database
 from store.migrate import current_revision, head_revision
-from store.models import Lead
+from store.models import Delivery, Lead
 from tests.conftest import Harness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,3 +196,60 @@ def test_every_command_in_the_manifest_is_escaped_and_answered_by_the_app(harnes
     assert settings["interactivity"]["message_menu_options_url"].endswith("/slack/events")
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "users:read"} <= scopes
+
+
+# ---- python -m bot digest ----------------------------------------------------------------------------
+
+
+def demo_database(tmp_path: Path) -> Path:
+    """The try-out's demo team (seeded as of now), which has something due for Dana and Sam."""
+    assert baton("tryout", "--db", "demo.db", cwd=tmp_path, stdin="quit\n").returncode == 0
+    return tmp_path / "demo.db"
+
+
+def test_digest_dry_run_prints_each_reps_digest_and_sends_nothing(tmp_path: Path) -> None:
+    database = demo_database(tmp_path)
+    result = baton("digest", "--dry-run", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    assert "Dana Reyes (U0DANA) · America/New_York" in result.stdout
+    assert "Good morning, Dana" in result.stdout and "Wayne Enterprises" in result.stdout
+    assert "0 sent" in result.stdout
+    db = open_database(f"sqlite:///{database}", pool_size=1)
+    with db.readers.begin() as session:
+        assert session.scalars(select(Delivery)).all() == []
+    db.engine.dispose()
+
+
+def test_digest_sends_once_a_day_unless_forced(tmp_path: Path) -> None:
+    from bot.tryout.seed import workspace
+
+    database = demo_database(tmp_path)
+    api = SlackApi(workspace(), token="xoxb-cli").start()
+    settings = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SLACK_BOT_TOKEN": "xoxb-cli",
+        "SLACK_API_URL": api.url,
+        "SLACK_SIGNING_SECRET": "cli-secret",  # the clock shares the web process's environment
+        "COACH_MANAGER_IDS": "U0MORGAN",
+    }
+    try:
+        first = baton("digest", cwd=tmp_path, **settings)
+        assert first.returncode == 0, first.stderr
+        assert "2 sent" in first.stdout
+        again = baton("digest", cwd=tmp_path, **settings)
+        assert "0 sent" in again.stdout and "2 already delivered today" in again.stdout
+        forced = baton("digest", "--force", cwd=tmp_path, **settings)
+        assert "2 sent" in forced.stdout
+        assert len(api.calls_to("chat.postMessage")) == 4
+        review = baton("digest", "--review", cwd=tmp_path, **settings)
+        assert review.returncode == 0 and "Reviews: 1 due, 1 sent" in review.stdout
+    finally:
+        api.stop()
+
+
+def test_digest_explains_what_it_needs(tmp_path: Path) -> None:
+    no_token = baton("digest", cwd=tmp_path)
+    assert no_token.returncode == 2 and "--dry-run" in no_token.stderr
+    bad_instant = baton("digest", "--dry-run", "--at", "next tuesday", cwd=tmp_path)
+    assert bad_instant.returncode == 2 and "not an ISO 8601 date and time" in bad_instant.stderr
+    assert baton("clock", "--help", cwd=tmp_path).returncode == 0

@@ -16,6 +16,7 @@ from bot.localslack.api import iter_elements
 from bot.server import LocalServer, wsgi
 from bot.tryout import seed
 from bot.tryout.render import Pressable, Renderer
+from handlers.digest import Deliveries
 from store.db import open_database
 from store.migrate import upgrade
 
@@ -80,6 +81,7 @@ class Tryout:
         )
         baton = create(settings, db=db, clock=self.clock)
         server = LocalServer(wsgi(baton.app)).start()
+        self.baton = baton
         self.api = api
         self.slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
         users = api.workspace.users
@@ -130,6 +132,8 @@ class Tryout:
             self._show_new(session)
         elif line.isdigit():
             self._press(session, int(line))
+        elif line in ("digest", "review"):
+            self._deliver(session, line)
         elif line.split()[0] in COMMANDS:
             command, _, text = line.partition(" ")
             reply = self.slack.command(session.user_id, command, text.strip())
@@ -171,6 +175,20 @@ class Tryout:
         self.say(
             "Press a button by typing its number. `who` switches person, `help` shows this, `quit` leaves."
         )
+        self.say(
+            "`digest` sends everyone this morning's digest now (the clock does it at 08:30 their time); "
+            "`review` sends the managers' weekly review."
+        )
+
+    def _deliver(self, session: Session, what: str) -> None:
+        """What the clock does each morning (and on Mondays, for managers), on demand."""
+        deliveries = Deliveries(self.baton.deps, self.baton.client)
+        run = deliveries.reviews if what == "review" else deliveries.digests
+        report = run(at=self.clock(), everyone=True, force=True)
+        self.baton.pool.wait_idle()
+        self.say(self.render.style.dim(f"  ({what}: {report})"))
+        self._show_new(session)
+        self._mention_others(session)
 
     # ---- showing what arrived ---------------------------------------------------------------------
     def _after(self, session: Session) -> None:

@@ -138,3 +138,12 @@ def test_a_lead_is_found_among_thousands_that_share_its_first_word(database: Dat
     assert isinstance(logged, TouchLogged) and logged.lead.name == "Acme 1187 Holdings"
     typo = log(database, "acme 1187 holdngs email")
     assert isinstance(typo, TouchLogged) and typo.lead.name == "Acme 1187 Holdings"
+
+
+def test_the_nudge_query_returns_a_snapshots_fields_in_order() -> None:
+    from dataclasses import fields
+
+    from coaching.snapshots import LeadSnapshot
+    from store.queries import NUDGE_COLUMNS
+
+    assert [column.key for column in NUDGE_COLUMNS] == ["team_id", *(f.name for f in fields(LeadSnapshot))]

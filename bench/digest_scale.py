@@ -1,0 +1,185 @@
+"""How the morning digest scales. A benchmark, not a test.
+
+    python bench/digest_scale.py [--reps 1000] [--leads 100000] [--touches 1000000] [--database-url URL]
+
+Seeds one team of reps spread over six time zones, with leads in every state and their touches,
+then times what the clock does each morning: work out who is due, claim each digest in the
+database, and compute every digest. Prints the time, the peak memory the computation allocated,
+and the number of SQL statements, for the full team and for a tenth of it: the statement count
+must not grow with the number of reps (no query per rep or per lead).
+"""
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event, text  # noqa: E402
+
+from coaching import digests  # noqa: E402
+from coaching.digests import Kind  # noqa: E402
+from coaching.settings import TeamConfig  # noqa: E402
+from store.db import Database, open_database  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
+
+TEAM = "T0SCALE"
+ZONES = [
+    "America/Los_Angeles",
+    "America/Chicago",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+]
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday
+
+
+def seed(db: Database, reps: int, leads: int, touches: int) -> None:
+    """Bulk rows through the driver (the ORM would take minutes for a million touches)."""
+    rng = random.Random(11)
+    with db.engine.begin() as connection:
+        for table in ("delivery", "touch", "contact", "transfer_request", "ops_handoff", "lead", "rep"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    reps_rows = [(TEAM, f"U{i:07d}", f"Rep {i}", ZONES[i % len(ZONES)], NOW) for i in range(reps)]
+    lead_rows = []
+    for i in range(leads):
+        owner = reps_rows[i % reps][1]
+        kind = i % 10
+        created = NOW - timedelta(days=rng.randint(1, 200))
+        last_touch = NOW - timedelta(days=rng.randint(0, 60))
+        follow_up = (NOW + timedelta(days=rng.randint(-10, 10))).date()
+        lead_rows.append(
+            (
+                TEAM,
+                f"Company {i:06d}",
+                f"company {i:06d}",
+                owner,
+                owner,
+                "won" if kind == 9 else "backburner" if kind == 8 else "open",
+                created,
+                NOW - timedelta(days=1) if kind == 7 else None,  # some opted out
+                rng.randint(0, 12),
+                kind in (2, 3),
+                kind in (2, 3, 9),
+                last_touch,
+                last_touch if kind in (2, 3) else None,
+                None if kind == 9 else follow_up,
+                (NOW + timedelta(days=1)).date() if kind == 4 else None,
+            )
+        )
+    with db.engine.begin() as connection:
+        raw = connection.connection.driver_connection
+        cursor = raw.cursor()
+        cursor.executemany(
+            "INSERT INTO rep (team_id, user_id, name, tz, deactivated, is_bot, is_admin, refreshed_at)"
+            " VALUES (%s, %s, %s, %s, false, false, false, %s)".replace("%s", "?" if _sqlite(db) else "%s"),
+            reps_rows,
+        )
+        cursor.executemany(
+            (
+                "INSERT INTO lead (team_id, name, name_key, owner_id, created_by, status, created_at, opted_out_at,"
+                " attempts, reached, ever_reached, last_touch_at, last_contact_at, next_follow_up, meeting_on,"
+                " attempt_baseline) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)"
+            ).replace("%s", "?" if _sqlite(db) else "%s"),
+            lead_rows,
+        )
+        ids = [row[0] for row in connection.execute(text("SELECT id FROM lead ORDER BY id"))]
+        batch = []
+        for i in range(touches):
+            batch.append(
+                (
+                    TEAM,
+                    ids[i % len(ids)],
+                    reps_rows[i % reps][1],
+                    "voicemail",
+                    NOW - timedelta(minutes=i),
+                    "",
+                    NOW,
+                )
+            )
+            if len(batch) == 50_000:
+                _touches(cursor, batch, db)
+                batch = []
+        if batch:
+            _touches(cursor, batch, db)
+
+
+def _touches(cursor: Any, rows: list[tuple[Any, ...]], db: Database) -> None:
+    sql = "INSERT INTO touch (team_id, lead_id, user_id, outcome, at, note, logged_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    cursor.executemany(sql.replace("%s", "?" if _sqlite(db) else "%s"), rows)
+
+
+def _sqlite(db: Database) -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, int, int, int]:
+    """Who is due, claim them, compute every digest: (seconds, peak MB, statements, digests, items).
+
+    Memory is traced in a separate pass: tracemalloc slows allocation-heavy code several times over.
+    """
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM delivery"))
+    event.listen(db.engine, "before_cursor_execute", count)
+    if trace_memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with db.sessions.begin() as session:
+        due = digests.due_digests(session, now=NOW, defaults=TeamConfig(), everyone=True)
+        claimed = digests.claim(session, due, kind=Kind.DIGEST, now=NOW)
+    with db.readers.begin() as session:
+        jobs = digests.digests(session, claimed, now=NOW, defaults=TeamConfig())
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace_memory else 0.0
+    if trace_memory:
+        tracemalloc.stop()
+    event.remove(db.engine, "before_cursor_execute", count)
+    return seconds, peak, statements, len(jobs), sum(job.digest.total for job in jobs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--reps", type=int, default=1000)
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--touches", type=int, default=1_000_000)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='baton-scale-')) / 'scale.db'}"
+    db = open_database(url, pool_size=2)
+    upgrade(db.engine)
+    backend = db.engine.dialect.name
+    print(f"Morning digests on {backend}: what the clock does for every rep at once\n")
+    print(
+        f"  {'reps':>6} {'leads':>8} {'touches':>10} {'seconds':>9} {'peak MB':>9} {'statements':>11} {'digests':>8} {'items':>7}"
+    )
+    for scale in (10, 1):
+        reps, leads, touches = args.reps // scale, args.leads // scale, args.touches // scale
+        seed(db, reps, leads, touches)
+        seconds, _, statements, done, items = morning(db, trace_memory=False)
+        _, peak, _, _, _ = morning(db, trace_memory=True)
+        print(
+            f"  {reps:>6,} {leads:>8,} {touches:>10,} {seconds:>9.2f} {peak:>9.1f} {statements:>11} {done:>8,} {items:>7,}",
+            flush=True,
+        )
+    print("\n  Targets: under 10 s and 500 MB for the full team; the same statements at every size.")
+    db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
