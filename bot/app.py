@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
-from handlers import digest, errors, events, handoffs, leads, logcall, pipeline
+from handlers import coach, digest, errors, events, handoffs, home, leads, logcall, pipeline
 from handlers.deps import Deps
 from handlers.people import Directory
 from store.db import Database, open_database
 
-HANDLER_MODULES = (errors, logcall, leads, pipeline, handoffs, digest, events)
+HANDLER_MODULES = (errors, logcall, leads, pipeline, handoffs, digest, events, home, coach)
 
 
 def utc_now() -> datetime:

@@ -245,18 +245,12 @@ def review_for(
     return Review(today, tuple(reps), orphaned)
 
 
+def item_of(lead: DigestLead, *, now: datetime, section: Section = Section.SQUATTING) -> Item:
+    idle = (now - (lead.last_touch_at or lead.created_at)).days
+    return Item(lead.id, lead.name, section, 0, idle, lead.attempts, lead.meeting_on, _quiet(lead, now))
+
+
 def orphans_of(leads: Sequence[DigestLead], *, now: datetime) -> tuple[Item, ...]:
     """A departed owner's open leads, to reassign at once."""
-    return tuple(
-        Item(
-            lead.id,
-            lead.name,
-            Section.SQUATTING,
-            0,
-            (now - (lead.last_touch_at or lead.created_at)).days,
-            lead.attempts,
-            lead.meeting_on,
-        )
-        for lead in sorted(leads, key=lambda lead: lead.name.casefold())
-        if lead.status is Status.OPEN
-    )
+    ordered = sorted(leads, key=lambda lead: lead.name.casefold())
+    return tuple(item_of(lead, now=now) for lead in ordered if lead.status is Status.OPEN)

@@ -75,7 +75,10 @@ class Rules:
         """Why these numbers can't work together, in words an admin can act on."""
         found = [f"{f.name} must be at least 1" for f in fields(self) if getattr(self, f.name) < 1]
         if not self.attempts_suggest <= self.attempts_limit <= self.attempts_cap:
-            found.append("attempts must satisfy suggest <= limit <= cap")
+            found.append(
+                "attempts_suggest, attempts_limit and attempts_cap must rise in that order "
+                f"(now {self.attempts_suggest}, {self.attempts_limit}, {self.attempts_cap})"
+            )
         return found
 
 

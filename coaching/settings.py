@@ -6,10 +6,11 @@ The value parsers are pure and shared: `bot/config.py` reads the environment wit
 
 import re
 from dataclasses import dataclass, fields, replace
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy.orm import Session
 
+from coaching.people import managers
 from coaching.rules import DEFAULT_RULES, WEEKDAYS, Rules
 from store import queries
 
@@ -121,3 +122,158 @@ def with_stored(config: TeamConfig, stored: dict[str, str]) -> TeamConfig:
 
 def team_config(session: Session, *, team_id: str, defaults: TeamConfig) -> TeamConfig:
     return with_stored(defaults, queries.team_settings(session, team_id))
+
+
+# ---- /coach settings and /coach managers --------------------------------------------------------------
+
+SETTING_NAMES = (*RULE_NAMES, "digest_time", "digest_days", "review_day", "manager_channel", "ops_channel")
+SETTING_HELP = {
+    "follow_up_days": "days between attempts while trying to reach someone",
+    "attempts_suggest": "attempts without contact before Baton suggests moving on",
+    "attempts_limit": "attempts without contact before it insists (back-burner or hand on)",
+    "attempts_cap": "attempts after which no follow-up is scheduled at all",
+    "sales_cycle_days": "days a lead may stay open before it counts as stale",
+    "stall_days": "days of silence after a conversation before a deal counts as stalled",
+    "squat_days": "days untouched before a lead may be offered to someone else",
+    "lapse_days": "days untouched before a customer is due a re-engagement",
+    "digest_time": "the morning digest's time, in each rep's own time zone (24-hour)",
+    "digest_days": "the team's working days, e.g. mon-fri or sun-thu",
+    "review_day": "the managers' weekly pipeline review",
+    "manager_channel": "post hand-off requests here instead of to each manager (or none)",
+    "ops_channel": "where customers are handed to operations (or none)",
+}
+
+
+@dataclass(frozen=True)
+class SettingLine:
+    name: str
+    value: str
+    overridden: bool  # set for this workspace, rather than the default
+
+
+def describe(config: TeamConfig, stored: dict[str, str]) -> tuple[SettingLine, ...]:
+    values = {name: str(getattr(config.rules, name)) for name in RULE_NAMES}
+    values["digest_time"] = config.digest_time.strftime("%H:%M")
+    values["digest_days"] = days_text(config.digest_days)
+    values["review_day"] = WEEKDAYS[config.review_day][:3]
+    values["manager_channel"] = config.manager_channel or "none"
+    values["ops_channel"] = config.ops_channel or "none"
+    return tuple(SettingLine(name, values[name], name in stored) for name in SETTING_NAMES)
+
+
+def setting_name(typed: str) -> str | None:
+    """`stall-days`, `Stall days` and `stall_days` all name the same setting."""
+    key = "_".join(typed.strip().casefold().replace("-", " ").split())
+    return key if key in SETTING_NAMES else None
+
+
+def normalised(name: str, raw: str) -> str:
+    """The value as it is stored, or BadValue with a message an admin can act on."""
+    if name in RULE_NAMES:
+        return str(parse_positive(raw))
+    if name == "digest_time":
+        return parse_clock(raw).strftime("%H:%M")
+    if name == "digest_days":
+        return days_text(parse_days(raw))
+    if name == "review_day":
+        return WEEKDAYS[parse_weekday(raw)][:3]
+    return parse_channel(raw) or "none"
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    changes: tuple[tuple[str, str, str], ...]  # (name, before, after)
+
+
+@dataclass(frozen=True)
+class SettingsRefused:
+    problems: dict[str, str]  # setting name -> what's wrong
+
+
+def change_settings(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    values: dict[str, str],
+    defaults: TeamConfig,
+    now: datetime,
+) -> SettingsChanged | SettingsRefused:
+    """Validate every value, and the combination (suggest <= limit <= cap), before storing any."""
+    problems: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for name, raw in values.items():
+        try:
+            clean[name] = normalised(name, raw)
+        except BadValue as error:
+            problems[name] = f"{name} {error}"
+    stored = queries.team_settings(session, team_id)
+    before = describe(with_stored(defaults, stored), stored)
+    old = {line.name: line.value for line in before}
+    if not problems:
+        combined = {
+            **{k: v for k, v in stored.items() if k in RULE_NAMES},
+            **{k: v for k, v in clean.items() if k in RULE_NAMES},
+        }
+        rules = replace(defaults.rules, **{k: int(v) for k, v in combined.items()})
+        # A clash between numbers is shown next to the one that was changed.
+        changed = [
+            k
+            for k in ("attempts_cap", "attempts_limit", "attempts_suggest")
+            if clean.get(k, old[k]) != old[k]
+        ]
+        for problem in rules.problems():
+            problems.setdefault(changed[0] if changed else "attempts_limit", problem)
+    if problems:
+        return SettingsRefused(problems)
+    changes = []
+    for name, value in clean.items():
+        if old.get(name) != value:
+            queries.store_setting(session, team_id=team_id, name=name, value=value, user_id=user_id, now=now)
+            changes.append((name, old.get(name, ""), value))
+    return SettingsChanged(tuple(changes))
+
+
+def reset_setting(session: Session, *, team_id: str, name: str) -> None:
+    queries.delete_setting(session, team_id=team_id, name=name)
+
+
+# ---- managers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManagersChanged:
+    user_id: str
+    added: bool
+    managers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ManagersRefused:
+    reason: str  # "not_allowed" | "configured" | "unchanged" | "not_a_person"
+
+
+def change_managers(
+    session: Session,
+    *,
+    team_id: str,
+    by: str,
+    allowed: bool,
+    user_id: str,
+    add: bool,
+    configured: frozenset[str],
+    now: datetime,
+) -> ManagersChanged | ManagersRefused:
+    """Only a manager or a Slack workspace admin (`allowed`) adds or removes managers."""
+    if not allowed:
+        return ManagersRefused("not_allowed")
+    if not add and user_id in configured:
+        return ManagersRefused("configured")  # set in COACH_MANAGER_IDS: only the environment removes them
+    listed = queries.is_listed_manager(session, team_id, user_id)
+    if add == (listed or user_id in configured):
+        return ManagersRefused("unchanged")
+    if add:
+        queries.add_manager(session, team_id=team_id, user_id=user_id, by=by, now=now)
+    else:
+        queries.remove_manager(session, team_id=team_id, user_id=user_id)
+    return ManagersChanged(user_id, add, tuple(managers(session, team_id=team_id, configured=configured)))

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ChannelSelectElement,
     ContextBlock,
     DatePickerElement,
     DividerBlock,
@@ -23,16 +24,19 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
+    NumberInputElement,
     Option,
     OverflowMenuElement,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
+    TimePickerElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
+from coaching.coach import CoachHelp, ManagersShown, SettingsShown
 from coaching.commands import Found, LeadHelp
 from coaching.finding import DraftProblem, DraftRefused, LeadOption, WhichLead
 from coaching.handoffs import (
@@ -49,6 +53,8 @@ from coaching.handoffs import (
     TransferSnapshot,
     TransferStatus,
 )
+from coaching.home import HomeView
+from coaching.home import Team as HomeTeam
 from coaching.leads import (
     BadName,
     Change,
@@ -64,6 +70,15 @@ from coaching.nudges import Digest, Review, Section
 from coaching.nudges import Item as NudgeItem
 from coaching.pipeline import Item, Pipeline
 from coaching.rules import Flag, GroundRule, Outcome, Rules, Stage, Status
+from coaching.settings import (
+    RULE_NAMES,
+    SETTING_HELP,
+    SETTING_NAMES,
+    ManagersChanged,
+    ManagersRefused,
+    SettingsChanged,
+    SettingsRefused,
+)
 from coaching.snapshots import HandoffLine, LeadSnapshot, TouchSnapshot
 from coaching.touches import BadNewLead, FutureDate, NotADate, Reading, TouchLogged
 
@@ -645,6 +660,7 @@ def lead_help(problem: str | None = None) -> Message:
         "• `/lead won acme` · `/lead lost acme went with a competitor` · `/lead backburner acme` · `/lead reopen acme`",
         "• `/lead contact acme Jane Doe CFO dm` — who you talk to (`dm` = decision-maker)",
         "• `/lead optout acme` — they asked not to be contacted: Baton never nudges about it again",
+        "Everything else: `/coach help`",
     ]
     return Message("How to use /lead", (mrkdwn("\n".join(lines)),))
 
@@ -778,6 +794,7 @@ def logcall_modal(
     channel_id: str | None,
     lead: tuple[int, str] | None = None,
     refresh: tuple[str, str] | None = None,
+    home: bool = False,
 ) -> View:
     picker = ExternalDataSelectElement(
         action_id=LEAD_SEARCH,
@@ -813,7 +830,10 @@ def logcall_modal(
         submit="Log it",
         close="Cancel",
         blocks=blocks,
-        private_metadata=json.dumps({"channel": channel_id, "refresh": list(refresh) if refresh else None}),
+        # Where to show the result afterwards: the channel, a digest to refresh, or the Home tab.
+        private_metadata=json.dumps(
+            {"channel": channel_id, "refresh": list(refresh) if refresh else None, "home": home}
+        ),
     )
 
 
@@ -830,7 +850,7 @@ def something_went_wrong(typed: str | None) -> Message:
 
 
 def usage(command: str, problem: str) -> Message:
-    text = f"{problem}\nUsage: {USAGE[command]}"
+    text = f"{problem}\nUsage: {USAGE[command]} · more: `/coach help`"
     return Message(problem, (mrkdwn(text),))
 
 
@@ -1124,6 +1144,7 @@ def handoff_help(problem: str | None = None) -> Message:
         "• `/handoff Acme Corp @me I used to work with their COO` — ask to take over a lead",
         "• `/handoff Acme Corp ops` — a signed customer to operations (a form asks what was sold and when)",
         "• `/handoff Acme Corp contact Jane Doe COO dm` — the client handed you to someone new",
+        "Everything else: `/coach help`",
     ]
     return Message("How to use /handoff", (mrkdwn("\n".join(lines)),))
 
@@ -1492,7 +1513,9 @@ def reassigned(block_id: str, lead_name: str, to_user: str, by: str) -> SectionB
     return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=text))
 
 
-def handoff_modal(lead_id: int, lead_name: str, *, manager: bool, channel_id: str | None) -> View:
+def handoff_modal(
+    lead_id: int, lead_name: str, *, manager: bool, channel_id: str | None, home: bool = False
+) -> View:
     picker = UserSelectElement(action_id="to", placeholder="A colleague")
     why = PlainTextInputElement(action_id="why", multiline=True, max_length=MODAL_NOTE)
     return View(
@@ -1515,5 +1538,287 @@ def handoff_modal(lead_id: int, lead_name: str, *, manager: bool, channel_id: st
                 hint="They know someone there, territory, capacity…",
             ),
         ],
-        private_metadata=json.dumps({"lead": lead_id, "channel": channel_id}),
+        private_metadata=json.dumps({"lead": lead_id, "channel": channel_id, "home": home}),
     )
+
+
+# ---- App Home --------------------------------------------------------------------------------------------
+
+HOME_LOGCALL = "home.logcall"  # the Home tab's "Log a touch": the form, no lead picked yet
+HOME_ITEMS = 10  # today's items shown with their buttons (two blocks each)
+
+
+def home(view: HomeView, rules: Rules, now: datetime, *, note: str | None = None) -> View:
+    """The Home tab: what needs doing today, what's coming, wins; and the team, for managers."""
+    pipe = view.pipeline
+    today = pipe.today
+    counts = [
+        f"*{pipe.open_count}* open",
+        f"*{len(pipe.overdue)}* overdue",
+        f"*{len(pipe.due_today)}* due today",
+    ]
+    counts += [f"*{len(pipe.upcoming)}* upcoming", f"*{len(pipe.backburner)}* on the back-burner"]
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text="Your pipeline")),
+        context(f"{today:%A} {today.day} {today:%B} · " + " · ".join(counts)),
+        ActionsBlock(
+            block_id="home:actions", elements=[button("Log a touch", HOME_LOGCALL, "home", style="primary")]
+        ),
+    ]
+    if note:
+        blocks.append(context(f":white_check_mark: {esc(note)}"))
+    blocks.append(DividerBlock())
+    digest_today = view.today
+    if digest_today.is_empty:
+        blocks.append(mrkdwn(":sparkles: *Nothing needs you today.* Every lead is on track."))
+    else:
+        blocks.append(mrkdwn(f"*Needs you today* ({digest_today.total})"))
+        shown = 0
+        for section, items, more in digest_today.sections:
+            blocks.append(mrkdwn(SECTION_TITLE[section]))
+            for item in items:
+                if shown == HOME_ITEMS:
+                    break
+                blocks.append(
+                    SectionBlock(
+                        block_id=f"item:{item.lead_id}",
+                        text=MarkdownTextObject(text=_item_line(item, rules, today)),
+                    )
+                )
+                blocks.append(_digest_buttons(item))
+                shown += 1
+            left = more + max(0, len(items) - shown) if shown == HOME_ITEMS else more
+            if left:
+                blocks.append(context(f"…and {left} more: `/pipeline`"))
+    if pipe.upcoming:
+        blocks.append(DividerBlock())
+        blocks.append(
+            mrkdwn(
+                f":spiral_calendar_pad: *Upcoming* ({len(pipe.upcoming)})\n"
+                + _lines(pipe.upcoming, today, rules, now)
+            )
+        )
+    if pipe.backburner:
+        blocks.append(
+            mrkdwn(
+                f":fire: *Back-burner* ({len(pipe.backburner)})\n"
+                + _lines(pipe.backburner, today, rules, now)
+            )
+        )
+    if view.wins:
+        wins = "\n".join(
+            f"• {lead_ref(lead.name)} · won {days_ago(lead.closed_at, now) if lead.closed_at else ''}"
+            for lead in view.wins
+        )
+        blocks.append(mrkdwn(f":trophy: *Recent wins*\n{wins}"))
+    if view.team is not None:
+        blocks.extend(_team(view.team))
+    blocks.append(
+        context(
+            "`/logcall acme vm …` logs a touch · `/lead show acme` · `/handoff acme @sam` · `/coach help`"
+        )
+    )
+    blocks = fit(blocks, VIEW_BLOCKS, "…more than fits here: `/pipeline` has it all.")
+    return View(type="home", blocks=blocks)
+
+
+def _team(team: HomeTeam) -> list[Block]:
+    blocks: list[Block] = [DividerBlock(), HeaderBlock(text=PlainTextObject(text="Your team"))]
+    if team.reps:
+        lines = []
+        for rep in team.reps[:LIST_LINES]:
+            facts = [f"*{rep.open}* open"]
+            facts += [f"*{rep.overdue}* overdue"] if rep.overdue else []
+            facts += [f"*{rep.at_limit}* at the limit"] if rep.at_limit else []
+            facts += [f"*{rep.stale}* past the cycle"] if rep.stale else []
+            lines.append(f"• {who(rep.owner_id)} · " + " · ".join(facts))
+        if len(team.reps) > LIST_LINES:
+            lines.append(f"_…and {len(team.reps) - LIST_LINES} more reps_")
+        blocks.append(mrkdwn("\n".join(lines)))
+    if team.waiting:
+        blocks.append(mrkdwn(f":handshake: *Hand-offs waiting for a decision* ({len(team.waiting)})"))
+        for transfer in team.waiting:
+            blocks.append(mrkdwn(_transfer_headline(transfer) + f"\n{context_line(transfer)}"))
+            value = str(transfer.id)
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"transfer:{transfer.id}",
+                    elements=[
+                        button("Approve", TRANSFER_APPROVE, value, style="primary"),
+                        button("Reject", TRANSFER_REJECT, value, style="danger"),
+                    ],
+                )
+            )
+    if team.orphaned:
+        blocks.append(mrkdwn(":ghost: *Leads whose owner left*: pick someone for each"))
+        for departed, item in team.orphaned:
+            picker = UserSelectElement(action_id=ORPHAN_REASSIGN, placeholder="Reassign to…")
+            text = (
+                f"{lead_ref(item.name)} · was {who(departed)}'s · last touch {days_ago_count(item.idle_days)}"
+            )
+            blocks.append(
+                SectionBlock(
+                    block_id=f"orphan:{item.lead_id}", text=MarkdownTextObject(text=text), accessory=picker
+                )
+            )
+    return blocks
+
+
+def context_line(transfer: TransferSnapshot) -> str:
+    reason = f" — {esc(clip(transfer.reason, 120))}" if transfer.reason else ""
+    return f"_{GROUND_RULE_TEXT[transfer.rule]}_{reason}"
+
+
+# ---- /coach ------------------------------------------------------------------------------------------------
+
+COACH_SETTINGS_OPEN = "coach.settings"  # opens the settings form (managers)
+COACH_SETTINGS_MODAL = "coach.settings_form"
+USAGE["coach"] = (
+    "`/coach help` · `/coach settings` · `/coach set NAME VALUE` · `/coach managers add|remove @name`"
+)
+
+
+def coach_help(problem: str | None = None) -> Message:
+    lines = [f":warning: {problem}"] if problem else []
+    lines += [
+        "*Baton, in one screen*",
+        "• `/logcall acme vm left a message` — log a call, voicemail, email, reply or meeting (alone: a form)",
+        "• `/lead add Acme Corp` · `/lead show acme` · `/lead won acme` · `/lead lost acme reason` · `/lead backburner acme`",
+        "• `/pipeline` — your leads by what needs doing (managers: `/pipeline @rep`)",
+        "• `/handoff acme @sam why` · `/handoff acme ops` · `/handoff acme contact Jane Doe CFO dm`",
+        "• `/coach settings` — this workspace's coaching numbers and times; managers change them with "
+        "`/coach set stall_days 21` or the form",
+        "• `/coach managers` · `/coach managers add @jane` — who approves hand-offs (managers and Slack admins)",
+        "Every morning Baton DMs each rep what needs action today; the Home tab shows your pipeline.",
+    ]
+    return Message("How to use Baton", (mrkdwn("\n".join(lines)),))
+
+
+def coach_settings(shown: SettingsShown) -> Message:
+    lines = []
+    for line in shown.lines:
+        value = (
+            f"<#{line.value}>"
+            if line.name.endswith("channel") and line.value != "none"
+            else f"`{line.value}`"
+        )
+        marker = "" if line.overridden else " _(default)_"
+        lines.append(f"• *{line.name}* {value}{marker} — {SETTING_HELP[line.name]}")
+    blocks: list[Block] = [mrkdwn("*This workspace's coaching settings*\n" + "\n".join(lines))]
+    if shown.can_change:
+        blocks.append(
+            ActionsBlock(
+                elements=[button("Change settings…", COACH_SETTINGS_OPEN, "settings", style="primary")]
+            )
+        )
+        blocks.append(
+            context(
+                "Or one at a time: `/coach set stall_days 21` · back to the default: `/coach reset stall_days`"
+            )
+        )
+    else:
+        blocks.append(context("Managers can change these."))
+    return Message("Baton's settings for this workspace", tuple(blocks))
+
+
+def settings_changed(result: SettingsChanged) -> Message:
+    if not result.changes:
+        return plain("Nothing changed: those are the current values.")
+    lines = [
+        f"• *{name}*: {esc(before) or 'default'} → *{esc(after)}*" for name, before, after in result.changes
+    ]
+    return Message("Settings saved", (mrkdwn(":white_check_mark: Saved.\n" + "\n".join(lines)),))
+
+
+def settings_refused(result: SettingsRefused) -> Message:
+    lines = [f"• {esc(problem)}" for problem in result.problems.values()]
+    text = ":warning: Nothing was saved:\n" + "\n".join(lines) + f"\nUsage: {USAGE['coach']}"
+    return Message("Nothing was saved", (mrkdwn(text),))
+
+
+def managers_shown(shown: ManagersShown) -> Message:
+    if not shown.managers:
+        text = "No managers yet. A Slack admin can add one: `/coach managers add @jane`."
+    else:
+        names = [
+            who(m) + (" _(set in COACH_MANAGER_IDS)_" if m in shown.configured else "")
+            for m in shown.managers
+        ]
+        text = "*Managers* (they approve hand-offs and get the weekly review)\n" + "\n".join(
+            f"• {n}" for n in names
+        )
+    return Message("Managers", (mrkdwn(text),))
+
+
+MANAGER_REFUSALS = {
+    "not_allowed": "Only a manager or a Slack workspace admin can change who manages.",
+    "configured": "That manager is set in COACH_MANAGER_IDS: remove them there.",
+    "unchanged": "Nothing to change: that's already so.",
+}
+
+
+def managers_changed(result: ManagersChanged) -> Message:
+    verb = "is now a manager" if result.added else "is no longer a manager"
+    return plain(
+        f":white_check_mark: {who(result.user_id)} {verb}. Managers: "
+        + ", ".join(who(m) for m in result.managers)
+    )
+
+
+def settings_modal(shown: SettingsShown) -> View:
+    values = {line.name: line.value for line in shown.lines}
+    blocks: list[Block] = []
+    for name in SETTING_NAMES:
+        label = name.replace("_", " ").capitalize()
+        if name in RULE_NAMES:
+            element: Any = NumberInputElement(
+                action_id=name, is_decimal_allowed=False, initial_value=values[name], min_value="1"
+            )
+        elif name == "digest_time":
+            element = TimePickerElement(action_id=name, initial_time=values[name])
+        elif name in ("digest_days", "review_day"):
+            element = PlainTextInputElement(action_id=name, initial_value=values[name], max_length=60)
+        else:
+            initial = None if values[name] == "none" else values[name]
+            element = ChannelSelectElement(action_id=name, initial_channel=initial, placeholder="None")
+        blocks.append(
+            InputBlock(
+                block_id=name,
+                label=label,
+                element=element,
+                hint=SETTING_HELP[name],
+                optional=name.endswith("channel"),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=COACH_SETTINGS_MODAL,
+        title="Baton settings",
+        submit="Save",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+def settings_saved_view(result: SettingsChanged) -> View:
+    message = settings_changed(result)
+    return View(type="modal", title="Baton settings", close="Done", blocks=list(message.blocks))
+
+
+def coach_reply(result: object) -> Message:
+    match result:
+        case CoachHelp():
+            return coach_help(result.problem)
+        case SettingsShown():
+            return coach_settings(result)
+        case SettingsChanged():
+            return settings_changed(result)
+        case SettingsRefused():
+            return settings_refused(result)
+        case ManagersShown():
+            return managers_shown(result)
+        case ManagersChanged():
+            return managers_changed(result)
+        case ManagersRefused():
+            return plain(f":warning: {MANAGER_REFUSALS.get(result.reason, 'Nothing changed.')}")
+    raise TypeError(f"no message for {type(result).__name__}")

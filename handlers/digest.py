@@ -16,13 +16,14 @@ from slack_sdk.errors import SlackApiError
 
 from coaching import commands, digests, handoffs
 from coaching.digests import Kind, Recipient
-from coaching.handoffs import Decided, HandoffRefused
+from coaching.handoffs import Decided
 from coaching.leads import StatusChanged
 from handlers import blocks
 from handlers.blocks import Message
 from handlers.deps import Deps
 from handlers.errors import lazily
 from handlers.handoffs import Handoffs
+from handlers.home import HomeTab, answer, from_home
 from handlers.say import Pacer
 from store import queries
 
@@ -202,21 +203,25 @@ class DigestButtons:
         context: BoltContext,
     ) -> None:
         ids = blocks.read_ids(action.get("value"), 1)
-        if ids is None:
-            respond(**blocks.stale_button().payload(), replace_original=False)
-            return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         tz = self.deps.directory.zone(client, team_id, user_id)
         with self.deps.db.sessions.begin() as session:
             caller = self.deps.caller(session, team_id, user_id, tz)
-            snoozed = digests.snooze(
-                session, team_id=team_id, user_id=user_id, lead_id=ids[0], today=caller.today
+            snoozed = (
+                digests.snooze(session, team_id=team_id, user_id=user_id, lead_id=ids[0], today=caller.today)
+                if ids
+                else None
             )
         if snoozed is None:
-            respond(**blocks.stale_button().payload(), replace_original=False)
+            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
             return
-        note = f"Snoozed {snoozed.lead.name} until {blocks.day(snoozed.until, caller.today)}."
-        self.refresh(respond, client, team_id, user_id, note=note)
+        self.refresh(
+            body,
+            respond,
+            client,
+            context,
+            note=f"Snoozed {snoozed.lead.name} until {blocks.day(snoozed.until, caller.today)}.",
+        )
 
     def backburner(
         self,
@@ -228,7 +233,7 @@ class DigestButtons:
     ) -> None:
         ids = blocks.read_ids(action.get("value"), 1)
         if ids is None:
-            respond(**blocks.stale_button().payload(), replace_original=False)
+            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         tz = self.deps.directory.zone(client, team_id, user_id)
@@ -236,15 +241,18 @@ class DigestButtons:
             caller = self.deps.caller(session, team_id, user_id, tz)
             result = commands.lead_action(session, caller, ids[0], "backburner")
         if not isinstance(result, StatusChanged):
-            respond(
-                **blocks.reply(result, caller.now).payload(),
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            answer(self.deps, body, respond, client, context, blocks.reply(result, caller.now), replace=False)
             return
-        self.refresh(respond, client, team_id, user_id, note=f"{result.lead.name} is on the back-burner.")
+        self.refresh(body, respond, client, context, note=f"{result.lead.name} is on the back-burner.")
 
-    def refresh(self, respond: Respond, client: WebClient, team_id: str, user_id: str, *, note: str) -> None:
+    def refresh(
+        self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, *, note: str
+    ) -> None:
+        """The digest (or the Home tab) is a live list: after a button it shows what's still to do."""
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        if from_home(body):
+            HomeTab(self.deps).publish(client, team_id, user_id, note=note)
+            return
         respond(
             **live_digest(self.deps, client, team_id, user_id, note=note).payload(), replace_original=True
         )
@@ -257,53 +265,40 @@ class DigestButtons:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ids = blocks.read_ids((action.get("block_id") or "").removeprefix("orphan:"), 1)
+        block_id = str(action.get("block_id") or "")
+        ids = blocks.read_ids(block_id.removeprefix("orphan:"), 1)
         to_user = action.get("selected_user")
         if ids is None or not to_user:
-            respond(**blocks.stale_button().payload(), replace_original=False)
+            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         self.deps.directory.profile(client, team_id, to_user)  # so the use case knows who they are
         tz = self.deps.directory.zone(client, team_id, user_id)
         with self.deps.db.sessions.begin() as session:
             caller = self.deps.caller(session, team_id, user_id, tz)
-            if not caller.is_manager:
-                result: object = None
-            else:
-                lead = queries.lead(session, team_id, ids[0])
-                result = (
-                    None
-                    if lead is None
-                    else handoffs.request_transfer(
-                        session, caller, lead=lead, to_user=to_user, reason="The owner left"
-                    )
+            lead = queries.lead(session, team_id, ids[0]) if caller.is_manager else None
+            result = (
+                handoffs.request_transfer(
+                    session, caller, lead=lead, to_user=to_user, reason="The owner left"
                 )
-        if result is None:
-            respond(
-                **blocks.plain("Only managers can reassign leads. Nothing changed.").payload(),
-                replace_original=False,
+                if lead is not None
+                else None
             )
+        if not caller.is_manager:
+            refusal = blocks.plain("Only managers can reassign leads. Nothing changed.")
+            answer(self.deps, body, respond, client, context, refusal, replace=False)
             return
-        if isinstance(result, Decided):
-            Handoffs(self.deps).announce(client, team_id, result.transfer)
-            message = body.get("message") or {}
-            updated = blocks.replace_block(
-                message.get("blocks") or [],
-                action["block_id"],
-                blocks.reassigned(action["block_id"], result.transfer.lead.name, to_user, user_id),
-            )
-            if updated is not None:
-                respond(
-                    text=str(message.get("text") or "Orphaned leads"), blocks=updated, replace_original=True
-                )
+        if not isinstance(result, Decided):
+            reply = blocks.stale_button() if result is None else blocks.handoff_reply(result, caller.now)
+            answer(self.deps, body, respond, client, context, reply, replace=False)
             return
-        if isinstance(result, HandoffRefused):
-            respond(
-                **blocks.handoff_refused(result).payload(), response_type="ephemeral", replace_original=False
-            )
+        Handoffs(self.deps).announce(client, team_id, result.transfer)
+        moved = f"{result.transfer.lead.name} now belongs to <@{to_user}>."
+        if from_home(body):
+            HomeTab(self.deps).publish(client, team_id, user_id, note=moved)
             return
-        respond(
-            **blocks.handoff_reply(result, self.deps.clock()).payload(),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        message = body.get("message") or {}
+        done = blocks.reassigned(block_id, result.transfer.lead.name, to_user, user_id)
+        updated = blocks.replace_block(message.get("blocks") or [], block_id, done)
+        if updated is not None:
+            respond(text=str(message.get("text") or "Orphaned leads"), blocks=updated, replace_original=True)

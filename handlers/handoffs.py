@@ -32,6 +32,7 @@ from handlers import blocks
 from handlers.blocks import Message
 from handlers.deps import Deps
 from handlers.errors import answered, lazily
+from handlers.home import HomeTab, answer, from_home
 from handlers.say import tell_privately
 from store import queries
 
@@ -141,10 +142,18 @@ class Handoffs:
     ) -> None:
         ids = blocks.read_ids(value, 1)
         if ids is None:
-            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         result = self._decided(client, team_id, user_id, ids[0], approve=approve, note=note)
+        if from_home(body):
+            outcome = (
+                f"{result.transfer.lead.name}: {result.transfer.status.value}"
+                if isinstance(result, Decided)
+                else _refusal(result).text
+            )
+            HomeTab(self.deps).publish(client, team_id, user_id, note=outcome)
+            return
         if not isinstance(result, Decided):
             respond(**_refusal(result).payload(), response_type="ephemeral", replace_original=False)
             if isinstance(result, AlreadyDecided):
@@ -307,7 +316,9 @@ class Handoffs:
             respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
         channel = (body.get("channel") or {}).get("id")
-        view = blocks.handoff_modal(label[0], label[1], manager=caller.is_manager, channel_id=channel)
+        view = blocks.handoff_modal(
+            label[0], label[1], manager=caller.is_manager, channel_id=channel, home=from_home(body)
+        )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def form_sent(
@@ -334,6 +345,8 @@ class Handoffs:
             )
         message = blocks.unknown_request() if result is None else self.deliver(result, client, caller)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+        if metadata.get("home"):
+            HomeTab(self.deps).publish(client, team_id, user_id, note=message.text)
 
     def claim(
         self,

@@ -9,6 +9,7 @@ from coaching import commands
 from handlers import blocks
 from handlers.deps import Deps
 from handlers.errors import lazily
+from handlers.home import answer
 from handlers.logcall import open_modal
 
 VERBS = {
@@ -87,13 +88,11 @@ class Leads:
     ) -> None:
         ids = blocks.read_ids(value, 1)
         if ids is None or action_id not in VERBS:
-            respond(**blocks.stale_button().payload(), replace_original=False)
+            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         tz = self.deps.directory.zone(client, team_id, user_id)
         with self.deps.db.sessions.begin() as session:
             caller = self.deps.caller(session, team_id, user_id, tz)
             result = commands.lead_action(session, caller, ids[0], VERBS[action_id])
-        respond(
-            **blocks.reply(result, caller.now).payload(), response_type="ephemeral", replace_original=False
-        )
+        answer(self.deps, body, respond, client, context, blocks.reply(result, caller.now), replace=False)

@@ -14,6 +14,7 @@ from handlers import blocks
 from handlers.deps import Deps
 from handlers.digest import live_digest
 from handlers.errors import answered, guarded, lazily
+from handlers.home import HomeTab, from_home
 from handlers.say import tell_privately
 
 FIXES = {blocks.DRAFT_AS_MEETING: Fix.AS_MEETING, blocks.DRAFT_AS_TODAY: Fix.AS_TODAY}
@@ -26,6 +27,7 @@ def register(app: App, deps: Deps) -> None:
     # Options must come back in the acknowledgement itself: a quick search in the request thread.
     app.options(blocks.LEAD_SEARCH)(guarded(handler.lead_options))
     lazily(app.action(blocks.LOGCALL_OPEN), handler.open_for_lead)
+    lazily(app.action(blocks.HOME_LOGCALL), handler.open_for_lead)
     for action_id in (blocks.DRAFT_PICK, blocks.DRAFT_AS_MEETING, blocks.DRAFT_AS_TODAY):
         lazily(app.action(action_id), handler.finish_draft)
     lazily(app.action(blocks.DRAFT_ADD), handler.add_and_finish)
@@ -59,7 +61,17 @@ class LogCall:
         from_digest = str(action.get("block_id") or "").startswith("nudge:") and container.get("message_ts")
         refresh = (str(container.get("channel_id")), str(container["message_ts"])) if from_digest else None
         lead_id = ids[0] if ids else None
-        open_modal(self.deps, client, body["trigger_id"], team_id, user_id, channel, lead_id, refresh=refresh)
+        open_modal(
+            self.deps,
+            client,
+            body["trigger_id"],
+            team_id,
+            user_id,
+            channel,
+            lead_id,
+            refresh=refresh,
+            home=from_home(body),
+        )
 
     def lead_options(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         with self.deps.db.readers.begin() as session:
@@ -106,6 +118,9 @@ class LogCall:
         message = blocks.reply(result, caller.now, typed=note)
         metadata = blocks.read_metadata(view)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+        if metadata.get("home") and isinstance(result, touches.TouchLogged):
+            note = f"Logged a touch on {result.lead.name}."
+            HomeTab(self.deps).publish(client, team_id, user_id, note=note)
         refresh = metadata.get("refresh")
         if isinstance(refresh, list) and len(refresh) == 2 and isinstance(result, touches.TouchLogged):
             # Logged from a digest item: the digest shows what's left for today.
@@ -183,6 +198,7 @@ def open_modal(
     lead_id: int | None = None,
     *,
     refresh: tuple[str, str] | None = None,
+    home: bool = False,
 ) -> None:
     """Open the /logcall modal, optionally for one lead. The trigger lives 3 seconds: nothing slow first."""
     tz = deps.directory.zone(client, team_id, user_id)
@@ -191,7 +207,7 @@ def open_modal(
         with deps.db.readers.begin() as session:
             lead = leads.lead_label(session, team_id=team_id, lead_id=lead_id)
     view = blocks.logcall_modal(
-        today=local_date(deps.clock(), tz), channel_id=channel_id, lead=lead, refresh=refresh
+        today=local_date(deps.clock(), tz), channel_id=channel_id, lead=lead, refresh=refresh, home=home
     )
     client.views_open(trigger_id=trigger_id, view=view)
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import case, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -370,3 +370,83 @@ def known_teams(session: Session) -> list[str]:
 def rep_names(session: Session, team_ids: Sequence[str]) -> dict[tuple[str, str], str]:
     query = select(Rep.team_id, Rep.user_id, Rep.name).where(Rep.team_id.in_(team_ids))
     return {(row.team_id, row.user_id): row.name for row in session.execute(query)}
+
+
+# ---- App Home ---------------------------------------------------------------------------------------
+
+
+def team_counts(
+    session: Session, team_id: str, *, today: date, cycle_start: datetime, attempts_limit: int
+) -> list[tuple[str, int, int, int, int]]:
+    """Per owner of open leads: (owner, open, overdue, at the attempt limit, past the sales cycle), in one query."""
+    open_lead = (Lead.status == "open") & Lead.opted_out_at.is_(None)
+    query = (
+        select(
+            Lead.owner_id,
+            func.count(),
+            func.sum(case((Lead.next_follow_up < today, 1), else_=0)),
+            func.sum(case(((Lead.attempts >= attempts_limit) & Lead.reached.is_(False), 1), else_=0)),
+            func.sum(case((Lead.created_at < cycle_start, 1), else_=0)),
+        )
+        .where(Lead.team_id == team_id, open_lead)
+        .group_by(Lead.owner_id)
+    )
+    return [
+        (row[0], int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0))
+        for row in session.execute(query)
+    ]
+
+
+def orphaned_leads(session: Session, team_id: str, *, limit: int) -> Sequence[Lead]:
+    """Open leads whose owner's Slack account is deactivated."""
+    departed = select(Rep.user_id).where(Rep.team_id == team_id, Rep.deactivated.is_(True))
+    query = (
+        select(Lead)
+        .where(Lead.team_id == team_id, Lead.status == "open", Lead.owner_id.in_(departed))
+        .order_by(Lead.owner_id, Lead.name_key)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def pending_transfers_for_team(session: Session, team_id: str, *, limit: int) -> Sequence[TransferRequest]:
+    query = select(TransferRequest).where(
+        TransferRequest.team_id == team_id, TransferRequest.status == "pending"
+    )
+    return session.scalars(query.order_by(TransferRequest.created_at).limit(limit)).all()
+
+
+def recent_wins(
+    session: Session, team_id: str, owner_id: str, *, since: datetime, limit: int
+) -> Sequence[Lead]:
+    query = select(Lead).where(
+        Lead.team_id == team_id, Lead.owner_id == owner_id, Lead.status == "won", Lead.closed_at >= since
+    )
+    return session.scalars(query.order_by(Lead.closed_at.desc()).limit(limit)).all()
+
+
+def store_setting(
+    session: Session, *, team_id: str, name: str, value: str, user_id: str, now: datetime
+) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(TeamSetting).values(
+        team_id=team_id, name=name, value=value, updated_by=user_id, updated_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["team_id", "name"],
+            set_={"value": statement.excluded.value, "updated_by": user_id, "updated_at": now},
+        )
+    )
+
+
+def delete_setting(session: Session, *, team_id: str, name: str) -> None:
+    session.execute(delete(TeamSetting).where(TeamSetting.team_id == team_id, TeamSetting.name == name))
+
+
+def add_manager(session: Session, *, team_id: str, user_id: str, by: str, now: datetime) -> None:
+    session.add(Manager(team_id=team_id, user_id=user_id, added_by=by, added_at=now))
+
+
+def remove_manager(session: Session, *, team_id: str, user_id: str) -> None:
+    session.execute(delete(Manager).where(Manager.team_id == team_id, Manager.user_id == user_id))

@@ -64,7 +64,7 @@ def test_a_malformed_setting_stops_start_up_with_one_clear_line(tmp_path: Path) 
 def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("COACH_ATTEMPTS_CAP=3\n")  # contradicts the limit of 8
     result = baton(cwd=tmp_path)
-    assert result.returncode == 2 and "suggest <= limit <= cap" in result.stderr
+    assert result.returncode == 2 and "must rise in that order (now 6, 8, 3)" in result.stderr
 
 
 def test_without_credentials_baton_starts_the_try_out_on_a_demo_team(tmp_path: Path) -> None:

@@ -188,11 +188,18 @@ class Platform:
         return payload
 
     def home_click(
-        self, user_id: str, action_id: str, *, value: str | None = None, option_value: str | None = None
+        self,
+        user_id: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        option_value: str | None = None,
+        block_id: str | None = None,
+        selected_user: str | None = None,
     ) -> Reply:
-        """Press a button on the person's App Home tab."""
+        """Press a button (or pick a person) on the person's App Home tab."""
         view = self.api.views[f"VHOME{user_id}"]
-        block, element = find_element(view.get("blocks") or [], action_id, value)
+        block, element = find_element(view.get("blocks") or [], action_id, value, block_id)
         action: dict[str, Any] = {
             "action_id": element["action_id"],
             "block_id": block.get("block_id", "b"),
@@ -204,6 +211,8 @@ class Platform:
         if element["type"] in ("overflow", "static_select"):
             options = element.get("options") or []
             action["selected_option"] = next(o for o in options if option_value in (None, o["value"]))
+        if element["type"] == "users_select":
+            action["selected_user"] = selected_user
         payload = {
             "type": "block_actions",
             "user": {"id": user_id, "team_id": self.team_id},

@@ -22,7 +22,7 @@ from store.migrate import upgrade
 
 TOKEN = "xoxb-tryout"
 SECRET = "tryout-signing-secret"
-COMMANDS = ("/logcall", "/lead", "/pipeline", "/handoff")
+COMMANDS = ("/logcall", "/lead", "/pipeline", "/handoff", "/coach")
 EXAMPLES = (
     "/pipeline",
     "/logcall acme vm left a message about Q3 pricing",

@@ -205,7 +205,7 @@ def test_the_modal_opens_on_the_lead_it_was_asked_for_and_the_reps_today() -> No
     picker = view["blocks"][0]["element"]
     assert picker["initial_option"]["value"] == "7"
     assert view["blocks"][2]["element"]["initial_date"] == "2026-11-23"
-    assert json.loads(view["private_metadata"]) == {"channel": "C1", "refresh": None}
+    assert json.loads(view["private_metadata"]) == {"channel": "C1", "refresh": None, "home": False}
 
 
 def test_plain_text_labels_show_encoded_mentions_as_typed() -> None:

@@ -36,7 +36,7 @@ def test_every_problem_is_reported_at_once_naming_each_setting() -> None:
 
 
 def test_contradictory_coaching_numbers_are_refused() -> None:
-    with pytest.raises(ConfigError, match="suggest <= limit <= cap"):
+    with pytest.raises(ConfigError, match="must rise in that order"):
         load_settings({"COACH_ATTEMPTS_LIMIT": "20"})
 
 

@@ -187,7 +187,7 @@ def test_once_reached_attempts_are_no_longer_the_measure() -> None:
 
 def test_rules_that_contradict_each_other_are_reported() -> None:
     assert Rules(attempts_suggest=9, attempts_limit=8).problems() == [
-        "attempts must satisfy suggest <= limit <= cap"
+        "attempts_suggest, attempts_limit and attempts_cap must rise in that order (now 9, 8, 12)"
     ]
     assert "stall_days must be at least 1" in Rules(stall_days=0).problems()
     assert Rules().problems() == []

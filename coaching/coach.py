@@ -1,0 +1,135 @@
+"""/coach: help for every command, the workspace's settings, and who manages."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from coaching.caller import Caller
+from coaching.parsing import clean, mentioned, words
+from coaching.people import managers
+from coaching.settings import (
+    ManagersChanged,
+    ManagersRefused,
+    SettingLine,
+    SettingsChanged,
+    SettingsRefused,
+    change_managers,
+    change_settings,
+    describe,
+    reset_setting,
+    setting_name,
+)
+from store import queries
+
+
+@dataclass(frozen=True)
+class CoachHelp:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class SettingsShown:
+    lines: tuple[SettingLine, ...]
+    can_change: bool
+
+
+@dataclass(frozen=True)
+class ManagersShown:
+    managers: tuple[str, ...]
+    configured: frozenset[str]
+    can_change: bool
+
+
+CoachResult = (
+    CoachHelp
+    | SettingsShown
+    | SettingsChanged
+    | SettingsRefused
+    | ManagersShown
+    | ManagersChanged
+    | ManagersRefused
+)
+
+
+def coach_command(session: Session, caller: Caller, text: str, *, is_admin: bool) -> CoachResult:
+    typed = clean(text).text
+    ws = words(typed)
+    verb = ws[0].text.casefold() if ws else "help"
+    rest = typed[ws[0].end :].strip() if ws else ""
+    if verb in ("help", "?"):
+        return CoachHelp()
+    if verb in ("settings", "show", "config"):
+        return show_settings(session, caller)
+    if verb in ("set", "reset"):
+        return _set(session, caller, rest, reset=verb == "reset")
+    if verb == "managers":
+        return _managers(session, caller, rest, is_admin=is_admin)
+    return CoachHelp(f"“{ws[0].text}” isn't something /coach does.")
+
+
+def show_settings(session: Session, caller: Caller) -> SettingsShown:
+    stored = queries.team_settings(session, caller.team_id)
+    return SettingsShown(describe(caller.config, stored), can_change=caller.is_manager)
+
+
+def _set(session: Session, caller: Caller, rest: str, *, reset: bool) -> CoachResult:
+    ws = words(rest)
+    for width in (1, 2, 3):  # "stall_days 21", "stall days 21", "sales cycle days 60"
+        if len(ws) < width:
+            break
+        name = setting_name(rest[: ws[width - 1].end])
+        if name is None:
+            continue
+        if not caller.is_manager:
+            return SettingsRefused({name: "Only managers can change Baton's settings."})
+        if reset:
+            reset_setting(session, team_id=caller.team_id, name=name)
+            return SettingsChanged(((name, "", "the default"),))
+        value = rest[ws[width - 1].end :].strip()
+        if not value:
+            return SettingsRefused({name: f"Give {name} a value, e.g. `/coach set {name} …`."})
+        return change_settings(
+            session,
+            team_id=caller.team_id,
+            user_id=caller.user_id,
+            values={name: value},
+            defaults=caller.config,
+            now=caller.now,
+        )
+    return CoachHelp("Which setting? `/coach settings` lists them, e.g. `/coach set stall_days 21`.")
+
+
+def save_form(session: Session, caller: Caller, values: dict[str, str]) -> SettingsChanged | SettingsRefused:
+    """The settings form, all fields at once."""
+    if not caller.is_manager:
+        return SettingsRefused({"follow_up_days": "Only managers can change Baton's settings."})
+    return change_settings(
+        session,
+        team_id=caller.team_id,
+        user_id=caller.user_id,
+        values=values,
+        defaults=caller.config,
+        now=caller.now,
+    )
+
+
+def _managers(session: Session, caller: Caller, rest: str, *, is_admin: bool) -> CoachResult:
+    configured = caller.config.manager_ids
+    ws = words(rest)
+    action = ws[0].text.casefold() if ws else ""
+    people = mentioned(rest)
+    if action in ("add", "remove") and len(people) == 1:
+        return change_managers(
+            session,
+            team_id=caller.team_id,
+            by=caller.user_id,
+            allowed=caller.is_manager or is_admin,
+            user_id=people[0],
+            add=action == "add",
+            configured=configured,
+            now=caller.now,
+        )
+    if action in ("add", "remove"):
+        return CoachHelp(f"Mention one person: `/coach managers {action} @jane`.")
+    listed = tuple(managers(session, team_id=caller.team_id, configured=configured))
+    return ManagersShown(listed, configured, can_change=caller.is_manager or is_admin)

@@ -1,0 +1,89 @@
+"""/coach: help, the workspace's settings (shown to all, changed by managers) and who manages."""
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from coaching import coach
+from coaching.settings import SETTING_NAMES, SettingsChanged
+from handlers import blocks
+from handlers.deps import Deps
+from handlers.errors import guarded, lazily
+from handlers.home import answer
+
+
+def register(app: App, deps: Deps) -> None:
+    handler = Coach(deps)
+    lazily(app.command("/coach"), handler.command)
+    lazily(app.action(blocks.COACH_SETTINGS_OPEN), handler.open_form)
+    # Saved while the form is open, so problems show in place next to the field they concern.
+    app.view(blocks.COACH_SETTINGS_MODAL)(guarded(handler.save_form))
+
+
+class Coach:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def command(
+        self, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
+        profile = self.deps.directory.profile(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, profile.zone)
+            result = coach.coach_command(session, caller, text, is_admin=profile.is_admin)
+        respond(**blocks.coach_reply(result).payload(), response_type="ephemeral")
+
+    def open_form(
+        self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.readers.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            shown = coach.show_settings(session, caller)
+        if not shown.can_change:
+            answer(
+                self.deps,
+                body,
+                respond,
+                client,
+                context,
+                blocks.plain("Only managers can change Baton's settings."),
+                replace=False,
+            )
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.settings_modal(shown))
+
+    def save_form(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        values = read_settings(view)
+        tz = self.deps.directory.zone(client, team_id, user_id)
+        with self.deps.db.sessions.begin() as session:
+            caller = self.deps.caller(session, team_id, user_id, tz)
+            result = coach.save_form(session, caller, values)
+        if isinstance(result, SettingsChanged):
+            ack(response_action="update", view=blocks.settings_saved_view(result))
+        else:
+            ack(
+                response_action="errors",
+                errors={name: problem[:150] for name, problem in result.problems.items()},
+            )
+
+
+def read_settings(view: dict[str, Any]) -> dict[str, str]:
+    """The form's values as text, the way `/coach set` would receive them."""
+    state = view.get("state", {}).get("values", {})
+    values: dict[str, str] = {}
+    for name in SETTING_NAMES:
+        element = (state.get(name) or {}).get(name) or {}
+        if "selected_time" in element:
+            values[name] = element.get("selected_time") or ""
+        elif "selected_channel" in element or element.get("type") == "channels_select":
+            values[name] = element.get("selected_channel") or "none"
+        elif "value" in element:
+            values[name] = element.get("value") or ""
+    return values
