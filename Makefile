@@ -27,6 +27,8 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed  ## print the performance figures recorded in the README
 	$(PY) bench/ack_latency.py
+	$(PY) bench/digest_scale.py
+	$(PY) bench/import_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

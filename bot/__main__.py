@@ -15,6 +15,8 @@ from dotenv import load_dotenv
 from bot.config import ConfigError, Mode, Settings, load_settings
 
 if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
     from coaching.digests import Recipient
     from handlers.blocks import Message
     from store.db import Database
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if env_file.exists():
         load_dotenv(env_file, override=False)  # the real environment wins over .env
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings(os.environ, serving=getattr(args, "serving", True))
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -81,9 +83,29 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--review", action="store_true", help="the managers' weekly review instead of digests"
     )
-    digest.set_defaults(run=cmd_digest)
+    digest.set_defaults(serving=False, run=cmd_digest)
+
+    importer = commands.add_parser(
+        "import", help="import a CRM export (CSV): leads, owners, contacts, status"
+    )
+    importer.add_argument("file", type=Path, help="the CSV file (Salesforce, HubSpot or a spreadsheet)")
+    importer.add_argument("--dry-run", action="store_true", help="show what would happen, write nothing")
+    importer.add_argument("--team", help="Slack team id (default: the bot token's team)")
+    importer.add_argument("--day-first", action="store_true", help="read 03/04/2026 as 3 April, not March 4")
+    importer.set_defaults(serving=False, run=cmd_import)
+
+    exporter = commands.add_parser(
+        "export", help="write the pipeline (or with --touches, the touch log) as CSV"
+    )
+    exporter.add_argument(
+        "--touches", action="store_true", help="every logged touch instead of one row per lead"
+    )
+    exporter.add_argument("--output", type=Path, help="a file to write (default: standard output)")
+    exporter.add_argument("--team", help="Slack team id (default: the bot token's team)")
+    exporter.set_defaults(serving=False, run=cmd_export)
 
     db = commands.add_parser("db", help="database maintenance")
+    db.set_defaults(serving=False)
     db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply every pending migration").set_defaults(run=cmd_db_upgrade)
     db_commands.add_parser("current", help="show the database's migration revision").set_defaults(
@@ -197,6 +219,49 @@ def printer(db: "Database") -> "Callable[[Recipient, Message], None]":
             print(line)
 
     return show
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.crm import pick_team, progress_bar, run_import
+
+    db, client = _crm(settings)
+    team = pick_team(db, client, args.team)
+    if team is None:
+        print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
+        return 2
+    return run_import(
+        db,
+        client,
+        args.file,
+        team_id=team,
+        defaults=settings.team,
+        dry_run=args.dry_run,
+        day_first=args.day_first,
+        progress=progress_bar(),
+    )
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.crm import pick_team, run_export
+
+    db, client = _crm(settings)
+    team = pick_team(db, client, args.team)
+    if team is None:
+        print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
+        return 2
+    if args.output is None:
+        return run_export(db, team_id=team, touches=args.touches, out=sys.stdout)
+    with args.output.open("w", newline="", encoding="utf-8") as out:
+        return run_export(db, team_id=team, touches=args.touches, out=out)
+
+
+def _crm(settings: Settings) -> "tuple[Database, WebClient | None]":
+    from bot.slack import make_client
+    from store.db import open_database
+
+    migrate(settings)
+    client = make_client(settings.bot_token, settings.api_url) if settings.bot_token else None
+    return open_database(settings.database_url, pool_size=2), client
 
 
 def instant(text: str) -> datetime:

@@ -94,7 +94,9 @@ class ConfigError(Exception):
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
+def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
+    """`serving=False` for commands that only call Slack's Web API (import, export, digest, db):
+    they need the bot token, not the secret or app token that receiving requests does."""
     problems: list[str] = []
 
     def get(name: str) -> str | None:
@@ -121,7 +123,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
     if (app_token or signing_secret) and not bot_token:
         problems.append("SLACK_BOT_TOKEN is missing (needed with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET)")
-    if bot_token and not app_token and not signing_secret:
+    if serving and bot_token and not app_token and not signing_secret:
         problems.append(
             "SLACK_SIGNING_SECRET is missing (needed to serve HTTP; or set SLACK_APP_TOKEN for Socket Mode)"
         )

@@ -1,8 +1,9 @@
 """Slack users as Baton needs them: time zones from `users.info`, cached in memory and in the database."""
 
 import logging
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coaching import people
+from coaching.parsing import name_key
 from coaching.people import Profile
 from store.db import Database
 
@@ -101,3 +103,87 @@ class Directory:
             log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
             return None
         return profile_from_slack(response["user"])
+
+
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def resolve_owners(
+    client: WebClient | None, written: Iterable[str], known: Iterable[tuple[str, str]] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Owners as a CRM export writes them (a Slack id, an e-mail, a name) → Slack user ids.
+
+    Returns (found, why_not). Each distinct owner is looked up once: ids with users.info,
+    e-mails with users.lookupByEmail, names against users.list (Salesforce's Lead Owner column
+    holds a full name). Without a client (no token), Slack ids are taken on trust, names are
+    matched against `known` (user id, name) pairs, and e-mails can't be looked up.
+    """
+    found: dict[str, str] = {}
+    why_not: dict[str, str] = {}
+    everyone: dict[str, set[str]] | None = None
+    for raw in sorted(set(written)):
+        if SLACK_USER.match(raw):
+            _by_id(client, raw, found, why_not)
+        elif "@" in raw:
+            if client is None:
+                why_not[raw] = "e-mails are looked up in Slack: set SLACK_BOT_TOKEN, or use Slack ids"
+                continue
+            try:
+                found[raw] = str(client.users_lookupByEmail(email=raw)["user"]["id"])
+            except SlackApiError:
+                why_not[raw] = "no one in this Slack workspace has that e-mail"
+        else:
+            if everyone is None:
+                everyone = _names_of_everyone(client, known)
+            ids = sorted(everyone.get(name_key(raw), ()))
+            if len(ids) == 1:
+                found[raw] = ids[0]
+            elif ids:
+                why_not[raw] = f"{len(ids)} people in Slack go by that name: use their e-mail"
+            else:
+                why_not[raw] = (
+                    "no one in this Slack workspace goes by that name: use their e-mail or Slack id"
+                )
+    return found, why_not
+
+
+def _by_id(client: WebClient | None, user_id: str, found: dict[str, str], why_not: dict[str, str]) -> None:
+    if client is None:
+        found[user_id] = user_id
+        return
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError:
+        why_not[user_id] = "no such person in this Slack workspace"
+        return
+    if user.get("deleted"):
+        why_not[user_id] = "their Slack account is deactivated"
+    else:
+        found[user_id] = user_id
+
+
+def _names_of_everyone(client: WebClient | None, known: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """name key → user ids, by every name a person goes by (real, display, handle); people, not bots."""
+    names: dict[str, set[str]] = {}
+    if client is None:
+        for user_id, name in known:
+            names.setdefault(name_key(name), set()).add(user_id)
+        return names
+    cursor = None
+    while True:
+        page = client.users_list(limit=200, cursor=cursor)
+        for user in page.get("members") or []:
+            if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
+                continue
+            profile = user.get("profile") or {}
+            for name in {
+                user.get("real_name"),
+                user.get("name"),
+                profile.get("real_name"),
+                profile.get("display_name"),
+            }:
+                if name:
+                    names.setdefault(name_key(str(name)), set()).add(str(user["id"]))
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return names

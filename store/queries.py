@@ -4,7 +4,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, any_, bindparam, case, delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -450,3 +451,68 @@ def add_manager(session: Session, *, team_id: str, user_id: str, by: str, now: d
 
 def remove_manager(session: Session, *, team_id: str, user_id: str) -> None:
     session.execute(delete(Manager).where(Manager.team_id == team_id, Manager.user_id == user_id))
+
+
+# ---- import and export --------------------------------------------------------------------------------
+
+
+def rep_names_of(session: Session, team_id: str) -> list[tuple[str, str]]:
+    query = select(Rep.user_id, Rep.name).where(Rep.team_id == team_id, Rep.deactivated.is_(False))
+    return [(row.user_id, row.name) for row in session.execute(query)]
+
+
+def _among(session: Session, column: Any, values: Sequence[Any]) -> Iterator[ColumnElement[bool]]:
+    """`column IN values` for thousands of values: one `= ANY(array)` on PostgreSQL (a 500-item IN
+    list costs it ten times more), batches of 500 on SQLite (its limit on bound parameters)."""
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(values), 500):
+        yield column.in_(values[start : start + 500])
+
+
+def leads_by_keys(session: Session, team_id: str, keys: Sequence[str]) -> dict[str, Lead]:
+    found: dict[str, Lead] = {}
+    for among in _among(session, Lead.name_key, keys):
+        found.update(
+            {
+                lead.name_key: lead
+                for lead in session.scalars(select(Lead).where(Lead.team_id == team_id, among))
+            }
+        )
+    return found
+
+
+def contacts_of_leads(session: Session, team_id: str, lead_ids: Sequence[int]) -> list[Contact]:
+    found: list[Contact] = []
+    for among in _among(session, Contact.lead_id, lead_ids):
+        query = select(Contact).where(Contact.team_id == team_id, among)
+        found.extend(session.scalars(query.order_by(Contact.added_at, Contact.id)))
+    return found
+
+
+def leads_with_main_contact(session: Session, team_id: str) -> Iterator[tuple[Lead, Contact | None]]:
+    """Each lead with its decision-maker, or else its first contact."""
+    contacts: dict[int, Contact] = {}
+    for contact in session.scalars(
+        select(Contact)
+        .where(Contact.team_id == team_id)
+        .order_by(Contact.is_decision_maker.desc(), Contact.added_at.desc(), Contact.id)
+    ):
+        contacts.setdefault(contact.lead_id, contact)
+    for lead in session.scalars(
+        select(Lead).where(Lead.team_id == team_id).order_by(Lead.name_key).execution_options(yield_per=1000)
+    ):
+        yield lead, contacts.get(lead.id)
+
+
+def touch_log(session: Session, team_id: str) -> Iterator[tuple[str, Touch]]:
+    query = (
+        select(Lead.name, Touch)
+        .join(Touch, Touch.lead_id == Lead.id)
+        .where(Lead.team_id == team_id)
+        .order_by(Lead.name_key, Touch.at, Touch.id)
+        .execution_options(yield_per=2000)
+    )
+    for row in session.execute(query):
+        yield row[0], row[1]

@@ -253,3 +253,32 @@ def test_digest_explains_what_it_needs(tmp_path: Path) -> None:
     bad_instant = baton("digest", "--dry-run", "--at", "next tuesday", cwd=tmp_path)
     assert bad_instant.returncode == 2 and "not an ISO 8601 date and time" in bad_instant.stderr
     assert baton("clock", "--help", cwd=tmp_path).returncode == 0
+
+
+def test_import_then_export_from_the_command_line(tmp_path: Path) -> None:
+    data = ROOT / "tests" / "data"
+    api = SlackApi(
+        Workspace(team_id="T0CRM", users={"U0DANA": User("U0DANA", "dana"), "U0SAM": User("U0SAM", "sam")}),
+        token="xoxb-crm",
+    ).start()
+    slack = {"SLACK_BOT_TOKEN": "xoxb-crm", "SLACK_API_URL": api.url, "DATABASE_URL": "sqlite:///crm.db"}
+    try:
+        imported = baton("import", str(data / "salesforce_leads.csv"), cwd=tmp_path, **slack)
+        assert imported.returncode == 0, imported.stderr
+        assert "salesforce_leads.csv → team T0CRM (imported)" in imported.stdout
+        exported = baton("export", "--output", "pipeline.csv", cwd=tmp_path, **slack)
+        assert exported.returncode == 0, exported.stderr
+        pipeline = (tmp_path / "pipeline.csv").read_text().splitlines()
+        assert len(pipeline) == 6 and pipeline[1].startswith("Acme Corp,U0DANA,open,")
+        touches = baton("export", "--touches", cwd=tmp_path, **slack)
+        assert touches.stdout.splitlines() == ["Company,Date,Outcome,Logged By,Note"]
+        # The export is itself an importable file: without Slack, ids are taken as they are.
+        offline = {"DATABASE_URL": "sqlite:///crm.db"}
+        again = baton("import", "pipeline.csv", "--team", "T0CRM", cwd=tmp_path, **offline)
+        assert again.returncode == 0 and "5 unchanged" in again.stdout
+    finally:
+        api.stop()
+    refused = baton("import", str(data / "salesforce_leads.csv"), "--team", "T0CRM", cwd=tmp_path, **offline)
+    assert refused.returncode == 1 and "set SLACK_BOT_TOKEN" in refused.stdout
+    which = baton("import", "pipeline.csv", cwd=tmp_path, DATABASE_URL="sqlite:///other.db")
+    assert which.returncode == 2 and "--team" in which.stderr

@@ -81,3 +81,11 @@ def test_channels_and_days_are_read_as_slack_sends_and_people_write_them() -> No
         parse_channel("#sales")
     with pytest.raises(BadValue):
         parse_days("weekdays")
+
+
+def test_commands_that_only_call_slack_need_just_the_bot_token() -> None:
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is missing"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, serving=False).bot_token == "xoxb-1"
+    with pytest.raises(ConfigError, match="xoxb-"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxp-user"}, serving=False)  # a bad token is still bad

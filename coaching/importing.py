@@ -1,0 +1,481 @@
+"""Reading a CRM export (Salesforce, HubSpot, a spreadsheet) into rows Baton can import. Pure: text in, rows out.
+
+A Baton lead is the company a rep sells to (what they type after /logcall); a CRM "lead" row is
+often a person at a company. So the lead's name comes from the Company column when there is one,
+and the person becomes the lead's contact; several rows for one company make one lead.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from coaching.parsing import MAX_LEAD_NAME, name_key
+from coaching.rules import Status
+
+# Header spellings as the common CRMs export them, casefolded with punctuation dropped.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "company": (
+        "company",
+        "company name",
+        "account",
+        "account name",
+        "organization",
+        "organisation",
+        "business",
+    ),
+    "name": ("lead name", "name", "lead", "deal name", "opportunity name", "opportunity"),
+    "owner": (
+        "owner",
+        "lead owner",
+        "contact owner",
+        "company owner",
+        "deal owner",
+        "account owner",
+        "hubspot owner",
+        "sales rep",
+        "rep",
+        "assigned to",
+        "owner id",
+        "slack id",
+        "owner slack id",
+    ),
+    "owner_email": (
+        "owner email",
+        "lead owner email",
+        "contact owner email",
+        "company owner email",
+        "deal owner email",
+        "hubspot owner email",
+        "owner e mail",
+        "rep email",
+        "sales rep email",
+    ),
+    "created": (
+        "created date",
+        "create date",
+        "created",
+        "created on",
+        "date created",
+        "lead created date",
+        "created at",
+    ),
+    "status": (
+        "status",
+        "lead status",
+        "stage",
+        "lifecycle stage",
+        "deal stage",
+        "lead stage",
+        "pipeline stage",
+    ),
+    "last_activity": (
+        "last activity",
+        "last activity date",
+        "last contacted",
+        "last contact date",
+        "last touch",
+        "last engagement date",
+        "last activity time",
+        "last modified date",
+    ),
+    "attempts": (
+        "attempts",
+        "number of sales activities",
+        "call attempts",
+        "number of times contacted",
+        "touches",
+    ),
+    "first_name": ("first name", "firstname", "given name"),
+    "last_name": ("last name", "lastname", "surname", "family name"),
+    "contact": ("contact", "contact name", "full name", "primary contact", "person"),
+    "title": ("title", "job title", "role", "position"),
+    "decision_maker": ("decision maker", "decisionmaker", "dm", "is decision maker", "decider"),
+}
+
+STATUS_WORDS: dict[Status, tuple[str, ...]] = {
+    Status.OPEN: (
+        "new",
+        "open",
+        "working",
+        "contacted",
+        "attempting",
+        "attempted to contact",
+        "in progress",
+        "qualified",
+        "lead",
+        "subscriber",
+        "marketing qualified lead",
+        "mql",
+        "sales qualified lead",
+        "sql",
+        "opportunity",
+        "prospect",
+        "connected",
+        "open deal",
+        "appointment scheduled",
+        "qualified to buy",
+        "presentation scheduled",
+        "decision maker bought in",
+        "contract sent",
+        "negotiation",
+        "proposal",
+        # Salesforce's default lead statuses and HubSpot's internal values, as their exports write them
+        "open not contacted",
+        "working contacted",
+        "marketingqualifiedlead",
+        "salesqualifiedlead",
+        "appointmentscheduled",
+        "qualifiedtobuy",
+        "presentationscheduled",
+        "decisionmakerboughtin",
+        "contractsent",
+        "attempted to contact",
+        "",
+    ),
+    Status.WON: (
+        "won",
+        "closed won",
+        "closedwon",
+        "customer",
+        "converted",
+        "closed converted",
+        "evangelist",
+    ),
+    Status.LOST: (
+        "lost",
+        "closed lost",
+        "closedlost",
+        "closed not converted",
+        "unqualified",
+        "disqualified",
+        "bad timing",
+        "bad fit",
+        "not interested",
+        "junk",
+    ),
+    Status.BACKBURNER: (
+        "nurture",
+        "nurturing",
+        "on hold",
+        "back burner",
+        "backburner",
+        "dormant",
+        "recycled",
+        "later",
+    ),
+}
+_STATUS = {word: status for status, words in STATUS_WORDS.items() for word in words}
+YES = frozenset({"yes", "y", "true", "1", "x", "dm", "decision maker", "decision-maker", "✓"})
+NO = frozenset({"no", "n", "false", "0", "", "-"})
+
+
+def _key(header: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", header.casefold().replace("_", " ")).split())
+
+
+@dataclass(frozen=True)
+class Columns:
+    found: dict[str, tuple[int, ...]]  # field -> its columns, first the one to prefer
+    ignored: tuple[str, ...]  # headers Baton has no use for (phone, e-mail of the person…)
+
+    def understood(self, headers: list[str]) -> list[str]:
+        """How each header was read, for the report: "Company Name → lead"."""
+        return [
+            f"{headers[index]} → {FIELD_LABELS[name]}"
+            for name, indexes in self.found.items()
+            for index in indexes
+        ]
+
+
+FIELD_LABELS = {
+    "company": "lead",
+    "name": "lead (or contact, with a company column)",
+    "owner": "owner",
+    "owner_email": "owner",
+    "created": "created",
+    "status": "status",
+    "last_activity": "last activity",
+    "attempts": "attempts",
+    "first_name": "contact",
+    "last_name": "contact",
+    "contact": "contact",
+    "title": "contact's role",
+    "decision_maker": "decision-maker",
+}
+
+
+def match_headers(headers: list[str]) -> Columns:
+    """Which column holds what. A field may come in several columns (HubSpot exports both
+    Lifecycle Stage and Lead Status); the first non-empty one wins, except for status (see read_status).
+    """
+    found: dict[str, tuple[int, ...]] = {}
+    ignored = []
+    lookup = {spelling: name for name, spellings in HEADERS.items() for spelling in spellings}
+    for index, header in enumerate(headers):
+        name = lookup.get(_key(header))
+        if name is None:
+            ignored.append(header)
+        else:
+            found[name] = (*found.get(name, ()), index)
+    return Columns(found, tuple(ignored))
+
+
+_CLOSING_WORDS = (
+    (Status.LOST, frozenset({"lost", "unqualified", "disqualified", "junk"})),
+    (Status.WON, frozenset({"won", "customer", "customers"})),
+    (Status.BACKBURNER, frozenset({"nurture", "nurturing", "hold", "dormant", "paused", "parked"})),
+    (
+        Status.OPEN,
+        frozenset(
+            {"open", "new", "working", "contacted", "contacting", "attempting", "qualified", "qualifying"}
+            | {"discovery", "demo", "meeting", "proposal", "negotiation", "negotiating", "pending"}
+        ),
+    ),
+)
+_PRECEDENCE = (Status.WON, Status.LOST, Status.BACKBURNER, Status.OPEN)
+
+
+def read_status(values: Iterable[str]) -> Status | None:
+    """A lead's status from its status columns, or None when a word means nothing to Baton.
+
+    The most final word wins: a HubSpot row whose Lifecycle Stage is "Customer" is won whatever
+    its Lead Status says. Words not in STATUS_WORDS are read by their telling word ("Closed - Lost
+    to competitor" is lost), so a team's custom stages mostly work without a mapping.
+    """
+    statuses = set()
+    for value in values:
+        key = _key(value)
+        status = _STATUS.get(key)
+        if status is None:
+            words = set(key.split())
+            status = next((s for s, telling in _CLOSING_WORDS if words & telling), None)
+        if status is None:
+            return None
+        statuses.add(status)
+    return next((status for status in _PRECEDENCE if status in statuses), Status.OPEN)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # as a spreadsheet numbers it: the header is line 1
+    lead: str
+    owner: str  # a Slack user id or an e-mail, as written
+    status: Status
+    created: datetime | None
+    last_activity: datetime | None
+    attempts: int
+    person: str | None
+    role: str | None
+    decision_maker: bool
+
+    @property
+    def key(self) -> str:
+        return name_key(self.lead)
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int  # 0: the file as a whole
+    text: str
+
+
+@dataclass
+class Parsed:
+    headers: list[str] = field(default_factory=list)
+    columns: Columns | None = None
+    rows: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+)
+_DAY_FIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d.%m.%Y", "%d/%m/%y")
+
+
+def read_date(text: str, *, day_first: bool) -> datetime | None:
+    """A date as CRMs write it (ISO, US month/day, or day/month with `day_first`), in UTC."""
+    value = text.strip().replace("T", " ").removesuffix("Z")
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    formats = _DAY_FIRST + _FORMATS if day_first else _FORMATS + _DAY_FIRST
+    for pattern in formats:
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def read_csv(text: str, *, day_first: bool = False) -> Parsed:
+    """Every row read, or the reason it can't be; nothing about Slack or the database yet."""
+    parsed = Parsed()
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))  # Excel's UTF-8 files start with a BOM
+    if not lines:
+        parsed.problems.append(Problem(0, "The file is empty."))
+        return parsed
+    parsed.headers = lines[0]
+    columns = match_headers(lines[0])
+    parsed.columns = columns
+    found = columns.found
+    if "company" not in found and "name" not in found:
+        parsed.problems.append(Problem(0, "No column names the lead: add one called Company (or Lead Name)."))
+    if "owner" not in found and "owner_email" not in found:
+        parsed.problems.append(
+            Problem(0, "No column names the owner: add Lead Owner (a Slack id) or Owner Email.")
+        )
+    if parsed.problems:
+        return parsed
+    for number, values in enumerate(lines[1:], start=2):
+        if not any(v.strip() for v in values):
+            continue  # blank lines at the end of a spreadsheet
+        row = _row(number, values, found, day_first, parsed.problems)
+        if row is not None:
+            parsed.rows.append(row)
+    return parsed
+
+
+def _row(
+    line: int,
+    values: list[str],
+    found: dict[str, tuple[int, ...]],
+    day_first: bool,
+    problems: list[Problem],
+) -> Row | None:
+    def all_of(name: str) -> list[str]:
+        return [
+            unformula(values[i].strip()) for i in found.get(name, ()) if i < len(values) and values[i].strip()
+        ]
+
+    def get(name: str) -> str:
+        return next(iter(all_of(name)), "")
+
+    wrong: list[str] = []
+    first_last = " ".join(part for part in (get("first_name"), get("last_name")) if part)
+    person = first_last or get("contact") or (get("name") if "company" in found else "") or None
+    lead = get("company") or get("name")
+    if not lead:
+        wrong.append("no lead name")
+    elif len(lead) > MAX_LEAD_NAME:
+        wrong.append(f"the lead name is over {MAX_LEAD_NAME} characters")
+    owner = get("owner_email") or get("owner")
+    if not owner:
+        wrong.append("no owner")
+    status = read_status(all_of("status"))
+    if status is None:
+        words = " / ".join(all_of("status"))
+        wrong.append(
+            f"unknown status {words!r} (Baton reads e.g. New, Working, Nurture, Closed Won, Closed Lost)"
+        )
+    dates: dict[str, datetime | None] = {}
+    for name in ("created", "last_activity"):
+        try:
+            dates[name] = read_date(get(name), day_first=day_first)
+        except ValueError:
+            wrong.append(f"{get(name)!r} isn't a date Baton can read")
+            dates[name] = None
+    attempts_text = get("attempts").replace(",", "")
+    attempts = 0
+    if attempts_text:
+        try:
+            attempts = int(float(attempts_text))
+            if attempts < 0:
+                raise ValueError
+        except ValueError:
+            wrong.append(f"attempts {get('attempts')!r} isn't a number")
+    decides = _key(get("decision_maker"))
+    if decides not in YES and decides not in NO:
+        wrong.append(f"decision-maker {get('decision_maker')!r} should be yes or no")
+    if wrong:
+        problems.append(Problem(line, "; ".join(wrong)))
+        return None
+    assert status is not None
+    return Row(
+        line=line,
+        lead=" ".join(lead.split()),
+        owner=owner,
+        status=status,
+        created=dates["created"],
+        last_activity=dates["last_activity"],
+        attempts=attempts,
+        person=" ".join(person.split()) if person else None,
+        role=get("title") or None,
+        decision_maker=decides in YES,
+    )
+
+
+EXPORT_HEADERS = (
+    "Company",
+    "Lead Owner",
+    "Lead Status",
+    "Created Date",
+    "Last Activity Date",
+    "Attempts",
+    "Contact Name",
+    "Title",
+    "Decision Maker",
+    "Next Follow-up",
+    "Meeting",
+)
+TOUCH_HEADERS = ("Company", "Date", "Outcome", "Logged By", "Note")
+
+
+# A cell a spreadsheet would run as a formula ("=HYPERLINK(…)" typed as a lead's name or a note).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: str) -> str:
+    """Text that opens in Excel or Sheets as text: OWASP's advice, a leading apostrophe."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def unformula(value: str) -> str:
+    """The value formula_safe guarded, so an export imports back as it was."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_START) else value
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return formula_safe(value)
+    return value
+
+
+def write_csv(headers: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> Iterator[str]:
+    """CSV text, a line at a time, so a large pipeline streams rather than piles up in memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: Iterable[object]) -> str:
+        writer.writerow([_cell(v) for v in values])
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield line(headers)
+    for values in rows:
+        yield line(values)

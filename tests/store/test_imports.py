@@ -1,0 +1,238 @@
+"""Importing a CRM export on a real database: all or nothing, safe to run twice, and an export reads back unchanged."""
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from coaching.importing import EXPORT_HEADERS, TOUCH_HEADERS, Row, read_csv, write_csv
+from coaching.imports import Action, ImportPlan, import_rows, pipeline_rows, touch_rows
+from coaching.rules import Rules, Status
+from coaching.touches import log_from_text
+from store.db import Database
+from store.models import Contact, Lead
+from tests.conftest import DANA, NOW, SAM, TEAM
+from tests.store.test_leads import caller
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+OWNERS = {"dana@example.com": DANA, "sam@example.com": SAM, DANA: DANA, SAM: SAM}
+
+
+def salesforce() -> list[Row]:
+    return read_csv((DATA / "salesforce_leads.csv").read_text()).rows
+
+
+def run(
+    db: Database,
+    rows: list[Row],
+    *,
+    write: bool = True,
+    owners: dict[str, str] | None = None,
+    now: datetime = NOW,
+    team: str = TEAM,
+) -> ImportPlan:
+    with db.sessions.begin() as session:
+        return import_rows(
+            session,
+            team_id=team,
+            rows=rows,
+            owners=OWNERS if owners is None else owners,
+            unknown={"kim@example.com": "no one in this Slack workspace has that e-mail"},
+            user_id="import",
+            now=now,
+            rules=Rules(),
+            write=write,
+        )
+
+
+def leads(db: Database, team: str = TEAM) -> dict[str, Lead]:
+    with db.readers.begin() as session:
+        found = session.scalars(select(Lead).where(Lead.team_id == team)).all()
+        session.expunge_all()
+    return {lead.name: lead for lead in found}
+
+
+def contacts(db: Database) -> list[tuple[str, str, str | None, bool]]:
+    with db.readers.begin() as session:
+        query = select(Lead.name, Contact.name, Contact.role, Contact.is_decision_maker).join(
+            Lead, Lead.id == Contact.lead_id
+        )
+        return sorted(tuple(row) for row in session.execute(query))  # type: ignore[misc]
+
+
+def test_a_salesforce_export_becomes_leads_with_owners_contacts_and_a_next_follow_up(
+    database: Database,
+) -> None:
+    plan = run(database, salesforce())
+    assert plan.ok
+    assert (plan.count(Action.ADD), plan.count(Action.CONTACT)) == (5, 1)
+    pipeline = leads(database)
+    assert sorted(pipeline) == ["Acme Corp", "Globex Corporation", "Initech", "Initrode", "Umbrella Health"]
+    acme = pipeline["Acme Corp"]
+    assert (acme.owner_id, acme.status) == (DANA, "open")
+    assert acme.created_at == datetime(2026, 3, 14, tzinfo=UTC)
+    assert acme.last_touch_at == datetime(2026, 11, 2, tzinfo=UTC)
+    # Last touched 2 November: the 3-day cadence made it due on the 5th, so it is due now, not in the past.
+    assert acme.next_follow_up == NOW.date()
+    assert pipeline["Globex Corporation"].owner_id == SAM
+    initech = pipeline["Initech"]
+    assert (initech.status, initech.next_follow_up) == ("won", None)
+    assert initech.closed_at == datetime(2026, 8, 30, tzinfo=UTC)  # when it last moved, not import day
+    assert pipeline["Umbrella Health"].status == "backburner"
+    assert ("Acme Corp", "Bob Smith", "Ops Manager", False) in contacts(database)
+    assert ("Acme Corp", "Jane Doe", "CFO", True) in contacts(database)
+    assert len(contacts(database)) == 6
+
+
+def test_one_unknown_owner_refuses_the_whole_file_and_writes_nothing(database: Database) -> None:
+    text = (DATA / "salesforce_leads.csv").read_text() + (
+        "00Q5e00000AbCdK,Kim,Lee,CTO,Soylent,kim@soylent.example,,Working - Contacted,,"
+        "kim@example.com,03/14/2026,,,\n"
+    )
+    plan = run(database, read_csv(text).rows)
+    assert not plan.ok
+    assert [(p.line, p.text) for p in plan.problems] == [
+        (8, "owner 'kim@example.com': no one in this Slack workspace has that e-mail")
+    ]
+    assert plan.count(Action.ADD) == 6  # the report still says what the rest would have done
+    assert leads(database) == {} and contacts(database) == []
+
+
+def test_an_unknown_owner_on_many_rows_is_one_problem_naming_them(database: Database) -> None:
+    rows = read_csv("Company,Owner Email\n" + "".join(f"Lead {n},kim@example.com\n" for n in range(14))).rows
+    (problem,) = run(database, rows).problems
+    assert problem.line == 2
+    assert "(also rows 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and more)" in problem.text
+
+
+def test_a_dry_run_plans_everything_and_writes_nothing(database: Database) -> None:
+    plan = run(database, salesforce(), write=False)
+    assert plan.ok and plan.count(Action.ADD) == 5
+    assert leads(database) == {}
+
+
+def test_running_the_same_file_twice_changes_nothing_the_second_time(database: Database) -> None:
+    run(database, salesforce())
+    before = leads(database)
+    again = run(database, salesforce(), now=NOW + timedelta(days=1))
+    assert again.ok
+    assert again.count(Action.UNCHANGED) == 5 and again.count(Action.ADD) == 0
+    after = leads(database)
+    assert {n: (lead.id, lead.next_follow_up) for n, lead in after.items()} == {
+        n: (lead.id, lead.next_follow_up) for n, lead in before.items()
+    }
+    assert len(contacts(database)) == 6  # no contact twice
+
+
+def test_a_newer_export_updates_owner_status_and_last_activity(database: Database) -> None:
+    run(database, salesforce())
+    newer = read_csv(
+        "Company,Owner Email,Lead Status,Last Activity Date,Contact Name,Decision Maker\n"
+        "Acme Corp,sam@example.com,Closed Won,11/20/2026,Bob Smith,yes\n"
+        "Globex Corporation,sam@example.com,Open - Not Contacted,,,\n"
+    ).rows
+    plan = run(database, newer)
+    assert [(row.lead, row.action, row.changes) for row in plan.rows] == [
+        ("Acme Corp", Action.UPDATE, ("owner", "status", "last activity")),
+        ("Globex Corporation", Action.UNCHANGED, ()),
+    ]
+    acme = leads(database)["Acme Corp"]
+    assert (acme.owner_id, acme.status, acme.next_follow_up) == (SAM, "won", None)
+    assert acme.last_touch_at == datetime(2026, 11, 20, tzinfo=UTC)
+    assert ("Acme Corp", "Bob Smith", "Ops Manager", True) in contacts(database)  # now the decision-maker
+
+
+def test_an_older_last_activity_never_rolls_back_what_a_rep_logged(database: Database) -> None:
+    run(database, salesforce())
+    with database.sessions.begin() as session:
+        log_from_text(session, caller(), "Acme Corp connected talked to Jane")
+    run(database, salesforce(), now=NOW + timedelta(hours=1))
+    acme = leads(database)["Acme Corp"]
+    assert acme.last_touch_at == NOW  # the rep's call today, not the file's 2 November
+
+
+def test_attempts_from_the_crm_count_on_and_a_stale_file_never_lowers_them(database: Database) -> None:
+    def attempts(count: int, last_activity: str = "") -> ImportPlan:
+        file = f"Company,Lead Owner,Attempts,Last Activity\nAcme Corp,U0DANA,{count},{last_activity}\n"
+        return run(database, read_csv(file).rows)
+
+    attempts(2)
+    with database.sessions.begin() as session:
+        log_from_text(session, caller(), "Acme Corp voicemail")
+    assert leads(database)["Acme Corp"].attempts == 3  # the CRM's 2 and Baton's 1
+    assert attempts(2).rows[0].action is Action.UNCHANGED  # last week's file again: still 3
+    assert attempts(5, "2026-11-20").rows[0].action is Action.UNCHANGED  # older than the voicemail
+    assert attempts(5, "2026-11-23 18:00").rows[0].changes == ("attempts", "last activity")
+    assert leads(database)["Acme Corp"].attempts == 5
+
+
+def test_an_export_imports_back_unchanged_however_odd_the_names(database: Database) -> None:
+    odd = read_csv(
+        "Company,Lead Owner,Lead Status,Contact Name,Title,Decision Maker\n"
+        '"=HYPERLINK(""http://evil.example"")",U0DANA,New,"O\'Brien, Pat","VP, ""Sales""",yes\n'
+        "Café Zürich,U0SAM,Nurture,,,\n"
+    ).rows
+    run(database, [*salesforce(), *odd])
+    with database.readers.begin() as session:
+        text = "".join(write_csv(EXPORT_HEADERS, pipeline_rows(session, team_id=TEAM)))
+    exported = read_csv(text)
+    assert exported.problems == []
+    assert len(exported.rows) == 7
+    again = run(database, exported.rows, now=NOW + timedelta(days=1))
+    assert again.ok
+    assert {row.action for row in again.rows} == {Action.UNCHANGED}
+    assert '=HYPERLINK("http://evil.example")' in leads(database)
+    acme = next(row for row in exported.rows if row.lead == "Acme Corp")
+    assert (acme.person, acme.decision_maker) == ("Jane Doe", True)  # the decision-maker speaks for the lead
+
+
+def test_each_team_imports_into_its_own_pipeline(database: Database) -> None:
+    run(database, salesforce())
+    plan = run(database, salesforce(), team="T0OTHER")
+    assert plan.count(Action.ADD) == 5
+    assert len(leads(database, "T0OTHER")) == 5 and len(leads(database)) == 5
+
+
+def test_the_touch_log_exports_every_touch_with_who_logged_it(database: Database) -> None:
+    run(database, salesforce())
+    with database.sessions.begin() as session:
+        log_from_text(session, caller(), "Acme Corp voicemail left a message about Q3 pricing")
+        log_from_text(session, caller(SAM, days=1), "Globex email sent the case study")
+    with database.readers.begin() as session:
+        lines = "".join(write_csv(TOUCH_HEADERS, touch_rows(session, team_id=TEAM))).splitlines()
+    assert lines[0] == "Company,Date,Outcome,Logged By,Note"
+    assert lines[1].startswith("Acme Corp,2026-11-23") and "voicemail,U0DANA" in lines[1]
+    assert "Q3 pricing" in lines[1]
+    assert lines[2].startswith("Globex Corporation,2026-11-24") and "email,U0SAM" in lines[2]
+
+
+def test_ten_thousand_rows_import_once_and_the_second_run_finds_them_all(database: Database) -> None:
+    header = "Company,First Name,Last Name,Lead Owner,Lead Status,Created Date,Last Activity Date\n"
+    body = "".join(
+        f"Company {n:05},Pat,No{n},{DANA if n % 2 else SAM},{'Working' if n % 3 else 'Nurture'},"
+        f"2026-01-01,{date(2026, 11, 1) - timedelta(days=n % 90)}\n"
+        for n in range(10_000)
+    )
+    rows = read_csv(header + body).rows
+    seen: list[int] = []
+    with database.sessions.begin() as session:
+        plan = import_rows(
+            session,
+            team_id=TEAM,
+            rows=rows,
+            owners=OWNERS,
+            user_id="import",
+            now=NOW,
+            rules=Rules(),
+            write=True,
+            progress=lambda done, total: seen.append(done * 100 // total),
+        )
+    assert plan.ok and plan.count(Action.ADD) == 10_000
+    assert seen == sorted(seen) and seen[-1] == 100  # the bar only moves forward, to the end
+    assert 75 in seen  # and moves while rows are written, not only while they are read
+    with database.readers.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 10_000
+        assert session.scalar(select(func.count()).select_from(Contact)) == 10_000
+    again = run(database, rows)
+    assert again.count(Action.UNCHANGED) == 10_000
+    assert leads(database)["Company 00003"].status == Status.BACKBURNER.value
