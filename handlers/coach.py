@@ -39,9 +39,7 @@ class Coach:
         self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.readers.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
             shown = coach.show_settings(session, caller)
         if not shown.can_change:
             answer(
@@ -61,9 +59,7 @@ class Coach:
     ) -> None:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         values = read_settings(view)
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = coach.save_form(session, caller, values)
         if isinstance(result, SettingsChanged):
             ack(response_action="update", view=blocks.settings_saved_view(result))

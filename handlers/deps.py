@@ -1,11 +1,13 @@
 """What every handler module needs, built once per process by bot.app."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from coaching.caller import Caller
@@ -34,3 +36,16 @@ class Deps:
             tz=tz,
             config=team_config(session, team_id=team_id, defaults=self.defaults),
         )
+
+    @contextmanager
+    def acting(
+        self, client: WebClient, team_id: str, user_id: str, *, write: bool = True
+    ) -> Iterator[tuple[Session, Caller]]:
+        """One transaction on behalf of the person who clicked or typed, with their time zone and rules.
+
+        The time zone is looked up (Slack, cached) before the transaction opens, so no database
+        lock is held while waiting on Slack; Slack calls made with the result belong after the block.
+        """
+        tz = self.directory.zone(client, team_id, user_id)
+        with (self.db.sessions if write else self.db.readers).begin() as session:
+            yield session, self.caller(session, team_id, user_id, tz)

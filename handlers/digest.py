@@ -204,9 +204,7 @@ class DigestButtons:
     ) -> None:
         ids = blocks.read_ids(action.get("value"), 1)
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             snoozed = (
                 digests.snooze(session, team_id=team_id, user_id=user_id, lead_id=ids[0], today=caller.today)
                 if ids
@@ -236,9 +234,7 @@ class DigestButtons:
             answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_action(session, caller, ids[0], "backburner")
         if not isinstance(result, StatusChanged):
             answer(self.deps, body, respond, client, context, blocks.reply(result, caller.now), replace=False)
@@ -273,9 +269,7 @@ class DigestButtons:
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         self.deps.directory.profile(client, team_id, to_user)  # so the use case knows who they are
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             lead = queries.lead(session, team_id, ids[0]) if caller.is_manager else None
             result = (
                 handoffs.request_transfer(

@@ -63,9 +63,7 @@ class Handoffs:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         for person in mentioned(text):
             self.deps.directory.profile(client, team_id, person)  # so the use case knows who they are
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.handoff_command(session, caller, text)
         if isinstance(result, OpsForm):
             view = blocks.ops_modal(result.lead, channel_id=command.get("channel_id"))
@@ -170,9 +168,7 @@ class Handoffs:
         approve: bool,
         note: str | None,
     ) -> object:
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.decide(session, caller, transfer_id=transfer_id, approve=approve, note=note)
         if isinstance(result, Decided):
             self.announce(client, team_id, result.transfer)
@@ -278,9 +274,7 @@ class Handoffs:
         if not isinstance(lead_id, int) or not _field(view, "sold").strip():
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.hand_to_ops_by_id(
                 session,
                 caller,
@@ -308,9 +302,7 @@ class Handoffs:
             respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.readers.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
             label = leads.lead_label(session, team_id=team_id, lead_id=ids[0])
         if label is None:
             respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
@@ -332,9 +324,7 @@ class Handoffs:
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         self.deps.directory.profile(client, team_id, to_user)
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             lead = queries.lead(session, team_id, lead_id)
             result = (
                 None
@@ -361,9 +351,7 @@ class Handoffs:
             respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.claim_ops(session, caller, handoff_id=ids[0])
             copies = handoffs.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
         if isinstance(result, OpsClaimed):

@@ -27,9 +27,7 @@ class HomeTab:
         self.publish(client, str(context.team_id), str(event["user"]))
 
     def publish(self, client: WebClient, team_id: str, user_id: str, *, note: str | None = None) -> None:
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.readers.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
             view = home(session, caller)
         client.views_publish(user_id=user_id, view=blocks.home(view, caller.rules, caller.now, note=note))
 

@@ -37,9 +37,7 @@ class Leads:
         self, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_command(session, caller, text)
         respond(**blocks.reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
 
@@ -91,8 +89,6 @@ class Leads:
             answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_action(session, caller, ids[0], VERBS[action_id])
         answer(self.deps, body, respond, client, context, blocks.reply(result, caller.now), replace=False)

@@ -44,9 +44,7 @@ class LogCall:
         if not text.strip():
             open_modal(self.deps, client, command["trigger_id"], team_id, user_id, command.get("channel_id"))
             return
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = touches.log_from_text(session, caller, text)
         respond(**blocks.reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
 
@@ -107,9 +105,7 @@ class LogCall:
             return  # check_form kept the modal open
         lead_id, outcome, on, note = form
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             if touches.form_problem(outcome, on, caller.today) is not None:
                 return  # the date became invalid between the check and now (midnight): nothing logged
             result = touches.log_from_form(
@@ -177,9 +173,7 @@ class LogCall:
         fix: Fix | None,
     ) -> None:
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        tz = self.deps.directory.zone(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, tz)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
         # An answered question is replaced by its answer, so its buttons can't be pressed again;
         # a refused click (someone else's, or a second one) leaves the original alone.
