@@ -98,11 +98,16 @@ def report(
     print(f"{path.name} → team {team_id} ({mode})", file=out)
     if understood:
         print(f"Columns read as: {'; '.join(understood)}", file=out)
-    print(f"  {'row':>5}  {'action':<10} {'lead':<40} {'owner':<12} {'status':<11} contact", file=out)
+    print(
+        f"  {'row':>5}  {'action':<10} {'lead':<32} {'owner':<12} {'status':<11} {'contact':<24} notes",
+        file=out,
+    )
     for row in plan.rows:
-        lead = row.lead if not row.changes else f"{row.lead} ({', '.join(row.changes)})"
+        notes = [f"changes {', '.join(row.changes)}"] if row.changes else []
+        notes += [f"Baton's is newer: keeps its {', '.join(row.kept)}"] if row.kept else []
         print(
-            f"  {row.line:>5}  {row.action.value:<10} {lead[:40]:<40} {row.owner:<12} {row.status.value:<11} {row.person or ''}",
+            f"  {row.line:>5}  {row.action.value:<10} {_fit(row.lead, 32)} {row.owner:<12} "
+            f"{row.status.value:<11} {_fit(row.person or '', 24)} {'; '.join(notes)}".rstrip(),
             file=out,
         )
     if ignored:
@@ -115,16 +120,29 @@ def report(
         for problem in problems:
             where = f"row {problem.line}" if problem.line else "the file"
             print(f"  {where}: {problem.text}", file=out)
-    counts = [f"{plan.count(action)} {label}" for action, label in _LABELS if plan.count(action)]
-    verb = "would be" if dry_run or refused else "were"
-    print(f"Summary: {', '.join(counts) or 'no rows'} {verb} imported; {len(problems)} problem(s).", file=out)
+    counts = ", ".join(
+        f"{plan.count(action)} {one if plan.count(action) == 1 else many}"
+        for action, one, many in _LABELS
+        if plan.count(action)
+    )
+    problem_count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+    if refused:
+        print(f"Refused, nothing written: {problem_count} (the rest: {counts or 'no rows'}).", file=out)
+    elif dry_run:
+        print(f"Dry run, would import: {counts or 'no rows'}; no problems.", file=out)
+    else:
+        print(f"Imported: {counts or 'no rows'}; no problems.", file=out)
+
+
+def _fit(text: str, width: int) -> str:
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
 
 
 _LABELS = (
-    (Action.ADD, "new leads"),
-    (Action.UPDATE, "updated"),
-    (Action.UNCHANGED, "unchanged"),
-    (Action.CONTACT, "extra contacts"),
+    (Action.ADD, "new lead", "new leads"),
+    (Action.UPDATE, "updated", "updated"),
+    (Action.UNCHANGED, "unchanged", "unchanged"),
+    (Action.CONTACT, "extra contact", "extra contacts"),
 )
 
 

@@ -30,6 +30,7 @@ class Planned:
     status: Status
     person: str | None
     changes: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # what the file says differently, kept as Baton has it (Baton is newer)
 
 
 @dataclass(frozen=True)
@@ -74,15 +75,16 @@ def import_rows(
         owner = owners.get(row.owner, row.owner)  # as written, when it is the problem
         action = Action.CONTACT
         changes: tuple[str, ...] = ()
+        kept: tuple[str, ...] = ()
         if row.key not in first:
             first[row.key] = row
             lead = existing.get(row.key)
             if lead is None:
                 action = Action.ADD
             else:
-                changes = _differences(lead, row, owner)
+                changes, kept = _differences(lead, row, owner)
                 action = Action.UPDATE if changes else Action.UNCHANGED
-        planned.append(Planned(row.line, action, row.lead, owner, row.status, row.person, changes))
+        planned.append(Planned(row.line, action, row.lead, owner, row.status, row.person, changes, kept))
     plan = ImportPlan(tuple(planned), tuple(problems))
     if write and plan.ok:
         _write(session, team_id, plan, rows, first, existing, owners, user_id, now, rules, tick)
@@ -179,22 +181,27 @@ def _new_lead(team_id: str, row: Row, owner: str, user_id: str, now: datetime, r
     )
 
 
-def _differences(lead: Lead, row: Row, owner: str) -> tuple[str, ...]:
-    changes = []
-    if lead.owner_id != owner:
-        changes.append("owner")
-    if lead.status != row.status.value:
-        changes.append("status")
-    # Counts only move up, and only from a file at least as fresh as Baton: re-running last month's
-    # export must not undo the calls reps have logged since, nor bring back attempts a connect reset.
+def _differences(lead: Lead, row: Row, owner: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(what the row changes, what it would have changed but Baton knows better).
+
+    A file older than the lead's last logged touch is stale for that lead: re-running last month's
+    export must not undo a hand-off, a win or the calls reps have logged since. Without a last
+    activity date the file is taken as current, as whoever runs it intends.
+    """
     fresher = (
         row.last_activity is None or lead.last_touch_at is None or row.last_activity >= lead.last_touch_at
     )
-    if row.attempts > lead.attempts and fresher:
-        changes.append("attempts")
+    differs = []
+    if lead.owner_id != owner:
+        differs.append("owner")
+    if lead.status != row.status.value:
+        differs.append("status")
+    if row.attempts > lead.attempts:  # counts only move up: a connect resets them in Baton
+        differs.append("attempts")
+    changes = differs if fresher else []
     if row.last_activity and (lead.last_touch_at is None or row.last_activity > lead.last_touch_at):
         changes.append("last activity")
-    return tuple(changes)
+    return tuple(changes), () if fresher else tuple(differs)
 
 
 def _update(lead: Lead, row: Row, owner: str, now: datetime, rules: Rules, changes: tuple[str, ...]) -> None:

@@ -86,7 +86,7 @@ def test_the_salesforce_file_imports_reports_each_row_and_a_second_run_changes_n
 
     code, report = run(dry_run=True)
     assert code == 0 and "dry run: nothing is written" in report
-    assert "5 new leads, 1 extra contacts would be imported; 0 problem(s)" in report
+    assert "Dry run, would import: 5 new leads, 1 extra contact; no problems." in report
     assert pipeline(database) == {}
 
     code, report = run()
@@ -94,17 +94,18 @@ def test_the_salesforce_file_imports_reports_each_row_and_a_second_run_changes_n
     assert "Company → lead" in report and "Owner Email → owner" in report  # how the columns were read
     assert "      2  add        Acme Corp" in report
     assert "      3  contact    Acme Corp" in report
+    assert "Jane Doe" in report and "Bob Smith" in report
     assert "Columns Baton doesn't use (left out): Lead ID, Email, Phone, Rating" in report
-    assert "5 new leads, 1 extra contacts were imported" in report
+    assert "Imported: 5 new leads, 1 extra contact; no problems." in report
     assert pipeline(database)["Acme Corp"] == DANA and pipeline(database)["Initrode"] == SAM
 
     code, report = run()
-    assert code == 0 and "5 unchanged, 1 extra contacts were imported; 0 problem(s)" in report
+    assert code == 0 and "Imported: 5 unchanged, 1 extra contact; no problems." in report
 
     unknown = tmp_path / "more.csv"
     unknown.write_text("Company,Owner Email\nSoylent,kim@example.com\nHooli,Alex Kim\n")
     code, report = run(unknown)
-    assert code == 1 and "nothing was written" in report
+    assert code == 1 and "Refused, nothing written: 2 problems (the rest: 2 new leads)." in report
     assert "row 2: owner 'kim@example.com': no one in this Slack workspace has that e-mail" in report
     assert "row 3: owner 'Alex Kim': 2 people in Slack go by that name: use their e-mail" in report
     assert "Soylent" not in pipeline(database)

@@ -7,12 +7,14 @@ from sqlalchemy import func, select
 
 from coaching.importing import EXPORT_HEADERS, TOUCH_HEADERS, Row, read_csv, write_csv
 from coaching.imports import Action, ImportPlan, import_rows, pipeline_rows, touch_rows
+from coaching.leads import StatusChanged
 from coaching.rules import Rules, Status
 from coaching.touches import log_from_text
 from store.db import Database
 from store.models import Contact, Lead
 from tests.conftest import DANA, NOW, SAM, TEAM
 from tests.store.test_leads import caller
+from tests.store.test_leads import run as run_lead
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 OWNERS = {"dana@example.com": DANA, "sam@example.com": SAM, DANA: DANA, SAM: SAM}
@@ -149,6 +151,23 @@ def test_an_older_last_activity_never_rolls_back_what_a_rep_logged(database: Dat
     run(database, salesforce(), now=NOW + timedelta(hours=1))
     acme = leads(database)["Acme Corp"]
     assert acme.last_touch_at == NOW  # the rep's call today, not the file's 2 November
+
+
+def test_last_months_export_never_undoes_a_win_or_a_hand_off_logged_since(database: Database) -> None:
+    run(database, salesforce())
+    with database.sessions.begin() as session:
+        log_from_text(session, caller(), "Acme Corp connected they signed")
+    assert isinstance(run_lead(database, "won Acme Corp"), StatusChanged)
+    stale = read_csv(
+        "Company,Owner Email,Lead Status,Last Activity Date\nAcme Corp,sam@example.com,Working,11/02/2026\n"
+    ).rows
+    (row,) = run(database, stale, now=NOW + timedelta(days=7)).rows
+    assert (row.action, row.changes, row.kept) == (Action.UNCHANGED, (), ("owner", "status"))
+    acme = leads(database)["Acme Corp"]
+    assert (acme.owner_id, acme.status) == (DANA, "won")
+    # Without a last activity date the file can't be told stale: whoever runs it means it.
+    (row,) = run(database, read_csv("Company,Owner Email\nAcme Corp,sam@example.com\n").rows).rows
+    assert row.changes == ("owner", "status")
 
 
 def test_attempts_from_the_crm_count_on_and_a_stale_file_never_lowers_them(database: Database) -> None:
