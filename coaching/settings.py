@@ -88,7 +88,20 @@ def parse_channel(raw: str) -> str | None:
 
 
 def days_text(days: frozenset[int]) -> str:
-    return ",".join(WEEKDAYS[d][:3] for d in sorted(days))
+    """As people write them: `mon-fri`, `sun-thu`, `mon,wed,fri` (parse_days reads it back)."""
+    if len(days) == 7:
+        return "mon-sun"
+    parts = []
+    for start in sorted(days):
+        if (start - 1) % 7 in days:
+            continue  # inside a run that starts earlier (runs may wrap past Sunday)
+        end = start
+        while (end + 1) % 7 in days:
+            end = (end + 1) % 7
+        first, last = WEEKDAYS[start][:3], WEEKDAYS[end][:3]
+        length = (end - start) % 7 + 1
+        parts.append(first if length == 1 else f"{first},{last}" if length == 2 else f"{first}-{last}")
+    return ",".join(parts)
 
 
 def with_stored(config: TeamConfig, stored: dict[str, str]) -> TeamConfig:

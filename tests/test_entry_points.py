@@ -79,8 +79,11 @@ def test_without_credentials_baton_starts_the_try_out_on_a_demo_team(tmp_path: P
             "2",  # outcome: connected
             "",  # today
             "spoke to the COO",
+            "home",  # the Home tab: Log a touch is 1, the first item's Snooze is 3
+            "3",
             "who morgan",
             "/pipeline @dana",
+            "home",
             "quit",
             "",
         ]
@@ -94,6 +97,9 @@ def test_without_credentials_baton_starts_the_try_out_on_a_demo_team(tmp_path: P
     assert "ACME CORP" in out  # the card's header
     assert "Logged a conversation on Acme Corp" in out
     assert "dana's pipeline" in out
+    assert "── Baton · Home tab" in out and "Needs you today" in out
+    assert "(you pressed “Snooze 2 days” on the Home tab)" in out and "✅ Snoozed " in out
+    assert "YOUR TEAM" in out and "@dana · 7 open" in out  # Morgan's Home tab
     assert "Traceback" not in out + result.stderr
     assert (tmp_path / "baton-tryout.db").exists()
     again = baton("tryout", "--reset", cwd=tmp_path, stdin="1\nquit\n")

@@ -24,6 +24,7 @@ EMOJI = {
     "no_entry": "⛔",
     "seedling": "🌱",
     "trophy": "🏆",
+    "sparkles": "✨",
     "wave": "👋",
     "fire": "🔥",
     "arrows_counterclockwise": "🔄",
@@ -66,6 +67,7 @@ class Pressable:
     action_id: str
     value: str | None
     option_value: str | None = None
+    on_home: bool = False  # on the Home tab, not in a message
 
 
 class Style:

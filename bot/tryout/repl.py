@@ -32,6 +32,7 @@ EXAMPLES = (
     "/lead add Initrode",
     "/handoff wayne @sam Sam knows their CFO      (then `who morgan` to approve it)",
     "/logcall        (alone: opens the form)",
+    "home            (opens Baton's Home tab: your pipeline at a glance; Morgan sees the team)",
 )
 
 
@@ -40,6 +41,8 @@ class Session:
     user_id: str
     seen: dict[int, int]  # message id -> version this person has been shown
     pressables: list[Pressable] = field(default_factory=list)
+    home_open: bool = False  # this person has opened the Home tab: show it again when it changes
+    home: list[dict[str, Any]] | None = None  # its blocks as last shown
 
 
 class Tryout:
@@ -134,6 +137,10 @@ class Tryout:
             self._press(session, int(line))
         elif line in ("digest", "review"):
             self._deliver(session, line)
+        elif line == "home":
+            session.home_open, session.home = True, None
+            self.slack.event({"type": "app_home_opened", "user": session.user_id, "tab": "home"})
+            self._after(session)
         elif line.split()[0] in COMMANDS:
             command, _, text = line.partition(" ")
             reply = self.slack.command(session.user_id, command, text.strip())
@@ -203,12 +210,27 @@ class Tryout:
 
     def _show_new(self, session: Session) -> None:
         fresh = [m for m in self.api.seen_by(session.user_id) if session.seen.get(m.id) != m.version]
-        if not fresh:
+        home = self._home_if_changed(session)
+        if not fresh and home is None:
             return
         session.pressables = []
         for message in fresh:
             session.seen[message.id] = message.version
             self._show(message, session.pressables)
+        if home is not None:
+            self.say("\n" + self.render.style.dim("── Baton · Home tab " + "─" * 21))
+            start = len(session.pressables)
+            for line in self.render.blocks(home, session.pressables):
+                self.say(line)
+            session.pressables[start:] = [replace(p, on_home=True) for p in session.pressables[start:]]
+
+    def _home_if_changed(self, session: Session) -> list[dict[str, Any]] | None:
+        """The Home tab's blocks when Baton has published something new there since it was shown."""
+        view = self.api.views.get(f"VHOME{session.user_id}")
+        if not session.home_open or view is None or view.get("blocks") == session.home:
+            return None
+        session.home = view.get("blocks") or []
+        return session.home
 
     def _show(self, message: Shown, pressables: list[Pressable]) -> None:
         where = self._where(message)
@@ -227,7 +249,9 @@ class Tryout:
             if person.id == session.user_id:
                 continue
             waiting = [
-                m for m in self.api.seen_by(person.id) if m.user_id == person.id and m.id not in session.seen
+                m
+                for m in self.api.seen_by(person.id)
+                if m.user_id == person.id and self.seen.get(person.id, {}).get(m.id) != m.version
             ]
             if waiting:
                 self.say(
@@ -241,6 +265,13 @@ class Tryout:
             self.say("  No button with that number on screen.")
             return
         pressed = session.pressables[number - 1]
+        if pressed.on_home:
+            self.say(self.render.style.dim(f"  (you pressed “{pressed.label}” on the Home tab)"))
+            self.slack.home_click(
+                session.user_id, pressed.action_id, value=pressed.value, option_value=pressed.option_value
+            )
+            self._after(session)
+            return
         message = next(
             m
             for m in reversed(self.api.seen_by(session.user_id))

@@ -5,7 +5,7 @@ from datetime import time
 import pytest
 
 from bot.config import ConfigError, Mode, load_settings
-from coaching.settings import BadValue, parse_channel, parse_days
+from coaching.settings import BadValue, days_text, parse_channel, parse_days
 
 TOKENS = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
 
@@ -89,3 +89,10 @@ def test_commands_that_only_call_slack_need_just_the_bot_token() -> None:
     assert load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, serving=False).bot_token == "xoxb-1"
     with pytest.raises(ConfigError, match="xoxb-"):
         load_settings({"SLACK_BOT_TOKEN": "xoxp-user"}, serving=False)  # a bad token is still bad
+
+
+@pytest.mark.parametrize(
+    "written", ["mon-fri", "sun-thu", "mon,wed,fri", "mon-wed,fri", "sat,sun", "mon-sun", "fri-mon"]
+)
+def test_working_days_are_shown_the_way_they_are_written_and_read_back(written: str) -> None:
+    assert days_text(parse_days(written)) == written
