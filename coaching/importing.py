@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -313,11 +314,9 @@ def read_date(text: str, *, day_first: bool) -> datetime | None:
     value = text.strip().replace("T", " ").removesuffix("Z")
     if not value:
         return None
-    try:
+    with suppress(ValueError):  # not ISO: try the formats CRMs write below
         moment = datetime.fromisoformat(value)
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    except ValueError:
-        pass
     formats = _DAY_FIRST + _FORMATS if day_first else _FORMATS + _DAY_FIRST
     for pattern in formats:
         try:
