@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from coaching import commands, digests, handoffs
 from coaching.digests import Kind, Recipient
@@ -66,27 +67,19 @@ class Deliveries:
         dry_run: bool = False,
         show: Show | None = None,
     ) -> RunReport:
-        report = RunReport()
-        with self.deps.db.sessions.begin() as session:
-            due = digests.due_digests(session, now=at, defaults=self.deps.defaults, everyone=everyone)
-            claimed = due if dry_run else digests.claim(session, due, kind=Kind.DIGEST, now=at, force=force)
-        report.due, report.skipped = len(due), len(due) - len(claimed)
-        with self.deps.db.readers.begin() as session:
+        def messages(session: Session, claimed: list[Recipient]) -> list[tuple[Recipient, Message | None]]:
             jobs = digests.digests(session, claimed, now=at, defaults=self.deps.defaults)
             names = queries.rep_names(session, sorted({r.team_id for r in claimed}))
-        for job in jobs:
-            name = _first_name(names.get(job.recipient.key))
-            message = blocks.digest(job.digest, job.rules, name=name)
-            if dry_run:
-                if show is not None:
-                    show(job.recipient, message)
-                continue
-            if job.digest.is_empty:
-                self._finish(job.recipient, Kind.DIGEST, "empty", at)
-                report.empty.append(job.recipient.user_id)
-                continue
-            self._send(job.recipient, Kind.DIGEST, message, at, report)
-        return report
+            built: list[tuple[Recipient, Message | None]] = []
+            for job in jobs:
+                if job.digest.is_empty and not dry_run:  # a dry run prints the empty ones too
+                    built.append((job.recipient, None))
+                    continue
+                name = _first_name(names.get(job.recipient.key))
+                built.append((job.recipient, blocks.digest(job.digest, job.rules, name=name)))
+            return built
+
+        return self._run(Kind.DIGEST, digests.due_digests, messages, at, everyone, force, dry_run, show)
 
     def reviews(
         self,
@@ -97,20 +90,43 @@ class Deliveries:
         dry_run: bool = False,
         show: Show | None = None,
     ) -> RunReport:
+        def messages(session: Session, claimed: list[Recipient]) -> list[tuple[Recipient, Message | None]]:
+            jobs = digests.reviews(session, claimed, now=at, defaults=self.deps.defaults)
+            return [(job.recipient, blocks.review(job.review)) for job in jobs]
+
+        return self._run(Kind.REVIEW, digests.due_reviews, messages, at, everyone, force, dry_run, show)
+
+    def _run(
+        self,
+        kind: Kind,
+        due_for: Callable[..., list[Recipient]],
+        messages: Callable[[Session, list[Recipient]], list[tuple[Recipient, Message | None]]],
+        at: datetime,
+        everyone: bool,
+        force: bool,
+        dry_run: bool,
+        show: Show | None,
+    ) -> RunReport:
+        """Claim who is due (in one transaction, so no one gets it twice), build, then send after the commit.
+
+        A None message is a digest with nothing in it: recorded as delivered, nothing sent.
+        """
         report = RunReport()
         with self.deps.db.sessions.begin() as session:
-            due = digests.due_reviews(session, now=at, defaults=self.deps.defaults, everyone=everyone)
-            claimed = due if dry_run else digests.claim(session, due, kind=Kind.REVIEW, now=at, force=force)
+            due = due_for(session, now=at, defaults=self.deps.defaults, everyone=everyone)
+            claimed = due if dry_run else digests.claim(session, due, kind=kind, now=at, force=force)
         report.due, report.skipped = len(due), len(due) - len(claimed)
         with self.deps.db.readers.begin() as session:
-            jobs = digests.reviews(session, claimed, now=at, defaults=self.deps.defaults)
-        for job in jobs:
-            message = blocks.review(job.review)
+            built = messages(session, claimed)
+        for recipient, message in built:
             if dry_run:
-                if show is not None:
-                    show(job.recipient, message)
-                continue
-            self._send(job.recipient, Kind.REVIEW, message, at, report)
+                if show is not None and message is not None:
+                    show(recipient, message)
+            elif message is None:
+                self._finish(recipient, kind, "empty", at)
+                report.empty.append(recipient.user_id)
+            else:
+                self._send(recipient, kind, message, at, report)
         return report
 
     def _send(

@@ -3,7 +3,7 @@
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -85,16 +85,7 @@ class Directory:
 
     def refresh(self, client: WebClient, team_id: str) -> list[str]:
         """Everyone in the workspace, page by page (users.list is Tier 2); returns who has just left."""
-        departed: list[str] = []
-        cursor = None
-        while True:
-            page = client.users_list(limit=200, cursor=cursor)
-            for user in page.get("members") or []:
-                if self.learn(team_id, user):
-                    departed.append(str(user["id"]))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return departed
+        return [str(user["id"]) for user in everyone(client) if self.learn(team_id, user)]
 
     def _from_slack(self, client: WebClient, user_id: str) -> Profile | None:
         try:
@@ -169,21 +160,27 @@ def _names_of_everyone(client: WebClient | None, known: Iterable[tuple[str, str]
         for user_id, name in known:
             names.setdefault(name_key(name), set()).add(user_id)
         return names
-    cursor = None
+    for user in everyone(client):
+        if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
+            continue
+        profile = user.get("profile") or {}
+        for called in {
+            user.get("real_name"),
+            user.get("name"),
+            profile.get("real_name"),
+            profile.get("display_name"),
+        }:
+            if called:
+                names.setdefault(name_key(str(called)), set()).add(str(user["id"]))
+    return names
+
+
+def everyone(client: WebClient) -> Iterator[dict[str, Any]]:
+    """Every member of the workspace, page by page (users.list is Tier 2: 200 a page keeps calls few)."""
+    cursor: str | None = None
     while True:
         page = client.users_list(limit=200, cursor=cursor)
-        for user in page.get("members") or []:
-            if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
-                continue
-            profile = user.get("profile") or {}
-            for name in {
-                user.get("real_name"),
-                user.get("name"),
-                profile.get("real_name"),
-                profile.get("display_name"),
-            }:
-                if name:
-                    names.setdefault(name_key(str(name)), set()).add(str(user["id"]))
+        yield from page.get("members") or []
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
-            return names
+            return
