@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from coaching.rules import Rules, local_date
+from coaching.calendar import local_date
+from coaching.rules import Rules
 from coaching.settings import TeamConfig
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from coaching import finding
+from coaching.calendar import working_days_between
 from coaching.caller import Caller
 from coaching.finding import DraftRefused, WhichLead
 from coaching.leads import (
@@ -21,7 +22,7 @@ from coaching.leads import (
 )
 from coaching.parsing import ContactWords, clean, read_contact, read_mention, words
 from coaching.people import managers
-from coaching.rules import CLOSED, GroundRule, Rules, Status, ground_rule, working_days_between
+from coaching.rules import CLOSED, GroundRule, Rules, Status, ground_rule
 from coaching.settings import TeamConfig, team_config
 from coaching.snapshots import ContactSnapshot, LeadSnapshot, contact_snapshot, lead_snapshot
 from coaching.tips import Situation, Tip, tip

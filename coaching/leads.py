@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from coaching.calendar import local_date
 from coaching.parsing import MAX_LEAD_NAME, ContactWords, name_key
 from coaching.rules import (
     CLOSED,
@@ -18,7 +19,6 @@ from coaching.rules import (
     TouchFact,
     is_past_sales_cycle,
     is_stalled,
-    local_date,
     progress,
     stage,
 )

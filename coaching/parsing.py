@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import cached_property
 
-from coaching.rules import WEEKDAYS, Outcome, last_weekday, next_weekday
+from coaching.calendar import WEEKDAYS
+from coaching.rules import Outcome, last_weekday, next_weekday
 
 MAX_LEAD_NAME = 150  # fits a Block Kit header (150 characters) without clipping
 

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from coaching.rules import Due, Flag, Rules, Status, due, flags, local_date
+from coaching.calendar import local_date
+from coaching.rules import Due, Flag, Rules, Status, due, flags
 from coaching.snapshots import LeadSnapshot, lead_snapshot
 from store import queries
 

@@ -8,10 +8,12 @@ the sales cycle.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from coaching.calendar import local_date
 
 
 class Outcome(StrEnum):
@@ -108,15 +110,6 @@ class Progress:
     last_contact_at: datetime | None
     meeting_on: date | None
     next_follow_up: date | None
-
-
-def local_date(instant: datetime, tz: ZoneInfo) -> date:
-    return instant.astimezone(tz).date()
-
-
-def local_noon(day: date, tz: ZoneInfo) -> datetime:
-    """The instant a back-dated touch is filed under: midday, so no time zone moves it a day."""
-    return datetime.combine(day, time(12, 0), tzinfo=tz).astimezone(UTC)
 
 
 def progress(
@@ -216,9 +209,6 @@ def due(next_follow_up: date | None, today: date) -> Due:
     return Due.UPCOMING
 
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
 def last_weekday(today: date, weekday: int) -> date:
     """The most recent day with that weekday, today included."""
     return today - timedelta(days=(today.weekday() - weekday) % 7)
@@ -311,13 +301,3 @@ def ground_rule(
     if requested_by == owner:
         return GroundRule.PASSING_ON
     return GroundRule.JUDGEMENT
-
-
-def working_days_between(start: date, end: date, workdays: frozenset[int]) -> int:
-    """Working days after `start`, up to and including `end` (0 when `end` is not after `start`)."""
-    days = 0
-    day = start
-    while day < end:
-        day += timedelta(days=1)
-        days += day.weekday() in workdays
-    return days

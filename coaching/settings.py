@@ -10,8 +10,9 @@ from datetime import datetime, time
 
 from sqlalchemy.orm import Session
 
+from coaching.calendar import WEEKDAYS, BadDays, parse_workdays, workdays_text
 from coaching.people import managers
-from coaching.rules import DEFAULT_RULES, WEEKDAYS, Rules
+from coaching.rules import DEFAULT_RULES, Rules
 from store import queries
 
 WORKDAYS = frozenset(range(5))
@@ -61,17 +62,10 @@ def parse_weekday(raw: str) -> int:
 
 def parse_days(raw: str) -> frozenset[int]:
     """`mon-fri`, `mon,wed,fri` or `sun-thu`."""
-    days: set[int] = set()
-    for part in raw.casefold().replace(" ", "").split(","):
-        ends = part.split("-")
-        if not part or len(ends) > 2 or any(end[:3] not in _DAY for end in ends):
-            raise BadValue(f"must be days like mon-fri or mon,wed,fri, got {raw!r}")
-        day, stop = _DAY[ends[0][:3]], _DAY[ends[-1][:3]]
-        days.add(day)
-        while day != stop:
-            day = (day + 1) % 7
-            days.add(day)
-    return frozenset(days)
+    try:
+        return parse_workdays(raw)
+    except BadDays as error:
+        raise BadValue(str(error)) from None
 
 
 def parse_channel(raw: str) -> str | None:
@@ -87,21 +81,7 @@ def parse_channel(raw: str) -> str | None:
     raise BadValue(f"must be a channel (#sales-managers) or its id like C0123ABCD, got {raw!r}")
 
 
-def days_text(days: frozenset[int]) -> str:
-    """As people write them: `mon-fri`, `sun-thu`, `mon,wed,fri` (parse_days reads it back)."""
-    if len(days) == 7:
-        return "mon-sun"
-    parts = []
-    for start in sorted(days):
-        if (start - 1) % 7 in days:
-            continue  # inside a run that starts earlier (runs may wrap past Sunday)
-        end = start
-        while (end + 1) % 7 in days:
-            end = (end + 1) % 7
-        first, last = WEEKDAYS[start][:3], WEEKDAYS[end][:3]
-        length = (end - start) % 7 + 1
-        parts.append(first if length == 1 else f"{first},{last}" if length == 2 else f"{first}-{last}")
-    return ",".join(parts)
+days_text = workdays_text
 
 
 def with_stored(config: TeamConfig, stored: dict[str, str]) -> TeamConfig:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from coaching import finding
+from coaching.calendar import local_noon
 from coaching.caller import Caller
 from coaching.finding import DraftRefused, Resolved, WhichLead
 from coaching.leads import BadName, LeadExists, create_lead, refresh_progress
@@ -19,7 +20,6 @@ from coaching.rules import (
     Status,
     is_past_sales_cycle,
     is_stalled,
-    local_noon,
     stage,
 )
 from coaching.snapshots import LeadSnapshot, lead_snapshot

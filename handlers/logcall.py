@@ -7,8 +7,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching import commands, leads, touches
+from coaching.calendar import local_date
 from coaching.finding import DraftRefused
-from coaching.rules import Outcome, local_date
+from coaching.rules import Outcome
 from coaching.touches import Fix
 from handlers import blocks
 from handlers.deps import Deps

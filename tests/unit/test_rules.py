@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from coaching.calendar import local_date, local_noon, working_days_between
 from coaching.rules import (
     Due,
     Flag,
@@ -19,13 +20,10 @@ from coaching.rules import (
     flags,
     ground_rule,
     last_weekday,
-    local_date,
-    local_noon,
     next_weekday,
     progress,
     stage,
     with_overrides,
-    working_days_between,
 )
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday, 10:00 in New York
