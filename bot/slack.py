@@ -1,8 +1,11 @@
 """The Web API client every part of Baton uses: Slack's URL from the settings, and retries that respect Slack.
 
 slack-sdk retries connection errors by default but not HTTP 429; these handlers add 429 (after
-`Retry-After`) and 5xx. Their only change to slack-sdk's own handlers is an injectable `sleep`,
-so tests can prove Retry-After is honoured without waiting for it.
+`Retry-After`) and 5xx, with an injectable `sleep` so tests can prove Retry-After is honoured
+without waiting for it. A connection error is retried only for calls that are safe to repeat:
+`chat.postMessage` has no idempotency key, so re-sending one whose answer was lost (the
+connection dropped after Slack posted, or the answer came after the timeout) posts it twice. The
+outbox settles those by looking for the message instead (handlers/outbox.py).
 """
 
 import random
@@ -30,6 +33,32 @@ class Stateless:
 
     def __deepcopy__(self, memo: dict[int, object]) -> "Stateless":
         return self
+
+
+# Calls that create something new each time: a lost answer must not be retried blindly.
+NOT_IDEMPOTENT = frozenset(
+    {"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "files.completeUploadExternal"}
+)
+
+
+def api_method(request: HttpRequest) -> str:
+    return request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+class SafeConnectionRetry(Stateless, ConnectionErrorRetryHandler):
+    """slack-sdk's connection-error retry, except for calls that would do their work twice."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if api_method(request) in NOT_IDEMPOTENT:
+            return False
+        return bool(super()._can_retry(state=state, request=request, response=response, error=error))
 
 
 class RetryAfter(Stateless, RateLimitErrorRetryHandler):
@@ -83,7 +112,7 @@ class ServerErrors(Stateless, ServerErrorRetryHandler):
 
 def retry_handlers(sleep: Sleep = time.sleep) -> list[RetryHandler]:
     return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
+        SafeConnectionRetry(max_retry_count=2),
         RetryAfter(sleep=sleep),
         ServerErrors(sleep=sleep),
     ]
@@ -92,4 +121,5 @@ def retry_handlers(sleep: Sleep = time.sleep) -> list[RetryHandler]:
 def make_client(
     token: str | None, api_url: str, *, sleep: Sleep = time.sleep, timeout: int = 10
 ) -> WebClient:
+    """`timeout` bounds the wait for each answer: a slow Slack costs seconds, never a stuck thread."""
     return WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=retry_handlers(sleep))

@@ -1,15 +1,18 @@
 """A stand-in for Slack's Web API on 127.0.0.1, for the try-out and the tests.
 
 It answers the methods Baton calls with bodies shaped like Slack's, records every call, can be told
-to fail (429 with Retry-After, 500, an error body), and checks Baton keeps Slack's contract: a text
-fallback beside blocks, block counts within limits, no `<!channel>`-style mentions, triggers used
-once. Every message it accepts lands in a per-person view of "what this person sees".
+to fail (429 with Retry-After, 500, an error body) or to lose its answer after doing the work (drop
+the connection, or answer after the client gave up), keeps message metadata and returns it from
+`conversations.history`, and checks Baton keeps Slack's contract: a text fallback beside blocks,
+block counts within limits, no `<!channel>`-style mentions, triggers used once. Every message it
+accepts lands in a per-person view of "what this person sees".
 """
 
 import contextlib
 import itertools
 import json
 import re
+import select
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -74,6 +77,7 @@ class Shown:
     ephemeral: bool
     source: str  # "response_url", "chat.postMessage", "chat.postEphemeral"
     version: int = 1
+    metadata: dict[str, Any] | None = None  # chat.postMessage's `metadata`, as Slack keeps it
 
 
 @dataclass
@@ -82,6 +86,16 @@ class Fault:
     status: int
     error: str
     retry_after: int | None
+    times: int
+
+
+@dataclass
+class LostAnswer:
+    """Slack did the work but its answer never arrived: "drop" closes the connection after
+    posting; "late" answers only after the client has given up waiting."""
+
+    method: str
+    how: str  # "drop" | "late"
     times: int
 
 
@@ -118,6 +132,7 @@ class SlackApi:
         self.views: dict[str, dict[str, Any]] = {}  # view id -> view (modals and App Home)
         self.open_modals: dict[str, list[str]] = {}  # user id -> stack of modal view ids
         self._faults: list[Fault] = []
+        self._lost: list[LostAnswer] = []
         self._targets: dict[str, _ResponseTarget] = {}
         self._used_triggers: set[str] = set()
         self._lock = threading.RLock()
@@ -166,6 +181,22 @@ class SlackApi:
         """Make the next `times` calls of `method` fail the way Slack fails."""
         with self._lock:
             self._faults.append(Fault(method, status, error, retry_after if status == 429 else None, times))
+
+    def lose_answer(self, method: str, *, how: str = "drop", times: int = 1) -> None:
+        """Do the next `times` calls of `method`, then lose the answer: "drop" the connection at
+        once, or answer "late" (once the client has hung up), as a lost packet or a slow Slack would."""
+        if how not in ("drop", "late"):
+            raise ValueError(f"how must be 'drop' or 'late', not {how!r}")
+        with self._lock:
+            self._lost.append(LostAnswer(method, how, times))
+
+    def _losing(self, method: str) -> str | None:
+        with self._lock:
+            lost = next((x for x in self._lost if x.method == method and x.times > 0), None)
+            if lost is None:
+                return None
+            lost.times -= 1
+            return lost.how
 
     def add_user(self, user: User) -> None:
         self.workspace.users[user.id] = user
@@ -241,6 +272,18 @@ class SlackApi:
                     status, headers, body = api._api(parsed.path[len("/api/") :], args, token)
                 else:
                     status, headers, body = 404, {}, {"ok": False, "error": "not_found"}
+                how = api._losing(parsed.path[len("/api/") :]) if status == 200 else None
+                if how == "drop":
+                    self.close_connection = True
+                    return  # the work is done; the client never hears of it
+                if how == "late":
+                    # Answer only once the client has hung up (its socket reads as closed): the
+                    # answer arrives after its timeout, as Slack's does when it is slow.
+                    select.select([self.connection], [], [], 120)
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(2)
+                    return
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -256,7 +299,7 @@ class SlackApi:
         self, method: str, args: dict[str, Any], token: str
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            for key in ("blocks", "view", "attachments"):
+            for key in ("blocks", "view", "attachments", "metadata"):
                 if isinstance(args.get(key), str):
                     with contextlib.suppress(ValueError):
                         args[key] = json.loads(args[key])
@@ -283,6 +326,14 @@ class SlackApi:
     def _check_message(
         self, method: str, args: dict[str, Any], limit: int = MESSAGE_BLOCK_LIMIT
     ) -> str | None:
+        metadata = args.get("metadata")
+        if metadata is not None and not (
+            isinstance(metadata, dict)
+            and isinstance(metadata.get("event_type"), str)
+            and isinstance(metadata.get("event_payload"), dict)
+        ):
+            self.problems.append(f"{method} sent metadata without event_type and event_payload")
+            return "invalid_metadata"
         blocks = args.get("blocks") or []
         if blocks and not (args.get("text") or "").strip():
             self.problems.append(f"{method} sent blocks without a text fallback")
@@ -333,7 +384,10 @@ class SlackApi:
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         ts = self._next_ts()
-        self._show(self._audience(channel), channel, ts, args, ephemeral=False, source="chat.postMessage")
+        shown = self._show(
+            self._audience(channel), channel, ts, args, ephemeral=False, source="chat.postMessage"
+        )
+        shown.metadata = args.get("metadata")
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -358,6 +412,25 @@ class SlackApi:
                 message.version += 1
                 return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
         return {"ok": False, "error": "message_not_found"}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Messages posted in a channel, newest first; metadata only with `include_all_metadata`."""
+        channel = self._resolve_channel(str(args.get("channel") or ""))
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        found = [
+            m
+            for m in reversed(self.shown)
+            if m.channel == channel and m.ts is not None and not m.ephemeral and float(m.ts) > oldest
+        ]
+        messages = []
+        for m in found[:limit]:
+            message: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "blocks": m.blocks}
+            if with_metadata and m.metadata is not None:
+                message["metadata"] = m.metadata
+            messages.append(message)
+        return {"ok": True, "messages": messages, "has_more": len(found) > limit}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")
