@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from coaching.digests import Recipient
-    from handlers.blocks import Message
+    from handlers.blocks.base import Message
     from store.db import Database
 
 log = logging.getLogger("baton")

@@ -1,1 +1,4 @@
-"""Thin Slack adapters: one module per feature, each with `register(app, deps)`; Block Kit in blocks.py."""
+"""Thin Slack adapters: one module per feature, each with `register(app, deps)`.
+
+Block Kit is built in blocks/ (one module per feature); payloads.py reads what Slack sends.
+"""

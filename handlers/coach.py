@@ -6,19 +6,22 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching import coach
-from coaching.settings import SETTING_NAMES, SettingsChanged
-from handlers import blocks
+from coaching.settings import SettingsChanged
+from handlers.blocks.base import plain
+from handlers.blocks.coach import coach_reply, settings_modal, settings_saved_view
+from handlers.blocks.ids import Action
 from handlers.deps import Deps
 from handlers.errors import guarded, lazily
 from handlers.home import answer
+from handlers.payloads import read_settings
 
 
 def register(app: App, deps: Deps) -> None:
     handler = Coach(deps)
     lazily(app.command("/coach"), handler.command)
-    lazily(app.action(blocks.COACH_SETTINGS_OPEN), handler.open_form)
+    lazily(app.action(Action.COACH_SETTINGS_OPEN), handler.open_form)
     # Saved while the form is open, so problems show in place next to the field they concern.
-    app.view(blocks.COACH_SETTINGS_MODAL)(guarded(handler.save_form))
+    app.view(Action.COACH_SETTINGS_MODAL)(guarded(handler.save_form))
 
 
 class Coach:
@@ -33,7 +36,7 @@ class Coach:
         with self.deps.db.sessions.begin() as session:
             caller = self.deps.caller(session, team_id, user_id, profile.zone)
             result = coach.coach_command(session, caller, text, is_admin=profile.is_admin)
-        respond(**blocks.coach_reply(result).payload(), response_type="ephemeral")
+        respond(**coach_reply(result).payload(), response_type="ephemeral")
 
     def open_form(
         self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
@@ -48,11 +51,11 @@ class Coach:
                 respond,
                 client,
                 context,
-                blocks.plain("Only managers can change Baton's settings."),
+                plain("Only managers can change Baton's settings."),
                 replace=False,
             )
             return
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.settings_modal(shown))
+        client.views_open(trigger_id=body["trigger_id"], view=settings_modal(shown))
 
     def save_form(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
@@ -62,24 +65,9 @@ class Coach:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = coach.save_form(session, caller, values)
         if isinstance(result, SettingsChanged):
-            ack(response_action="update", view=blocks.settings_saved_view(result))
+            ack(response_action="update", view=settings_saved_view(result))
         else:
             ack(
                 response_action="errors",
                 errors={name: problem[:150] for name, problem in result.problems.items()},
             )
-
-
-def read_settings(view: dict[str, Any]) -> dict[str, str]:
-    """The form's values as text, the way `/coach set` would receive them."""
-    state = view.get("state", {}).get("values", {})
-    values: dict[str, str] = {}
-    for name in SETTING_NAMES:
-        element = (state.get(name) or {}).get(name) or {}
-        if "selected_time" in element:
-            values[name] = element.get("selected_time") or ""
-        elif "selected_channel" in element or element.get("type") == "channels_select":
-            values[name] = element.get("selected_channel") or "none"
-        elif "value" in element:
-            values[name] = element.get("value") or ""
-    return values

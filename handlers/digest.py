@@ -19,12 +19,19 @@ from coaching import commands, digests, handoffs
 from coaching.digests import Kind, Recipient
 from coaching.handoffs import Decided
 from coaching.leads import StatusChanged
-from handlers import blocks
-from handlers.blocks import Message
+from handlers.blocks.base import Message, plain, replace_block, stale_button, with_note
+from handlers.blocks.digest import digest, digest_done
+from handlers.blocks.handoffs import handoff_reply
+from handlers.blocks.ids import Action
+from handlers.blocks.orphans import orphan_alert, reassigned
+from handlers.blocks.replies import reply
+from handlers.blocks.review import review
+from handlers.blocks.text import day
 from handlers.deps import Deps
 from handlers.errors import lazily
 from handlers.handoffs import Handoffs
-from handlers.home import HomeTab, answer, from_home
+from handlers.home import HomeTab, answer
+from handlers.payloads import block_ids, clicked_ids, from_home
 from handlers.say import Pacer
 from store import queries
 
@@ -76,7 +83,7 @@ class Deliveries:
                     built.append((job.recipient, None))
                     continue
                 name = _first_name(names.get(job.recipient.key))
-                built.append((job.recipient, blocks.digest(job.digest, job.rules, name=name)))
+                built.append((job.recipient, digest(job.digest, job.rules, name=name)))
             return built
 
         return self._run(Kind.DIGEST, digests.due_digests, messages, at, everyone, force, dry_run, show)
@@ -92,7 +99,7 @@ class Deliveries:
     ) -> RunReport:
         def messages(session: Session, claimed: list[Recipient]) -> list[tuple[Recipient, Message | None]]:
             jobs = digests.reviews(session, claimed, now=at, defaults=self.deps.defaults)
-            return [(job.recipient, blocks.review(job.review)) for job in jobs]
+            return [(job.recipient, review(job.review)) for job in jobs]
 
         return self._run(Kind.REVIEW, digests.due_reviews, messages, at, everyone, force, dry_run, show)
 
@@ -167,7 +174,7 @@ class Deliveries:
             )
         if not found.items:
             return 0
-        message = blocks.orphan_alert(departed, found.items)
+        message = orphan_alert(departed, found.items)
         targets = [found.manager_channel] if found.manager_channel else list(found.managers)
         for target in targets:
             self.pacer.wait()
@@ -188,8 +195,8 @@ def live_digest(deps: Deps, client: WebClient, team_id: str, user_id: str, *, no
         )
         rules = deps.caller(session, team_id, user_id, profile.zone).rules
     name = _first_name(profile.name)
-    message = blocks.digest_done() if current.is_empty else blocks.digest(current, rules, name=name)
-    return blocks.with_note(message, note)
+    message = digest_done() if current.is_empty else digest(current, rules, name=name)
+    return with_note(message, note)
 
 
 def _first_name(name: str | None) -> str | None:
@@ -201,9 +208,9 @@ def _first_name(name: str | None) -> str | None:
 
 def register(app: App, deps: Deps) -> None:
     buttons = DigestButtons(deps)
-    lazily(app.action(blocks.DIGEST_SNOOZE), buttons.snooze)
-    lazily(app.action(blocks.DIGEST_BACKBURNER), buttons.backburner)
-    lazily(app.action(blocks.ORPHAN_REASSIGN), buttons.reassign)
+    lazily(app.action(Action.DIGEST_SNOOZE), buttons.snooze)
+    lazily(app.action(Action.DIGEST_BACKBURNER), buttons.backburner)
+    lazily(app.action(Action.ORPHAN_REASSIGN), buttons.reassign)
 
 
 class DigestButtons:
@@ -218,7 +225,7 @@ class DigestButtons:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 1)
+        ids = clicked_ids(action, 1)
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             snoozed = (
@@ -227,14 +234,14 @@ class DigestButtons:
                 else None
             )
         if snoozed is None:
-            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
+            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
             return
         self.refresh(
             body,
             respond,
             client,
             context,
-            note=f"Snoozed {snoozed.lead.name} until {blocks.day(snoozed.until, caller.today)}.",
+            note=f"Snoozed {snoozed.lead.name} until {day(snoozed.until, caller.today)}.",
         )
 
     def backburner(
@@ -245,15 +252,15 @@ class DigestButtons:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 1)
+        ids = clicked_ids(action, 1)
         if ids is None:
-            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
+            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_action(session, caller, ids[0], "backburner")
         if not isinstance(result, StatusChanged):
-            answer(self.deps, body, respond, client, context, blocks.reply(result, caller.now), replace=False)
+            answer(self.deps, body, respond, client, context, reply(result, caller.now), replace=False)
             return
         self.refresh(body, respond, client, context, note=f"{result.lead.name} is on the back-burner.")
 
@@ -278,10 +285,10 @@ class DigestButtons:
         context: BoltContext,
     ) -> None:
         block_id = str(action.get("block_id") or "")
-        ids = blocks.read_ids(block_id.removeprefix("orphan:"), 1)
+        ids = block_ids(action, Action.ORPHAN_BLOCK)
         to_user = action.get("selected_user")
         if ids is None or not to_user:
-            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
+            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         self.deps.directory.profile(client, team_id, to_user)  # so the use case knows who they are
@@ -295,12 +302,12 @@ class DigestButtons:
                 else None
             )
         if not caller.is_manager:
-            refusal = blocks.plain("Only managers can reassign leads. Nothing changed.")
+            refusal = plain("Only managers can reassign leads. Nothing changed.")
             answer(self.deps, body, respond, client, context, refusal, replace=False)
             return
         if not isinstance(result, Decided):
-            reply = blocks.stale_button() if result is None else blocks.handoff_reply(result, caller.now)
-            answer(self.deps, body, respond, client, context, reply, replace=False)
+            told = stale_button() if result is None else handoff_reply(result, caller.now)
+            answer(self.deps, body, respond, client, context, told, replace=False)
             return
         Handoffs(self.deps).announce(client, team_id, result.transfer)
         moved = f"{result.transfer.lead.name} now belongs to <@{to_user}>."
@@ -308,7 +315,7 @@ class DigestButtons:
             HomeTab(self.deps).publish(client, team_id, user_id, note=moved)
             return
         message = body.get("message") or {}
-        done = blocks.reassigned(block_id, result.transfer.lead.name, to_user, user_id)
-        updated = blocks.replace_block(message.get("blocks") or [], block_id, done)
+        done = reassigned(block_id, result.transfer.lead.name, to_user, user_id)
+        updated = replace_block(message.get("blocks") or [], block_id, done)
         if updated is not None:
             respond(text=str(message.get("text") or "Orphaned leads"), blocks=updated, replace_original=True)

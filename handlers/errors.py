@@ -18,7 +18,7 @@ from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
 
-from handlers import blocks
+from handlers.blocks.base import something_went_wrong
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def on_error(
     if respond is None or not body.get("response_url"):
         return
     try:
-        message = blocks.something_went_wrong(body.get("text"))
+        message = something_went_wrong(body.get("text"))
         respond(**message.payload(), response_type="ephemeral", replace_original=False)
     except Exception:  # the apology itself failed: the log above is all we can do
         logger.exception("Could not tell the person about the failure")

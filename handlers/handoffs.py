@@ -28,11 +28,28 @@ from coaching.handoffs import (
     Unknown,
 )
 from coaching.parsing import mentioned
-from handlers import blocks
-from handlers.blocks import Message
+from handlers.blocks.base import Message, stale_button
+from handlers.blocks.handoffs import (
+    handoff_modal,
+    handoff_reply,
+    ops_already_taken,
+    ops_card,
+    ops_handed_off,
+    ops_modal,
+    ops_taken,
+    reject_reason_modal,
+    transfer_already,
+    transfer_decided,
+    transfer_news,
+    transfer_not_yours,
+    transfer_request,
+    unknown_request,
+)
+from handlers.blocks.ids import Action, read_ids
 from handlers.deps import Deps
 from handlers.errors import answered, lazily
-from handlers.home import HomeTab, answer, from_home
+from handlers.home import HomeTab, answer
+from handlers.payloads import clicked_ids, field, from_home, read_metadata, selected_user
 from handlers.say import tell_privately
 from store import queries
 
@@ -42,14 +59,14 @@ log = logging.getLogger(__name__)
 def register(app: App, deps: Deps) -> None:
     handler = Handoffs(deps)
     lazily(app.command("/handoff"), handler.command)
-    lazily(app.action(blocks.TRANSFER_APPROVE), handler.approve)
-    lazily(app.action(blocks.TRANSFER_REJECT), handler.reject)
-    lazily(app.action(blocks.TRANSFER_REJECT_WHY), handler.ask_reason)
-    lazily(app.view(blocks.TRANSFER_REASON_MODAL), handler.reason_given)
-    answered(app.view(blocks.OPS_MODAL), handler.check_ops_form, handler.ops_form_sent)
-    lazily(app.action(blocks.OPS_CLAIM), handler.claim)
-    lazily(app.action(blocks.HANDOFF_OPEN), handler.open_form)
-    lazily(app.view(blocks.HANDOFF_MODAL), handler.form_sent)
+    lazily(app.action(Action.TRANSFER_APPROVE), handler.approve)
+    lazily(app.action(Action.TRANSFER_REJECT), handler.reject)
+    lazily(app.action(Action.TRANSFER_REJECT_WHY), handler.ask_reason)
+    lazily(app.view(Action.TRANSFER_REASON_MODAL), handler.reason_given)
+    answered(app.view(Action.OPS_MODAL), handler.check_ops_form, handler.ops_form_sent)
+    lazily(app.action(Action.OPS_CLAIM), handler.claim)
+    lazily(app.action(Action.HANDOFF_OPEN), handler.open_form)
+    lazily(app.view(Action.HANDOFF_MODAL), handler.form_sent)
 
 
 class Handoffs:
@@ -66,7 +83,7 @@ class Handoffs:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.handoff_command(session, caller, text)
         if isinstance(result, OpsForm):
-            view = blocks.ops_modal(result.lead, channel_id=command.get("channel_id"))
+            view = ops_modal(result.lead, channel_id=command.get("channel_id"))
             client.views_open(trigger_id=command["trigger_id"], view=view)
             return
         respond(**self.deliver(result, client, caller, typed=text).payload(), response_type="ephemeral")
@@ -81,8 +98,8 @@ class Handoffs:
             self.announce(client, caller.team_id, result.transfer)
         elif isinstance(result, OpsHandedOff):
             posted, problem = self.post_ops(client, caller.team_id, result)
-            return blocks.ops_handed_off(result, posted_in=posted, problem=problem)
-        return blocks.handoff_reply(result, caller.now, typed=typed)
+            return ops_handed_off(result, posted_in=posted, problem=problem)
+        return handoff_reply(result, caller.now, typed=typed)
 
     # ---- managers decide -------------------------------------------------------------------------
     def approve(
@@ -108,17 +125,17 @@ class Handoffs:
     def ask_reason(
         self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 1)
+        ids = clicked_ids(action, 1)
         if ids is None:
-            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            respond(**stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_reason_modal(ids[0]))
+        client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(ids[0]))
 
     def reason_given(
         self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        reason = _field(view, "reason")
-        metadata = blocks.read_metadata(view)
+        reason = field(view, Action.FIELD_REASON)
+        metadata = read_metadata(view)
         transfer_id = metadata.get("transfer")
         if not isinstance(transfer_id, int):
             return
@@ -138,9 +155,9 @@ class Handoffs:
         approve: bool,
         note: str | None,
     ) -> None:
-        ids = blocks.read_ids(value, 1)
+        ids = read_ids(value, 1)
         if ids is None:
-            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
+            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         result = self._decided(client, team_id, user_id, ids[0], approve=approve, note=note)
@@ -156,7 +173,7 @@ class Handoffs:
             respond(**_refusal(result).payload(), response_type="ephemeral", replace_original=False)
             if isinstance(result, AlreadyDecided):
                 # This copy may still show buttons if its update hasn't landed yet: show the outcome.
-                respond(**blocks.transfer_decided(result.transfer).payload(), replace_original=True)
+                respond(**transfer_decided(result.transfer).payload(), replace_original=True)
 
     def _decided(
         self,
@@ -186,7 +203,7 @@ class Handoffs:
         reminder: bool = False,
     ) -> None:
         """One post in the managers' channel, or a DM to each manager when there is none (or it fails)."""
-        message = blocks.transfer_request(transfer, reminder=reminder)
+        message = transfer_request(transfer, reminder=reminder)
         posted = self._post(client, [channel], message) if channel else []
         if not posted:
             posted = self._post(client, list(managers), message)
@@ -204,7 +221,7 @@ class Handoffs:
         """After a decision: every manager's copy shows the outcome, and the people involved hear of it."""
         with self.deps.db.readers.begin() as session:
             copies = handoffs.posts(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id)
-        decided = blocks.transfer_decided(transfer)
+        decided = transfer_decided(transfer)
         for channel, ts in copies:
             try:
                 client.chat_update(channel=channel, ts=ts, **decided.payload())
@@ -214,7 +231,7 @@ class Handoffs:
                 )
         for person in transfer.people:
             if person != transfer.decided_by:
-                self._post(client, [person], blocks.transfer_news(transfer, person))
+                self._post(client, [person], transfer_news(transfer, person))
 
     def post_ops(
         self, client: WebClient, team_id: str, result: OpsHandedOff
@@ -224,7 +241,7 @@ class Handoffs:
             return None, None
         try:
             response = client.chat_postMessage(
-                channel=result.ops_channel, **blocks.ops_card(result.handoff).payload()
+                channel=result.ops_channel, **ops_card(result.handoff).payload()
             )
         except SlackApiError as error:
             code = error.response.get("error")
@@ -258,7 +275,7 @@ class Handoffs:
 
     # ---- operations ------------------------------------------------------------------------------
     def check_ops_form(self, ack: Ack, view: dict[str, Any]) -> None:
-        if not _field(view, "sold").strip():
+        if not field(view, Action.FIELD_SOLD).strip():
             ack(
                 response_action="errors",
                 errors={"sold": "Say what was sold, so operations knows what to deliver."},
@@ -269,9 +286,9 @@ class Handoffs:
     def ops_form_sent(
         self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        metadata = blocks.read_metadata(view)
+        metadata = read_metadata(view)
         lead_id = metadata.get("lead")
-        if not isinstance(lead_id, int) or not _field(view, "sold").strip():
+        if not isinstance(lead_id, int) or not field(view, Action.FIELD_SOLD).strip():
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
@@ -279,13 +296,11 @@ class Handoffs:
                 session,
                 caller,
                 lead_id=lead_id,
-                sold=_field(view, "sold"),
-                timeline=_field(view, "timeline"),
-                notes=_field(view, "notes"),
+                sold=field(view, Action.FIELD_SOLD),
+                timeline=field(view, Action.FIELD_TIMELINE),
+                notes=field(view, Action.FIELD_NOTES),
             )
-        message = (
-            blocks.unknown_request() if isinstance(result, Unknown) else self.deliver(result, client, caller)
-        )
+        message = unknown_request() if isinstance(result, Unknown) else self.deliver(result, client, caller)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
 
     # ---- the hand-off form (from the digest, the weekly review, a lead card) ---------------------
@@ -297,28 +312,27 @@ class Handoffs:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 1)
+        ids = clicked_ids(action, 1)
         if ids is None:
-            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            respond(**stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
-            label = leads.lead_label(session, team_id=team_id, lead_id=ids[0])
-        if label is None:
-            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            named = leads.lead_label(session, team_id=team_id, lead_id=ids[0])
+        if named is None:
+            respond(**stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
         channel = (body.get("channel") or {}).get("id")
-        view = blocks.handoff_modal(
-            label[0], label[1], manager=caller.is_manager, channel_id=channel, home=from_home(body)
+        view = handoff_modal(
+            named[0], named[1], manager=caller.is_manager, channel_id=channel, home=from_home(body)
         )
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     def form_sent(
         self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        metadata = blocks.read_metadata(view)
-        values = view.get("state", {}).get("values", {})
-        to_user = ((values.get("to") or {}).get("to") or {}).get("selected_user")
+        metadata = read_metadata(view)
+        to_user = selected_user(view, Action.FIELD_TO)
         lead_id = metadata.get("lead")
         if not isinstance(lead_id, int) or not to_user:
             return
@@ -330,10 +344,10 @@ class Handoffs:
                 None
                 if lead is None
                 else handoffs.request_transfer(
-                    session, caller, lead=lead, to_user=to_user, reason=_field(view, "why")
+                    session, caller, lead=lead, to_user=to_user, reason=field(view, Action.FIELD_WHY)
                 )
             )
-        message = blocks.unknown_request() if result is None else self.deliver(result, client, caller)
+        message = unknown_request() if result is None else self.deliver(result, client, caller)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
         if metadata.get("home"):
             HomeTab(self.deps).publish(client, team_id, user_id, note=message.text)
@@ -346,30 +360,30 @@ class Handoffs:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 1)
+        ids = clicked_ids(action, 1)
         if ids is None:
-            respond(**blocks.stale_button().payload(), response_type="ephemeral", replace_original=False)
+            respond(**stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.claim_ops(session, caller, handoff_id=ids[0])
             copies = handoffs.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
         if isinstance(result, OpsClaimed):
-            card = blocks.ops_card(result.handoff)
+            card = ops_card(result.handoff)
             for channel, ts in copies:
                 try:
                     client.chat_update(channel=channel, ts=ts, **card.payload())
                 except SlackApiError as error:
                     log.warning("Couldn't update the operations card: %s", error.response.get("error"))
-            self._post(client, [result.handoff.rep_id], blocks.ops_taken(result.handoff))
+            self._post(client, [result.handoff.rep_id], ops_taken(result.handoff))
         elif isinstance(result, OpsAlreadyClaimed):
             respond(
-                **blocks.ops_already_taken(result.handoff).payload(),
+                **ops_already_taken(result.handoff).payload(),
                 response_type="ephemeral",
                 replace_original=False,
             )
         else:
-            respond(**blocks.unknown_request().payload(), response_type="ephemeral", replace_original=False)
+            respond(**unknown_request().payload(), response_type="ephemeral", replace_original=False)
 
 
 def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
@@ -391,15 +405,9 @@ def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
     return len(resurface), len(mooted)
 
 
-def _field(view: dict[str, Any], name: str) -> str:
-    """A text input's value from a submitted modal (block id and action id share the name)."""
-    values = view.get("state", {}).get("values", {})
-    return str(((values.get(name) or {}).get(name) or {}).get("value") or "")
-
-
 def _refusal(result: object) -> Message:
     if isinstance(result, NotAManager):
-        return blocks.transfer_not_yours(result)
+        return transfer_not_yours(result)
     if isinstance(result, AlreadyDecided):
-        return blocks.transfer_already(result)
-    return blocks.unknown_request()
+        return transfer_already(result)
+    return unknown_request()

@@ -6,10 +6,11 @@ from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching.home import home
-from handlers import blocks
-from handlers.blocks import Message
+from handlers.blocks.base import Message
+from handlers.blocks.home import home as home_tab
 from handlers.deps import Deps
 from handlers.errors import lazily
+from handlers.payloads import from_home
 
 
 def register(app: App, deps: Deps) -> None:
@@ -29,14 +30,7 @@ class HomeTab:
     def publish(self, client: WebClient, team_id: str, user_id: str, *, note: str | None = None) -> None:
         with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
             view = home(session, caller)
-        client.views_publish(user_id=user_id, view=blocks.home(view, caller.rules, caller.now, note=note))
-
-
-def from_home(body: dict[str, Any]) -> bool:
-    """Was this pressed on the Home tab (which has no response_url to answer through)?"""
-    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get(
-        "type"
-    ) == "home"
+        client.views_publish(user_id=user_id, view=home_tab(view, caller.rules, caller.now, note=note))
 
 
 def answer(

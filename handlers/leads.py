@@ -6,27 +6,30 @@ from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching import commands
-from handlers import blocks
+from handlers.blocks.base import stale_button
+from handlers.blocks.ids import LEAD_BUTTONS, Action, read_ids
+from handlers.blocks.replies import reply
 from handlers.deps import Deps
 from handlers.errors import lazily
 from handlers.home import answer
 from handlers.logcall import open_modal
+from handlers.payloads import menu_choice
 
-VERBS = {
-    blocks.LEAD_SHOW: "show",
-    blocks.LEAD_WON: "won",
-    blocks.LEAD_LOST: "lost",
-    blocks.LEAD_BACKBURNER: "backburner",
-    blocks.LEAD_REOPEN: "reopen",
+VERBS: dict[str, str] = {
+    Action.LEAD_SHOW: "show",
+    Action.LEAD_WON: "won",
+    Action.LEAD_LOST: "lost",
+    Action.LEAD_BACKBURNER: "backburner",
+    Action.LEAD_REOPEN: "reopen",
 }
 
 
 def register(app: App, deps: Deps) -> None:
     handler = Leads(deps)
     lazily(app.command("/lead"), handler.command)
-    for action_id in blocks.LEAD_BUTTONS:
+    for action_id in LEAD_BUTTONS:
         lazily(app.action(action_id), handler.button)
-    lazily(app.action(blocks.LEAD_MENU), handler.menu)
+    lazily(app.action(Action.LEAD_MENU), handler.menu)
 
 
 class Leads:
@@ -39,7 +42,7 @@ class Leads:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_command(session, caller, text)
-        respond(**blocks.reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
+        respond(**reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
 
     def button(
         self,
@@ -59,9 +62,8 @@ class Leads:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        chosen = (action.get("selected_option") or {}).get("value") or ""
-        action_id, _, value = chosen.rpartition(":")
-        if action_id == blocks.LOGCALL_OPEN and (ids := blocks.read_ids(value, 1)):
+        action_id, value = menu_choice(action)
+        if action_id == Action.LOGCALL_OPEN and (ids := read_ids(value, 1)):
             channel = (body.get("channel") or {}).get("id")
             open_modal(
                 self.deps,
@@ -84,11 +86,11 @@ class Leads:
         action_id: str,
         value: str | None,
     ) -> None:
-        ids = blocks.read_ids(value, 1)
+        ids = read_ids(value, 1)
         if ids is None or action_id not in VERBS:
-            answer(self.deps, body, respond, client, context, blocks.stale_button(), replace=False)
+            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_action(session, caller, ids[0], VERBS[action_id])
-        answer(self.deps, body, respond, client, context, blocks.reply(result, caller.now), replace=False)
+        answer(self.deps, body, respond, client, context, reply(result, caller.now), replace=False)

@@ -1,6 +1,5 @@
 """/logcall: log a touch in one line, or in a modal when typed alone; and the buttons that finish a draft."""
 
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -9,29 +8,32 @@ from slack_sdk import WebClient
 from coaching import commands, leads, touches
 from coaching.calendar import local_date
 from coaching.finding import DraftRefused
-from coaching.rules import Outcome
 from coaching.touches import Fix
-from handlers import blocks
+from handlers.blocks.base import stale_button
+from handlers.blocks.ids import Action
+from handlers.blocks.logcall import lead_options, logcall_modal
+from handlers.blocks.replies import reply
 from handlers.deps import Deps
 from handlers.digest import live_digest
 from handlers.errors import answered, guarded, lazily
-from handlers.home import HomeTab, from_home
+from handlers.home import HomeTab
+from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
 from handlers.say import tell_privately
 
-FIXES = {blocks.DRAFT_AS_MEETING: Fix.AS_MEETING, blocks.DRAFT_AS_TODAY: Fix.AS_TODAY}
+FIXES = {Action.DRAFT_AS_MEETING: Fix.AS_MEETING, Action.DRAFT_AS_TODAY: Fix.AS_TODAY}
 
 
 def register(app: App, deps: Deps) -> None:
     handler = LogCall(deps)
     lazily(app.command("/logcall"), handler.command)
-    answered(app.view(blocks.LOGCALL_MODAL), handler.check_form, handler.submit)
+    answered(app.view(Action.LOGCALL_MODAL), handler.check_form, handler.submit)
     # Options must come back in the acknowledgement itself: a quick search in the request thread.
-    app.options(blocks.LEAD_SEARCH)(guarded(handler.lead_options))
-    lazily(app.action(blocks.LOGCALL_OPEN), handler.open_for_lead)
-    lazily(app.action(blocks.HOME_LOGCALL), handler.open_for_lead)
-    for action_id in (blocks.DRAFT_PICK, blocks.DRAFT_AS_MEETING, blocks.DRAFT_AS_TODAY):
+    app.options(Action.LEAD_SEARCH)(guarded(handler.lead_options))
+    lazily(app.action(Action.LOGCALL_OPEN), handler.open_for_lead)
+    lazily(app.action(Action.HOME_LOGCALL), handler.open_for_lead)
+    for action_id in (Action.DRAFT_PICK, Action.DRAFT_AS_MEETING, Action.DRAFT_AS_TODAY):
         lazily(app.action(action_id), handler.finish_draft)
-    lazily(app.action(blocks.DRAFT_ADD), handler.add_and_finish)
+    lazily(app.action(Action.DRAFT_ADD), handler.add_and_finish)
 
 
 class LogCall:
@@ -47,17 +49,17 @@ class LogCall:
             return
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = touches.log_from_text(session, caller, text)
-        respond(**blocks.reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
+        respond(**reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
 
     def open_for_lead(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 1)
+        ids = clicked_ids(action, 1)
         channel = (body.get("channel") or {}).get("id")
         team_id, user_id = str(context.team_id), body["user"]["id"]
         container = body.get("container") or {}
         # Opened from a digest item: once logged, the digest is refreshed in place.
-        from_digest = str(action.get("block_id") or "").startswith("nudge:") and container.get("message_ts")
+        from_digest = in_block(action, Action.NUDGE_BLOCK) and container.get("message_ts")
         refresh = (str(container.get("channel_id")), str(container["message_ts"])) if from_digest else None
         lead_id = ids[0] if ids else None
         open_modal(
@@ -80,7 +82,7 @@ class LogCall:
                 user_id=body["user"]["id"],
                 query=body.get("value") or "",
             )
-        ack(options=blocks.lead_options(found))
+        ack(options=lead_options(found))
 
     def check_form(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
@@ -112,8 +114,8 @@ class LogCall:
             result = touches.log_from_form(
                 session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
             )
-        message = blocks.reply(result, caller.now, typed=note)
-        metadata = blocks.read_metadata(view)
+        message = reply(result, caller.now, typed=note)
+        metadata = read_metadata(view)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
@@ -134,9 +136,9 @@ class LogCall:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 2)
+        ids = clicked_ids(action, 2)
         if ids is None:
-            respond(**blocks.stale_button().payload(), replace_original=False)
+            respond(**stale_button().payload(), replace_original=False)
             return
         self._resume(
             body,
@@ -156,9 +158,9 @@ class LogCall:
         client: WebClient,
         context: BoltContext,
     ) -> None:
-        ids = blocks.read_ids(action.get("value"), 1)
+        ids = clicked_ids(action, 1)
         if ids is None:
-            respond(**blocks.stale_button().payload(), replace_original=False)
+            respond(**stale_button().payload(), replace_original=False)
             return
         self._resume(body, respond, client, context, draft_id=ids[0], lead_id=None, fix=None)
 
@@ -179,7 +181,7 @@ class LogCall:
         # An answered question is replaced by its answer, so its buttons can't be pressed again;
         # a refused click (someone else's, or a second one) leaves the original alone.
         answered_now = not isinstance(result, DraftRefused)
-        message = blocks.reply(result, caller.now)
+        message = reply(result, caller.now)
         respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
 
 
@@ -201,20 +203,7 @@ def open_modal(
     if lead_id is not None:
         with deps.db.readers.begin() as session:
             lead = leads.lead_label(session, team_id=team_id, lead_id=lead_id)
-    view = blocks.logcall_modal(
+    view = logcall_modal(
         today=local_date(deps.clock(), tz), channel_id=channel_id, lead=lead, refresh=refresh, home=home
     )
     client.views_open(trigger_id=trigger_id, view=view)
-
-
-def read_form(view: dict[str, Any]) -> tuple[int, Outcome, date, str] | None:
-    values = view.get("state", {}).get("values", {})
-    try:
-        lead = values["lead"][blocks.LEAD_SEARCH]["selected_option"]["value"]
-        outcome = Outcome(values["outcome"]["outcome"]["selected_option"]["value"])
-        on = date.fromisoformat(values["on"]["on"]["selected_date"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    note = (values.get("note", {}).get("note") or {}).get("value") or ""
-    ids = blocks.read_ids(lead, 1)
-    return (ids[0], outcome, on, note) if ids else None

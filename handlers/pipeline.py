@@ -7,7 +7,8 @@ from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching.pipeline import pipeline
-from handlers import blocks
+from handlers.blocks.base import plain, usage
+from handlers.blocks.pipeline import pipeline as pipeline_message
 from handlers.deps import Deps
 from handlers.errors import lazily
 
@@ -32,7 +33,7 @@ class Pipelines:
         if text:
             mention = MENTION.match(text)
             if mention is None:
-                respond(**blocks.usage("pipeline", "Name a rep with @, like `/pipeline @jane`.").payload())
+                respond(**usage("pipeline", "Name a rep with @, like `/pipeline @jane`.").payload())
                 return
             owner_id = mention.group(1)
         # "Overdue" is judged by the owner's calendar, not the viewer's.
@@ -40,9 +41,7 @@ class Pipelines:
         with self.deps.db.readers.begin() as session:
             caller = self.deps.caller(session, team_id, user_id, owner_tz)
             if owner_id != user_id and not caller.is_manager:
-                message = blocks.plain(
-                    "Only managers can see someone else's pipeline. `/pipeline` shows yours."
-                )
+                message = plain("Only managers can see someone else's pipeline. `/pipeline` shows yours.")
             else:
                 view = pipeline(
                     session,
@@ -52,5 +51,5 @@ class Pipelines:
                     tz=owner_tz,
                     rules=caller.rules,
                 )
-                message = blocks.pipeline(view, caller.now, viewer=user_id)
+                message = pipeline_message(view, caller.now, viewer=user_id)
         respond(**message.payload(), response_type="ephemeral")

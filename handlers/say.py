@@ -8,7 +8,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.blocks import Message
+from handlers.blocks.base import Message
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.localslack import Shown
 from coaching.digests import Kind
-from handlers import blocks
+from handlers.blocks.ids import Action
 from handlers.digest import Deliveries
 from store.models import Delivery, Lead, TransferRequest
 from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten
@@ -157,7 +157,7 @@ def two_leads_due(h: Harness) -> Shown:
 
 def test_snooze_takes_a_lead_out_for_two_days_and_the_digest_updates_in_place(harness: Harness) -> None:
     digest = two_leads_due(harness)
-    harness.click(DANA, digest, blocks.DIGEST_SNOOZE, value=str(_lead_id(harness, "Acme Corp")))
+    harness.click(DANA, digest, Action.DIGEST_SNOOZE, value=str(_lead_id(harness, "Acme Corp")))
     updated = flatten(harness.api.message(digest.id).blocks)
     assert "Snoozed Acme Corp until Wed 25 Nov" in updated
     assert "*Acme Corp*" not in updated and "*Umbrella*" in updated
@@ -170,7 +170,7 @@ def test_back_burner_from_the_digest_parks_the_lead_and_then_nothing_is_left(har
     digest = two_leads_due(harness)
     for name in ("Acme Corp", "Umbrella"):
         harness.click(
-            DANA, harness.api.message(digest.id), blocks.DIGEST_BACKBURNER, value=str(_lead_id(harness, name))
+            DANA, harness.api.message(digest.id), Action.DIGEST_BACKBURNER, value=str(_lead_id(harness, name))
         )
     assert "That's everything for today" in flatten(harness.api.message(digest.id).blocks)
 
@@ -178,7 +178,7 @@ def test_back_burner_from_the_digest_parks_the_lead_and_then_nothing_is_left(har
 def test_logging_a_touch_from_the_digest_refreshes_it(harness: Harness) -> None:
     digest = two_leads_due(harness)
     acme = str(_lead_id(harness, "Acme Corp"))
-    harness.slack.click(DANA, digest, blocks.LOGCALL_OPEN, value=acme)
+    harness.slack.click(DANA, digest, Action.LOGCALL_OPEN, value=acme)
     view = harness.slack.open_modal(DANA)
     assert view is not None and view["blocks"][0]["element"]["initial_option"]["value"] == acme
     harness.slack.submit(
@@ -186,7 +186,7 @@ def test_logging_a_touch_from_the_digest_refreshes_it(harness: Harness) -> None:
         view,
         {
             "lead": {
-                blocks.LEAD_SEARCH: {
+                Action.LEAD_SEARCH: {
                     "type": "external_select",
                     "selected_option": view["blocks"][0]["element"]["initial_option"],
                 }
@@ -202,9 +202,9 @@ def test_logging_a_touch_from_the_digest_refreshes_it(harness: Harness) -> None:
 
 def test_hand_off_from_the_digest_asks_a_manager(harness: Harness) -> None:
     digest = two_leads_due(harness)
-    harness.slack.click(DANA, digest, blocks.HANDOFF_OPEN, value=str(_lead_id(harness, "Acme Corp")))
+    harness.slack.click(DANA, digest, Action.HANDOFF_OPEN, value=str(_lead_id(harness, "Acme Corp")))
     view = harness.slack.open_modal(DANA)
-    assert view is not None and view["callback_id"] == blocks.HANDOFF_MODAL
+    assert view is not None and view["callback_id"] == Action.HANDOFF_MODAL
     values = {
         "to": {"to": {"type": "users_select", "selected_user": SAM}},
         "why": {"why": {"type": "plain_text_input", "value": "territory"}},
@@ -233,7 +233,7 @@ def test_managers_get_a_weekly_review_with_transfers_to_propose(harness: Harness
     text = flatten(review.blocks)
     assert "<@U0DANA> · *2* open · *2* overdue" in text and "<@U0SAM> · *1* open · *1* overdue" in text
     assert "*Massive Dynamic* untouched for 52 days" in text
-    harness.slack.click(MORGAN, review, blocks.HANDOFF_OPEN, value=str(_lead_id(harness, "Massive Dynamic")))
+    harness.slack.click(MORGAN, review, Action.HANDOFF_OPEN, value=str(_lead_id(harness, "Massive Dynamic")))
     view = harness.slack.open_modal(MORGAN)
     assert view is not None and view["submit"]["text"] == "Hand it over"
     harness.slack.submit(
@@ -259,7 +259,7 @@ def test_a_departed_owners_leads_reach_managers_at_once_and_are_reassigned_from_
     alerts = [m for m in harness.dms(MORGAN) if "was deactivated" in flatten(m.blocks)]
     assert len(alerts) == 1 and "*Acme Corp*" in flatten(alerts[0].blocks)
     block_id = f"orphan:{_lead_id(harness, 'Acme Corp')}"
-    harness.slack.click(MORGAN, alerts[0], blocks.ORPHAN_REASSIGN, block_id=block_id, selected_user=SAM)
+    harness.slack.click(MORGAN, alerts[0], Action.ORPHAN_REASSIGN, block_id=block_id, selected_user=SAM)
     assert "*Acme Corp* → <@U0SAM>" in flatten(harness.api.message(alerts[0].id).blocks)
     with harness.db.readers.begin() as session:
         assert session.scalars(select(Lead.owner_id).where(Lead.name == "Acme Corp")).one() == SAM
@@ -272,7 +272,7 @@ def test_only_managers_can_reassign_orphaned_leads(harness: Harness) -> None:
     harness.slack.event({"type": "user_change", "user": {**user, "deleted": True}})
     [alert] = [m for m in harness.dms(MORGAN) if "was deactivated" in flatten(m.blocks)]
     block_id = f"orphan:{_lead_id(harness, 'Acme Corp')}"
-    harness.slack.click(SAM, alert, blocks.ORPHAN_REASSIGN, block_id=block_id, selected_user=SAM)
+    harness.slack.click(SAM, alert, Action.ORPHAN_REASSIGN, block_id=block_id, selected_user=SAM)
     with harness.db.readers.begin() as session:
         assert session.scalars(select(Lead.owner_id).where(Lead.name == "Acme Corp")).one() == DANA
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.localslack import Shown
 from coaching.settings import TeamConfig
-from handlers import blocks
+from handlers.blocks.ids import Action
 from handlers.handoffs import sweep
 from store.db import Database
 from store.models import Lead, OpsHandoff, TransferRequest
@@ -72,9 +72,9 @@ def test_passing_a_lead_on_asks_every_manager_with_what_they_need_to_decide(team
         assert "never: still a prospect" in card
         assert "Ground rule" in card
     assert buttons(request_card(team)) == [
-        blocks.TRANSFER_APPROVE,
-        blocks.TRANSFER_REJECT,
-        blocks.TRANSFER_REJECT_WHY,
+        Action.TRANSFER_APPROVE,
+        Action.TRANSFER_REJECT,
+        Action.TRANSFER_REJECT_WHY,
     ]
     assert owner(team) == DANA
 
@@ -149,7 +149,7 @@ def test_without_any_manager_a_request_is_refused_with_the_way_to_add_one(databa
 
 def test_approval_moves_the_lead_updates_every_copy_and_tells_each_person_once(team: Harness) -> None:
     team.command(DANA, "/handoff", "acme @sam")
-    team.click(MORGAN, request_card(team), blocks.TRANSFER_APPROVE)
+    team.click(MORGAN, request_card(team), Action.TRANSFER_APPROVE)
     assert owner(team) == SAM
     for manager in (MORGAN, SECOND_MANAGER):
         copy = request_card(team, manager)
@@ -165,9 +165,9 @@ def test_approval_moves_the_lead_updates_every_copy_and_tells_each_person_once(t
 
 def test_rejection_with_a_reason_reaches_everyone_involved(team: Harness) -> None:
     team.command(SAM, "/handoff", "acme @sam")
-    team.slack.click(MORGAN, request_card(team), blocks.TRANSFER_REJECT_WHY)
+    team.slack.click(MORGAN, request_card(team), Action.TRANSFER_REJECT_WHY)
     view = team.slack.open_modal(MORGAN)
-    assert view is not None and view["callback_id"] == blocks.TRANSFER_REASON_MODAL
+    assert view is not None and view["callback_id"] == Action.TRANSFER_REASON_MODAL
     reply = team.slack.submit(
         MORGAN, view, {"reason": {"reason": {"type": "plain_text_input", "value": "Dana is close"}}}
     )
@@ -182,7 +182,7 @@ def test_rejection_with_a_reason_reaches_everyone_involved(team: Harness) -> Non
 def test_a_rep_pressing_approve_is_told_only_managers_can_and_nothing_changes(team: Harness) -> None:
     team.command(DANA, "/handoff", "acme @sam")
     card = request_card(team)
-    answer = team.click(SAM, card, blocks.TRANSFER_APPROVE)
+    answer = team.click(SAM, card, Action.TRANSFER_APPROVE)
     assert "Only managers" in flatten(answer.blocks)
     assert owner(team) == DANA and transfers(team)[0].status == "pending"
 
@@ -192,8 +192,8 @@ def test_a_second_click_is_told_it_was_already_decided(team: Harness) -> None:
     before_update = Shown(
         **{**request_card(team, SECOND_MANAGER).__dict__, "blocks": _with_buttons(request_card(team))}
     )
-    team.click(MORGAN, request_card(team, MORGAN), blocks.TRANSFER_APPROVE)
-    answer = team.slack.click(SECOND_MANAGER, before_update, blocks.TRANSFER_REJECT)
+    team.click(MORGAN, request_card(team, MORGAN), Action.TRANSFER_APPROVE)
+    answer = team.slack.click(SECOND_MANAGER, before_update, Action.TRANSFER_REJECT)
     assert answer.status == 200
     assert any("Already decided" in flatten(m.blocks) for m in team.api.seen_by(SECOND_MANAGER))
     assert transfers(team)[0].status == "approved" and owner(team) == SAM
@@ -209,13 +209,13 @@ def _with_buttons(message: Shown) -> list[dict[str, object]]:
             "elements": [
                 {
                     "type": "button",
-                    "action_id": blocks.TRANSFER_APPROVE,
+                    "action_id": Action.TRANSFER_APPROVE,
                     "value": "1",
                     "text": {"type": "plain_text", "text": "Approve"},
                 },
                 {
                     "type": "button",
-                    "action_id": blocks.TRANSFER_REJECT,
+                    "action_id": Action.TRANSFER_REJECT,
                     "value": "1",
                     "text": {"type": "plain_text", "text": "Reject"},
                 },
@@ -236,10 +236,10 @@ def test_racing_clicks_from_two_web_processes_make_exactly_one_decision(team: Ha
         team.command(DANA, "/handoff", "acme @sam")
         card = Shown(**{**request_card(team).__dict__, "blocks": _with_buttons(request_card(team))})
         clicks = [
-            (team, MORGAN, blocks.TRANSFER_APPROVE),
-            (second_process, MORGAN, blocks.TRANSFER_APPROVE),
-            (team, SECOND_MANAGER, blocks.TRANSFER_REJECT),
-            (second_process, SECOND_MANAGER, blocks.TRANSFER_APPROVE),
+            (team, MORGAN, Action.TRANSFER_APPROVE),
+            (second_process, MORGAN, Action.TRANSFER_APPROVE),
+            (team, SECOND_MANAGER, Action.TRANSFER_REJECT),
+            (second_process, SECOND_MANAGER, Action.TRANSFER_APPROVE),
         ] * 3
         bodies = [
             (
@@ -290,7 +290,7 @@ def _action(card: Shown, action_id: str) -> dict[str, object]:
 def test_a_click_for_another_workspace_or_an_unknown_or_malformed_id_changes_nothing(team: Harness) -> None:
     team.command(DANA, "/handoff", "acme @sam")
     card = Shown(**{**request_card(team).__dict__, "blocks": _with_buttons(request_card(team))})
-    payload = team.slack.block_actions(MORGAN, card, [_action(card, blocks.TRANSFER_APPROVE)])
+    payload = team.slack.block_actions(MORGAN, card, [_action(card, Action.TRANSFER_APPROVE)])
     payload["team"] = {"id": "T0OTHER", "domain": "other"}
     payload["user"]["team_id"] = "T0OTHER"
     assert (
@@ -301,7 +301,7 @@ def test_a_click_for_another_workspace_or_an_unknown_or_malformed_id_changes_not
     )
     for value in ("999", "1; DROP TABLE lead", "", "1:2"):
         payload = team.slack.block_actions(
-            MORGAN, card, [{**_action(card, blocks.TRANSFER_APPROVE), "value": value}]
+            MORGAN, card, [{**_action(card, Action.TRANSFER_APPROVE), "value": value}]
         )
         assert (
             team.slack.send(
@@ -318,7 +318,7 @@ def test_a_click_for_another_workspace_or_an_unknown_or_malformed_id_changes_not
 def test_a_request_for_a_lead_won_meanwhile_is_closed_as_moot(team: Harness) -> None:
     team.command(SAM, "/handoff", "acme @sam")
     team.command(DANA, "/lead", "won acme")
-    team.click(MORGAN, request_card(team), blocks.TRANSFER_APPROVE)
+    team.click(MORGAN, request_card(team), Action.TRANSFER_APPROVE)
     assert transfers(team)[0].status == "moot"
     assert owner(team) == DANA
     assert "*Closed*" in flatten(request_card(team).blocks)
@@ -335,9 +335,9 @@ def test_requests_waiting_two_working_days_are_shown_to_managers_again(team: Har
     team.clock.now = datetime(2026, 12, 22, 15, 0, tzinfo=UTC)  # Tuesday: two
     assert sweep(team.baton.deps, team.baton.client) == (1, 0)
     reminder = [m for m in team.dms(MORGAN) if "Still waiting" in flatten(m.blocks)]
-    assert len(reminder) == 1 and buttons(reminder[0])[0] == blocks.TRANSFER_APPROVE
+    assert len(reminder) == 1 and buttons(reminder[0])[0] == Action.TRANSFER_APPROVE
     assert sweep(team.baton.deps, team.baton.client) == (0, 0)  # not again the same day
-    team.click(MORGAN, reminder[0], blocks.TRANSFER_APPROVE)
+    team.click(MORGAN, reminder[0], Action.TRANSFER_APPROVE)
     assert all(
         buttons(m) == []
         for m in team.dms(MORGAN)
@@ -368,10 +368,10 @@ def test_a_signed_customer_goes_to_operations_who_claim_it(team: Harness) -> Non
     assert "New customer: Acme Corp" in text and "Jane Doe, COO · *decision-maker*" in text
     assert "weekly check-ins" in text and "<@U0DANA>" in text
     as_kenji_saw_it = copy.deepcopy(card)
-    team.click(SAM, card, blocks.OPS_CLAIM)  # Sam works in operations here
+    team.click(SAM, card, Action.OPS_CLAIM)  # Sam works in operations here
     assert "Taken by <@U0SAM>" in flatten(team.api.message(card.id).blocks)
     assert "took the operations hand-off" in flatten(team.dms(DANA)[-1].blocks)
-    late = team.slack.click(KENJI, as_kenji_saw_it, blocks.OPS_CLAIM)
+    late = team.slack.click(KENJI, as_kenji_saw_it, Action.OPS_CLAIM)
     assert late.status == 200
     assert "already taken by <@U0SAM>" in flatten(team.api.seen_by(KENJI)[-1].blocks)
     with team.db.readers.begin() as session:
@@ -382,7 +382,7 @@ def test_a_signed_customer_goes_to_operations_who_claim_it(team: Harness) -> Non
 
 def test_ops_without_notes_asks_for_what_operations_needs(team: Harness) -> None:
     view = team.modal(DANA, "/handoff", "acme ops")
-    assert view["callback_id"] == blocks.OPS_MODAL
+    assert view["callback_id"] == Action.OPS_MODAL
     empty = team.slack.submit(DANA, view, {"sold": {"sold": {"type": "plain_text_input", "value": ""}}})
     assert empty.json["response_action"] == "errors"
     view = team.slack.open_modal(DANA)

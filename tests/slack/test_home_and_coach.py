@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handlers import blocks
+from handlers.blocks.ids import Action
 from store.models import Lead, Manager, TeamSetting
 from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten
 
@@ -38,10 +38,10 @@ def test_opening_home_shows_what_needs_doing_today_with_the_digests_buttons(harn
     assert "Your pipeline" in text and "Needs you today" in text and "*Acme Corp*" in text
     actions = {e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]}
     assert {
-        blocks.LOGCALL_OPEN,
-        blocks.DIGEST_SNOOZE,
-        blocks.DIGEST_BACKBURNER,
-        blocks.HANDOFF_OPEN,
+        Action.LOGCALL_OPEN,
+        Action.DIGEST_SNOOZE,
+        Action.DIGEST_BACKBURNER,
+        Action.HANDOFF_OPEN,
     } <= actions
     assert "Your team" not in text  # reps don't see the team
 
@@ -55,26 +55,26 @@ def test_home_refreshes_after_a_button_with_a_note_of_what_happened(harness: Har
     overdue_leads(harness, DANA, ["Acme Corp", "Globex"])
     open_home(harness, DANA)
     acme = _lead_id(harness, "Acme Corp")
-    harness.slack.home_click(DANA, blocks.DIGEST_SNOOZE, value=str(acme))
+    harness.slack.home_click(DANA, Action.DIGEST_SNOOZE, value=str(acme))
     text = home_text(harness, DANA)
     assert "Snoozed Acme Corp until" in text
     assert "*Acme Corp* ·" not in text.split("Needs you today")[1].split("Upcoming")[0]
-    harness.slack.home_click(DANA, blocks.DIGEST_BACKBURNER, value=str(_lead_id(harness, "Globex")))
+    harness.slack.home_click(DANA, Action.DIGEST_BACKBURNER, value=str(_lead_id(harness, "Globex")))
     assert "Globex is on the back-burner" in home_text(harness, DANA)
 
 
 def test_logging_a_touch_from_home_refreshes_it(harness: Harness) -> None:
     overdue_leads(harness, DANA, ["Acme Corp"])
     open_home(harness, DANA)
-    harness.slack.home_click(DANA, blocks.HOME_LOGCALL, value="home")
+    harness.slack.home_click(DANA, Action.HOME_LOGCALL, value="home")
     view = harness.slack.open_modal(DANA)
     assert view is not None
-    _, options = harness.slack.suggest(DANA, view, blocks.LEAD_SEARCH, "acme")
+    _, options = harness.slack.suggest(DANA, view, Action.LEAD_SEARCH, "acme")
     harness.slack.submit(
         DANA,
         view,
         {
-            "lead": {blocks.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
+            "lead": {Action.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
             "outcome": {"outcome": {"type": "static_select", "selected_option": {"value": "connected"}}},
             "on": {"on": {"type": "datepicker", "selected_date": "2026-11-23"}},
             "note": {"note": {"type": "plain_text_input", "value": None}},
@@ -105,11 +105,11 @@ def test_a_manager_sees_the_team_waiting_hand_offs_and_orphaned_leads(harness: H
     assert "Your team" in text and "<@U0DANA> · *1* open · *1* overdue" in text
     assert "Hand-offs waiting for a decision" in text and "<@U0SAM>" in text
     assert "Leads whose owner left" in text and "*Initech*" in text
-    harness.slack.home_click(MORGAN, blocks.TRANSFER_APPROVE)
+    harness.slack.home_click(MORGAN, Action.TRANSFER_APPROVE)
     assert "Globex: approved" in home_text(harness, MORGAN)
     assert _owner(harness, "Globex") == DANA
     block_id = f"orphan:{_lead_id(harness, 'Initech')}"
-    harness.slack.home_click(MORGAN, blocks.ORPHAN_REASSIGN, block_id=block_id, selected_user=SAM)
+    harness.slack.home_click(MORGAN, Action.ORPHAN_REASSIGN, block_id=block_id, selected_user=SAM)
     assert _owner(harness, "Initech") == SAM
     assert "Initech now belongs to <@U0SAM>" in home_text(harness, MORGAN)
 
@@ -175,7 +175,7 @@ def test_channels_can_be_set_the_way_slack_sends_them(harness: Harness) -> None:
 
 def test_the_settings_form_saves_everything_at_once_and_shows_problems_in_place(harness: Harness) -> None:
     shown = harness.command(MORGAN, "/coach", "settings")
-    harness.slack.click(MORGAN, shown, blocks.COACH_SETTINGS_OPEN)
+    harness.slack.click(MORGAN, shown, Action.COACH_SETTINGS_OPEN)
     view = harness.slack.open_modal(MORGAN)
     assert view is not None and len(view["blocks"]) == 13
 

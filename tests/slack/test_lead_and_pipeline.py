@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from handlers import blocks
+from handlers.blocks.ids import Action
 from store.models import Contact, Lead
 from tests.conftest import DANA, MORGAN, SAM, Harness, flatten
 
@@ -53,7 +53,7 @@ def test_won_lost_backburner_and_reopen_move_the_lead_and_say_so(harness: Harnes
 def test_the_undo_button_reopens_a_lead_closed_by_mistake(harness: Harness) -> None:
     harness.command(DANA, "/lead", "add Acme Corp")
     closed = harness.command(DANA, "/lead", "lost acme")
-    reopened = harness.click(DANA, closed, blocks.LEAD_REOPEN)
+    reopened = harness.click(DANA, closed, Action.LEAD_REOPEN)
     assert "open again" in flatten(reopened.blocks)
     assert status(harness, "Acme Corp") == "open"
 
@@ -91,7 +91,7 @@ def test_find_lists_matching_leads_with_show_buttons(harness: Harness) -> None:
         harness.command(DANA, "/lead", f"add {name}")
     reply = harness.command(DANA, "/lead", "find acme")
     assert "Acme Corp" in flatten(reply.blocks) and "Globex" not in flatten(reply.blocks)
-    shown = harness.click(DANA, reply, blocks.LEAD_SHOW)
+    shown = harness.click(DANA, reply, Action.LEAD_SHOW)
     assert "History" in flatten(shown.blocks)
 
 
@@ -126,7 +126,7 @@ def test_the_pipeline_groups_leads_by_what_needs_doing(harness: Harness) -> None
 def test_the_pipeline_item_menu_opens_the_logcall_modal_for_that_lead(harness: Harness) -> None:
     harness.command(DANA, "/lead", "add Acme Corp")
     pipeline = harness.command(DANA, "/pipeline")
-    harness.slack.click(DANA, pipeline, blocks.LEAD_MENU, option_value=f"{blocks.LOGCALL_OPEN}:1")
+    harness.slack.click(DANA, pipeline, Action.LEAD_MENU, option_value=f"{Action.LOGCALL_OPEN}:1")
     view = harness.slack.open_modal(DANA)
     assert view is not None
     assert view["blocks"][0]["element"]["initial_option"]["text"]["text"] == "Acme Corp"

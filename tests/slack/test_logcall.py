@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from bot.localslack import Shown
-from handlers import blocks
+from handlers.blocks.ids import Action
 from store.models import Draft, Lead, Touch
 from tests.conftest import DANA, KENJI, SAM, Harness
 
@@ -115,7 +115,7 @@ def test_the_attempt_count_runs_until_someone_is_reached(harness: Harness) -> No
     harness.clock.advance(days=4)
     reply = harness.command(DANA, "/logcall", "globex no-answer")
     assert "Attempt 8 of 8" in harness.seen_text(reply)
-    assert (blocks.LEAD_BACKBURNER, "Back-burner") in buttons(reply)
+    assert (Action.LEAD_BACKBURNER, "Back-burner") in buttons(reply)
 
 
 def test_the_reps_own_time_zone_decides_what_today_is(harness: Harness) -> None:
@@ -136,9 +136,9 @@ def test_an_unknown_lead_suggests_the_closest_and_finishes_with_the_original_not
     reply = harness.command(DANA, "/logcall", "Acmee Corp voicemail asked about Q3 pricing")
     text = harness.seen_text(reply)
     assert "couldn't find a lead called “Acmee Corp”" in text
-    assert (blocks.DRAFT_PICK, "Acme Corp") in buttons(reply)
+    assert (Action.DRAFT_PICK, "Acme Corp") in buttons(reply)
     assert touches(harness) == []
-    done = harness.click(DANA, reply, blocks.DRAFT_PICK)
+    done = harness.click(DANA, reply, Action.DRAFT_PICK)
     assert done.id == reply.id  # the question is replaced by the answer
     assert "Logged a *voicemail* on *Acme Corp*" in harness.seen_text(done)
     assert touches(harness)[0].note == "asked about Q3 pricing"
@@ -146,7 +146,7 @@ def test_an_unknown_lead_suggests_the_closest_and_finishes_with_the_original_not
 
 def test_an_unknown_lead_can_be_added_on_the_spot(harness: Harness) -> None:
     reply = harness.command(DANA, "/logcall", "Initrode voicemail left a message")
-    added = harness.click(DANA, reply, blocks.DRAFT_ADD)
+    added = harness.click(DANA, reply, Action.DRAFT_ADD)
     assert "Logged a *voicemail* on *Initrode*" in harness.seen_text(added)
     assert lead(harness, "Initrode").owner_id == DANA
 
@@ -156,7 +156,7 @@ def test_several_matching_leads_are_offered_as_buttons(harness: Harness) -> None
     add(harness, "Acme Logistics")
     reply = harness.command(DANA, "/logcall", "acme connected spoke to Jo")
     assert {label for _, label in buttons(reply)} == {"Acme Corp", "Acme Logistics"}
-    done = harness.click(DANA, reply, blocks.DRAFT_PICK, value=reply.blocks[1]["elements"][1]["value"])
+    done = harness.click(DANA, reply, Action.DRAFT_PICK, value=reply.blocks[1]["elements"][1]["value"])
     assert "on *Acme Logistics*" in harness.seen_text(done)
     assert touches(harness)[0].note == "spoke to Jo"
 
@@ -166,8 +166,8 @@ def test_a_double_click_logs_once(harness: Harness) -> None:
     add(harness, "Acme Logistics")
     reply = harness.command(DANA, "/logcall", "acme vm")
     stale = Shown(**{**reply.__dict__})  # the same buttons, pressed again from a second device
-    harness.click(DANA, reply, blocks.DRAFT_PICK)
-    again = harness.click(DANA, stale, blocks.DRAFT_PICK)
+    harness.click(DANA, reply, Action.DRAFT_PICK)
+    again = harness.click(DANA, stale, Action.DRAFT_PICK)
     assert "Already done" in harness.seen_text(again)
     assert len(touches(harness)) == 1
 
@@ -176,7 +176,7 @@ def test_someone_elses_buttons_change_nothing(harness: Harness) -> None:
     add(harness, "Acme Corp")
     add(harness, "Acme Logistics")
     reply = harness.command(DANA, "/logcall", "acme vm")
-    answer = harness.click(SAM, reply, blocks.DRAFT_PICK)
+    answer = harness.click(SAM, reply, Action.DRAFT_PICK)
     assert "belong to someone else" in harness.seen_text(answer)
     assert touches(harness) == []
 
@@ -186,7 +186,7 @@ def test_a_future_date_on_a_call_asks_whether_it_was_a_meeting(harness: Harness)
     reply = harness.command(DANA, "/logcall", "acme connected 2026-12-02 agreed on a demo")
     assert "only a meeting can be" in harness.seen_text(reply)
     assert touches(harness) == []
-    booked = harness.click(DANA, reply, blocks.DRAFT_AS_MEETING)
+    booked = harness.click(DANA, reply, Action.DRAFT_AS_MEETING)
     assert "Booked a *meeting*" in harness.seen_text(booked)
     assert touches(harness)[0].note == "agreed on a demo"
 
@@ -214,11 +214,11 @@ def test_logcall_alone_opens_a_modal_that_logs_the_touch(harness: Harness) -> No
     add(harness, "Acme Corp")
     harness.clock.advance(hours=1)
     view = harness.modal(DANA, "/logcall")
-    assert view["callback_id"] == blocks.LOGCALL_MODAL
-    _, options = harness.slack.suggest(DANA, view, blocks.LEAD_SEARCH, "acm")
+    assert view["callback_id"] == Action.LOGCALL_MODAL
+    _, options = harness.slack.suggest(DANA, view, Action.LEAD_SEARCH, "acm")
     assert [o["text"]["text"] for o in options] == ["Acme Corp"]
     values = {
-        "lead": {blocks.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
+        "lead": {Action.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
         "outcome": {"outcome": {"type": "static_select", "selected_option": {"value": "replied"}}},
         "on": {"on": {"type": "datepicker", "selected_date": "2026-11-23"}},
         "note": {"note": {"type": "plain_text_input", "value": "Wants pricing for 40 seats"}},
@@ -234,9 +234,9 @@ def test_logcall_alone_opens_a_modal_that_logs_the_touch(harness: Harness) -> No
 def test_the_modal_keeps_a_future_non_meeting_date_in_place_with_a_message(harness: Harness) -> None:
     add(harness, "Acme Corp")
     view = harness.modal(DANA, "/logcall")
-    _, options = harness.slack.suggest(DANA, view, blocks.LEAD_SEARCH, "")
+    _, options = harness.slack.suggest(DANA, view, Action.LEAD_SEARCH, "")
     values = {
-        "lead": {blocks.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
+        "lead": {Action.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
         "outcome": {"outcome": {"type": "static_select", "selected_option": {"value": "voicemail"}}},
         "on": {"on": {"type": "datepicker", "selected_date": "2026-12-01"}},
         "note": {"note": {"type": "plain_text_input", "value": None}},
@@ -253,12 +253,12 @@ def test_a_modal_result_reaches_the_rep_by_dm_when_the_channel_refuses_ephemeral
     add(harness, "Acme Corp")
     harness.api.workspace.closed_channels.add("C0SALES")
     view = harness.modal(DANA, "/logcall", channel="C0SALES")
-    _, options = harness.slack.suggest(DANA, view, blocks.LEAD_SEARCH, "acme")
+    _, options = harness.slack.suggest(DANA, view, Action.LEAD_SEARCH, "acme")
     harness.slack.submit(
         DANA,
         view,
         {
-            "lead": {blocks.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
+            "lead": {Action.LEAD_SEARCH: {"type": "external_select", "selected_option": options[0]}},
             "outcome": {"outcome": {"type": "static_select", "selected_option": {"value": "email"}}},
             "on": {"on": {"type": "datepicker", "selected_date": "2026-11-23"}},
             "note": {"note": {"type": "plain_text_input", "value": "deck"}},
@@ -272,7 +272,7 @@ def test_a_modal_result_reaches_the_rep_by_dm_when_the_channel_refuses_ephemeral
 def test_a_lead_button_opens_the_modal_on_that_lead(harness: Harness) -> None:
     add(harness, "Acme Corp")
     added = harness.api.seen_by(DANA)[-1]
-    harness.slack.click(DANA, added, blocks.LOGCALL_OPEN)
+    harness.slack.click(DANA, added, Action.LOGCALL_OPEN)
     view = harness.slack.open_modal(DANA)
     assert view is not None
     assert view["blocks"][0]["element"]["initial_option"]["text"]["text"] == "Acme Corp"

@@ -1,4 +1,4 @@
-"""Block Kit built by handlers/blocks.py: escaping, Slack's limits, and the ids buttons carry."""
+"""Block Kit built by handlers/blocks/: escaping, Slack's limits, and the ids buttons carry."""
 
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -10,7 +10,12 @@ from coaching.rules import Flag, Outcome, Rules, Stage, Status
 from coaching.snapshots import LeadSnapshot
 from coaching.tips import Situation, tip
 from coaching.touches import Reading, TouchLogged
-from handlers import blocks
+from handlers.blocks.base import HEADER_TEXT, Message, button, plain, something_went_wrong, stale_button
+from handlers.blocks.ids import Action, read_ids
+from handlers.blocks.leads import lead_exists, lead_help
+from handlers.blocks.logcall import logcall_modal, touch_logged, which_lead
+from handlers.blocks.pipeline import pipeline
+from handlers.blocks.text import clip, esc, label
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 23)
@@ -59,7 +64,7 @@ def logged(note: str = "", **changes: object) -> TouchLogged:
     return TouchLogged(**values)  # type: ignore[arg-type]
 
 
-def payload(message: blocks.Message) -> str:
+def payload(message: Message) -> str:
     return json.dumps(message.payload(), ensure_ascii=False)
 
 
@@ -68,27 +73,25 @@ def payload(message: blocks.Message) -> str:
 
 def test_special_mentions_in_user_text_are_defused() -> None:
     for ping in ("<!channel>", "<!here>", "<!everyone>", "<!subteam^S123|sales>", "<!date^1|x>"):
-        assert "<!" not in blocks.esc(f"hello {ping} there")
+        assert "<!" not in esc(f"hello {ping} there")
 
 
 def test_user_and_channel_mentions_survive_escaping() -> None:
-    assert blocks.esc("talked to <@U0SAM|sam> in <#C0SALES|sales>") == "talked to <@U0SAM> in <#C0SALES>"
+    assert esc("talked to <@U0SAM|sam> in <#C0SALES|sales>") == "talked to <@U0SAM> in <#C0SALES>"
 
 
 def test_the_notification_fallback_is_escaped_too() -> None:
-    message = blocks.lead_exists(LeadExists(lead(name="<!channel> & Co")))
+    message = lead_exists(LeadExists(lead(name="<!channel> & Co")))
     assert message.payload()["text"].startswith("&lt;!channel&gt; &amp; Co")
-    assert (
-        blocks.plain("*Acme &amp; Sons* is &lt;ok&gt;").payload()["text"] == "*Acme &amp; Sons* is &lt;ok&gt;"
-    )
+    assert plain("*Acme &amp; Sons* is &lt;ok&gt;").payload()["text"] == "*Acme &amp; Sons* is &lt;ok&gt;"
 
 
 def test_fake_links_and_ampersands_are_escaped() -> None:
-    assert blocks.esc("<https://evil.example|click> & co") == "&lt;https://evil.example|click&gt; &amp; co"
+    assert esc("<https://evil.example|click> & co") == "&lt;https://evil.example|click&gt; &amp; co"
 
 
 def test_a_logged_touch_never_echoes_a_special_mention_from_the_note_or_name() -> None:
-    message = blocks.touch_logged(logged(note="<!channel> hi", lead=lead(name="<!here> Corp")), NOW)
+    message = touch_logged(logged(note="<!channel> hi", lead=lead(name="<!here> Corp")), NOW)
     assert "<!channel>" not in payload(message)
     assert "<!here>" not in payload(message)
 
@@ -97,7 +100,7 @@ def test_a_logged_touch_never_echoes_a_special_mention_from_the_note_or_name() -
 
 
 def test_the_reply_says_what_was_logged_the_attempt_count_and_the_next_follow_up() -> None:
-    message = blocks.touch_logged(logged(), NOW)
+    message = touch_logged(logged(), NOW)
     text = payload(message)
     assert "voicemail" in text
     assert "Attempt 5 of 8" in text
@@ -106,7 +109,7 @@ def test_the_reply_says_what_was_logged_the_attempt_count_and_the_next_follow_up
 
 
 def test_a_long_note_is_quoted_in_part_and_said_to_be_saved_in_full() -> None:
-    message = blocks.touch_logged(logged(note="x" * 20_000), NOW)
+    message = touch_logged(logged(note="x" * 20_000), NOW)
     text = payload(message)
     assert "20,000 characters" in text
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in message.payload()["blocks"])
@@ -114,15 +117,15 @@ def test_a_long_note_is_quoted_in_part_and_said_to_be_saved_in_full() -> None:
 
 def test_readings_say_how_ambiguous_text_was_understood() -> None:
     readings = (Reading("acme", "Acme Corp"), Reading("friday", date(2026, 11, 20)))
-    text = payload(blocks.touch_logged(logged(readings=readings), NOW))
+    text = payload(touch_logged(logged(readings=readings), NOW))
     assert "Read “acme” as *Acme Corp*" in text
     assert "Read “friday” as Fri 20 Nov" in text
 
 
 def test_at_the_attempt_limit_the_reply_offers_the_back_burner() -> None:
-    message = blocks.touch_logged(logged(stage=Stage.INSIST, lead=lead(attempts=8)), NOW)
+    message = touch_logged(logged(stage=Stage.INSIST, lead=lead(attempts=8)), NOW)
     actions = [b for b in message.payload()["blocks"] if b["type"] == "actions"]
-    assert [(e["action_id"], e["value"]) for e in actions[0]["elements"]] == [(blocks.LEAD_BACKBURNER, "7")]
+    assert [(e["action_id"], e["value"]) for e in actions[0]["elements"]] == [(Action.LEAD_BACKBURNER, "7")]
 
 
 def test_which_lead_buttons_carry_the_draft_and_the_lead() -> None:
@@ -135,25 +138,25 @@ def test_which_lead_buttons_carry_the_draft_and_the_lead() -> None:
         unknown=False,
         can_add=False,
     )
-    actions = next(b for b in blocks.which_lead(choice).payload()["blocks"] if b["type"] == "actions")
+    actions = next(b for b in which_lead(choice).payload()["blocks"] if b["type"] == "actions")
     assert [(e["action_id"], e["value"], e["text"]["text"]) for e in actions["elements"]] == [
-        (blocks.DRAFT_PICK, "42:1", "Acme Corp"),
-        (blocks.DRAFT_PICK, "42:2", "Acme Labs (won)"),
+        (Action.DRAFT_PICK, "42:1", "Acme Corp"),
+        (Action.DRAFT_PICK, "42:2", "Acme Labs (won)"),
     ]
 
 
 def test_an_unknown_lead_offers_to_add_it() -> None:
     choice = WhichLead(42, "logcall", "Initrode", (), more=0, unknown=True, can_add=True)
-    actions = next(b for b in blocks.which_lead(choice).payload()["blocks"] if b["type"] == "actions")
-    assert actions["elements"][0]["action_id"] == blocks.DRAFT_ADD
+    actions = next(b for b in which_lead(choice).payload()["blocks"] if b["type"] == "actions")
+    assert actions["elements"][0]["action_id"] == Action.DRAFT_ADD
     assert actions["elements"][0]["value"] == "42"
 
 
 def test_button_values_are_read_back_strictly() -> None:
-    assert blocks.read_ids("12:34", 2) == (12, 34)
-    assert blocks.read_ids("12", 1) == (12,)
+    assert read_ids("12:34", 2) == (12, 34)
+    assert read_ids("12", 1) == (12,)
     for bad in (None, "", "x", "12:", "-1", "1:2:3", "9" * 40, "1e3"):
-        assert blocks.read_ids(bad, 2 if bad and ":" in bad else 1) is None
+        assert read_ids(bad, 2 if bad and ":" in bad else 1) is None
 
 
 # ---- limits ------------------------------------------------------------------------------------------
@@ -179,29 +182,29 @@ def test_a_huge_pipeline_stays_within_fifty_blocks_and_every_text_limit() -> Non
         backburner=items(300, 0),
         rules=Rules(),
     )
-    message = blocks.pipeline(view, NOW, viewer="U0DANA")
+    message = pipeline(view, NOW, viewer="U0DANA")
     body = message.payload()  # slack_sdk validates every element's limits here
     assert len(body["blocks"]) <= 50
     assert "400" in json.dumps(body)  # the counts are still told
 
 
 def test_a_lead_name_longer_than_a_header_is_clipped_in_the_card() -> None:
-    assert len(blocks.clip("x" * 500, blocks.HEADER_TEXT)) == blocks.HEADER_TEXT
+    assert len(clip("x" * 500, HEADER_TEXT)) == HEADER_TEXT
 
 
 def test_every_message_has_a_text_fallback() -> None:
     for message in (
-        blocks.touch_logged(logged(), NOW),
-        blocks.plain("hi"),
-        blocks.stale_button(),
-        blocks.something_went_wrong("/logcall acme"),
-        blocks.lead_help(),
+        touch_logged(logged(), NOW),
+        plain("hi"),
+        stale_button(),
+        something_went_wrong("/logcall acme"),
+        lead_help(),
     ):
         assert message.payload()["text"].strip()
 
 
 def test_the_modal_opens_on_the_lead_it_was_asked_for_and_the_reps_today() -> None:
-    view = blocks.logcall_modal(today=TODAY, channel_id="C1", lead=(7, "Acme Corp")).to_dict()
+    view = logcall_modal(today=TODAY, channel_id="C1", lead=(7, "Acme Corp")).to_dict()
     picker = view["blocks"][0]["element"]
     assert picker["initial_option"]["value"] == "7"
     assert view["blocks"][2]["element"]["initial_date"] == "2026-11-23"
@@ -209,7 +212,7 @@ def test_the_modal_opens_on_the_lead_it_was_asked_for_and_the_reps_today() -> No
 
 
 def test_plain_text_labels_show_encoded_mentions_as_typed() -> None:
-    assert blocks.label("<!channel> & <!here|here> <!subteam^S1|@sales> <@U1|sam> <#C1|deals>", 200) == (
+    assert label("<!channel> & <!here|here> <!subteam^S1|@sales> <@U1|sam> <#C1|deals>", 200) == (
         "@channel & @here @sales @sam deals"
     )
-    assert "<!" not in json.dumps(blocks.button("Add “<!everyone>”", "x", "1").to_dict())
+    assert "<!" not in json.dumps(button("Add “<!everyone>”", "x", "1").to_dict())

@@ -34,6 +34,27 @@ def test_each_layer_imports_only_the_layers_below_it(layer: str) -> None:
     assert {path: bad for path, bad in offenders.items() if bad} == {}
 
 
+def test_block_kit_builders_import_no_listener() -> None:
+    """handlers/blocks/ is pure: it may use coaching's snapshots and its own modules, never a listener."""
+    offenders = {}
+    for path in (ROOT / "handlers" / "blocks").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            modules = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                else []
+            )
+            for module in modules:
+                if module.startswith(("handlers", "bot", "store")) and not module.startswith(
+                    "handlers.blocks"
+                ):
+                    offenders.setdefault(path.name, []).append(module)
+    assert offenders == {}
+
+
 def test_the_coaching_rules_use_the_standard_library_only() -> None:
     for name in ("calendar.py", "rules.py", "nudges.py", "parsing.py", "tips.py"):
         tree = ast.parse((ROOT / "coaching" / name).read_text())

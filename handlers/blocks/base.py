@@ -1,0 +1,139 @@
+"""What every Block Kit payload shares: `Message`, Slack's limits, the fallback text, the small parts.
+
+Text a person typed is escaped (handlers/blocks/text.py) and clipped to Slack's limits here;
+`slack_sdk.models` validates the rest when a payload is serialised.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from handlers.blocks.text import clip, esc, label
+
+# ---- Slack's limits ---------------------------------------------------------------------------
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+OPTION_TEXT = 75
+MESSAGE_TEXT = 40000
+MODAL_NOTE = 3000
+NOTE_SHOWN = 600  # a reply quotes this much of a long note; all of it is stored
+LIST_LINES = 15
+
+USAGE = {
+    "logcall": "`/logcall LEAD [outcome] [date] [note…]` — e.g. `/logcall Acme Corp voicemail left a message`",
+    "lead": "`/lead add|show|won|lost|backburner|reopen|contact|optout NAME …` — e.g. `/lead add Acme Corp`",
+    "pipeline": "`/pipeline` — your open leads by what needs doing (managers: `/pipeline @rep`)",
+    "handoff": (
+        "`/handoff LEAD @person [why]` · `/handoff LEAD ops [notes]` · `/handoff LEAD contact PERSON [role] [dm]`"
+    ),
+    "coach": (
+        "`/coach help` · `/coach settings` · `/coach set NAME VALUE` · `/coach managers add|remove @name`"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message's blocks and the fallback Slack shows in notifications and to screen readers.
+
+    `text` is plain, unescaped text (lead names as typed). Slack parses the fallback for mentions
+    too, so `payload()` escapes it: a lead called "<!here> Corp" pings nobody.
+    """
+
+    text: str
+    blocks: tuple[Block, ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        if len(self.blocks) > MESSAGE_BLOCKS:
+            raise ValueError(f"{len(self.blocks)} blocks is over Slack's {MESSAGE_BLOCKS} per message")
+        return {
+            "text": clip(esc(self.text), MESSAGE_TEXT),
+            "blocks": [block.to_dict() for block in self.blocks],
+        }
+
+
+def mrkdwn(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))
+
+
+def context(*parts: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(part, FIELD_TEXT)) for part in parts[:10]])
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=label(text, BUTTON_TEXT), emoji=True),
+        action_id=action_id,
+        value=value,
+        style=style,
+    )
+
+
+def quote(note: str) -> str:
+    shown = clip(note, NOTE_SHOWN)
+    lines = "\n".join("> " + line if line else ">" for line in esc(shown).split("\n"))
+    if len(note) > NOTE_SHOWN:
+        lines += f"\n_(the whole note — {len(note):,} characters — is saved)_"
+    return lines
+
+
+def lead_ref(name: str) -> str:
+    return f"*{esc(clip(name, HEADER_TEXT))}*"
+
+
+def plain(text: str) -> Message:
+    """A one-section reply. `text` is mrkdwn with any user text already escaped by `esc`."""
+    fallback = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return Message(fallback, (mrkdwn(text),))
+
+
+def you_typed(typed: str) -> tuple[Block, ...]:
+    """Echo what the rep typed, so nothing needs retyping after a mistake."""
+    if not typed.strip():
+        return ()
+    return (context("Nothing was saved. What you typed, to copy:"), mrkdwn(f"```{esc(clip(typed, 2900))}```"))
+
+
+def something_went_wrong(typed: str | None) -> Message:
+    text = ":face_with_head_bandage: Sorry, something went wrong on Baton's side. It has been logged; please try again in a minute."
+    return Message(text, (mrkdwn(text), *you_typed(typed or "")))
+
+
+def usage(command: str, problem: str) -> Message:
+    text = f"{problem}\nUsage: {USAGE[command]} · more: `/coach help`"
+    return Message(problem, (mrkdwn(text),))
+
+
+def stale_button() -> Message:
+    return plain("That button is out of date or wasn't made by Baton. Nothing was changed.")
+
+
+def with_note(message: Message, note: str) -> Message:
+    """The same message with a line on top saying what just happened (after a button)."""
+    return Message(message.text, (context(f":white_check_mark: {esc(note)}"), *message.blocks))
+
+
+def replace_block(posted: list[dict[str, Any]], block_id: str, block: Block) -> list[dict[str, Any]] | None:
+    """A posted message's blocks (as Slack sent them back) with one block swapped, or None if it's gone."""
+    if not any(b.get("block_id") == block_id for b in posted):
+        return None
+    return [block.to_dict() if b.get("block_id") == block_id else b for b in posted]
+
+
+def fit(blocks: list[Block], limit: int, more: str) -> list[Block]:
+    """Keep within Slack's block limit, saying what was left out."""
+    if len(blocks) <= limit:
+        return blocks
+    return [*blocks[: limit - 1], context(more)]

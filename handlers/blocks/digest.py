@@ -1,0 +1,105 @@
+"""Block Kit for the morning digest: what needs each rep today, with the buttons to act on it."""
+
+from datetime import date
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from coaching.nudges import Digest, Section
+from coaching.nudges import Item as NudgeItem
+from coaching.rules import Rules
+from handlers.blocks.base import Message, button, context, lead_ref, mrkdwn, plain
+from handlers.blocks.ids import Action, block_id_of, button_value
+from handlers.blocks.text import day, days_ago_count, esc, plural
+
+SECTION_TITLE = {
+    Section.MEETING: ":calendar: *Meetings tomorrow*: send each client a short reminder today",
+    Section.AT_LIMIT: ":no_entry_sign: *At the attempt limit*: back-burner them or hand them on",
+    Section.STALLED: ":hourglass: *Gone quiet after a conversation*: send something useful, not a chase",
+    Section.FOLLOW_UP: ":dart: *Follow-ups due*",
+    Section.STALE: ":hourglass_flowing_sand: *Older than your sales cycle*: still real, and the right person?",
+    Section.LAPSED: ":moneybag: *Customers due a hello*: what else could you do for them?",
+    Section.SQUATTING: ":zzz: *Untouched for weeks*: work them or let a colleague try",
+}
+
+
+SECTION_SHORT = {
+    Section.MEETING: "meeting tomorrow",
+    Section.AT_LIMIT: "at the attempt limit",
+    Section.STALLED: "gone quiet",
+    Section.FOLLOW_UP: "follow-up due",
+    Section.STALE: "past the sales cycle",
+    Section.LAPSED: "customer due a hello",
+    Section.SQUATTING: "untouched for weeks",
+}
+
+
+def item_line(item: NudgeItem, rules: Rules, today: date) -> str:
+    name = lead_ref(item.name)
+    if item.section is Section.MEETING and item.meeting_on:
+        return f"{name} · meeting {day(item.meeting_on, today)}"
+    if item.section is Section.AT_LIMIT:
+        return f"{name} · {plural(item.attempts, 'attempt')}, nobody reached (limit {rules.attempts_limit})"
+    if item.section is Section.STALLED:
+        return f"{name} · quiet for {item.quiet_days or item.idle_days} days since your last conversation"
+    if item.section is Section.FOLLOW_UP:
+        due = f"{plural(item.overdue_days, 'day')} overdue" if item.overdue_days else "due today"
+        return f"{name} · {due} · last touch {days_ago_count(item.idle_days)}"
+    if item.section is Section.STALE:
+        return (
+            f"{name} · no touch for {item.idle_days} days, open past the {rules.sales_cycle_days}-day cycle"
+        )
+    if item.section is Section.LAPSED:
+        return f"{name} · a customer nobody has touched for {item.idle_days} days"
+    return f"{name} · untouched for {item.idle_days} days"
+
+
+def digest_buttons(item: NudgeItem) -> ActionsBlock:
+    value = button_value(item.lead_id)
+    elements = [
+        button("Log a touch", Action.LOGCALL_OPEN, value, style="primary"),
+        button("Snooze 2 days", Action.DIGEST_SNOOZE, value),
+    ]
+    if item.section is not Section.LAPSED:
+        elements += [
+            button("Back-burner", Action.DIGEST_BACKBURNER, value),
+            button("Hand off…", Action.HANDOFF_OPEN, value),
+        ]
+    return ActionsBlock(block_id=block_id_of(Action.NUDGE_BLOCK, item.lead_id), elements=elements)
+
+
+def digest(d: Digest, rules: Rules, *, name: str | None = None) -> Message:
+    """The morning DM: only what needs action today, each lead once, with the buttons to act."""
+    if d.is_empty:
+        text = ":sparkles: Nothing needs you today: every lead is on track."
+        return Message("Nothing needs you today.", (mrkdwn(text),))
+    greeting = f"Good morning, {esc(name)}" if name else "Good morning"
+    blocks: list[Block] = [
+        mrkdwn(
+            f":sunrise: *{greeting}.* {plural(d.total, 'thing')} need{'s' if d.total == 1 else ''} you today."
+        )
+    ]
+    counts = []
+    for section, items, more in d.sections:
+        blocks.append(mrkdwn(SECTION_TITLE[section]))
+        for item in items:
+            blocks.append(
+                SectionBlock(
+                    block_id=block_id_of(Action.ITEM_BLOCK, item.lead_id),
+                    text=MarkdownTextObject(text=item_line(item, rules, d.today)),
+                )
+            )
+            blocks.append(digest_buttons(item))
+        if more:
+            blocks.append(context(f"…and {more} more. `/pipeline` shows them all."))
+        counts.append(f"{len(items) + more} {SECTION_SHORT[section]}")
+    blocks.append(context("Snoozed leads come back in two days. Leads that opted out are never listed."))
+    return Message(f"Good morning: {', '.join(counts)}.", tuple(blocks))
+
+
+def digest_done() -> Message:
+    return plain(":tada: That's everything for today. Nice work.")

@@ -1,0 +1,305 @@
+"""Block Kit for /logcall: the reply to a logged touch, the questions a draft asks, and the /logcall form."""
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DatePickerElement,
+    ExternalDataSelectElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from coaching.finding import DraftProblem, DraftRefused, LeadOption, WhichLead
+from coaching.rules import Outcome, Rules, Stage, Status
+from coaching.snapshots import LeadSnapshot
+from coaching.touches import BadNewLead, FutureDate, NotADate, Reading, TouchLogged
+from handlers.blocks.base import (
+    MODAL_NOTE,
+    OPTION_TEXT,
+    USAGE,
+    Message,
+    button,
+    context,
+    lead_ref,
+    mrkdwn,
+    plain,
+    quote,
+    you_typed,
+)
+from handlers.blocks.ids import Action, block_id_of, button_value
+from handlers.blocks.text import (
+    OUTCOME_LABEL,
+    STATUS_LABEL,
+    clip,
+    day,
+    days_ago,
+    esc,
+    label,
+    relative,
+    who,
+)
+
+
+def attempt_line(lead: LeadSnapshot, stage: Stage, rules: Rules, now: datetime) -> str:
+    if lead.opted_out_at is not None:
+        return "Opted out: Baton won't nudge you about this lead again"
+    if stage is Stage.REACHED:
+        spoke = days_ago(lead.last_contact_at, now) if lead.last_contact_at else "recently"
+        extra = f" · {lead.attempts} tr{'ies' if lead.attempts != 1 else 'y'} since" if lead.attempts else ""
+        return f"In touch · last two-way contact {spoke}{extra}"
+    if lead.attempts > rules.attempts_limit:
+        return (
+            f"Attempt {lead.attempts} · past the limit of {rules.attempts_limit} (cap {rules.attempts_cap})"
+        )
+    return f"Attempt {lead.attempts} of {rules.attempts_limit}"
+
+
+def next_step_line(lead: LeadSnapshot, stage: Stage, today: date) -> str:
+    if lead.meeting_on is not None and lead.meeting_on >= today:
+        line = f"Meeting *{day(lead.meeting_on, today)}*"
+        if lead.meeting_on > today:
+            line += " — Baton will remind you the day before to send the client a reminder"
+        return line
+    if lead.next_follow_up is not None:
+        return f"Next follow-up *{day(lead.next_follow_up, today)}* ({relative(lead.next_follow_up, today)})"
+    if lead.status is not Status.OPEN:
+        return f"No follow-up scheduled: the lead is {STATUS_LABEL[lead.status]}"
+    if lead.opted_out_at is not None:
+        return "No follow-up scheduled"
+    if stage is Stage.CAP:
+        return "No more follow-ups scheduled: that's the attempt cap"
+    return "No follow-up scheduled until you decide what's next"
+
+
+def _readings(readings: Sequence[Reading], today: date) -> list[str]:
+    out = []
+    for reading in readings:
+        meant = day(reading.meant, today) if isinstance(reading.meant, date) else lead_ref(reading.meant)
+        out.append(f"Read “{esc(clip(reading.said, 80))}” as {meant}")
+    return out
+
+
+def touch_logged(result: TouchLogged, now: datetime) -> Message:
+    lead = result.lead
+    on_day = "" if result.on == result.today else f" ({day(result.on, result.today)})"
+    if result.meeting_booked:
+        headline = f":calendar: Booked a *meeting* with {lead_ref(lead.name)} for *{day(result.meeting_booked, result.today)}*"
+    else:
+        logged_as = OUTCOME_LABEL[result.outcome]
+        headline = f":white_check_mark: Logged a *{logged_as}* on {lead_ref(lead.name)}{on_day}"
+    if result.for_someone_else:
+        headline += f" — {who(lead.owner_id)}'s lead"
+    blocks: list[Block] = [mrkdwn(headline)]
+    if result.note:
+        blocks.append(mrkdwn(quote(result.note)))
+    status = attempt_line(lead, result.stage, result.rules, now)
+    blocks.append(mrkdwn(f"{status}\n{next_step_line(lead, result.stage, result.today)}"))
+    blocks.append(mrkdwn(f":bulb: {result.tip.text}"))
+    notes = _readings(result.readings, result.today)
+    if not result.outcome_given:
+        notes.append(
+            "No outcome given, so it's logged as a call attempt. Next time add one: `connected`, `vm`, `no-answer`, `email`…"
+        )
+    if result.removed_characters:
+        notes.append(f"Removed {result.removed_characters} invisible control character(s) from the text.")
+    if lead.status is not Status.OPEN:
+        notes.append(f"This lead is {STATUS_LABEL[lead.status]}. `/lead reopen` puts it back in play.")
+    if lead.opted_out_at is not None and result.outcome is not Outcome.OPT_OUT:
+        notes.append(":warning: This contact asked not to be contacted.")
+    if notes:
+        blocks.append(context(*notes))
+    actions = _next_actions(result)
+    if actions:
+        blocks.append(
+            ActionsBlock(block_id=block_id_of(Action.LOGGED_BLOCK, result.touch_id), elements=actions)
+        )
+    fallback = f"Logged a {OUTCOME_LABEL[result.outcome]} on {lead.name}. {status}."
+    return Message(fallback, tuple(blocks))
+
+
+def _next_actions(result: TouchLogged) -> list[ButtonElement]:
+    lead_id = str(result.lead.id)
+    if result.lead.status is not Status.OPEN:
+        return []
+    if result.outcome in (Outcome.NOT_INTERESTED, Outcome.OPT_OUT):
+        return [
+            button("Close as lost", Action.LEAD_LOST, lead_id),
+            button("Back-burner", Action.LEAD_BACKBURNER, lead_id),
+        ]
+    if result.stage in (Stage.INSIST, Stage.CAP):
+        return [button("Back-burner", Action.LEAD_BACKBURNER, lead_id, style="primary")]
+    return []
+
+
+def which_lead(choice: WhichLead) -> Message:
+    typed = f"“{esc(clip(choice.lead_text, 100))}”"
+    buttons = [
+        button(_option_label(option), Action.DRAFT_PICK, button_value(choice.draft_id, option.lead_id))
+        for option in choice.options
+    ]
+    if choice.unknown:
+        if not choice.lead_text:
+            return plain(f"Which lead? {USAGE.get(choice.command, USAGE['logcall'])}")
+        headline = f":mag: I couldn't find a lead called {typed}."
+        if buttons:
+            headline += " Did you mean one of these?"
+        if choice.can_add:
+            buttons.append(
+                button(
+                    f"Add “{choice.lead_text}” as a new lead", Action.DRAFT_ADD, button_value(choice.draft_id)
+                )
+            )
+        hint = "Nothing is lost: pick an option and Baton finishes what you typed."
+        if not buttons:
+            hint = "Check the spelling, see your leads with `/pipeline`, or add one with `/lead add NAME`."
+    else:
+        headline = f":thinking_face: {typed} matches more than one lead. Which did you mean?"
+        hint = "Nothing is lost: pick one and Baton finishes what you typed."
+        if choice.more:
+            hint = f"{choice.more} more match — type more of the name to narrow it down. " + hint
+    blocks: list[Block] = [mrkdwn(headline)]
+    if buttons:
+        blocks.append(
+            ActionsBlock(block_id=block_id_of(Action.DRAFT_BLOCK, choice.draft_id), elements=buttons)
+        )
+    blocks.append(context(hint))
+    names = ", ".join(option.name for option in choice.options)
+    fallback = f"Which lead did you mean by {choice.lead_text!r}? {names}".strip()
+    return Message(clip(fallback, 500), tuple(blocks))
+
+
+def _option_label(option: LeadOption) -> str:
+    if option.status is Status.OPEN:
+        return option.name
+    return f"{option.name} ({STATUS_LABEL[option.status]})"
+
+
+def future_date(result: FutureDate) -> Message:
+    today = result.today
+    value = button_value(result.draft_id, result.lead.id)
+    on_day = day(result.on, today)
+    text = (
+        f":calendar: *{on_day}* is in the future, and only a meeting can be. "
+        f"What happened with {lead_ref(result.lead.name)}?"
+    )
+    return Message(
+        f"{on_day} is in the future: book a meeting, or log it for today?",
+        (
+            mrkdwn(text),
+            ActionsBlock(
+                block_id=block_id_of(Action.DRAFT_BLOCK, result.draft_id),
+                elements=[
+                    button(f"Book a meeting for {on_day}", Action.DRAFT_AS_MEETING, value, style="primary"),
+                    button(f"It was a {OUTCOME_LABEL[result.outcome]} today", Action.DRAFT_AS_TODAY, value),
+                ],
+            ),
+            context("Nothing is lost: pick one and Baton logs your note with it."),
+        ),
+    )
+
+
+def not_a_date(result: NotADate, typed: str) -> Message:
+    return Message(
+        f"{result.said} isn't a date Baton knows.",
+        (
+            mrkdwn(
+                f":calendar: “{esc(clip(result.said, 40))}” isn't a date Baton knows. "
+                "Use `today`, `yesterday`, a weekday (`tuesday`, `next friday`) or `YYYY-MM-DD`."
+            ),
+            *you_typed(typed),
+        ),
+    )
+
+
+def draft_refused(result: DraftRefused) -> Message:
+    text = {
+        DraftProblem.MISSING: "That request has expired or belongs to another workspace. Nothing was changed.",
+        DraftProblem.NOT_YOURS: "Those buttons belong to someone else's message. Nothing was changed.",
+        DraftProblem.USED: "Already done: Baton doesn't log the same thing twice.",
+    }[result.problem]
+    return plain(text)
+
+
+def bad_new_lead(result: BadNewLead) -> Message:
+    return plain(f":warning: {result.reason}")
+
+
+OUTCOME_CHOICES = (
+    (Outcome.CALL, "Call (outcome unknown)"),
+    (Outcome.CONNECTED, "Connected: we spoke"),
+    (Outcome.VOICEMAIL, "Left a voicemail"),
+    (Outcome.NO_ANSWER, "No answer"),
+    (Outcome.EMAIL, "Sent an email"),
+    (Outcome.REPLIED, "They replied"),
+    (Outcome.MEETING, "Meeting (held, or booked for a future date)"),
+    (Outcome.NOT_INTERESTED, "Not interested"),
+    (Outcome.OPT_OUT, "Asked not to be contacted"),
+)
+
+
+def lead_option(lead_id: int, name: str) -> Option:
+    return Option(text=label(name, OPTION_TEXT), value=str(lead_id))
+
+
+def logcall_modal(
+    *,
+    today: date,
+    channel_id: str | None,
+    lead: tuple[int, str] | None = None,
+    refresh: tuple[str, str] | None = None,
+    home: bool = False,
+) -> View:
+    picker = ExternalDataSelectElement(
+        action_id=Action.LEAD_SEARCH,
+        placeholder="Type part of the lead's name",
+        min_query_length=0,
+        initial_option=lead_option(*lead) if lead else None,
+    )
+    outcomes = [Option(text=text, value=outcome.value) for outcome, text in OUTCOME_CHOICES]
+    blocks: list[Block] = [
+        InputBlock(block_id=Action.FIELD_LEAD, label="Lead", element=picker),
+        InputBlock(
+            block_id=Action.FIELD_OUTCOME,
+            label="What happened?",
+            element=StaticSelectElement(
+                action_id=Action.FIELD_OUTCOME, options=outcomes, initial_option=outcomes[0]
+            ),
+        ),
+        InputBlock(
+            block_id=Action.FIELD_ON,
+            label="When",
+            element=DatePickerElement(action_id=Action.FIELD_ON, initial_date=today.isoformat()),
+            hint="A future date books a meeting.",
+        ),
+        InputBlock(
+            block_id=Action.FIELD_NOTE,
+            label="Note",
+            optional=True,
+            element=PlainTextInputElement(action_id=Action.FIELD_NOTE, multiline=True, max_length=MODAL_NOTE),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=Action.LOGCALL_MODAL,
+        title="Log a touch",
+        submit="Log it",
+        close="Cancel",
+        blocks=blocks,
+        # Where to show the result afterwards: the channel, a digest to refresh, or the Home tab.
+        private_metadata=json.dumps(
+            {"channel": channel_id, "refresh": list(refresh) if refresh else None, "home": home}
+        ),
+    )
+
+
+def lead_options(leads: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
+    return [lead_option(lead_id, name).to_dict() for lead_id, name in list(leads)[:100]]

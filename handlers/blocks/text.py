@@ -1,0 +1,140 @@
+"""Text in Slack's words: escaping what people typed, and dates, moments, people and outcomes in words."""
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from coaching.rules import Outcome, Status
+
+_MENTION = re.compile(r"<([@#])([UWC][A-Z0-9]{2,})(?:\|[^<>]*)?>")
+_SLACK_ID = re.compile(r"^[UWBC][A-Z0-9]{2,}$")
+
+
+def esc(text: str) -> str:
+    """User text made safe for mrkdwn: keeps @user and #channel mentions, defuses everything else.
+
+    Escaping `&`, `<` and `>` is what stops `<!channel>`, `<!here>`, `<!subteam^…>` and fake links.
+    """
+    out: list[str] = []
+    last = 0
+    for match in _MENTION.finditer(text):
+        out.append(_escape(text[last : match.start()]))
+        out.append(f"<{match.group(1)}{match.group(2)}>")
+        last = match.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
+
+
+_SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^<>]*)?>|<!subteam\^[^<>|]*(?:\|([^<>]*))?>")
+_LINK = re.compile(r"<[@#]?([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def label(text: str, limit: int) -> str:
+    """User text for plain_text (buttons, headers, options): Slack's encoded mentions shown as typed.
+
+    plain_text isn't parsed for mentions, but the encoded forms must not reach Slack at all, and
+    "@channel" reads better than "<!channel>" anyway.
+    """
+    text = _SPECIAL.sub(lambda m: "@" + (m.group(1) or (m.group(2) or "group").lstrip("@")), text)
+    text = _LINK.sub(
+        lambda m: ("@" if m.group(0).startswith("<@") else "") + (m.group(2) or m.group(1)), text
+    )
+    return clip(text, limit)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def who(user_id: str) -> str:
+    return f"<@{user_id}>" if _SLACK_ID.match(user_id) else esc(user_id)
+
+
+def day(d: date, today: date) -> str:
+    offset = (d - today).days
+    if offset == 0:
+        return "today"
+    if offset == 1:
+        return "tomorrow"
+    if offset == -1:
+        return "yesterday"
+    shown = f"{d:%a} {d.day} {d:%b}"
+    return shown if d.year == today.year else f"{shown} {d.year}"
+
+
+def relative(d: date, today: date) -> str:
+    offset = (d - today).days
+    if offset == 0:
+        return "due today"
+    if offset < 0:
+        return f"{-offset} day{'s' if offset < -1 else ''} overdue"
+    return f"in {offset} day{'s' if offset > 1 else ''}"
+
+
+def days_ago(instant: datetime, now: datetime) -> str:
+    days = (now - instant).days
+    if days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+OUTCOME_LABEL = {
+    Outcome.CALL: "call",
+    Outcome.CONNECTED: "conversation",
+    Outcome.VOICEMAIL: "voicemail",
+    Outcome.NO_ANSWER: "call with no answer",
+    Outcome.EMAIL: "email",
+    Outcome.REPLIED: "reply",
+    Outcome.MEETING: "meeting",
+    Outcome.NOT_INTERESTED: "“not interested”",
+    Outcome.OPT_OUT: "opt-out",
+}
+
+
+OUTCOME_ICON = {
+    Outcome.CALL: ":telephone_receiver:",
+    Outcome.CONNECTED: ":speech_balloon:",
+    Outcome.VOICEMAIL: ":studio_microphone:",
+    Outcome.NO_ANSWER: ":no_bell:",
+    Outcome.EMAIL: ":email:",
+    Outcome.REPLIED: ":incoming_envelope:",
+    Outcome.MEETING: ":calendar:",
+    Outcome.NOT_INTERESTED: ":raised_hand:",
+    Outcome.OPT_OUT: ":no_entry:",
+}
+
+
+STATUS_LABEL = {
+    Status.OPEN: "open",
+    Status.BACKBURNER: "on the back-burner",
+    Status.WON: "won",
+    Status.LOST: "lost",
+}
+
+
+def contact_text(contact: Any) -> str:
+    text = esc(clip(contact.name, 100))
+    if contact.role:
+        text += f", {esc(clip(contact.role, 100))}"
+    if contact.is_decision_maker:
+        text += " · *decision-maker*"
+    return text
+
+
+def when(instant: datetime) -> str:
+    """A moment shown in each reader's own time zone (Slack formats the date token per viewer)."""
+    stamp = int(instant.timestamp())
+    fallback = f"{instant:%a} {instant.day} {instant:%b} {instant:%H:%M} UTC"
+    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def days_ago_count(days: int) -> str:
+    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
