@@ -1,10 +1,15 @@
-"""The coach's voice: one short tip per situation, chosen by pure rules.
+"""The coach's voice: one short tip per touch, chosen by pure rules from the lead's state and history.
 
 Written in Baton's own words from the ideas in the sales articles: persistence without pushiness,
 add value instead of chasing, respect an opt-out, remind before meetings, find the real
 decision-maker, and winnow leads that have outlived the sales cycle.
+
+A tip must fit where the lead stands (no "first try" advice on a lead already in conversation, no
+prospecting advice on the reminder before a booked meeting) and must not repeat the tip the rep
+was given on that lead last time: a coach who says the same thing twice in a row stops being read.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,12 +34,20 @@ class Situation(StrEnum):
     STALLED = "stalled"
     PAST_CYCLE = "past_cycle"
     HANDED_TO_NEW_CONTACT = "handed_to_new_contact"
+    MEETING_AHEAD = "meeting_ahead"  # a try on a lead with a meeting booked: usually the reminder
+    FOLLOWING_UP = "following_up"  # a try on a lead already in conversation
 
 
 @dataclass(frozen=True)
 class Tip:
     situation: Situation
     text: str
+    variant: int = 0
+
+    @property
+    def key(self) -> str:
+        """What is stored with the touch, so the next tip on the lead can differ from this one."""
+        return f"{self.situation.value}:{self.variant}"
 
 
 TIPS: dict[Situation, tuple[str, ...]] = {
@@ -65,6 +78,8 @@ TIPS: dict[Situation, tuple[str, ...]] = {
     Situation.CALL: (
         "Logged as an attempt. If you spoke to someone, log it as `connected` so Baton stops "
         "counting tries and starts coaching the conversation.",
+        "Saying what happened (`vm`, `no-answer`, `connected`…) lets Baton pace the next try "
+        "and pick advice that fits it.",
     ),
     Situation.SUGGEST: (
         "A few more tries left before the limit. Double-check you have the right number and the "
@@ -93,10 +108,10 @@ TIPS: dict[Situation, tuple[str, ...]] = {
         "A reply is an opening. Respond quickly, keep it relevant, and suggest a time to talk.",
     ),
     Situation.MEETING_BOOKED: (
-        "Meeting booked. Baton will nudge you the day before to send a reminder: it's a "
-        "professional courtesy and it tells you early if it's going to be a no-show.",
-        "Booked. Tailor the demo to the pain points you've heard; Baton will remind you to confirm "
-        "with them the day before.",
+        "Meeting booked. Send a short invite with the agenda today, and ask who else from their "
+        "side should be there.",
+        "Booked. Tailor it to the pain points you've heard, and have one concrete next step ready "
+        "to propose at the end.",
     ),
     Situation.MEETING_HELD: (
         "Send a short recap with the agreed next step today, while it's fresh for both of you.",
@@ -127,49 +142,95 @@ TIPS: dict[Situation, tuple[str, ...]] = {
         "A new contact may never have heard of you. Start fresh and patiently: they can become "
         "your advocate. Ask who else is involved in the decision.",
     ),
+    Situation.MEETING_AHEAD: (
+        "With a meeting on the calendar, keep each message short and about the meeting: the "
+        "agenda, who's coming, a time that still works. If they haven't confirmed by the morning, "
+        "a quick call saves you an empty chair.",
+        "A reminder is a courtesy, not a chase: one line with the time and what you'll cover. "
+        "Their answer (or silence) tells you early whether the meeting will happen.",
+    ),
+    Situation.FOLLOWING_UP: (
+        "You've spoken before, so make this about what they told you: an answer to their "
+        "question, a relevant example, a concrete next step. Never just “checking in”.",
+        "They know you now. Give them a reason to reply that helps them, and suggest a specific "
+        "time to talk rather than asking when suits.",
+    ),
 }
 
 
-def situation_for(
-    outcome: Outcome,
-    *,
-    stage: Stage,
-    attempts: int,
-    meeting_booked: bool,
-    was_stalled: bool,
-    past_cycle: bool,
-) -> Situation:
-    """Pick the one situation worth coaching after a touch. Order matters: the most pressing first."""
+@dataclass(frozen=True)
+class TipFacts:
+    """What the tip rules read about a lead right after a touch was logged."""
+
+    outcome: Outcome
+    stage: Stage
+    attempts: int  # unanswered tries in the current round
+    meeting_booked: bool  # this touch booked a meeting
+    meeting_ahead: bool  # a meeting is booked for a later day
+    in_conversation: bool  # someone there has answered (ever): the lead is past prospecting
+    first_touch: bool  # the first touch ever logged on the lead
+    was_stalled: bool
+    past_cycle: bool
+    last_tip: str | None = None  # `Tip.key` of the tip given with the lead's previous touch
+
+
+def situations_for(facts: TipFacts) -> Iterator[Situation]:
+    """Every situation that fits, the most pressing first; the outcome's own advice comes last."""
+    outcome = facts.outcome
     if outcome is Outcome.OPT_OUT:
-        return Situation.OPT_OUT
+        yield Situation.OPT_OUT
+        return
     if outcome is Outcome.NOT_INTERESTED:
-        return Situation.NOT_INTERESTED
+        yield Situation.NOT_INTERESTED
+        return
     if outcome is Outcome.MEETING:
-        return Situation.MEETING_BOOKED if meeting_booked else Situation.MEETING_HELD
+        yield Situation.MEETING_BOOKED if facts.meeting_booked else Situation.MEETING_HELD
+        return
     if outcome is Outcome.CONNECTED:
-        return Situation.CONNECTED
+        yield Situation.CONNECTED
+        return
     if outcome is Outcome.REPLIED:
-        return Situation.REPLIED
-    if was_stalled:
-        return Situation.STALLED
-    if stage is Stage.CAP:
-        return Situation.CAP
-    if stage is Stage.INSIST:
-        return Situation.INSIST
-    if stage is Stage.SUGGEST:
-        return Situation.SUGGEST
-    if past_cycle:
-        return Situation.PAST_CYCLE
-    if attempts == 1 and outcome is not Outcome.CALL:
-        return Situation.FIRST_TRY
-    return {
+        yield Situation.REPLIED
+        return
+    if facts.meeting_ahead:
+        # The try before a booked meeting is the reminder: prospecting advice would be wrong here.
+        yield Situation.MEETING_AHEAD
+        return
+    if facts.was_stalled:
+        yield Situation.STALLED
+    if facts.stage is Stage.CAP:
+        yield Situation.CAP
+    elif facts.stage is Stage.INSIST:
+        yield Situation.INSIST
+    elif facts.stage is Stage.SUGGEST:
+        yield Situation.SUGGEST
+    if facts.past_cycle:
+        yield Situation.PAST_CYCLE
+    if facts.in_conversation:
+        yield Situation.FOLLOWING_UP
+    elif facts.first_touch and outcome is not Outcome.CALL:
+        yield Situation.FIRST_TRY
+    yield {
         Outcome.VOICEMAIL: Situation.VOICEMAIL,
         Outcome.NO_ANSWER: Situation.NO_ANSWER,
         Outcome.EMAIL: Situation.EMAIL,
     }.get(outcome, Situation.CALL)
 
 
+def choose_tip(facts: TipFacts, *, seed: int) -> Tip:
+    """The first tip that fits and isn't the one the rep was given on this lead last time.
+
+    `seed` (e.g. the lead id plus its touch count) varies the wording between touches.
+    """
+    options = [
+        tip(situation, seed=seed + shift)
+        for situation in situations_for(facts)
+        for shift in range(len(TIPS[situation]))
+    ]
+    return next((option for option in options if option.key != facts.last_tip), options[0])
+
+
 def tip(situation: Situation, *, seed: int) -> Tip:
     """A tip for the situation; `seed` (e.g. lead id + attempts) varies the wording between touches."""
     variants = TIPS[situation]
-    return Tip(situation, variants[seed % len(variants)])
+    return Tip(situation, variants[seed % len(variants)], seed % len(variants))

@@ -23,7 +23,7 @@ from coaching.rules import (
     stage,
 )
 from coaching.snapshots import LeadSnapshot, lead_snapshot
-from coaching.tips import Tip, situation_for, tip
+from coaching.tips import Tip, TipFacts, choose_tip
 from store import queries
 from store.models import Lead, Touch
 
@@ -228,6 +228,7 @@ def _log(
 ) -> TouchLogged:
     now, tz, rules, today = caller.now, caller.tz, caller.rules, caller.today
     was_stalled = is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules)
+    last_tip = queries.last_tip(session, lead.team_id, lead.id)
     booked = on if outcome is Outcome.MEETING and on > today else None
     touch = Touch(
         team_id=lead.team_id,
@@ -247,14 +248,21 @@ def _log(
     session.flush()
     refresh_progress(session, lead, tz=tz, rules=rules, today=today)
     current = stage(lead.attempts, reached=lead.reached, rules=rules)
-    situation = situation_for(
-        outcome,
+    touches_logged = queries.touch_count(session, lead.team_id, lead.id)
+    facts = TipFacts(
+        outcome=outcome,
         stage=current,
         attempts=lead.attempts,
         meeting_booked=booked is not None,
+        meeting_ahead=lead.meeting_on is not None and lead.meeting_on > today,
+        in_conversation=lead.ever_reached,
+        first_touch=touches_logged == 1,
         was_stalled=was_stalled and outcome not in TWO_WAY,
         past_cycle=lead.status == Status.OPEN and is_past_sales_cycle(lead.created_at, now=now, rules=rules),
+        last_tip=last_tip,
     )
+    given = choose_tip(facts, seed=lead.id + touches_logged)
+    touch.tip = given.key
     return TouchLogged(
         lead=lead_snapshot(lead),
         touch_id=touch.id,
@@ -267,7 +275,7 @@ def _log(
         removed_characters=removed,
         stage=current,
         rules=rules,
-        tip=tip(situation, seed=lead.id + lead.attempts),
+        tip=given,
         readings=readings,
         logged_by=caller.user_id,
     )

@@ -134,6 +134,8 @@ class Touch(Base):
     meeting_on: Mapped[date | None]
     note: Mapped[str] = mapped_column(Text, default="")
     logged_at: Mapped[datetime]
+    # the coaching tip given with it ("voicemail:1"), so the next tip on the lead can differ
+    tip: Mapped[str | None] = mapped_column(String(40))
 
     lead: Mapped[Lead] = relationship(back_populates="touches")
 

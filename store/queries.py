@@ -99,6 +99,17 @@ def recent_touches(session: Session, team_id: str, lead_id: int, *, limit: int) 
     return session.scalars(query).all()
 
 
+def last_tip(session: Session, team_id: str, lead_id: int) -> str | None:
+    """The tip given with the lead's most recently logged touch (None before any, or for an import)."""
+    query = (
+        select(Touch.tip)
+        .where(Touch.team_id == team_id, Touch.lead_id == lead_id)
+        .order_by(Touch.logged_at.desc(), Touch.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
 def touch_count(session: Session, team_id: str, lead_id: int) -> int:
     query = select(func.count()).select_from(Touch).where(Touch.team_id == team_id, Touch.lead_id == lead_id)
     return session.scalar(query) or 0
