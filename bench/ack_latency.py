@@ -306,39 +306,30 @@ def main() -> None:
 
 
 def serve_bare(port: int) -> None:
-    """The floor: Bolt over the same WSGI adapter and gunicorn settings, acknowledging and nothing else."""
-    from gunicorn.app.base import BaseApplication
+    """The floor: Bolt behind the same front door and waitress settings, acknowledging and nothing else."""
     from slack_bolt import App
     from slack_sdk import WebClient
+    from waitress.server import create_server
 
-    from bot.server import prefer_quick_replies, wsgi
+    from bot.front_door import FrontDoor
+    from bot.server import WAITRESS, prefer_quick_replies
 
-    class Bare(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            options = {"bind": f"0.0.0.0:{port}", "workers": 2, "worker_class": "gthread", "threads": 16}
-            for key, value in {**options, "loglevel": "warning", "errorlog": "-"}.items():
-                self.cfg.set(key, value)
+    prefer_quick_replies()
+    client = WebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"])  # the same stand-in as Baton
+    # The same mode as Baton: the request thread acknowledges.
+    app = App(
+        signing_secret=SECRET,
+        client=client,
+        token_verification_enabled=False,
+        request_verification_enabled=False,  # checked by the front door, as for Baton
+        process_before_response=True,
+    )
 
-        def load(self) -> Any:
-            prefer_quick_replies()
-            client = WebClient(
-                token=TOKEN, base_url=os.environ["SLACK_API_URL"]
-            )  # the same stand-in as Baton
-            # The same mode as Baton: the request thread acknowledges.
-            app = App(
-                signing_secret=SECRET,
-                client=client,
-                token_verification_enabled=False,
-                process_before_response=True,
-            )
+    @app.command("/logcall")
+    def ack_only(ack: Any) -> None:
+        ack()
 
-            @app.command("/logcall")
-            def ack_only(ack: Any) -> None:
-                ack()
-
-            return wsgi(app)
-
-    Bare().run()
+    create_server(FrontDoor(app, signing_secret=SECRET), host="127.0.0.1", port=port, **WAITRESS).run()
 
 
 if __name__ == "__main__":

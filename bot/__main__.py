@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve = commands.add_parser(
-        "serve", help="serve Slack's requests over HTTP (gunicorn) at POST /slack/events"
+        "serve", help="serve Slack's requests over HTTP (waitress) at POST /slack/events"
     )
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 3000)")
     serve.set_defaults(run=cmd_serve)
@@ -132,11 +132,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from bot.server import run_gunicorn
+    from bot.server import serve
 
     migrate(settings)
-    run_gunicorn(settings, port=args.port or settings.port)
-    return 0
+    return serve(settings, port=args.port or settings.port)
 
 
 def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:

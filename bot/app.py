@@ -32,6 +32,7 @@ class Baton:
     deps: Deps
     pool: ListenerPool
     client: WebClient
+    signing_secret: str  # bot/front_door.py checks every HTTP request with it before Bolt sees it
 
 
 def deps_for(
@@ -59,8 +60,10 @@ def create(
     app = App(
         name="baton",
         logger=logging.getLogger("baton.bolt"),
-        # Socket Mode needs no signing secret; Bolt only verifies signatures on HTTP requests.
+        # Signatures are checked at the front door (bot/front_door.py) before the body is parsed:
+        # Bolt's own check logs the whole body of a request that fails it. Socket Mode needs none.
         signing_secret=settings.signing_secret or "",
+        request_verification_enabled=False,
         client=client,
         token_verification_enabled=verify_token,
         listener_executor=pool,
@@ -70,4 +73,4 @@ def create(
     deps = deps_for(settings, db, clock=clock, sleep=sleep)
     for module in HANDLER_MODULES:
         module.register(app, deps)
-    return Baton(app=app, deps=deps, pool=pool, client=client)
+    return Baton(app=app, deps=deps, pool=pool, client=client, signing_secret=settings.signing_secret or "")

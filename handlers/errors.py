@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
 
@@ -26,6 +26,18 @@ log = logging.getLogger(__name__)
 
 def register(app: App, deps: Deps) -> None:
     app.error(on_error)  # failures outside listeners: middleware, matching
+    app.use(require_team)
+
+
+def require_team(context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:
+    """Every row belongs to a Slack team: a request that names none is refused, not read as team "None".
+
+    (Slack's URL check and SSL check carry no team; Bolt answers those before any middleware of ours.)
+    """
+    if not context.team_id:
+        return BoltResponse(status=400, body="This request names no Slack team.")
+    next()
+    return None
 
 
 def ack_now(ack: Ack) -> None:

@@ -202,7 +202,7 @@ def start_harness(
     )
     sleeps: list[float] = []
     baton = create(settings, db=db, clock=clock, sleep=sleeps.append)
-    server = LocalServer(wsgi(baton.app)).start()
+    server = LocalServer(wsgi(baton)).start()
     slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
     return Harness(api, slack, baton, clock, db, server, sleeps)
 

@@ -113,7 +113,7 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_migrates_an_empty_database_and_answers_signed_requests_through_gunicorn(
+def test_serve_migrates_an_empty_database_and_answers_signed_requests_through_waitress(
     tmp_path: Path,
 ) -> None:
     api = SlackApi(
@@ -136,7 +136,9 @@ def test_serve_migrates_an_empty_database_and_answers_signed_requests_through_gu
         text=True,
     )
     try:
-        _wait_for_line(process, "Booting worker", seconds=60)
+        started = _wait_for_line(process, "Baton is serving Slack", seconds=60)
+        # WEB_CONCURRENCY=2 on SQLite: one web process, and the log says why.
+        assert "on SQLite Baton serves with one" in started
         health = _get(f"http://127.0.0.1:{port}/healthz")
         assert json.loads(health) == {"ok": True}
         slack = Platform(api, f"http://127.0.0.1:{port}", "serve-secret")
@@ -161,7 +163,7 @@ def test_serve_migrates_an_empty_database_and_answers_signed_requests_through_gu
         api.stop()
 
 
-def _wait_for_line(process: subprocess.Popen[str], needle: str, *, seconds: float) -> None:
+def _wait_for_line(process: subprocess.Popen[str], needle: str, *, seconds: float) -> str:
     """Read the server's log until it says it is up (no fixed sleeps: the process tells us)."""
     assert process.stdout is not None
     selector = selectors.DefaultSelector()
@@ -173,14 +175,14 @@ def _wait_for_line(process: subprocess.Popen[str], needle: str, *, seconds: floa
             line = process.stdout.readline()
             seen.append(line)
             if needle in line:
-                return
+                return "".join(seen)
             if not line and process.poll() is not None:
                 break
     raise AssertionError("the server did not start:\n" + "".join(seen))
 
 
 def _get(url: str) -> str:
-    # gunicorn's master binds the port before it boots workers: the request waits in the backlog.
+    # The port is bound before the app is built: a request meanwhile waits in the backlog.
     with urllib.request.urlopen(url, timeout=30) as response:
         return str(response.read().decode())
 

@@ -83,7 +83,7 @@ class Tryout:
             listener_threads=8,
         )
         baton = create(settings, db=db, clock=self.clock)
-        server = LocalServer(wsgi(baton.app)).start()
+        server = LocalServer(wsgi(baton)).start()
         self.baton = baton
         self.api = api
         self.slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
