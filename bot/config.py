@@ -21,8 +21,8 @@ from coaching.settings import (
     BadValue,
     TeamConfig,
     parse_channel,
-    parse_clock,
     parse_days,
+    parse_send_time,
     parse_weekday,
 )
 from store.db import normalize_url
@@ -163,7 +163,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         manager_ids=managers,
         manager_channel=parsed("COACH_MANAGER_CHANNEL", parse_channel, None),
         ops_channel=parsed("COACH_OPS_CHANNEL", parse_channel, None),
-        digest_time=parsed("COACH_DIGEST_TIME", parse_clock, time(8, 30)),
+        digest_time=parsed("COACH_DIGEST_TIME", parse_send_time, time(8, 30)),
         digest_days=parsed("COACH_DIGEST_DAYS", parse_days, WORKDAYS),
         review_day=parsed("COACH_REVIEW_DAY", parse_weekday, 0),
     )

@@ -17,10 +17,20 @@ class Caller:
     now: datetime
     tz: ZoneInfo
     config: TeamConfig
+    own_workdays: frozenset[int] | None = None  # `/coach me workdays`; None: the team's
+
+    @property
+    def workdays(self) -> frozenset[int]:
+        return self.own_workdays or self.config.digest_days
 
     @property
     def rules(self) -> Rules:
         return self.config.rules
+
+    @property
+    def local_now(self) -> datetime:
+        """Now where the caller is: what "today" and "3 days ago" are read against."""
+        return self.now.astimezone(self.tz)
 
     @property
     def today(self) -> date:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from coaching.calendar import BadDays, parse_workdays, workdays_text
 from coaching.caller import Caller
 from coaching.parsing import clean, mentioned, words
 from coaching.people import managers
@@ -40,8 +41,33 @@ class ManagersShown:
     can_change: bool
 
 
+@dataclass(frozen=True)
+class MySettings:
+    """`/coach me`: the settings that are one person's own."""
+
+    workdays: str  # as written, e.g. sun-thu
+    own: bool  # their own, rather than the team's
+    team_workdays: str
+    tz: str
+
+
+@dataclass(frozen=True)
+class MyWorkdaysChanged:
+    before: str
+    after: str
+    own: bool  # False: back to the team's
+
+
+@dataclass(frozen=True)
+class MyWorkdaysRefused:
+    problem: str
+
+
 CoachResult = (
     CoachHelp
+    | MySettings
+    | MyWorkdaysChanged
+    | MyWorkdaysRefused
     | SettingsShown
     | SettingsChanged
     | SettingsRefused
@@ -64,7 +90,50 @@ def coach_command(session: Session, caller: Caller, text: str, *, is_admin: bool
         return _set(session, caller, rest, reset=verb == "reset")
     if verb == "managers":
         return _managers(session, caller, rest, is_admin=is_admin)
+    if verb in ("me", "my", "mine"):
+        return _me(session, caller, rest)
     return CoachHelp(f"“{ws[0].text}” isn't something /coach does.")
+
+
+ME_HELP = "Try `/coach me workdays sun-thu`, or `/coach me workdays team` to follow the team's."
+
+
+def my_settings(caller: Caller) -> MySettings:
+    return MySettings(
+        workdays_text(caller.workdays),
+        caller.own_workdays is not None,
+        workdays_text(caller.config.digest_days),
+        caller.tz.key,
+    )
+
+
+def _me(session: Session, caller: Caller, rest: str) -> CoachResult:
+    """`/coach me` shows; `/coach me workdays sun-thu` sets; `/coach me workdays team` clears."""
+    ws = words(rest)
+    if not ws:
+        return my_settings(caller)
+    if ws[0].text.casefold().replace("_", "") not in ("workdays", "workingdays", "days"):
+        return MyWorkdaysRefused(f"“{ws[0].text}” isn't one of your own settings. {ME_HELP}")
+    return set_my_workdays(session, caller, rest[ws[0].end :].strip())
+
+
+def set_my_workdays(session: Session, caller: Caller, typed: str) -> MyWorkdaysChanged | MyWorkdaysRefused:
+    """A rep's own working days: every rule reads them (follow-ups, due, overdue, digest days)."""
+    before = workdays_text(caller.workdays)
+    if typed.casefold() in ("team", "default", "reset", "none", ""):
+        if not typed:
+            return MyWorkdaysRefused(f"Which days? {ME_HELP}")
+        stored: str | None = None
+        after = workdays_text(caller.config.digest_days)
+    else:
+        try:
+            after = workdays_text(parse_workdays(typed))
+        except BadDays as error:
+            return MyWorkdaysRefused(f"Working days {error}.")
+        stored = after
+    if not queries.set_own_workdays(session, team_id=caller.team_id, user_id=caller.user_id, workdays=stored):
+        return MyWorkdaysRefused("Baton doesn't know you yet in this workspace; try again in a minute.")
+    return MyWorkdaysChanged(before, after, own=stored is not None)
 
 
 def show_settings(session: Session, caller: Caller) -> SettingsShown:

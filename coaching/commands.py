@@ -146,6 +146,7 @@ def _run(session: Session, caller: Caller, verb: str, lead: Lead, rest: str) -> 
         now=caller.now,
         tz=caller.tz,
         rules=caller.rules,
+        team_days=caller.config.digest_days,
     )
 
 

@@ -14,8 +14,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from coaching.nudges import Digest, Item, Review, digest_due, digest_for, orphans_of, review_due, review_for
-from coaching.people import managers, zone
+from coaching.calendar import MON_FRI, local_date, next_working_day
+from coaching.nudges import (
+    Days,
+    Digest,
+    Item,
+    Review,
+    digest_due,
+    digest_for,
+    orphans_of,
+    review_due,
+    review_for,
+)
+from coaching.people import managers, own_workdays, workdays_of, zone
 from coaching.rules import Rules, Status
 from coaching.settings import TeamConfig, team_config
 from coaching.snapshots import LeadSnapshot, lead_from_row, lead_snapshot
@@ -37,10 +48,15 @@ class Recipient:
     user_id: str
     tz: str
     local_date: date
+    workdays: frozenset[int] = MON_FRI  # theirs: their own setting, or the team's
 
     @property
     def key(self) -> tuple[str, str]:
         return self.team_id, self.user_id
+
+    @property
+    def days(self) -> Days:
+        return Days(zone(self.tz), self.workdays)
 
 
 @dataclass(frozen=True)
@@ -74,15 +90,18 @@ def due_digests(
     for rep in reps:
         config = configs[rep.team_id]
         local_now = now.astimezone(zone(rep.tz))
-        if everyone or digest_due(local_now, at=config.digest_time, workdays=config.digest_days):
-            due.append(Recipient(rep.team_id, rep.user_id, rep.tz, local_now.date()))
+        workdays = own_workdays(rep.workdays) or config.digest_days
+        if everyone or digest_due(local_now, at=config.digest_time, workdays=workdays):
+            due.append(Recipient(rep.team_id, rep.user_id, rep.tz, local_now.date(), workdays))
     return due
 
 
 def due_reviews(
     session: Session, *, now: datetime, defaults: TeamConfig, everyone: bool = False
 ) -> list[Recipient]:
-    """Managers whose weekly pipeline review it is (Monday morning by default, their time)."""
+    """Managers whose weekly pipeline review it is: the review day's morning (Monday by default) in
+    their own time zone, or their first working day after it. A manager Baton has no profile for
+    yet is left for a later tick: `managers_without_profile` says whom to look up first."""
     reps = {(r.team_id, r.user_id): r for r in queries.active_reps(session)}
     teams = {team for team, _ in reps} | set(queries.teams_with_leads(session))
     configs = _configs(session, teams, defaults)
@@ -91,11 +110,27 @@ def due_reviews(
         listed = queries.listed_managers(session, team)
         for manager in sorted(config.manager_ids | set(listed)):
             rep = reps.get((team, manager))
-            tz = rep.tz if rep else "UTC"
-            local_now = now.astimezone(zone(tz))
-            if everyone or review_due(local_now, at=config.digest_time, review_day=config.review_day):
-                due.append(Recipient(team, manager, tz, local_now.date()))
+            if rep is None:
+                continue  # never UTC by default: their morning is unknown until Slack says where they are
+            local_now = now.astimezone(zone(rep.tz))
+            workdays = own_workdays(rep.workdays) or config.digest_days
+            if everyone or review_due(
+                local_now, at=config.digest_time, review_day=config.review_day, workdays=workdays
+            ):
+                due.append(Recipient(team, manager, rep.tz, local_now.date(), workdays))
     return due
+
+
+def managers_without_profile(session: Session, *, defaults: TeamConfig) -> list[tuple[str, str]]:
+    """(team, manager) pairs Baton holds no profile for: look them up before deciding who is due."""
+    known = {(r.team_id, r.user_id) for r in queries.reps_known(session)}
+    teams = {team for team, _ in known} | set(queries.teams_with_leads(session))
+    missing = []
+    for team, config in _configs(session, teams, defaults).items():
+        for manager in sorted(config.manager_ids | set(queries.listed_managers(session, team))):
+            if (team, manager) not in known:
+                missing.append((team, manager))
+    return missing
 
 
 def claim(
@@ -167,7 +202,12 @@ def digests(
     for recipient in recipients:
         rules = configs[recipient.team_id].rules
         digest = digest_for(
-            recipient.user_id, leads.get(recipient.key, []), now=now, today=recipient.local_date, rules=rules
+            recipient.user_id,
+            leads.get(recipient.key, []),
+            now=now,
+            today=recipient.local_date,
+            rules=rules,
+            days=recipient.days,
         )
         jobs.append(DigestJob(recipient, digest, rules, now))
     return jobs
@@ -178,8 +218,19 @@ def digest_now(
 ) -> Digest:
     """One rep's digest as it stands now: the digest message refreshes itself after a button."""
     config = team_config(session, team_id=team_id, defaults=defaults)
+    workdays = workdays_of(session, team_id=team_id, user_id=user_id, team_days=config.digest_days)
     leads = [lead_from_row(row) for row in queries.nudge_leads(session, [team_id], owner_id=user_id)]
-    return digest_for(user_id, leads, now=now, today=now.astimezone(tz).date(), rules=config.rules)
+    return digest_for(
+        user_id, leads, now=now, today=local_date(now, tz), rules=config.rules, days=Days(tz, workdays)
+    )
+
+
+def calendars(session: Session, team_id: str, *, team_days: frozenset[int]) -> dict[str, Days]:
+    """Every known person's time zone and working days in a team, for views across reps."""
+    return {
+        rep.user_id: Days(zone(rep.tz), own_workdays(rep.workdays) or team_days)
+        for rep in queries.team_reps(session, team_id)
+    }
 
 
 def reviews(
@@ -191,6 +242,7 @@ def reviews(
     for row in queries.nudge_leads(session, teams):
         by_team[row.team_id].append((row.owner_id, lead_from_row(row)))
     departed = queries.departed_reps(session, teams)
+    days_by_team = {team: calendars(session, team, team_days=configs[team].digest_days) for team in teams}
     jobs = []
     for recipient in recipients:
         review = review_for(
@@ -199,6 +251,8 @@ def reviews(
             now=now,
             today=recipient.local_date,
             rules=configs[recipient.team_id].rules,
+            days_of=days_by_team[recipient.team_id],
+            default_days=recipient.days,
         )
         jobs.append(ReviewJob(recipient, review, now))
     return jobs
@@ -214,7 +268,14 @@ class Snoozed:
 
 
 def snooze(
-    session: Session, *, team_id: str, user_id: str, lead_id: int, today: date, days: int = 2
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    lead_id: int,
+    today: date,
+    workdays: frozenset[int],
+    days: int = 2,
 ) -> Snoozed | None:
     """Leave a lead out of the digest for `days` days; its follow-up moves no earlier than that."""
     lead = queries.lead(session, team_id, lead_id)
@@ -222,6 +283,7 @@ def snooze(
         return None
     until = today + timedelta(days=days)
     lead.snoozed_until = until
+    until = next_working_day(until, workdays)  # the follow-up lands on a working day like any other
     if lead.status == Status.OPEN and lead.next_follow_up is not None and lead.next_follow_up < until:
         lead.next_follow_up = until
     return Snoozed(lead_snapshot(lead), until)
@@ -240,10 +302,12 @@ def orphans(session: Session, *, team_id: str, departed: str, now: datetime, def
     """The open leads of someone whose Slack account was deactivated, and who should hear of it."""
     config = team_config(session, team_id=team_id, defaults=defaults)
     leads = [lead_from_row(row) for row in queries.nudge_leads(session, [team_id], owner_id=departed)]
+    rep = queries.rep(session, team_id, departed)
+    days = Days(zone(rep.tz if rep else None), config.digest_days)
     return Orphans(
         team_id,
         departed,
-        orphans_of(leads, now=now),
+        orphans_of(leads, now=now, rules=config.rules, days=days),
         tuple(managers(session, team_id=team_id, configured=config.manager_ids)),
         config.manager_channel,
     )

@@ -21,7 +21,7 @@ from coaching.leads import (
     save_contact,
 )
 from coaching.parsing import ContactWords, clean, read_contact, read_mention, words
-from coaching.people import managers
+from coaching.people import managers, zone
 from coaching.rules import CLOSED, GroundRule, Rules, Status, ground_rule
 from coaching.settings import TeamConfig, team_config
 from coaching.snapshots import ContactSnapshot, LeadSnapshot, contact_snapshot, lead_snapshot
@@ -72,6 +72,7 @@ def transfer_snapshot(
     lead = queries.lead(session, transfer.team_id, transfer.lead_id)
     assert lead is not None  # the foreign key cascades deletes
     picture = lead_snapshot(lead)
+    owner = queries.rep(session, transfer.team_id, transfer.from_owner)
     return TransferSnapshot(
         id=transfer.id,
         lead=picture,
@@ -91,6 +92,7 @@ def transfer_snapshot(
             to_user=transfer.to_user,
             now=now,
             rules=rules,
+            tz=zone(owner.tz if owner else None),  # the owner's days decide how long it sat untouched
         ),
         rules=rules,
         now=now,
@@ -352,9 +354,19 @@ def _settle(
 
 
 def _move(session: Session, lead: Lead, to_user: str, caller: Caller) -> None:
+    """A hand-off is a fresh start: the new owner's attempts count from zero (the history stays),
+    and their first move is due on their next working day."""
     lead.owner_id = to_user
-    if lead.status == Status.OPEN and lead.opted_out_at is None:
-        lead.next_follow_up = caller.today  # the new owner's first move is due now
+    lead.counting_since = caller.now
+    lead.attempt_baseline = 0
+    refresh_progress(
+        session,
+        lead,
+        tz=caller.tz,
+        rules=caller.rules,
+        today=caller.today,
+        team_days=caller.config.digest_days,
+    )
 
 
 # ---- requests still waiting --------------------------------------------------------------------------
@@ -449,6 +461,7 @@ def hand_to_ops(
             now=caller.now,
             tz=caller.tz,
             rules=caller.rules,
+            team_days=caller.config.digest_days,
         )
         if isinstance(changed, NotAllowed):
             return changed
@@ -528,7 +541,14 @@ def hand_to_contact(
     lead.opted_out_at = None
     lead.counting_since = caller.now
     lead.attempt_baseline = 0
-    refresh_progress(session, lead, tz=caller.tz, rules=caller.rules, today=caller.today)
+    refresh_progress(
+        session,
+        lead,
+        tz=caller.tz,
+        rules=caller.rules,
+        today=caller.today,
+        team_days=caller.config.digest_days,
+    )
     return HandedToContact(
         ContactSaved(lead_snapshot(lead), saved.contact, saved.updated, words_read),
         lead_snapshot(lead),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from coaching.calendar import local_date
 from coaching.parsing import MAX_LEAD_NAME, ContactWords, name_key
+from coaching.people import workdays_of
 from coaching.rules import (
     CLOSED,
     Outcome,
@@ -109,8 +110,14 @@ def add_lead(
     return created
 
 
-def refresh_progress(session: Session, lead: Lead, *, tz: ZoneInfo, rules: Rules, today: date) -> None:
-    """Recompute the lead's cached progress from its whole touch log (back-dated touches included)."""
+def refresh_progress(
+    session: Session, lead: Lead, *, tz: ZoneInfo, rules: Rules, today: date, team_days: frozenset[int]
+) -> None:
+    """Recompute the lead's cached progress from its whole touch log (back-dated touches included).
+
+    Follow-ups land on the owner's working days (their own, or the team's); an opt-out clears the
+    follow-up and the meeting at once, so no screen reminds anyone of either.
+    """
     facts = [
         TouchFact(at, Outcome(outcome), meeting)
         for at, outcome, meeting in queries.touch_facts(session, lead.id)
@@ -122,14 +129,18 @@ def refresh_progress(session: Session, lead: Lead, *, tz: ZoneInfo, rules: Rules
         tz=tz,
         rules=rules,
         today=today,
+        workdays=workdays_of(session, team_id=lead.team_id, user_id=lead.owner_id, team_days=team_days),
     )
+    opted_out = lead.opted_out_at is not None
     lead.attempts = summary.attempts
     lead.reached = summary.reached
     lead.ever_reached = summary.ever_reached
     lead.last_touch_at = summary.last_touch_at
     lead.last_contact_at = summary.last_contact_at
-    lead.meeting_on = summary.meeting_on
-    active = lead.status == Status.OPEN and lead.opted_out_at is None
+    lead.meeting_on = None if opted_out else summary.meeting_on
+    lead.meeting_reminded = summary.meeting_reminded
+    lead.declined = summary.declined
+    active = lead.status == Status.OPEN and not opted_out
     lead.next_follow_up = summary.next_follow_up if active else None
 
 
@@ -164,8 +175,9 @@ def lead_detail(
         handoffs=tuple(handoff_line(t) for t in queries.transfers_for_lead(session, team_id, lead.id)),
         stage=stage(lead.attempts, reached=lead.reached, rules=rules),
         stalled=lead.status == Status.OPEN
-        and is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules),
-        past_cycle=lead.status == Status.OPEN and is_past_sales_cycle(lead.created_at, now=now, rules=rules),
+        and is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=tz),
+        past_cycle=lead.status == Status.OPEN
+        and is_past_sales_cycle(lead.created_at, now=now, rules=rules, tz=tz),
         rules=rules,
         today=local_date(now, tz),
     )
@@ -218,6 +230,7 @@ def change_status(
     now: datetime,
     tz: ZoneInfo,
     rules: Rules,
+    team_days: frozenset[int],
 ) -> StatusChanged | NoChange | NotAllowed:
     """Only the owner or a manager closes, parks or reopens a lead; anyone may record an opt-out."""
     if change is not Change.OPT_OUT and user_id != lead.owner_id and not is_manager:
@@ -228,6 +241,7 @@ def change_status(
             return NoChange(lead_snapshot(lead), change)
         lead.opted_out_at = now
         lead.next_follow_up = None
+        lead.meeting_on = None  # no reminder, no "how did it go": nothing that chases them
     elif change is Change.REOPEN:
         if before is Status.OPEN:
             return NoChange(lead_snapshot(lead), change)
@@ -237,7 +251,7 @@ def change_status(
         # A reopened lead starts a fresh round of attempts, due today.
         lead.counting_since = now
         lead.attempt_baseline = 0
-        refresh_progress(session, lead, tz=tz, rules=rules, today=local_date(now, tz))
+        refresh_progress(session, lead, tz=tz, rules=rules, today=local_date(now, tz), team_days=team_days)
     else:
         target = TARGET[change]
         if before is target and (change is not Change.LOST or not reason or reason == lead.lost_reason):

@@ -5,28 +5,41 @@ best: a meeting tomorrow needs a reminder sent; a lead at the attempt limit need
 another try; a stalled deal needs something of value, not a chase.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from coaching.rules import Rules, Stage, Status, is_past_sales_cycle, is_stalled, stage
+from coaching.calendar import days_ago, in_send_window, is_working_day, local_date, next_working_day
+from coaching.rules import (
+    Counts,
+    Flag,
+    Rules,
+    Status,
+    counts,
+    flags,
+    is_at_limit,
+    is_stalled,
+    meeting_reminder_due,
+    overdue_days,
+)
 
 
 class Section(StrEnum):
-    MEETING = "meeting"  # a meeting tomorrow: send the client a reminder today
+    MEETING = "meeting"  # the last working day before a meeting: send the client a reminder today
     AT_LIMIT = "at_limit"  # the attempt limit without a conversation: back-burner or hand on
     STALLED = "stalled"  # contact made, then silence: a value-adding touch
     FOLLOW_UP = "follow_up"  # overdue or due today
-    STALE = "stale"  # open longer than the sales cycle
     LAPSED = "lapsed"  # a customer untouched for the lapse window
-    SQUATTING = "squatting"  # untouched for weeks with nothing else listing it
 
 
 SECTION_ORDER = tuple(Section)
 SECTION_CAP = 5  # items shown per section; the rest are counted ("and 4 more")
 DIGEST_CAP = 12  # items shown in all; each takes two blocks of Slack's fifty
+# Shown beside an item that is listed anyway: past the sales cycle, untouched for weeks.
+ITEM_FLAGS = frozenset({Flag.PAST_CYCLE, Flag.SQUATTING})
 
 
 class DigestLead(Protocol):
@@ -54,47 +67,63 @@ class DigestLead(Protocol):
     def last_touch_at(self) -> datetime | None: ...
     @property
     def last_contact_at(self) -> datetime | None: ...
+    @property
+    def meeting_reminded(self) -> bool: ...
+    @property
+    def declined(self) -> bool: ...
 
 
-def section_for(lead: DigestLead, *, now: datetime, today: date, rules: Rules) -> Section | None:
-    """The one section a lead belongs in today, or None when it needs nothing today."""
-    if lead.opted_out_at is not None:
+@dataclass(frozen=True)
+class Days:
+    """Whose calendar a digest is read on: the rep's time zone and working days."""
+
+    tz: ZoneInfo
+    workdays: frozenset[int]
+
+
+def section_for(lead: DigestLead, *, now: datetime, today: date, rules: Rules, days: Days) -> Section | None:
+    """The one section a lead belongs in today, or None when it needs nothing today.
+
+    Nothing is due on a day off; an opt-out silences everything; a "not interested" was answered
+    with one close-or-park prompt when it was logged, and stays quiet until the lead is touched again.
+    """
+    if lead.opted_out_at is not None or not is_working_day(today, days.workdays):
         return None
     if lead.snoozed_until is not None and lead.snoozed_until > today:
         return None
-    idle = now - (lead.last_touch_at or lead.created_at)
+    if lead.status is not Status.LOST and meeting_reminder_due(
+        lead.meeting_on, reminded=lead.meeting_reminded, today=today, workdays=days.workdays
+    ):
+        return Section.MEETING  # customers' meetings too: a reminder weeds out no-shows
     if lead.status is Status.WON:
-        return Section.LAPSED if idle > timedelta(days=rules.lapse_days) else None
-    if lead.status is not Status.OPEN:
+        idle = days_ago(lead.last_touch_at or lead.created_at, now=now, tz=days.tz)
+        return Section.LAPSED if idle > rules.lapse_days else None
+    if lead.status is not Status.OPEN or lead.declined:
         return None
-    if lead.meeting_on == today + timedelta(days=1):
-        return Section.MEETING
     # Everything else waits until its follow-up is due: a rep working a lead on schedule isn't nagged.
     if lead.next_follow_up is not None and lead.next_follow_up > today:
         return None
-    if stage(lead.attempts, reached=lead.reached, rules=rules) in (Stage.INSIST, Stage.CAP):
-        return Section.AT_LIMIT
-    if is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules):
+    if is_at_limit(lead, rules=rules):
+        return Section.AT_LIMIT  # at the cap nothing is scheduled: a decision is due every working day
+    if lead.next_follow_up is None:
+        return None
+    if is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=days.tz):
         return Section.STALLED
-    if lead.next_follow_up is not None:
-        return Section.FOLLOW_UP
-    if is_past_sales_cycle(lead.created_at, now=now, rules=rules):
-        return Section.STALE
-    if idle > timedelta(days=rules.squat_days):
-        return Section.SQUATTING
-    return None
+    return Section.FOLLOW_UP
 
 
 @dataclass(frozen=True)
 class Item:
     lead_id: int
     name: str
-    section: Section
-    overdue_days: int  # days past the follow-up (0 when due today or not scheduled)
-    idle_days: int  # days since the last touch (or since it was added)
+    section: Section | None  # None outside a digest (a review's or an orphan alert's list)
+    overdue_days: int  # working days past the follow-up (0 when due today or not scheduled)
+    idle_days: int  # calendar days since the last touch (or since it was added, when never touched)
     attempts: int
     meeting_on: date | None
-    quiet_days: int | None = None  # days since the last two-way contact, when there was one
+    quiet_days: int | None = None  # calendar days since the last two-way contact, when there was one
+    touched_days: int | None = None  # calendar days since the last touch; None: never touched
+    flags: frozenset[Flag] = frozenset()  # past the sales cycle, untouched for weeks
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,7 @@ class Digest:
     owner_id: str
     today: date
     sections: tuple[tuple[Section, tuple[Item, ...], int], ...]  # (section, items shown, how many more)
+    counts: Counts = field(default_factory=Counts)  # the same numbers /pipeline and Home show
 
     @property
     def shown(self) -> int:
@@ -116,27 +146,38 @@ class Digest:
         return self.total == 0
 
 
-def _quiet(lead: DigestLead, now: datetime) -> int | None:
-    return (now - lead.last_contact_at).days if lead.last_contact_at else None
+def item_of(
+    lead: DigestLead, *, now: datetime, today: date, rules: Rules, days: Days, section: Section | None = None
+) -> Item:
+    """A lead as a line: ages in calendar days where the rep is; nothing invented for a lead never touched."""
+    touched = days_ago(lead.last_touch_at, now=now, tz=days.tz) if lead.last_touch_at else None
+    idle = touched if touched is not None else days_ago(lead.created_at, now=now, tz=days.tz)
+    quiet = days_ago(lead.last_contact_at, now=now, tz=days.tz) if lead.last_contact_at else None
+    found = flags(lead, now=now, today=today, rules=rules, tz=days.tz, workdays=days.workdays) & ITEM_FLAGS
+    return Item(
+        lead.id,
+        lead.name,
+        section,
+        overdue_days(lead.next_follow_up, today, days.workdays),
+        idle,
+        lead.attempts,
+        lead.meeting_on,
+        quiet,
+        touched,
+        found,
+    )
 
 
 def digest_for(
-    owner_id: str, leads: Iterable[DigestLead], *, now: datetime, today: date, rules: Rules
+    owner_id: str, leads: Iterable[DigestLead], *, now: datetime, today: date, rules: Rules, days: Days
 ) -> Digest:
     grouped: dict[Section, list[Item]] = {section: [] for section in SECTION_ORDER}
-    for lead in leads:
-        section = section_for(lead, now=now, today=today, rules=rules)
+    mine = list(leads)
+    for lead in mine:
+        section = section_for(lead, now=now, today=today, rules=rules, days=days)
         if section is None:
             continue
-        overdue = (
-            (today - lead.next_follow_up).days if lead.next_follow_up and lead.next_follow_up < today else 0
-        )
-        idle = (now - (lead.last_touch_at or lead.created_at)).days
-        grouped[section].append(
-            Item(
-                lead.id, lead.name, section, overdue, idle, lead.attempts, lead.meeting_on, _quiet(lead, now)
-            )
-        )
+        grouped[section].append(item_of(lead, now=now, today=today, rules=rules, days=days, section=section))
     room = DIGEST_CAP
     sections = []
     for section in SECTION_ORDER:
@@ -146,21 +187,27 @@ def digest_for(
         shown = items[: max(0, min(SECTION_CAP, room))]
         room -= len(shown)
         sections.append((section, tuple(shown), len(items) - len(shown)))
-    return Digest(owner_id, today, tuple(sections))
+    tally = counts(mine, today=today, workdays=days.workdays, rules=rules)
+    return Digest(owner_id, today, tuple(sections), tally)
 
 
 # ---- when -----------------------------------------------------------------------------------------
 
-LATEST = time(12, 0)  # a digest missed while the clock was down still goes out in the morning, not after
-
 
 def digest_due(local_now: datetime, *, at: time, workdays: frozenset[int]) -> bool:
-    """Is it this rep's digest time on a working day (and still morning)?"""
-    return local_now.weekday() in workdays and at <= local_now.time() < max(at, LATEST)
+    """Is it this rep's digest time on one of their working days? The window follows the time
+    (a digest at 13:00 goes out from 13:00), and lasts long enough for a clock that was down."""
+    return in_send_window(local_now, at=at, workdays=workdays)
 
 
-def review_due(local_now: datetime, *, at: time, review_day: int) -> bool:
-    return local_now.weekday() == review_day and at <= local_now.time() < max(at, LATEST)
+def review_due(local_now: datetime, *, at: time, review_day: int, workdays: frozenset[int]) -> bool:
+    """The weekly review, on the manager's own working morning: the review day, or the first of
+    their working days after it when the review day is one of their days off."""
+    today = local_now.date()
+    week_start = today - timedelta(days=(today.weekday() - review_day) % 7)
+    return today == next_working_day(week_start, workdays) and in_send_window(
+        local_now, at=at, workdays=workdays
+    )
 
 
 # ---- the managers' weekly review ------------------------------------------------------------------------
@@ -187,15 +234,6 @@ class Review:
         return not self.reps and not self.orphaned
 
 
-@dataclass
-class _Tally:
-    open: int = 0
-    overdue: int = 0
-    at_limit: int = 0
-    stale: int = 0
-    squatting: list[Item] = field(default_factory=list)
-
-
 def review_for(
     leads: Iterable[tuple[str, DigestLead]],
     *,
@@ -203,36 +241,40 @@ def review_for(
     now: datetime,
     today: date,
     rules: Rules,
+    days_of: Mapping[str, Days],
+    default_days: Days,
 ) -> Review:
-    """Per active rep: open leads, overdue, at the limit, stale, squatting; and leads left by people who left."""
-    tallies: dict[str, _Tally] = {}
-    orphans: dict[str, list[Item]] = {}
+    """Per active rep: open leads, overdue, at the limit, past the cycle, untouched for weeks; and
+    leads left by people who left. Each rep's counts are read on their own calendar (`days_of`),
+    exactly as their /pipeline counts them."""
+    by_owner: dict[str, list[DigestLead]] = {}
     for owner, lead in leads:
-        if lead.status is not Status.OPEN or lead.opted_out_at is not None:
-            continue
-        idle = (now - (lead.last_touch_at or lead.created_at)).days
-        item = Item(lead.id, lead.name, Section.SQUATTING, 0, idle, lead.attempts, lead.meeting_on)
+        by_owner.setdefault(owner, []).append(lead)
+    reps = []
+    orphans: dict[str, list[Item]] = {}
+    for owner, owned in by_owner.items():
+        days = days_of.get(owner, default_days)
+        own_today = local_date(now, days.tz)
+        active = [lead for lead in owned if lead.status is Status.OPEN and lead.opted_out_at is None]
+        items = [item_of(lead, now=now, today=own_today, rules=rules, days=days) for lead in active]
         if owner in departed:
-            orphans.setdefault(owner, []).append(item)
+            if items:
+                orphans[owner] = items
             continue
-        tally = tallies.setdefault(owner, _Tally())
-        tally.open += 1
-        tally.overdue += lead.next_follow_up is not None and lead.next_follow_up < today
-        tally.at_limit += stage(lead.attempts, reached=lead.reached, rules=rules) in (Stage.INSIST, Stage.CAP)
-        tally.stale += is_past_sales_cycle(lead.created_at, now=now, rules=rules)
-        if idle > rules.squat_days:
-            tally.squatting.append(item)
-    reps = [
-        RepLine(
-            owner,
-            t.open,
-            t.overdue,
-            t.at_limit,
-            t.stale,
-            tuple(sorted(t.squatting, key=lambda i: -i.idle_days)[:3]),
+        tally = counts(owned, today=own_today, workdays=days.workdays, rules=rules)
+        if not tally.open:
+            continue
+        squatting = [item for item in items if Flag.SQUATTING in item.flags]
+        reps.append(
+            RepLine(
+                owner,
+                tally.open,
+                tally.overdue,
+                tally.at_limit,
+                sum(Flag.PAST_CYCLE in item.flags for item in items),
+                tuple(sorted(squatting, key=lambda i: -i.idle_days)[:3]),
+            )
         )
-        for owner, t in tallies.items()
-    ]
     reps.sort(key=lambda r: (-(r.overdue + r.at_limit + len(r.squatting)), -r.open, r.owner_id))
     orphaned = tuple(
         (
@@ -245,12 +287,12 @@ def review_for(
     return Review(today, tuple(reps), orphaned)
 
 
-def item_of(lead: DigestLead, *, now: datetime, section: Section = Section.SQUATTING) -> Item:
-    idle = (now - (lead.last_touch_at or lead.created_at)).days
-    return Item(lead.id, lead.name, section, 0, idle, lead.attempts, lead.meeting_on, _quiet(lead, now))
-
-
-def orphans_of(leads: Sequence[DigestLead], *, now: datetime) -> tuple[Item, ...]:
+def orphans_of(leads: Sequence[DigestLead], *, now: datetime, rules: Rules, days: Days) -> tuple[Item, ...]:
     """A departed owner's open leads, to reassign at once."""
     ordered = sorted(leads, key=lambda lead: lead.name.casefold())
-    return tuple(item_of(lead, now=now) for lead in ordered if lead.status is Status.OPEN)
+    today = local_date(now, days.tz)
+    return tuple(
+        item_of(lead, now=now, today=today, rules=rules, days=days)
+        for lead in ordered
+        if lead.status is Status.OPEN
+    )

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from coaching.calendar import BadDays, parse_workdays
 from store import queries
 
 PROFILE_MAX_AGE = timedelta(hours=12)
@@ -77,3 +78,23 @@ def managers(session: Session, *, team_id: str, configured: frozenset[str]) -> l
     """Every manager of the team, configured ones first, each once."""
     listed = [m for m in queries.listed_managers(session, team_id) if m not in configured]
     return sorted(configured) + listed
+
+
+def workdays_of(session: Session, *, team_id: str, user_id: str, team_days: frozenset[int]) -> frozenset[int]:
+    """Someone's working days: their own (`/coach me workdays`) when set, else the team's."""
+    return own_workdays_of(session, team_id=team_id, user_id=user_id) or team_days
+
+
+def own_workdays_of(session: Session, *, team_id: str, user_id: str) -> frozenset[int] | None:
+    rep = queries.rep(session, team_id, user_id)
+    return own_workdays(rep.workdays if rep else None)
+
+
+def own_workdays(stored: str | None) -> frozenset[int] | None:
+    """A rep's stored override; one that no longer reads falls back to the team's, never fails."""
+    if not stored:
+        return None
+    try:
+        return parse_workdays(stored)
+    except BadDays:
+        return None

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from coaching.calendar import local_date
-from coaching.rules import Due, Flag, Rules, Status, due, flags
+from coaching.people import workdays_of
+from coaching.rules import Counts, Due, Flag, Rules, Status, counts, due, flags, overdue_days
 from coaching.snapshots import LeadSnapshot, lead_snapshot
 from store import queries
 
@@ -16,6 +17,7 @@ from store import queries
 class Item:
     lead: LeadSnapshot
     flags: frozenset[Flag]
+    overdue_days: int = 0  # working days past the follow-up, on the owner's working days
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,11 @@ class Pipeline:
     undecided: tuple[Item, ...]
     backburner: tuple[Item, ...]
     rules: Rules
+    counts: Counts  # the one definition: the digest's headline and the managers' views agree
 
     @property
     def open_count(self) -> int:
-        return len(self.overdue) + len(self.due_today) + len(self.upcoming) + len(self.undecided)
+        return self.counts.open
 
     @property
     def is_empty(self) -> bool:
@@ -41,19 +44,32 @@ class Pipeline:
 
 
 def pipeline(
-    session: Session, *, team_id: str, owner_id: str, now: datetime, tz: ZoneInfo, rules: Rules
+    session: Session,
+    *,
+    team_id: str,
+    owner_id: str,
+    now: datetime,
+    tz: ZoneInfo,
+    rules: Rules,
+    team_days: frozenset[int],
 ) -> Pipeline:
+    """The owner's leads on the owner's calendar (their working days), whoever is looking."""
     today = local_date(now, tz)
+    workdays = workdays_of(session, team_id=team_id, user_id=owner_id, team_days=team_days)
     rows = queries.owned_leads(session, team_id, owner_id, [Status.OPEN.value, Status.BACKBURNER.value])
     groups: dict[Due, list[Item]] = {d: [] for d in Due}
     backburner: list[Item] = []
     for row in rows:
         lead = lead_snapshot(row)
-        item = Item(lead, flags(lead, now=now, today=today, rules=rules))
+        item = Item(
+            lead,
+            flags(lead, now=now, today=today, rules=rules, tz=tz, workdays=workdays),
+            overdue_days(lead.next_follow_up, today, workdays) if lead.is_open else 0,
+        )
         if lead.status is Status.BACKBURNER:
             backburner.append(item)
         else:
-            groups[due(lead.next_follow_up, today)].append(item)
+            groups[due(lead.next_follow_up, today, workdays)].append(item)
     by_name = sorted(backburner, key=lambda item: item.lead.name.casefold())
     return Pipeline(
         owner_id=owner_id,
@@ -64,4 +80,18 @@ def pipeline(
         undecided=tuple(sorted(groups[Due.UNSCHEDULED], key=lambda item: item.lead.name.casefold())),
         backburner=tuple(by_name),
         rules=rules,
+        counts=counts(
+            (
+                item.lead
+                for item in (
+                    *groups[Due.OVERDUE],
+                    *groups[Due.TODAY],
+                    *groups[Due.UPCOMING],
+                    *groups[Due.UNSCHEDULED],
+                )
+            ),
+            today=today,
+            workdays=workdays,
+            rules=rules,
+        ),
     )

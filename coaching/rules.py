@@ -13,7 +13,15 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from coaching.calendar import local_date
+from coaching.calendar import (
+    MON_FRI,
+    days_ago,
+    is_working_day,
+    last_working_day_before,
+    local_date,
+    next_working_day,
+    working_days_between,
+)
 
 
 class Outcome(StrEnum):
@@ -110,6 +118,10 @@ class Progress:
     last_contact_at: datetime | None
     meeting_on: date | None
     next_follow_up: date | None
+    # The rep touched the lead on or after the day the meeting reminder was raised (and after booking).
+    meeting_reminded: bool = False
+    # The latest touch is a "not interested": the chase is over until the rep touches it again.
+    declined: bool = False
 
 
 def progress(
@@ -120,14 +132,16 @@ def progress(
     tz: ZoneInfo,
     rules: Rules,
     today: date,
+    workdays: frozenset[int] = MON_FRI,
 ) -> Progress:
     """Summarise a lead's touch log as of `today` (the owner's local date).
 
     `counting_since` is when the current round of attempts began: None for a lead's whole life,
-    or the moment it was reopened or the client handed the rep to someone new. Attempts are the
-    tries in that round since the last two-way contact; `baseline_attempts` carries tries made
-    before Baton knew the lead (an import) until someone answers. The next follow-up comes from
-    the round's latest touch, is due today when the round has none yet, and is never in the past.
+    or the moment it was reopened, handed to a new owner, or the client handed the rep to someone
+    new. Attempts are the tries in that round since the last two-way contact; `baseline_attempts`
+    carries tries made before Baton knew the lead (an import) until someone answers. The next
+    follow-up comes from the round's latest touch, is due today when the round has none yet, is
+    never in the past, and always falls on one of the owner's `workdays`.
     """
     log = sorted(touches, key=lambda t: t.at)
     current = [t for t in log if counting_since is None or t.at >= counting_since]
@@ -138,9 +152,16 @@ def progress(
     )
     if last_contact is None:
         attempts += baseline_attempts
-    booked = [t.meeting_on for t in log if t.meeting_on is not None]
-    meeting_on = booked[-1] if booked else None
+    booked = [t for t in log if t.meeting_on is not None]
+    meeting_on = booked[-1].meeting_on if booked else None
     follow_up = _next_follow_up(current[-1] if current else None, attempts, meeting_on, tz, rules, today)
+    reminded = False
+    if booked and meeting_on is not None:
+        reminder_day = last_working_day_before(meeting_on, workdays)
+        reminded = any(
+            t.at > booked[-1].at and local_date(t.at, tz) >= reminder_day
+            for t in log[log.index(booked[-1]) :]
+        )
     return Progress(
         attempts=attempts,
         reached=last_contact is not None,
@@ -148,15 +169,18 @@ def progress(
         last_touch_at=log[-1].at if log else None,
         last_contact_at=max((t.at for t in log if t.outcome in TWO_WAY), default=None),
         meeting_on=meeting_on,
-        next_follow_up=max(follow_up, today) if follow_up else None,
+        next_follow_up=next_working_day(max(follow_up, today), workdays) if follow_up else None,
+        meeting_reminded=reminded,
+        declined=bool(log) and log[-1].outcome is Outcome.NOT_INTERESTED,
     )
 
 
 def _next_follow_up(
     latest: TouchFact | None, attempts: int, meeting_on: date | None, tz: ZoneInfo, rules: Rules, today: date
 ) -> date | None:
+    """The calendar date the spacing gives; `progress` then moves it onto a working day."""
     if latest is None:
-        return today  # a new round (a new lead, reopened, a new contact): the first try is due now
+        return today  # a new round (a new lead, reopened, a new owner or contact): the first try is due now
     if latest.outcome in (Outcome.OPT_OUT, Outcome.NOT_INTERESTED):
         return None
     touched_on = local_date(latest.at, tz)
@@ -181,15 +205,34 @@ def stage(attempts: int, *, reached: bool, rules: Rules) -> Stage:
     return Stage.TRYING
 
 
-def is_stalled(last_contact_at: datetime | None, *, reached: bool, now: datetime, rules: Rules) -> bool:
-    """Contact was made, then silence for longer than the stall window."""
+def is_stalled(
+    last_contact_at: datetime | None, *, reached: bool, now: datetime, rules: Rules, tz: ZoneInfo
+) -> bool:
+    """Contact was made, then silence for longer than the stall window (calendar days where the rep is)."""
     return (
-        reached and last_contact_at is not None and now - last_contact_at > timedelta(days=rules.stall_days)
+        reached
+        and last_contact_at is not None
+        and days_ago(last_contact_at, now=now, tz=tz) > rules.stall_days
     )
 
 
-def is_past_sales_cycle(created_at: datetime, *, now: datetime, rules: Rules) -> bool:
-    return now - created_at > timedelta(days=rules.sales_cycle_days)
+def is_past_sales_cycle(created_at: datetime, *, now: datetime, rules: Rules, tz: ZoneInfo) -> bool:
+    return days_ago(created_at, now=now, tz=tz) > rules.sales_cycle_days
+
+
+def is_untouched(lead: "LeadFacts", *, now: datetime, rules: Rules, tz: ZoneInfo) -> bool:
+    """Owned and untouched for the squatting window: it may be offered to someone else."""
+    return days_ago(lead.last_touch_at or lead.created_at, now=now, tz=tz) > rules.squat_days
+
+
+def meeting_reminder_due(
+    meeting_on: date | None, *, reminded: bool, today: date, workdays: frozenset[int]
+) -> bool:
+    """Send the client a reminder today: the last working day before the meeting (a Monday meeting
+    is reminded on Friday), until the rep has touched the lead since the reminder was raised."""
+    if meeting_on is None or reminded or today >= meeting_on or not is_working_day(today, workdays):
+        return False
+    return today >= last_working_day_before(meeting_on, workdays)
 
 
 class Due(StrEnum):
@@ -199,14 +242,79 @@ class Due(StrEnum):
     UNSCHEDULED = "unscheduled"
 
 
-def due(next_follow_up: date | None, today: date) -> Due:
+def due(next_follow_up: date | None, today: date, workdays: frozenset[int] = MON_FRI) -> Due:
+    """A missed date is overdue whatever today is; nothing is due today on a day off."""
     if next_follow_up is None:
         return Due.UNSCHEDULED
     if next_follow_up < today:
         return Due.OVERDUE
-    if next_follow_up == today:
+    if next_follow_up == today and is_working_day(today, workdays):
         return Due.TODAY
     return Due.UPCOMING
+
+
+def overdue_days(next_follow_up: date | None, today: date, workdays: frozenset[int]) -> int:
+    """Working days missed: the due day itself up to yesterday. A Friday follow-up looked at on
+    Monday (or on the weekend) is overdue 1 working day; 0 when not overdue."""
+    if next_follow_up is None or next_follow_up >= today:
+        return 0
+    return working_days_between(next_follow_up - timedelta(days=1), today - timedelta(days=1), workdays)
+
+
+class CountedLead(Protocol):
+    @property
+    def status(self) -> Status: ...
+    @property
+    def next_follow_up(self) -> date | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def reached(self) -> bool: ...
+    @property
+    def opted_out_at(self) -> datetime | None: ...
+    @property
+    def declined(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The one definition of every count a rep or manager sees: /pipeline, Home, the digest's
+    headline and the managers' views all add up the same way. overdue + due_today + upcoming +
+    to_decide = open."""
+
+    open: int = 0  # every open lead, whatever else is true of it
+    overdue: int = 0
+    due_today: int = 0
+    upcoming: int = 0
+    to_decide: int = 0  # open with nothing scheduled: the attempt cap, a "not interested", an opt-out
+    at_limit: int = 0  # the attempt limit without a conversation (not opted out, no "no" given)
+
+
+def is_at_limit(lead: CountedLead, *, rules: Rules) -> bool:
+    return (
+        lead.status is Status.OPEN
+        and lead.opted_out_at is None
+        and not lead.declined
+        and stage(lead.attempts, reached=lead.reached, rules=rules) in (Stage.INSIST, Stage.CAP)
+    )
+
+
+def counts(leads: Iterable[CountedLead], *, today: date, workdays: frozenset[int], rules: Rules) -> Counts:
+    tally = dict.fromkeys(Due, 0)
+    at_limit = 0
+    for lead in leads:
+        if lead.status is not Status.OPEN:
+            continue
+        tally[due(lead.next_follow_up, today, workdays)] += 1
+        at_limit += is_at_limit(lead, rules=rules)
+    return Counts(
+        open=sum(tally.values()),
+        overdue=tally[Due.OVERDUE],
+        due_today=tally[Due.TODAY],
+        upcoming=tally[Due.UPCOMING],
+        to_decide=tally[Due.UNSCHEDULED],
+        at_limit=at_limit,
+    )
 
 
 def last_weekday(today: date, weekday: int) -> date:
@@ -225,9 +333,10 @@ class Flag(StrEnum):
     AT_LIMIT = "at_limit"  # the attempt limit without a conversation
     STALLED = "stalled"  # contact made, then silence
     PAST_CYCLE = "past_cycle"  # open longer than the sales cycle
-    MEETING_TOMORROW = "meeting_tomorrow"  # send the client a reminder today
+    MEETING_REMINDER = "meeting_reminder"  # the last working day before a meeting: send the client a reminder
     SQUATTING = "squatting"  # owned, untouched for the squatting window
     LAPSED = "lapsed"  # a customer nobody has touched for the lapse window
+    DECLINED = "declined"  # said not interested: close it or park it
     OPTED_OUT = "opted_out"
 
 
@@ -250,26 +359,38 @@ class LeadFacts(Protocol):
     def meeting_on(self) -> date | None: ...
     @property
     def opted_out_at(self) -> datetime | None: ...
+    @property
+    def meeting_reminded(self) -> bool: ...
+    @property
+    def declined(self) -> bool: ...
+    @property
+    def next_follow_up(self) -> date | None: ...
 
 
-def flags(lead: LeadFacts, *, now: datetime, today: date, rules: Rules) -> frozenset[Flag]:
+def flags(
+    lead: LeadFacts, *, now: datetime, today: date, rules: Rules, tz: ZoneInfo, workdays: frozenset[int]
+) -> frozenset[Flag]:
+    """Everything worth a rep's attention about a lead today. An opt-out wins over all of it."""
     if lead.opted_out_at is not None:
         return frozenset({Flag.OPTED_OUT})
-    if lead.status is Status.WON:
-        touched = lead.last_touch_at or lead.created_at
-        return frozenset({Flag.LAPSED}) if now - touched > timedelta(days=rules.lapse_days) else frozenset()
-    if lead.status is not Status.OPEN:
-        return frozenset()
     found = set()
-    if stage(lead.attempts, reached=lead.reached, rules=rules) in (Stage.INSIST, Stage.CAP):
+    if meeting_reminder_due(lead.meeting_on, reminded=lead.meeting_reminded, today=today, workdays=workdays):
+        found.add(Flag.MEETING_REMINDER)
+    if lead.status is Status.WON:
+        if days_ago(lead.last_touch_at or lead.created_at, now=now, tz=tz) > rules.lapse_days:
+            found.add(Flag.LAPSED)
+        return frozenset(found)
+    if lead.status is not Status.OPEN:
+        return frozenset(found)
+    if lead.declined:
+        found.add(Flag.DECLINED)  # a no is an answer: not a stall, not a chase
+    elif is_at_limit(lead, rules=rules):
         found.add(Flag.AT_LIMIT)
-    if is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules):
+    elif is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=tz):
         found.add(Flag.STALLED)
-    if is_past_sales_cycle(lead.created_at, now=now, rules=rules):
+    if is_past_sales_cycle(lead.created_at, now=now, rules=rules, tz=tz):
         found.add(Flag.PAST_CYCLE)
-    if lead.meeting_on is not None and lead.meeting_on == today + timedelta(days=1):
-        found.add(Flag.MEETING_TOMORROW)
-    if now - (lead.last_touch_at or lead.created_at) > timedelta(days=rules.squat_days):
+    if is_untouched(lead, now=now, rules=rules, tz=tz):
         found.add(Flag.SQUATTING)
     return frozenset(found)
 
@@ -286,17 +407,24 @@ class GroundRule(StrEnum):
 
 
 def ground_rule(
-    lead: LeadFacts, *, owner: str, requested_by: str, to_user: str, now: datetime, rules: Rules
+    lead: LeadFacts,
+    *,
+    owner: str,
+    requested_by: str,
+    to_user: str,
+    now: datetime,
+    rules: Rules,
+    tz: ZoneInfo,
 ) -> GroundRule:
     """The first ground rule that fits, most delicate first: a reached-but-stuck lead needs the
     manager alongside the owner, because a new rep would start from scratch."""
-    if lead.last_contact_at is not None and is_past_sales_cycle(lead.created_at, now=now, rules=rules):
+    if lead.last_contact_at is not None and is_past_sales_cycle(lead.created_at, now=now, rules=rules, tz=tz):
         return GroundRule.STEP_IN
     if not lead.reached and lead.attempts >= rules.attempts_limit:
         return GroundRule.NOT_REACHED
     if requested_by != owner and to_user == requested_by:
         return GroundRule.CONNECTION
-    if now - (lead.last_touch_at or lead.created_at) > timedelta(days=rules.squat_days):
+    if is_untouched(lead, now=now, rules=rules, tz=tz):
         return GroundRule.SQUATTING
     if requested_by == owner:
         return GroundRule.PASSING_ON

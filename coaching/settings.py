@@ -10,7 +10,7 @@ from datetime import datetime, time
 
 from sqlalchemy.orm import Session
 
-from coaching.calendar import WEEKDAYS, BadDays, parse_workdays, workdays_text
+from coaching.calendar import WEEKDAYS, BadDays, parse_workdays, send_time_problem, workdays_text
 from coaching.people import managers
 from coaching.rules import DEFAULT_RULES, Rules
 from store import queries
@@ -48,6 +48,15 @@ def parse_clock(raw: str) -> time:
     if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
         return time(int(match.group(1)), int(match.group(2)))
     raise BadValue(f"must be a 24-hour time like 08:30, got {raw!r}")
+
+
+def parse_send_time(raw: str) -> time:
+    """A digest time Baton can keep: refused with the reason, never accepted and then ignored."""
+    at = parse_clock(raw)
+    problem = send_time_problem(at)
+    if problem:
+        raise BadValue(f"{problem}, got {raw!r}")
+    return at
 
 
 _DAY = {day[:3]: index for index, day in enumerate(WEEKDAYS)}
@@ -100,7 +109,7 @@ def with_stored(config: TeamConfig, stored: dict[str, str]) -> TeamConfig:
     parsers = {
         "manager_channel": parse_channel,
         "ops_channel": parse_channel,
-        "digest_time": parse_clock,
+        "digest_time": parse_send_time,
         "digest_days": parse_days,
         "review_day": parse_weekday,
     }
@@ -129,7 +138,7 @@ SETTING_HELP = {
     "stall_days": "days of silence after a conversation before a deal counts as stalled",
     "squat_days": "days untouched before a lead may be offered to someone else",
     "lapse_days": "days untouched before a customer is due a re-engagement",
-    "digest_time": "the morning digest's time, in each rep's own time zone (24-hour)",
+    "digest_time": "the digest's time, in each rep's own time zone (24-hour, 20:00 at the latest)",
     "digest_days": "the team's working days, e.g. mon-fri or sun-thu",
     "review_day": "the managers' weekly pipeline review",
     "manager_channel": "post hand-off requests here instead of to each manager (or none)",
@@ -165,7 +174,7 @@ def normalised(name: str, raw: str) -> str:
     if name in RULE_NAMES:
         return str(parse_positive(raw))
     if name == "digest_time":
-        return parse_clock(raw).strftime("%H:%M")
+        return parse_send_time(raw).strftime("%H:%M")
     if name == "digest_days":
         return days_text(parse_days(raw))
     if name == "review_day":

@@ -41,6 +41,8 @@ class LeadSnapshot:
     next_follow_up: date | None
     meeting_on: date | None
     snoozed_until: date | None = None
+    meeting_reminded: bool = False
+    declined: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -103,6 +105,8 @@ def lead_snapshot(lead: Lead) -> LeadSnapshot:
         next_follow_up=lead.next_follow_up,
         meeting_on=lead.meeting_on,
         snoozed_until=lead.snoozed_until,
+        meeting_reminded=lead.meeting_reminded,
+        declined=lead.declined,
     )
 
 

@@ -172,12 +172,13 @@ class TipFacts:
     was_stalled: bool
     past_cycle: bool
     last_tip: str | None = None  # `Tip.key` of the tip given with the lead's previous touch
+    opted_out: bool = False  # the contact asked not to be contacted: no tip to keep trying, ever
 
 
 def situations_for(facts: TipFacts) -> Iterator[Situation]:
     """Every situation that fits, the most pressing first; the outcome's own advice comes last."""
     outcome = facts.outcome
-    if outcome is Outcome.OPT_OUT:
+    if outcome is Outcome.OPT_OUT or facts.opted_out:
         yield Situation.OPT_OUT
         return
     if outcome is Outcome.NOT_INTERESTED:

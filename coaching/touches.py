@@ -54,6 +54,8 @@ class TouchLogged:
     tip: Tip
     readings: tuple[Reading, ...]
     logged_by: str
+    # The contact had already asked not to be contacted: the touch is stored, and the rep is warned.
+    after_opt_out: bool = False
 
     @property
     def for_someone_else(self) -> bool:
@@ -227,7 +229,8 @@ def _log(
     readings: tuple[Reading, ...],
 ) -> TouchLogged:
     now, tz, rules, today = caller.now, caller.tz, caller.rules, caller.today
-    was_stalled = is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules)
+    was_stalled = is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=tz)
+    after_opt_out = lead.opted_out_at is not None and outcome is not Outcome.OPT_OUT
     last_tip = queries.last_tip(session, lead.team_id, lead.id)
     booked = on if outcome is Outcome.MEETING and on > today else None
     touch = Touch(
@@ -246,7 +249,7 @@ def _log(
     if outcome is Outcome.OPT_OUT and lead.opted_out_at is None:
         lead.opted_out_at = now
     session.flush()
-    refresh_progress(session, lead, tz=tz, rules=rules, today=today)
+    refresh_progress(session, lead, tz=tz, rules=rules, today=today, team_days=caller.config.digest_days)
     current = stage(lead.attempts, reached=lead.reached, rules=rules)
     touches_logged = queries.touch_count(session, lead.team_id, lead.id)
     facts = TipFacts(
@@ -258,8 +261,10 @@ def _log(
         in_conversation=lead.ever_reached,
         first_touch=touches_logged == 1,
         was_stalled=was_stalled and outcome not in TWO_WAY,
-        past_cycle=lead.status == Status.OPEN and is_past_sales_cycle(lead.created_at, now=now, rules=rules),
+        past_cycle=lead.status == Status.OPEN
+        and is_past_sales_cycle(lead.created_at, now=now, rules=rules, tz=tz),
         last_tip=last_tip,
+        opted_out=lead.opted_out_at is not None,
     )
     given = choose_tip(facts, seed=lead.id + touches_logged)
     touch.tip = given.key
@@ -278,4 +283,5 @@ def _log(
         tip=given,
         readings=readings,
         logged_by=caller.user_id,
+        after_opt_out=after_opt_out,
     )

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from coaching.caller import Caller
-from coaching.people import is_manager
+from coaching.people import is_manager, own_workdays_of
 from coaching.settings import TeamConfig, team_config
 from handlers.people import Directory
 from store.db import Database
@@ -35,6 +35,7 @@ class Deps:
             now=self.clock(),
             tz=tz,
             config=team_config(session, team_id=team_id, defaults=self.defaults),
+            own_workdays=own_workdays_of(session, team_id=team_id, user_id=user_id),
         )
 
     @contextmanager

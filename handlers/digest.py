@@ -101,7 +101,17 @@ class Deliveries:
             jobs = digests.reviews(session, claimed, now=at, defaults=self.deps.defaults)
             return [(job.recipient, review(job.review)) for job in jobs]
 
+        self.know_managers()
+
         return self._run(Kind.REVIEW, digests.due_reviews, messages, at, everyone, force, dry_run, show)
+
+    def know_managers(self) -> None:
+        """Look up managers Baton has no profile for (users.info), so their review and reminders
+        come on their own working morning, never at a guessed UTC one."""
+        with self.deps.db.readers.begin() as session:
+            missing = digests.managers_without_profile(session, defaults=self.deps.defaults)
+        for team_id, user_id in missing:
+            self.deps.directory.profile(self.client, team_id, user_id)
 
     def _run(
         self,
@@ -229,7 +239,14 @@ class DigestButtons:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             snoozed = (
-                digests.snooze(session, team_id=team_id, user_id=user_id, lead_id=ids[0], today=caller.today)
+                digests.snooze(
+                    session,
+                    team_id=team_id,
+                    user_id=user_id,
+                    lead_id=ids[0],
+                    today=caller.today,
+                    workdays=caller.workdays,
+                )
                 if ids
                 else None
             )
@@ -260,7 +277,7 @@ class DigestButtons:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_action(session, caller, ids[0], "backburner")
         if not isinstance(result, StatusChanged):
-            answer(self.deps, body, respond, client, context, reply(result, caller.now), replace=False)
+            answer(self.deps, body, respond, client, context, reply(result, caller.local_now), replace=False)
             return
         self.refresh(body, respond, client, context, note=f"{result.lead.name} is on the back-burner.")
 
@@ -306,7 +323,7 @@ class DigestButtons:
             answer(self.deps, body, respond, client, context, refusal, replace=False)
             return
         if not isinstance(result, Decided):
-            told = stale_button() if result is None else handoff_reply(result, caller.now)
+            told = stale_button() if result is None else handoff_reply(result, caller.local_now)
             answer(self.deps, body, respond, client, context, told, replace=False)
             return
         Handoffs(self.deps).announce(client, team_id, result.transfer)

@@ -99,7 +99,7 @@ class Handoffs:
         elif isinstance(result, OpsHandedOff):
             posted, problem = self.post_ops(client, caller.team_id, result)
             return ops_handed_off(result, posted_in=posted, problem=problem)
-        return handoff_reply(result, caller.now, typed=typed)
+        return handoff_reply(result, caller.local_now, typed=typed)
 
     # ---- managers decide -------------------------------------------------------------------------
     def approve(

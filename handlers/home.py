@@ -30,7 +30,7 @@ class HomeTab:
     def publish(self, client: WebClient, team_id: str, user_id: str, *, note: str | None = None) -> None:
         with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
             view = home(session, caller)
-        client.views_publish(user_id=user_id, view=home_tab(view, caller.rules, caller.now, note=note))
+        client.views_publish(user_id=user_id, view=home_tab(view, caller.rules, caller.local_now, note=note))
 
 
 def answer(

@@ -42,7 +42,7 @@ class Leads:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_command(session, caller, text)
-        respond(**reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
+        respond(**reply(result, caller.local_now, typed=text).payload(), response_type="ephemeral")
 
     def button(
         self,
@@ -93,4 +93,4 @@ class Leads:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = commands.lead_action(session, caller, ids[0], VERBS[action_id])
-        answer(self.deps, body, respond, client, context, reply(result, caller.now), replace=False)
+        answer(self.deps, body, respond, client, context, reply(result, caller.local_now), replace=False)

@@ -49,7 +49,7 @@ class LogCall:
             return
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = touches.log_from_text(session, caller, text)
-        respond(**reply(result, caller.now, typed=text).payload(), response_type="ephemeral")
+        respond(**reply(result, caller.local_now, typed=text).payload(), response_type="ephemeral")
 
     def open_for_lead(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
@@ -114,7 +114,7 @@ class LogCall:
             result = touches.log_from_form(
                 session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
             )
-        message = reply(result, caller.now, typed=note)
+        message = reply(result, caller.local_now, typed=note)
         metadata = read_metadata(view)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
@@ -181,7 +181,7 @@ class LogCall:
         # An answered question is replaced by its answer, so its buttons can't be pressed again;
         # a refused click (someone else's, or a second one) leaves the original alone.
         answered_now = not isinstance(result, DraftRefused)
-        message = reply(result, caller.now)
+        message = reply(result, caller.local_now)
         respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
 
 

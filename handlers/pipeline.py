@@ -50,6 +50,7 @@ class Pipelines:
                     now=caller.now,
                     tz=owner_tz,
                     rules=caller.rules,
+                    team_days=caller.config.digest_days,
                 )
-                message = pipeline_message(view, caller.now, viewer=user_id)
+                message = pipeline_message(view, caller.local_now, viewer=user_id)
         respond(**message.payload(), response_type="ephemeral")

@@ -40,6 +40,8 @@ class Rep(Base):
     deactivated: Mapped[bool] = mapped_column(default=False)
     is_bot: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)  # a Slack workspace admin or owner
+    # Their own working days (`/coach me workdays sun-thu`), as written; None: the team's.
+    workdays: Mapped[str | None] = mapped_column(String(32))
     refreshed_at: Mapped[datetime]
 
 
@@ -92,6 +94,9 @@ class Lead(Base):
     next_follow_up: Mapped[date | None]
     meeting_on: Mapped[date | None]
     snoozed_until: Mapped[date | None]  # "Snooze 2 days" from the digest: left out until then
+    # The rep touched the lead after the meeting reminder was raised: the reminder is done.
+    meeting_reminded: Mapped[bool] = mapped_column(default=False)
+    declined: Mapped[bool] = mapped_column(default=False)  # the latest touch is "not interested"
 
     touches: Mapped[list["Touch"]] = relationship(
         back_populates="lead", order_by="Touch.at", cascade="all, delete-orphan", passive_deletes=True

@@ -240,6 +240,24 @@ def active_reps(session: Session) -> Sequence[Rep]:
     return session.scalars(query.order_by(Rep.team_id, Rep.user_id)).all()
 
 
+def reps_known(session: Session) -> Sequence[Rep]:
+    """Everyone Baton holds a profile for, active or not."""
+    return session.scalars(select(Rep).order_by(Rep.team_id, Rep.user_id)).all()
+
+
+def team_reps(session: Session, team_id: str) -> Sequence[Rep]:
+    return session.scalars(select(Rep).where(Rep.team_id == team_id).order_by(Rep.user_id)).all()
+
+
+def set_own_workdays(session: Session, *, team_id: str, user_id: str, workdays: str | None) -> bool:
+    """A person's own working days (None: the team's); False when Baton holds no profile for them."""
+    rep = session.scalars(select(Rep).where(Rep.team_id == team_id, Rep.user_id == user_id)).one_or_none()
+    if rep is None:
+        return False
+    rep.workdays = workdays
+    return True
+
+
 def departed_reps(session: Session, team_ids: Sequence[str]) -> set[tuple[str, str]]:
     query = select(Rep.team_id, Rep.user_id).where(Rep.team_id.in_(team_ids), Rep.deactivated.is_(True))
     return {(row.team_id, row.user_id) for row in session.execute(query)}
@@ -264,6 +282,8 @@ NUDGE_COLUMNS = (
     Lead.next_follow_up,
     Lead.meeting_on,
     Lead.snoozed_until,
+    Lead.meeting_reminded,
+    Lead.declined,
 )
 
 

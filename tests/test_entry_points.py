@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,13 @@ def test_without_credentials_baton_starts_the_try_out_on_a_demo_team(tmp_path: P
             "/pipeline",
             "/logcall acme vm left a message about Q3 pricing",
             "/lead show acme",
-            "home",
+            "1",  # the card's first button: Log a touch (opens the form)
+            "",  # the lead is already picked
+            "2",  # outcome: connected
+            "",  # today
+            "spoke to the COO",
+            "home",  # the Home tab: Log a touch is 1, the first item's Snooze is 3
+            "3",
             "who morgan",
             "/pipeline @dana",
             "home",
@@ -89,8 +96,10 @@ def test_without_credentials_baton_starts_the_try_out_on_a_demo_team(tmp_path: P
     assert "Your pipeline" in out and "Overdue" in out
     assert "Logged a voicemail on Acme Corp" in out
     assert "ACME CORP" in out  # the card's header
+    assert "Logged a conversation on Acme Corp" in out
     assert "dana's pipeline" in out
     assert "── Baton · Home tab" in out and "Needs you today" in out
+    assert "(you pressed “Snooze 2 days” on the Home tab)" in out and "✅ Snoozed " in out
     assert "YOUR TEAM" in out and "@dana · 7 open" in out  # Morgan's Home tab
     assert "Traceback" not in out + result.stderr
     assert (tmp_path / "baton-tryout.db").exists()
@@ -202,14 +211,29 @@ def test_every_command_in_the_manifest_is_escaped_and_answered_by_the_app(harnes
 
 
 def demo_database(tmp_path: Path) -> Path:
-    """The try-out's demo team (seeded as of now), which has something due for Dana and Sam."""
+    """The try-out's demo team (seeded as of now, or the next working day on a day off), which has
+    something due for Dana and Sam."""
     assert baton("tryout", "--db", "demo.db", cwd=tmp_path, stdin="quit\n").returncode == 0
     return tmp_path / "demo.db"
 
 
+def demo_morning() -> datetime:
+    """The instant the demo team's digests are run at: the try-out's own working day."""
+    from bot.tryout.seed import working_now
+
+    return working_now(datetime.now(UTC), frozenset(range(5)))
+
+
 def test_digest_dry_run_prints_each_reps_digest_and_sends_nothing(tmp_path: Path) -> None:
     database = demo_database(tmp_path)
-    result = baton("digest", "--dry-run", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}")
+    result = baton(
+        "digest",
+        "--dry-run",
+        "--at",
+        demo_morning().isoformat(),
+        cwd=tmp_path,
+        DATABASE_URL=f"sqlite:///{database}",
+    )
     assert result.returncode == 0, result.stderr
     assert "Dana Reyes (U0DANA) · America/New_York" in result.stdout
     assert "Good morning, Dana" in result.stdout and "Wayne Enterprises" in result.stdout
@@ -233,12 +257,14 @@ def test_digest_sends_once_a_day_unless_forced(tmp_path: Path) -> None:
         "COACH_MANAGER_IDS": "U0MORGAN",
     }
     try:
-        first = baton("digest", cwd=tmp_path, **settings)
+        at = demo_morning()
+        first = baton("digest", "--at", at.isoformat(), cwd=tmp_path, **settings)
         assert first.returncode == 0, first.stderr
         assert "2 sent" in first.stdout
-        again = baton("digest", cwd=tmp_path, **settings)
+        again = baton("digest", "--at", at.isoformat(), cwd=tmp_path, **settings)
         assert "0 sent" in again.stdout and "2 already delivered today" in again.stdout
-        forced = baton("digest", "--force", cwd=tmp_path, **settings)
+        later = (at + timedelta(minutes=1)).isoformat()
+        forced = baton("digest", "--force", "--at", later, cwd=tmp_path, **settings)
         assert "2 sent" in forced.stdout
         assert len(api.calls_to("chat.postMessage")) == 4
         review = baton("digest", "--review", cwd=tmp_path, **settings)

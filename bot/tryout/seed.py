@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.localslack import User, Workspace
+from coaching.calendar import is_working_day, local_date
 from coaching.caller import Caller
 from coaching.leads import Change, change_status, create_lead, save_contact
 from coaching.people import Profile, remember
@@ -33,6 +34,19 @@ ROLES = {
     MORGAN: "sales manager, Chicago",
 }
 MANAGERS = frozenset({MORGAN})
+
+
+def working_now(now: datetime, workdays: frozenset[int]) -> datetime:
+    """The try-out plays a working day: `now`, or the same time on the first later day that is a
+    working day for every demo person (a demo started on a Sunday shows Monday's work, because
+    on a day off nothing is due and the demo team would have nothing to show)."""
+    shifted = now
+    for _ in range(7):
+        if all(is_working_day(local_date(shifted, ZoneInfo(p.tz)), workdays) for p in PEOPLE):
+            return shifted
+        shifted += timedelta(days=1)
+    return now
+
 
 # (owner, lead, days since it was added, [(days ago, outcome, note)], contact, final change)
 Story = tuple[str, str, int, list[tuple[int, Outcome, str]], tuple[str, str, bool] | None, Change | None]
@@ -154,10 +168,7 @@ STORIES: list[Story] = [
 
 
 def workspace() -> Workspace:
-    channels = {"C0GENERAL": "general", "C0SALES": "sales", "C0SALESMGR": "sales-managers", "C0OPS": "ops"}
-    return Workspace(
-        team_id=TEAM_ID, team_name="Northwind Sales", users={u.id: u for u in PEOPLE}, channels=channels
-    )
+    return Workspace(team_id=TEAM_ID, team_name="Northwind Sales", users={u.id: u for u in PEOPLE})
 
 
 def is_seeded(session: Session) -> bool:
@@ -204,6 +215,7 @@ def seed(db: Database, *, now: datetime, rules: Rules) -> None:
                     now=decided.now,
                     tz=decided.tz,
                     rules=rules,
+                    team_days=decided.workdays,
                 )
         # The meeting Umbrella Health booked for tomorrow, agreed five days ago.
         umbrella = session.scalars(

@@ -40,6 +40,7 @@ USAGE = {
     ),
     "coach": (
         "`/coach help` · `/coach settings` · `/coach set NAME VALUE` · `/coach managers add|remove @name`"
+        " · `/coach me workdays sun-thu`"
     ),
 }
 

@@ -13,7 +13,14 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from coaching.coach import CoachHelp, ManagersShown, SettingsShown
+from coaching.coach import (
+    CoachHelp,
+    ManagersShown,
+    MySettings,
+    MyWorkdaysChanged,
+    MyWorkdaysRefused,
+    SettingsShown,
+)
 from coaching.settings import (
     RULE_NAMES,
     SETTING_HELP,
@@ -39,6 +46,7 @@ def coach_help(problem: str | None = None) -> Message:
         "• `/coach settings` — this workspace's coaching numbers and times; managers change them with "
         "`/coach set stall_days 21` or the form",
         "• `/coach managers` · `/coach managers add @jane` — who approves hand-offs (managers and Slack admins)",
+        "• `/coach me` · `/coach me workdays sun-thu` — your own working days, if they differ from the team's",
         "Every morning Baton DMs each rep what needs action today; the Home tab shows your pipeline.",
     ]
     return Message("How to use Baton", (mrkdwn("\n".join(lines)),))
@@ -171,4 +179,19 @@ def coach_reply(result: object) -> Message:
             return managers_changed(result)
         case ManagersRefused():
             return plain(f":warning: {MANAGER_REFUSALS.get(result.reason, 'Nothing changed.')}")
+        case MySettings():
+            whose = "your own" if result.own else f"the team's (`{result.team_workdays}`)"
+            return plain(
+                f"*Your settings*\n• *workdays* `{result.workdays}` — {whose}: follow-ups land on these days, "
+                f"overdue counts them, and your digest comes on them\n• *time zone* `{esc(result.tz)}` — from "
+                "your Slack profile\nChange them with `/coach me workdays sun-thu`, or `/coach me workdays team`."
+            )
+        case MyWorkdaysChanged():
+            whose = "your own" if result.own else "the team's again"
+            return plain(
+                f":white_check_mark: Your working days are now `{result.after}` ({whose}; were `{result.before}`). "
+                "Follow-ups you log from now on land on them, and your digest comes on them."
+            )
+        case MyWorkdaysRefused():
+            return plain(f":warning: {esc(result.problem)}")
     raise TypeError(f"no message for {type(result).__name__}")

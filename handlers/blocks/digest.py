@@ -14,31 +14,32 @@ from coaching.nudges import Item as NudgeItem
 from coaching.rules import Rules
 from handlers.blocks.base import Message, button, context, lead_ref, mrkdwn, plain
 from handlers.blocks.ids import Action, block_id_of, button_value
-from handlers.blocks.text import day, days_ago_count, esc, plural
+from handlers.blocks.text import FLAG_LABEL, day, esc, last_touch, overdue_text, plural
 
 SECTION_TITLE = {
-    Section.MEETING: ":calendar: *Meetings tomorrow*: send each client a short reminder today",
+    Section.MEETING: ":calendar: *Meetings before your next working day*: send each client a short reminder today",
     Section.AT_LIMIT: ":no_entry_sign: *At the attempt limit*: back-burner them or hand them on",
     Section.STALLED: ":hourglass: *Gone quiet after a conversation*: send something useful, not a chase",
     Section.FOLLOW_UP: ":dart: *Follow-ups due*",
-    Section.STALE: ":hourglass_flowing_sand: *Older than your sales cycle*: still real, and the right person?",
     Section.LAPSED: ":moneybag: *Customers due a hello*: what else could you do for them?",
-    Section.SQUATTING: ":zzz: *Untouched for weeks*: work them or let a colleague try",
 }
 
 
 SECTION_SHORT = {
-    Section.MEETING: "meeting tomorrow",
+    Section.MEETING: "meeting to remind",
     Section.AT_LIMIT: "at the attempt limit",
     Section.STALLED: "gone quiet",
     Section.FOLLOW_UP: "follow-up due",
-    Section.STALE: "past the sales cycle",
     Section.LAPSED: "customer due a hello",
-    Section.SQUATTING: "untouched for weeks",
 }
 
 
 def item_line(item: NudgeItem, rules: Rules, today: date) -> str:
+    # Past the sales cycle, untouched for weeks: flags beside the item, whatever section it is in.
+    return " · ".join([_item_text(item, rules, today), *(FLAG_LABEL[flag] for flag in sorted(item.flags))])
+
+
+def _item_text(item: NudgeItem, rules: Rules, today: date) -> str:
     name = lead_ref(item.name)
     if item.section is Section.MEETING and item.meeting_on:
         return f"{name} · meeting {day(item.meeting_on, today)}"
@@ -47,12 +48,8 @@ def item_line(item: NudgeItem, rules: Rules, today: date) -> str:
     if item.section is Section.STALLED:
         return f"{name} · quiet for {item.quiet_days or item.idle_days} days since your last conversation"
     if item.section is Section.FOLLOW_UP:
-        due = f"{plural(item.overdue_days, 'day')} overdue" if item.overdue_days else "due today"
-        return f"{name} · {due} · last touch {days_ago_count(item.idle_days)}"
-    if item.section is Section.STALE:
-        return (
-            f"{name} · no touch for {item.idle_days} days, open past the {rules.sales_cycle_days}-day cycle"
-        )
+        due = overdue_text(item.overdue_days) if item.overdue_days else "due today"
+        return f"{name} · {due} · {last_touch(item.touched_days)}"
     if item.section is Section.LAPSED:
         return f"{name} · a customer nobody has touched for {item.idle_days} days"
     return f"{name} · untouched for {item.idle_days} days"

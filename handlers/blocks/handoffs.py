@@ -50,7 +50,7 @@ from handlers.blocks.base import (
 from handlers.blocks.ids import Action, block_id_of, button_value
 from handlers.blocks.leads import not_allowed
 from handlers.blocks.replies import reply
-from handlers.blocks.text import clip, contact_text, days_ago, esc, label, when, who
+from handlers.blocks.text import calendar_days, clip, contact_text, days_ago, esc, label, when, who
 
 GROUND_RULE_TEXT = {
     GroundRule.STEP_IN: "Contact was made but it has been stuck for months: work it *with* the owner before moving it; a new rep would start from scratch.",
@@ -73,7 +73,7 @@ def transfer_headline(t: TransferSnapshot) -> str:
 
 def _transfer_facts(t: TransferSnapshot) -> list[Block]:
     lead, rules, now = t.lead, t.rules, t.now
-    age = (now - lead.created_at).days
+    age = calendar_days(lead.created_at, now)
     if lead.ever_reached:
         contact = f"yes, last {days_ago(lead.last_contact_at, now)}" if lead.last_contact_at else "yes"
     else:

@@ -22,7 +22,7 @@ from handlers.blocks.digest import SECTION_TITLE, digest_buttons, item_line
 from handlers.blocks.handoffs import context_line, transfer_headline
 from handlers.blocks.ids import Action, block_id_of, button_value
 from handlers.blocks.pipeline import lead_lines
-from handlers.blocks.text import days_ago, days_ago_count, esc, who
+from handlers.blocks.text import days_ago, esc, last_touch, who
 
 HOME_ITEMS = 10  # today's items shown with their buttons (two blocks each)
 
@@ -31,12 +31,16 @@ def home(view: HomeView, rules: Rules, now: datetime, *, note: str | None = None
     """The Home tab: what needs doing today, what's coming, wins; and the team, for managers."""
     pipe = view.pipeline
     today = pipe.today
+    tally = pipe.counts  # the one definition: these add up to the open count, as /pipeline's do
     counts = [
-        f"*{pipe.open_count}* open",
-        f"*{len(pipe.overdue)}* overdue",
-        f"*{len(pipe.due_today)}* due today",
+        f"*{tally.open}* open",
+        f"*{tally.overdue}* overdue",
+        f"*{tally.due_today}* due today",
+        f"*{tally.upcoming}* upcoming",
     ]
-    counts += [f"*{len(pipe.upcoming)}* upcoming", f"*{len(pipe.backburner)}* on the back-burner"]
+    if tally.to_decide:
+        counts.append(f"*{tally.to_decide}* to decide")
+    counts.append(f"*{len(pipe.backburner)}* on the back-burner")
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text="Your pipeline")),
         context(f"{today:%A} {today.day} {today:%B} · " + " · ".join(counts)),
@@ -133,9 +137,7 @@ def _team(team: HomeTeam) -> list[Block]:
         blocks.append(mrkdwn(":ghost: *Leads whose owner left*: pick someone for each"))
         for departed, item in team.orphaned:
             picker = UserSelectElement(action_id=Action.ORPHAN_REASSIGN, placeholder="Reassign to…")
-            text = (
-                f"{lead_ref(item.name)} · was {who(departed)}'s · last touch {days_ago_count(item.idle_days)}"
-            )
+            text = f"{lead_ref(item.name)} · was {who(departed)}'s · {last_touch(item.touched_days)}"
             blocks.append(
                 SectionBlock(
                     block_id=block_id_of(Action.ORPHAN_BLOCK, item.lead_id),

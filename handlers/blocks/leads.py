@@ -44,6 +44,7 @@ from handlers.blocks.text import (
     OUTCOME_ICON,
     OUTCOME_LABEL,
     STATUS_LABEL,
+    calendar_days,
     clip,
     contact_text,
     day,
@@ -92,7 +93,7 @@ def lead_card(detail: LeadDetail, now: datetime) -> Message:
         f"*Attempts*\n{attempt_line(lead, detail.stage, detail.rules, now)}",
         f"*Last touch*\n{days_ago(lead.last_touch_at, now) if lead.last_touch_at else '_none yet_'}",
         f"*Coming up*\n{next_step_line(lead, detail.stage, today)}",
-        f"*Age*\n{(now - lead.created_at).days} days (sales cycle {detail.rules.sales_cycle_days})",
+        f"*Age*\n{calendar_days(lead.created_at, now)} days (sales cycle {detail.rules.sales_cycle_days})",
     ]
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=label(lead.name, HEADER_TEXT))),

@@ -66,8 +66,8 @@ def attempt_line(lead: LeadSnapshot, stage: Stage, rules: Rules, now: datetime) 
 def next_step_line(lead: LeadSnapshot, stage: Stage, today: date) -> str:
     if lead.meeting_on is not None and lead.meeting_on >= today:
         line = f"Meeting *{day(lead.meeting_on, today)}*"
-        if lead.meeting_on > today:
-            line += " — Baton will remind you the day before to send the client a reminder"
+        if lead.meeting_on > today and lead.opted_out_at is None:
+            line += " — Baton will remind you on the working day before to send the client a reminder"
         return line
     if lead.next_follow_up is not None:
         return f"Next follow-up *{day(lead.next_follow_up, today)}* ({relative(lead.next_follow_up, today)})"
@@ -95,7 +95,8 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
         headline = f":calendar: Booked a *meeting* with {lead_ref(lead.name)} for *{day(result.meeting_booked, result.today)}*"
     else:
         logged_as = OUTCOME_LABEL[result.outcome]
-        headline = f":white_check_mark: Logged a *{logged_as}* on {lead_ref(lead.name)}{on_day}"
+        mark = ":warning:" if result.after_opt_out else ":white_check_mark:"
+        headline = f"{mark} Logged a *{logged_as}* on {lead_ref(lead.name)}{on_day}"
     if result.for_someone_else:
         headline += f" — {who(lead.owner_id)}'s lead"
     blocks: list[Block] = [mrkdwn(headline)]
@@ -113,8 +114,11 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
         notes.append(f"Removed {result.removed_characters} invisible control character(s) from the text.")
     if lead.status is not Status.OPEN:
         notes.append(f"This lead is {STATUS_LABEL[lead.status]}. `/lead reopen` puts it back in play.")
-    if lead.opted_out_at is not None and result.outcome is not Outcome.OPT_OUT:
-        notes.append(":warning: This contact asked not to be contacted.")
+    if result.after_opt_out:
+        notes.append(
+            ":warning: This contact asked not to be contacted. The touch is saved, but Baton schedules "
+            "no follow-up or meeting reminder for it: check with them before trying again."
+        )
     if notes:
         blocks.append(context(*notes))
     actions = _next_actions(result)

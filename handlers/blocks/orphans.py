@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
 from coaching.nudges import Item as NudgeItem
 from handlers.blocks.base import MESSAGE_BLOCKS, Message, context, fit, lead_ref, mrkdwn
 from handlers.blocks.ids import Action, block_id_of
-from handlers.blocks.text import days_ago_count, plural, who
+from handlers.blocks.text import last_touch, plural, who
 
 
 def orphan_blocks(departed: str, items: Sequence[NudgeItem], more: int, *, intro: str) -> list[Block]:
@@ -22,9 +22,7 @@ def orphan_blocks(departed: str, items: Sequence[NudgeItem], more: int, *, intro
         blocks.append(
             SectionBlock(
                 block_id=block_id_of(Action.ORPHAN_BLOCK, item.lead_id),
-                text=MarkdownTextObject(
-                    text=f"{lead_ref(item.name)} · last touch {days_ago_count(item.idle_days)}"
-                ),
+                text=MarkdownTextObject(text=f"{lead_ref(item.name)} · {last_touch(item.touched_days)}"),
                 accessory=picker,
             )
         )

@@ -16,7 +16,7 @@ from coaching.pipeline import Item, Pipeline
 from coaching.rules import Flag, Rules, Status
 from handlers.blocks.base import LIST_LINES, SECTION_TEXT, Message, context, lead_ref, mrkdwn
 from handlers.blocks.ids import Action, block_id_of, menu_value
-from handlers.blocks.text import clip, day, days_ago, esc, relative, who
+from handlers.blocks.text import FLAG_LABEL, clip, day, days_ago, esc, overdue_text, relative, who
 
 PIPELINE_ITEMS = 10  # leads shown with their own menu per group; the rest as a list
 
@@ -62,23 +62,13 @@ def pipeline(view: Pipeline, now: datetime, *, viewer: str) -> Message:
     return Message(fallback, tuple(blocks))
 
 
-FLAG_LABEL = {
-    Flag.AT_LIMIT: ":no_entry_sign: at the attempt limit",
-    Flag.STALLED: ":hourglass: stalled",
-    Flag.PAST_CYCLE: ":hourglass_flowing_sand: past the sales cycle",
-    Flag.MEETING_TOMORROW: ":calendar: meeting tomorrow: send a reminder",
-    Flag.SQUATTING: ":zzz: untouched for weeks",
-    Flag.LAPSED: ":moneybag: lapsed customer",
-    Flag.OPTED_OUT: ":no_entry: opted out",
-}
-
-
 def _summary(item: Item, today: date, rules: Rules, now: datetime) -> str:
     lead = item.lead
     parts = [lead_ref(lead.name)]
     if lead.status is Status.OPEN and lead.next_follow_up:
-        parts.append(relative(lead.next_follow_up, today))
-    if lead.meeting_on and lead.meeting_on >= today and Flag.MEETING_TOMORROW not in item.flags:
+        late = item.overdue_days
+        parts.append(overdue_text(late) if late else relative(lead.next_follow_up, today))
+    if lead.meeting_on and lead.meeting_on >= today and Flag.MEETING_REMINDER not in item.flags:
         parts.append(f":calendar: meeting {day(lead.meeting_on, today)}")
     if not lead.reached and lead.status is Status.OPEN:
         parts.append(f"attempt {lead.attempts}/{rules.attempts_limit}")

@@ -1,10 +1,10 @@
 """Text in Slack's words: escaping what people typed, and dates, moments, people and outcomes in words."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from coaching.rules import Outcome, Status
+from coaching.rules import Flag, Outcome, Status
 
 _MENTION = re.compile(r"<([@#])([UWC][A-Z0-9]{2,})(?:\|[^<>]*)?>")
 _SLACK_ID = re.compile(r"^[UWBC][A-Z0-9]{2,}$")
@@ -66,6 +66,11 @@ def day(d: date, today: date) -> str:
     return shown if d.year == today.year else f"{shown} {d.year}"
 
 
+def overdue_text(working_days: int) -> str:
+    """Overdue is counted in working days: a Friday follow-up seen on Monday is 1 working day overdue."""
+    return f"{working_days} working day{'s' if working_days != 1 else ''} overdue"
+
+
 def relative(d: date, today: date) -> str:
     offset = (d - today).days
     if offset == 0:
@@ -75,11 +80,15 @@ def relative(d: date, today: date) -> str:
     return f"in {offset} day{'s' if offset > 1 else ''}"
 
 
+def calendar_days(instant: datetime, now: datetime) -> int:
+    """Calendar days between the two, read in `now`'s time zone (handlers pass the viewer's local
+    now): a Friday touch seen on Sunday is 2 days ago whatever the hours; never negative."""
+    zone = now.tzinfo or UTC
+    return max(0, (now.date() - instant.astimezone(zone).date()).days)
+
+
 def days_ago(instant: datetime, now: datetime) -> str:
-    days = (now - instant).days
-    if days <= 0:
-        return "today"
-    return "yesterday" if days == 1 else f"{days} days ago"
+    return days_ago_count(calendar_days(instant, now))
 
 
 OUTCOME_LABEL = {
@@ -138,3 +147,20 @@ def plural(count: int, word: str) -> str:
 
 def days_ago_count(days: int) -> str:
     return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+
+
+def last_touch(touched_days: int | None) -> str:
+    """Nothing invented: a lead nobody has touched says so."""
+    return "no touch yet" if touched_days is None else f"last touch {days_ago_count(touched_days)}"
+
+
+FLAG_LABEL = {
+    Flag.AT_LIMIT: ":no_entry_sign: at the attempt limit",
+    Flag.STALLED: ":hourglass: stalled",
+    Flag.PAST_CYCLE: ":hourglass_flowing_sand: past the sales cycle",
+    Flag.MEETING_REMINDER: ":calendar: meeting coming up: send a reminder today",
+    Flag.SQUATTING: ":zzz: untouched for weeks",
+    Flag.LAPSED: ":moneybag: lapsed customer",
+    Flag.DECLINED: ":wave: said not interested: close it or park it",
+    Flag.OPTED_OUT: ":no_entry: opted out",
+}

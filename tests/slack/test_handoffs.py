@@ -160,7 +160,10 @@ def test_approval_moves_the_lead_updates_every_copy_and_tells_each_person_once(t
     assert len(dana_news) == 1 and "now <@U0SAM>'s lead" in flatten(dana_news[0].blocks)
     with team.db.readers.begin() as session:
         lead = session.scalars(select(Lead)).one()
-    assert lead.next_follow_up == date(2026, 12, 13)  # the new owner's first move is due today
+    assert lead.next_follow_up == date(
+        2026, 12, 14
+    )  # approved on a Sunday: due the new owner's next working day
+    assert lead.attempts == 0  # a fresh start for the new owner; the history stays
 
 
 def test_rejection_with_a_reason_reaches_everyone_involved(team: Harness) -> None:

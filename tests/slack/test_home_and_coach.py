@@ -164,7 +164,8 @@ def test_a_changed_setting_takes_effect_and_reset_brings_the_default_back(harnes
     assert "in 2 days" in flatten(harness.command(DANA, "/logcall", "acme vm").blocks)
     harness.command(MORGAN, "/coach", "reset follow_up_days")
     harness.clock.advance(days=2)
-    assert "in 4 days" in flatten(harness.command(DANA, "/logcall", "acme vm").blocks)
+    # Four days on is a Sunday: the follow-up moves to the next working day.
+    assert "*Mon 30 Nov* (in 5 days)" in flatten(harness.command(DANA, "/logcall", "acme vm").blocks)
 
 
 def test_channels_can_be_set_the_way_slack_sends_them(harness: Harness) -> None:

@@ -108,19 +108,19 @@ def test_help_and_unknown_subcommands_explain_the_usage(harness: Harness) -> Non
 def test_the_pipeline_groups_leads_by_what_needs_doing(harness: Harness) -> None:
     for name in ("Overdue Co", "Today Co", "Later Co", "Parked Co"):
         harness.command(DANA, "/lead", f"add {name}")
-    harness.command(DANA, "/logcall", "overdue co vm")  # due in 4 days
+    harness.command(DANA, "/logcall", "overdue co vm")  # Monday: due Friday
     harness.command(DANA, "/lead", "backburner parked")
-    harness.clock.advance(days=1)
-    harness.command(DANA, "/logcall", "today co vm")  # due in 4 days: day 5
-    harness.clock.advance(days=1)
-    harness.command(DANA, "/logcall", "later co connected")  # due in 7 days: day 9
-    harness.clock.advance(days=3)  # day 5
+    harness.clock.advance(days=2)
+    harness.command(DANA, "/logcall", "later co connected")  # Wednesday: due a week later
+    harness.clock.advance(days=2)
+    harness.command(DANA, "/logcall", "today co vm")  # Friday: four days on is Tuesday
+    harness.clock.advance(days=4)  # Tuesday
     text = flatten(harness.command(DANA, "/pipeline").blocks)
     order = ["*Overdue*", "*Overdue Co*", "*Due today*", "*Today Co*", "*Upcoming*", "*Later Co*"]
     order += ["*Back-burner*", "*Parked Co*"]
     positions = [text.index(heading) for heading in order]
     assert positions == sorted(positions)
-    assert "1 day overdue" in text
+    assert "2 working days overdue" in text  # Friday and Monday
 
 
 def test_the_pipeline_item_menu_opens_the_logcall_modal_for_that_lead(harness: Harness) -> None:

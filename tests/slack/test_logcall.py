@@ -91,7 +91,7 @@ def test_a_future_meeting_date_books_the_meeting(harness: Harness) -> None:
     reply = harness.command(DANA, "/logcall", "Acme Corp meeting 2026-12-02 demo with their ops team")
     text = harness.seen_text(reply)
     assert "Booked a *meeting* with *Acme Corp* for *Wed 2 Dec*" in text
-    assert "remind you the day before" in text
+    assert "remind you on the working day before" in text
     booked = lead(harness, "Acme Corp")
     assert booked.meeting_on == date(2026, 12, 2)
     assert booked.reached
@@ -122,7 +122,7 @@ def test_the_reps_own_time_zone_decides_what_today_is(harness: Harness) -> None:
     add(harness, "Acme Corp", user=KENJI)
     harness.clock.now = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)  # Tuesday 05:00 in Tokyo
     harness.command(KENJI, "/logcall", "acme vm")
-    assert lead(harness, "Acme Corp").next_follow_up == date(2026, 11, 28)
+    assert lead(harness, "Acme Corp").next_follow_up == date(2026, 11, 30)  # Tuesday + 4 is a Saturday
     reply = harness.command(KENJI, "/logcall", "acme email monday sent the deck")
     assert "(yesterday)" in harness.seen_text(reply)  # Monday is yesterday in Tokyo
 

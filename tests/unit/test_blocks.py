@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from coaching.finding import LeadOption, WhichLead
 from coaching.leads import LeadExists
 from coaching.pipeline import Item, Pipeline
-from coaching.rules import Flag, Outcome, Rules, Stage, Status
+from coaching.rules import Counts, Flag, Outcome, Rules, Stage, Status
 from coaching.snapshots import LeadSnapshot
 from coaching.tips import Situation, tip
 from coaching.touches import Reading, TouchLogged
@@ -181,6 +181,7 @@ def test_a_huge_pipeline_stays_within_fifty_blocks_and_every_text_limit() -> Non
         undecided=items(200, 0),
         backburner=items(300, 0),
         rules=Rules(),
+        counts=Counts(open=1400, overdue=400, due_today=300, upcoming=500, to_decide=200),
     )
     message = pipeline(view, NOW, viewer="U0DANA")
     body = message.payload()  # slack_sdk validates every element's limits here

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coaching.calendar import local_date, local_noon, working_days_between
+from coaching.calendar import MON_FRI, local_date, local_noon, working_days_between
 from coaching.rules import (
     Due,
     Flag,
@@ -16,11 +16,13 @@ from coaching.rules import (
     Stage,
     Status,
     TouchFact,
+    counts,
     due,
     flags,
     ground_rule,
     last_weekday,
     next_weekday,
+    overdue_days,
     progress,
     stage,
     with_overrides,
@@ -123,7 +125,48 @@ def test_the_follow_up_date_is_the_owners_local_date() -> None:
         rules=RULES,
         today=date(2026, 11, 24),
     )
-    assert summary.next_follow_up == date(2026, 11, 28)
+    assert summary.next_follow_up == date(2026, 11, 30)  # Tuesday + 4 is Saturday: the next working day
+
+
+def test_a_follow_up_that_would_fall_on_a_day_off_moves_to_the_reps_next_working_day() -> None:
+    tuesday = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    facts = [TouchFact(tuesday, Outcome.VOICEMAIL)]
+
+    def next_for(workdays: frozenset[int]) -> date | None:
+        return progress(
+            facts,
+            counting_since=None,
+            baseline_attempts=0,
+            tz=NY,
+            rules=RULES,
+            today=date(2026, 12, 1),
+            workdays=workdays,
+        ).next_follow_up
+
+    assert next_for(MON_FRI) == date(2026, 12, 7)  # not Saturday 5 December
+    assert next_for(frozenset({6, 0, 1, 2, 3})) == date(2026, 12, 6)  # a Sunday-Thursday office
+
+
+def test_the_meeting_reminder_is_done_once_the_lead_is_touched_on_or_after_its_day() -> None:
+    monday_meeting = date(2026, 11, 30)
+    booked = TouchFact(datetime(2026, 11, 24, 15, 0, tzinfo=UTC), Outcome.CONNECTED, monday_meeting)
+    friday_email = TouchFact(datetime(2026, 11, 27, 15, 0, tzinfo=UTC), Outcome.EMAIL)
+    wednesday_call = TouchFact(datetime(2026, 11, 25, 15, 0, tzinfo=UTC), Outcome.CALL)
+
+    def reminded(*facts: TouchFact) -> bool:
+        summary = progress(
+            facts, counting_since=None, baseline_attempts=0, tz=NY, rules=RULES, today=date(2026, 11, 27)
+        )
+        return summary.meeting_reminded
+
+    assert not reminded(booked)
+    assert not reminded(booked, wednesday_call)  # before Friday, the reminder day
+    assert reminded(booked, friday_email)
+
+
+def test_not_interested_is_remembered_until_the_next_touch() -> None:
+    assert summarise(touch(2, Outcome.NOT_INTERESTED)).declined
+    assert not summarise(touch(2, Outcome.NOT_INTERESTED), touch(0, Outcome.CONNECTED)).declined
 
 
 # ---- attempts ------------------------------------------------------------------------------------
@@ -207,6 +250,33 @@ def test_due_dates_sort_into_overdue_today_and_upcoming() -> None:
     assert due(None, TODAY) is Due.UNSCHEDULED
 
 
+def test_nothing_is_due_today_on_a_day_off_and_overdue_counts_working_days() -> None:
+    sunday, friday = date(2026, 11, 29), date(2026, 11, 27)
+    assert due(sunday, sunday, MON_FRI) is Due.UPCOMING
+    assert due(sunday, sunday, frozenset({6, 0, 1, 2, 3})) is Due.TODAY
+    monday = date(2026, 11, 30)
+    assert overdue_days(friday, monday, MON_FRI) == 1  # Friday's follow-up, seen on Monday
+    assert overdue_days(friday, sunday, MON_FRI) == 1
+    assert overdue_days(friday - timedelta(days=1), monday, MON_FRI) == 2
+    assert overdue_days(monday, monday, MON_FRI) == 0
+
+
+def test_every_count_comes_from_one_definition_and_adds_up() -> None:
+    leads = [
+        Facts(next_follow_up=TODAY - timedelta(days=3)),
+        Facts(next_follow_up=TODAY),
+        Facts(next_follow_up=TODAY + timedelta(days=2)),
+        Facts(next_follow_up=None, attempts=12),  # at the cap
+        Facts(next_follow_up=None, reached=True, declined=True),
+        Facts(next_follow_up=None, opted_out_at=days_ago(1), attempts=9),
+        Facts(status=Status.BACKBURNER, next_follow_up=None),
+    ]
+    tally = counts(leads, today=TODAY, workdays=MON_FRI, rules=RULES)  # type: ignore[arg-type]
+    assert (tally.open, tally.overdue, tally.due_today, tally.upcoming, tally.to_decide) == (6, 1, 1, 1, 3)
+    assert tally.overdue + tally.due_today + tally.upcoming + tally.to_decide == tally.open
+    assert tally.at_limit == 1  # not the opted-out one
+
+
 def test_a_weekday_name_means_the_last_one_and_next_means_the_coming_one() -> None:
     monday = date(2026, 11, 23)
     assert last_weekday(monday, 0) == monday
@@ -239,10 +309,13 @@ class Facts:
     last_contact_at: datetime | None = None
     meeting_on: date | None = None
     opted_out_at: datetime | None = None
+    meeting_reminded: bool = False
+    declined: bool = False
+    next_follow_up: date | None = None
 
 
-def flagged(**facts: object) -> frozenset[Flag]:
-    return flags(Facts(**facts), now=NOW, today=TODAY, rules=RULES)  # type: ignore[arg-type]
+def flagged(today: date = TODAY, **facts: object) -> frozenset[Flag]:
+    return flags(Facts(**facts), now=NOW, today=today, rules=RULES, tz=NY, workdays=MON_FRI)  # type: ignore[arg-type]
 
 
 def test_a_healthy_lead_has_no_flags() -> None:
@@ -259,9 +332,18 @@ def test_a_lead_older_than_the_sales_cycle_is_flagged() -> None:
     assert Flag.PAST_CYCLE not in flagged(created_at=days_ago(89))
 
 
-def test_a_meeting_tomorrow_asks_for_a_reminder_today() -> None:
-    assert Flag.MEETING_TOMORROW in flagged(meeting_on=TODAY + timedelta(days=1))
-    assert Flag.MEETING_TOMORROW not in flagged(meeting_on=TODAY + timedelta(days=2))
+def test_a_meeting_is_reminded_on_the_last_working_day_before_it() -> None:
+    assert Flag.MEETING_REMINDER in flagged(meeting_on=TODAY + timedelta(days=1))
+    assert Flag.MEETING_REMINDER not in flagged(meeting_on=TODAY + timedelta(days=2))
+    friday = TODAY - timedelta(days=3)
+    assert Flag.MEETING_REMINDER in flagged(today=friday, meeting_on=TODAY)  # Monday's, on Friday
+    assert Flag.MEETING_REMINDER not in flagged(today=friday, meeting_on=TODAY, meeting_reminded=True)
+    assert Flag.MEETING_REMINDER in flagged(status=Status.WON, meeting_on=TODAY + timedelta(days=1))
+
+
+def test_a_no_is_an_answer_not_a_stall() -> None:
+    said_no = flagged(reached=True, declined=True, last_contact_at=days_ago(30), last_touch_at=days_ago(30))
+    assert Flag.DECLINED in said_no and Flag.STALLED not in said_no
 
 
 def test_an_untouched_owned_lead_is_a_squatting_candidate_after_three_weeks() -> None:
@@ -288,8 +370,14 @@ def test_an_opted_out_lead_is_never_flagged_for_action() -> None:
 
 def rule(requested_by: str = "U1", to_user: str = "U2", **facts: object) -> GroundRule:
     return ground_rule(
-        Facts(**facts), owner="U1", requested_by=requested_by, to_user=to_user, now=NOW, rules=RULES
-    )  # type: ignore[arg-type]
+        Facts(**facts),  # type: ignore[arg-type]
+        owner="U1",
+        requested_by=requested_by,
+        to_user=to_user,
+        now=NOW,
+        rules=RULES,
+        tz=NY,
+    )
 
 
 def test_a_reached_lead_stuck_past_the_sales_cycle_asks_the_manager_to_step_in() -> None:
