@@ -15,7 +15,7 @@ from bot.slack import Sleep, make_client
 from handlers import coach, digest, errors, events, handoffs, home, leads, logcall, pipeline
 from handlers.deps import Deps
 from handlers.people import Directory
-from store.db import Database, open_database
+from store.db import Database, is_sqlite, open_database
 
 HANDLER_MODULES = (errors, logcall, leads, pipeline, handoffs, digest, events, home, coach)
 
@@ -54,7 +54,13 @@ def create(
     so a wrong token fails at start-up rather than on the first command."""
     if not settings.bot_token or (not settings.signing_secret and not settings.app_token):
         raise ValueError("create() needs Slack credentials; without them run the try-out")
-    db = db or open_database(settings.database_url, pool_size=settings.listener_threads)
+    if db is None:
+        # SQLite connections cost nothing but a file handle: one per thread. PostgreSQL's are
+        # counted against the server's limit: threads beyond the budget wait their turn.
+        sqlite = is_sqlite(settings.database_url)
+        db = open_database(
+            settings.database_url, pool_size=settings.listener_threads if sqlite else settings.db_connections
+        )
     client = make_client(settings.bot_token, settings.api_url, sleep=sleep)
     pool = ListenerPool(settings.listener_threads)
     app = App(

@@ -61,6 +61,8 @@ class Settings:
     port: int = 3000
     web_concurrency: int = 2
     listener_threads: int = 32
+    # PostgreSQL connections each process may hold (README, Deploying: the connection budget).
+    db_connections: int = 8
     log_level: str = "INFO"
 
     @property
@@ -182,6 +184,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         port=number("PORT", 3000),
         web_concurrency=number("WEB_CONCURRENCY", 2),
         listener_threads=number("BATON_LISTENER_THREADS", 32),
+        db_connections=number("DATABASE_CONNECTIONS", 8),
         log_level=log_level,
     )
     if problems:

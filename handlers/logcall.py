@@ -11,7 +11,7 @@ from coaching.finding import DraftRefused
 from coaching.touches import Fix
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import Action
-from handlers.blocks.logcall import lead_options, logcall_modal
+from handlers.blocks.logcall import lead_options, logcall_modal, slow_lead_options
 from handlers.blocks.replies import reply
 from handlers.deps import Deps
 from handlers.digest import live_digest
@@ -19,7 +19,10 @@ from handlers.errors import answered, guarded, lazily
 from handlers.home import HomeTab
 from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
 from handlers.say import tell_privately
+from store.db import TooSlow
 
+# What the lead search may take of Slack's 3 seconds, leaving room for the trip there and back.
+PICKER_SECONDS = 2.0
 FIXES = {Action.DRAFT_AS_MEETING: Fix.AS_MEETING, Action.DRAFT_AS_TODAY: Fix.AS_TODAY}
 
 
@@ -75,13 +78,16 @@ class LogCall:
         )
 
     def lead_options(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        with self.deps.db.readers.begin() as session:
-            found = leads.picker_options(
-                session,
-                team_id=str(context.team_id),
-                user_id=body["user"]["id"],
-                query=body.get("value") or "",
+        """Options come back in the acknowledgement itself, which Slack waits 3 seconds for."""
+        team_id, user_id, query = str(context.team_id), body["user"]["id"], body.get("value") or ""
+        try:
+            found = self.deps.db.within(
+                PICKER_SECONDS,
+                lambda session: leads.picker_options(session, team_id=team_id, user_id=user_id, query=query),
             )
+        except TooSlow:  # a lock held elsewhere, a slow query, or the database away
+            ack(options=slow_lead_options())
+            return
         ack(options=lead_options(found))
 
     def check_form(

@@ -1,17 +1,30 @@
 """The engine and session factory: one of each per process."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 READ_ONLY = "baton_read_only"
+LIMITS = "baton_limits"
+# PostgreSQL, per transaction (SET LOCAL): (statement_timeout, lock_timeout) in milliseconds.
+# On the request thread Slack waits 3 seconds for the whole answer: a query gets 2 of them, and
+# waiting on another transaction's lock 1. Listener work may wait longer, but never for ever: a
+# lock held for 10 seconds is an outage, and the rep is better told than left hanging.
+REQUEST_LIMITS = (2000, 1000)
+WORK_LIMITS = (0, 10_000)  # 0: no statement timeout (imports and the morning batch run long queries)
+UNLIMITED = (0, 0)
 
 
 def normalize_url(url: str) -> str:
@@ -37,7 +50,21 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # `pool_size` is this process's whole share of the server's connections (README, Deploying):
+    # no overflow. Threads beyond it wait for a connection instead of opening another.
+    engine = create_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, connect_args={"connect_timeout": 5}
+    )
+    _limit_postgres(engine)
+    return engine
+
+
+def _limit_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        statement_ms, lock_ms = connection.get_execution_options().get(LIMITS, WORK_LIMITS)
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_ms)}")
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_ms)}")
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -81,8 +108,18 @@ class Writers:
             with self._factory.begin() as session:
                 yield session
             return
-        with self._turn, self._factory.begin() as session:
-            yield session
+        # Wait for a turn no longer than SQLite itself would wait for the lock (its busy timeout).
+        if not self._turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TooSlow("the database is busy: no turn to write within the busy timeout")
+        try:
+            with self._factory.begin() as session:
+                yield session
+        finally:
+            self._turn.release()
+
+
+class TooSlow(Exception):
+    """The database did not answer within the time a request has."""
 
 
 @dataclass(frozen=True)
@@ -96,22 +133,49 @@ class Database:
     engine: Engine
     sessions: Writers
     readers: sessionmaker[Session]
+    quick: sessionmaker[Session]  # read-only, for the request thread: REQUEST_LIMITS on PostgreSQL
+
+    def within(self, seconds: float, work: Callable[[Session], T]) -> T:
+        """`work(session)` in a quick read-only transaction, or TooSlow after `seconds`.
+
+        The deadline covers everything, waiting for a pooled connection included. Work that
+        misses it is abandoned, not stopped: its statement timeout ends it soon after.
+        """
+
+        def run() -> T:
+            try:
+                with self.quick.begin() as session:
+                    return work(session)
+            except (OperationalError, PoolTimeout) as error:  # a timeout, a lock, the server away
+                raise TooSlow(f"the database could not answer: {type(error).__name__}") from error
+
+        future = _deadlines.submit(run)
+        try:
+            return future.result(timeout=seconds)
+        except FutureTimeout as error:
+            raise TooSlow(f"no answer from the database within {seconds:g} s") from error
+
+
+# Threads that run request-thread queries against a deadline; a few suffice (each is quick or
+# abandoned), and a stuck database makes callers time out rather than queue without end.
+_deadlines = ThreadPoolExecutor(max_workers=8, thread_name_prefix="db-deadline")
 
 
 def open_database(url: str, *, pool_size: int = 10) -> Database:
     engine = make_engine(url, pool_size=pool_size)
+    reading = engine.execution_options(**{READ_ONLY: True})
     return Database(
         engine=engine,
         sessions=Writers(sessionmaker(engine, expire_on_commit=False), serialise=is_sqlite(url)),
-        readers=sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False),
+        readers=sessionmaker(reading, expire_on_commit=False),
+        quick=sessionmaker(reading.execution_options(**{LIMITS: REQUEST_LIMITS}), expire_on_commit=False),
     )
 
 
-def answers(db: Database) -> bool:
-    """Whether the database answers a trivial query now: what /healthz reports."""
+def answers(db: Database, *, seconds: float = 2.0) -> bool:
+    """Whether the database answers a trivial query within `seconds`: what /healthz reports."""
     try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        db.within(seconds, lambda session: session.execute(text("SELECT 1")))
     except Exception:
         return False
     return True

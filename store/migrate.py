@@ -8,6 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from store.db import LIMITS, UNLIMITED
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -19,7 +21,8 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    # No time limits: a migration may take a while, and so may waiting for another process's.
+    command.upgrade(alembic_config(engine.execution_options(**{LIMITS: UNLIMITED})), revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -307,3 +307,11 @@ def logcall_modal(
 
 def lead_options(leads: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
     return [lead_option(lead_id, name).to_dict() for lead_id, name in list(leads)[:100]]
+
+
+SLOW = "slow"  # not a lead id: picking it leaves the form asking for a lead
+
+
+def slow_lead_options() -> list[dict[str, Any]]:
+    """The one option shown when the search could not answer in time; typing again retries."""
+    return [Option(text="The database is slow right now: try again", value=SLOW).to_dict()]

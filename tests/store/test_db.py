@@ -1,0 +1,47 @@
+"""The engine keeps to its budget: PostgreSQL connections per process, time per request-thread query."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from store.db import open_database
+from tests.conftest import PG_URL
+
+
+@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set")
+def test_a_process_never_holds_more_postgres_connections_than_its_budget() -> None:
+    assert PG_URL
+    db = open_database(PG_URL, pool_size=3)
+    backends: set[int] = set()
+
+    def work(_: int) -> None:
+        with db.sessions.begin() as session:
+            backends.add(int(session.scalar(text("SELECT pg_backend_pid()")) or 0))
+            session.execute(text("SELECT pg_sleep(0.02)"))  # hold the connection, as real work does
+
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            list(pool.map(work, range(36)))  # twelve at once: nine of them wait for a connection
+    finally:
+        db.engine.dispose()
+    assert 1 <= len(backends) <= 3
+
+
+@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set")
+def test_request_thread_queries_carry_a_statement_and_lock_timeout() -> None:
+    assert PG_URL
+    db = open_database(PG_URL, pool_size=1)
+    try:
+        limits = db.within(
+            2.0,
+            lambda session: session.execute(
+                text("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+            ).one(),
+        )
+        with db.sessions.begin() as session:
+            work = session.execute(text("SELECT current_setting('lock_timeout')")).scalar()
+    finally:
+        db.engine.dispose()
+    assert tuple(limits) == ("2s", "1s")
+    assert work == "10s"
