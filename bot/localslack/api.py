@@ -507,6 +507,24 @@ class SlackApi:
             self.open_modals[user_id].append(view_id)
         return {"ok": True, "view": stored}
 
+    def replace_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """A modal's content swapped in place (`response_action: update`): same id, still open."""
+        with self._lock:
+            old = self.views[view_id]
+            self._check_mentions("views", view)
+            self.views[view_id] = {
+                **view,
+                "id": view_id,
+                "user_id": old["user_id"],
+                "team_id": old["team_id"],
+            }
+            self.views[view_id].setdefault("type", "modal")
+
+    def push_view(self, user_id: str, view: dict[str, Any]) -> None:
+        """A new modal on top of the open one (`response_action: push`)."""
+        with self._lock:
+            self._store_view({"view": view}, user_id=user_id, modal=True)
+
     # ---- response_url ---------------------------------------------------------------------------------
     def _respond(self, key: str, args: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:

@@ -13,7 +13,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -108,7 +108,7 @@ class Platform:
             "user_id": user_id,
             "user_name": user.name if user else "someone",
             "command": command,
-            "text": slack_escape(text, self.api.workspace.users.values()),
+            "text": slack_escape(text, self.api.workspace.users.values(), self.api.workspace.channels),
             "api_app_id": "A0BATON",
             "is_enterprise_install": "false",
             "response_url": self.api.response_url(user_id, channel_id),
@@ -264,14 +264,27 @@ class Platform:
             "response_urls": [],
         }
         reply = self._interaction(payload)
-        action = reply.json.get("response_action")
-        if reply.status == 200 and action in (None, "clear"):
-            stack = self.api.open_modals.get(user_id) or []
-            if action == "clear":
-                stack.clear()
-            elif view["id"] in stack:
-                stack.remove(view["id"])
+        answer = reply.json
+        action = answer.get("response_action")
+        if reply.status != 200:
+            return reply
+        stack = self.api.open_modals.get(user_id) or []
+        if action == "clear":
+            stack.clear()
+        elif action == "update" and isinstance(answer.get("view"), dict):
+            # Slack swaps the view in place: same id, the new content; the modal stays open.
+            self.api.replace_view(view["id"], answer["view"])
+        elif action == "push" and isinstance(answer.get("view"), dict):
+            self.api.push_view(user_id, answer["view"])
+        elif action is None and view["id"] in stack:
+            stack.remove(view["id"])
         return reply
+
+    def close_modal(self, user_id: str) -> None:
+        """The person closes the top modal (Cancel, Done, or the close box)."""
+        stack = self.api.open_modals.get(user_id) or []
+        if stack:
+            stack.pop()
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> Reply:
         """Deliver an Events API event (a retry carries the same event_id and X-Slack-Retry-Num)."""
@@ -291,14 +304,20 @@ class Platform:
         return self.send(json.dumps(envelope), "application/json", headers=headers)
 
 
-def slack_escape(text: str, users: Iterable[User] = ()) -> str:
+def slack_escape(text: str, users: Iterable[User] = (), channels: Mapping[str, str] | None = None) -> str:
     """What Slack does to command text with `should_escape: true`.
 
-    `&`, `<` and `>` arrive as entities; `@jane` becomes `<@U123|jane>` and `@channel`,
+    `&`, `<` and `>` arrive as entities; `@jane` becomes `<@U123|jane>`, `#sales` becomes
+    `<#C123|sales>` (for channels Slack knows; an unknown name stays as typed), and `@channel`,
     `@here` and `@everyone` become `<!channel>` and friends: the forms a bot must never echo back.
     """
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     by_name = {user.name.casefold(): user for user in users}
+    channel_ids = {name.casefold(): channel_id for channel_id, name in (channels or {}).items()}
+
+    def channel(match: re.Match[str]) -> str:
+        found = channel_ids.get(match.group(1).casefold())
+        return f"<#{found}|{match.group(1)}>" if found else match.group(0)
 
     def link(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -307,6 +326,7 @@ def slack_escape(text: str, users: Iterable[User] = ()) -> str:
         user = by_name.get(name.casefold())
         return f"<@{user.id}|{user.name}>" if user else match.group(0)
 
+    escaped = re.sub(r"(?<![\w&#<])#([\w][\w.-]*)", channel, escaped)
     return re.sub(r"(?<![\w@])@([\w][\w.-]*)", link, escaped)
 
 

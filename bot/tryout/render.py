@@ -61,13 +61,17 @@ EMOJI = {
 
 @dataclass(frozen=True)
 class Pressable:
-    """Something the person can press by number: a button, or one option of an overflow menu."""
+    """Something the person can press by number: a button, one option of an overflow menu, or a
+    person picker. It remembers the block and the message it sits in, as a click in Slack does."""
 
     label: str
     action_id: str
     value: str | None
     option_value: str | None = None
     on_home: bool = False  # on the Home tab, not in a message
+    block_id: str | None = None
+    message_id: int | None = None
+    kind: str = "button"  # "button", "overflow" or "users_select"
 
 
 class Style:
@@ -91,8 +95,16 @@ class Style:
 
 
 class Renderer:
-    def __init__(self, names: Callable[[str], str], *, color: bool, width: int | None = None) -> None:
+    def __init__(
+        self,
+        names: Callable[[str], str],
+        *,
+        color: bool,
+        width: int | None = None,
+        channels: Callable[[str], str | None] = lambda channel_id: None,
+    ) -> None:
         self.names = names
+        self.channels = channels
         self.tz: ZoneInfo = ZoneInfo("UTC")  # the reader's: Slack shows <!date> tokens in their time zone
         self.style = Style(color)
         self.width = min(width or shutil.get_terminal_size((100, 24)).columns, 110)
@@ -100,7 +112,12 @@ class Renderer:
     def mrkdwn(self, text: str) -> str:
         text = re.sub(r"<!date\^(\d+)\^[^|>]*(?:\|[^>]*)?>", lambda m: self._date(int(m.group(1))), text)
         text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + self.names(m.group(1)), text)
-        text = re.sub(r"<#(C[A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or m.group(1)), text)
+        # Slack shows a channel link by the channel's current name, whatever the link carries.
+        text = re.sub(
+            r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>",
+            lambda m: "#" + (self.channels(m.group(1)) or m.group(2) or m.group(1)),
+            text,
+        )
         text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
         text = re.sub(r":([a-z0-9_+-]+):", lambda m: EMOJI.get(m.group(1), m.group(0)), text)
         text = re.sub(
@@ -130,10 +147,18 @@ class Renderer:
             lines.extend(prefix + line for line in wrapped)
         return lines
 
-    def blocks(self, blocks: list[dict[str, Any]], pressables: list[Pressable]) -> list[str]:
+    def blocks(
+        self,
+        blocks: list[dict[str, Any]],
+        pressables: list[Pressable],
+        *,
+        message_id: int | None = None,
+        on_home: bool = False,
+    ) -> list[str]:
         """Lines for `blocks`; every button met is appended to `pressables` and shown with its number."""
         out: list[str] = []
         for block in blocks:
+            where = {"block_id": block.get("block_id"), "message_id": message_id, "on_home": on_home}
             kind = block.get("type")
             if kind == "header":
                 out.append("  " + self.style.bold(block["text"]["text"].upper()))
@@ -145,7 +170,7 @@ class Renderer:
                 for field in block.get("fields") or []:
                     out.extend(self._para(self.mrkdwn(field["text"]).replace("\n", ": ", 1), indent="    "))
                 if block.get("accessory"):
-                    out.append("    " + self._elements([block["accessory"]], pressables))
+                    out.append("    " + self._elements([block["accessory"]], pressables, where))
             elif kind == "context":
                 for element in block.get("elements") or []:
                     if element.get("text"):
@@ -153,22 +178,32 @@ class Renderer:
                             self.style.dim(line) for line in self._para(self.mrkdwn(element["text"]), "    ")
                         )
             elif kind == "actions":
-                out.append("  " + self._elements(block.get("elements") or [], pressables))
+                out.append("  " + self._elements(block.get("elements") or [], pressables, where))
             elif kind == "input":
                 out.append("  " + self.style.bold(block["label"]["text"]))
         return out
 
-    def _elements(self, elements: list[dict[str, Any]], pressables: list[Pressable]) -> str:
+    def _elements(
+        self, elements: list[dict[str, Any]], pressables: list[Pressable], where: dict[str, Any]
+    ) -> str:
         shown = []
         for element in elements:
             if element.get("type") == "button":
                 pressables.append(
-                    Pressable(element["text"]["text"], element["action_id"], element.get("value"))
+                    Pressable(element["text"]["text"], element["action_id"], element.get("value"), **where)
                 )
                 shown.append(self.style.button(f" {len(pressables)} {element['text']['text']} "))
             elif element.get("type") == "overflow":
                 for option in element.get("options") or []:
                     label = option["text"]["text"]
-                    pressables.append(Pressable(label, element["action_id"], None, option["value"]))
+                    pressables.append(
+                        Pressable(
+                            label, element["action_id"], None, option["value"], kind="overflow", **where
+                        )
+                    )
                     shown.append(self.style.dim(f"[{len(pressables)} {label}]"))
+            elif element.get("type") == "users_select":
+                label = (element.get("placeholder") or {}).get("text") or "Pick someone…"
+                pressables.append(Pressable(label, element["action_id"], None, kind="users_select", **where))
+                shown.append(self.style.button(f" {len(pressables)} {label} "))
         return "  ".join(shown)

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from bot.app import create
 from bot.config import Settings
 from bot.localslack import Platform, Shown, SlackApi
-from bot.localslack.api import iter_elements
 from bot.server import LocalServer, wsgi
 from bot.tryout import seed
 from bot.tryout.render import Pressable, Renderer
@@ -40,6 +39,8 @@ EXAMPLES = (
 class Session:
     user_id: str
     seen: dict[int, int]  # message id -> version this person has been shown
+    # Every button shown so far, numbered in order: an older message's buttons stay pressable, as
+    # they do in Slack (a manager can scroll back to a request and press "Reject with a reason…").
     pressables: list[Pressable] = field(default_factory=list)
     home_open: bool = False  # this person has opened the Home tab: show it again when it changes
     home: list[dict[str, Any]] | None = None  # its blocks as last shown
@@ -74,11 +75,16 @@ class Tryout:
         self.clock = clock or working_clock(settings.team.digest_days)
         self.color = out.isatty() if color is None else color
         self.seen: dict[str, dict[int, int]] = {}
+        self.hinted: dict[str, set[tuple[int, int]]] = {}  # person -> messages already mentioned
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
     def run(self) -> int:
+        if self.read is input and sys.stdin.isatty():
+            # Line editing through readline lifts the terminal's own line limit (4,095 characters
+            # in canonical mode), so a long pasted note arrives whole.
+            import readline  # noqa: F401
         for noisy in ("baton", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         api = SlackApi(seed.workspace(), token=TOKEN).start()
@@ -98,8 +104,10 @@ class Tryout:
         self.baton = baton
         self.api = api
         self.slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
-        users = api.workspace.users
-        self.render = Renderer(lambda uid: users[uid].name if uid in users else uid, color=self.color)
+        users, channels = api.workspace.users, api.workspace.channels
+        self.render = Renderer(
+            lambda uid: users[uid].name if uid in users else uid, color=self.color, channels=channels.get
+        )
         try:
             return self._loop()
         finally:
@@ -222,18 +230,13 @@ class Tryout:
     def _show_new(self, session: Session) -> None:
         fresh = [m for m in self.api.seen_by(session.user_id) if session.seen.get(m.id) != m.version]
         home = self._home_if_changed(session)
-        if not fresh and home is None:
-            return
-        session.pressables = []
         for message in fresh:
             session.seen[message.id] = message.version
             self._show(message, session.pressables)
         if home is not None:
             self.say("\n" + self.render.style.dim("── Baton · Home tab " + "─" * 21))
-            start = len(session.pressables)
-            for line in self.render.blocks(home, session.pressables):
+            for line in self.render.blocks(home, session.pressables, on_home=True):
                 self.say(line)
-            session.pressables[start:] = [replace(p, on_home=True) for p in session.pressables[start:]]
 
     def _home_if_changed(self, session: Session) -> list[dict[str, Any]] | None:
         """The Home tab's blocks when Baton has published something new there since it was shown."""
@@ -246,7 +249,8 @@ class Tryout:
     def _show(self, message: Shown, pressables: list[Pressable]) -> None:
         where = self._where(message)
         self.say("\n" + self.render.style.dim(f"── {where} " + "─" * max(0, 40 - len(where))))
-        for line in self.render.blocks(message.blocks, pressables) or [self.render.mrkdwn(message.text)]:
+        lines = self.render.blocks(message.blocks, pressables, message_id=message.id)
+        for line in lines or [self.render.mrkdwn(message.text)]:
             self.say(line)
 
     def _where(self, message: Shown) -> str:
@@ -256,90 +260,145 @@ class Tryout:
         return f"Baton, only visible to you in #{channel}" if message.ephemeral else f"Baton in #{channel}"
 
     def _mention_others(self, session: Session) -> None:
+        """Say when someone else has something new, once per new thing (not after every command)."""
         for person in seed.PEOPLE:
             if person.id == session.user_id:
                 continue
-            waiting = [
-                m
+            seen = self.seen.get(person.id, {})
+            waiting = {
+                (m.id, m.version)
                 for m in self.api.seen_by(person.id)
-                if m.user_id == person.id and self.seen.get(person.id, {}).get(m.id) != m.version
-            ]
-            if waiting:
+                if m.user_id == person.id and seen.get(m.id) != m.version
+            }
+            hinted = self.hinted.setdefault(person.id, set())
+            if waiting - hinted:
+                count = len(waiting)
                 self.say(
                     self.render.style.dim(
-                        f"  ({person.real_name} has {len(waiting)} new message(s): `who {person.name}` to see)"
+                        f"  ({person.real_name} has {count} new message{'s' if count != 1 else ''}: "
+                        f"`who {person.name}` to see)"
                     )
                 )
+            hinted |= waiting
 
     def _press(self, session: Session, number: int) -> None:
         if not 1 <= number <= len(session.pressables):
             self.say("  No button with that number on screen.")
             return
         pressed = session.pressables[number - 1]
-        if pressed.on_home:
-            self.say(self.render.style.dim(f"  (you pressed “{pressed.label}” on the Home tab)"))
-            self.slack.home_click(
-                session.user_id, pressed.action_id, value=pressed.value, option_value=pressed.option_value
+        selected_user = None
+        if pressed.kind == "users_select":
+            selected_user = self._pick_user(pressed.label)
+            if selected_user in (None, "cancel"):
+                return
+        where = " on the Home tab" if pressed.on_home else ""
+        try:
+            if pressed.on_home:
+                self.slack.home_click(
+                    session.user_id,
+                    pressed.action_id,
+                    value=pressed.value,
+                    option_value=pressed.option_value,
+                    block_id=pressed.block_id,
+                    selected_user=selected_user,
+                )
+            else:
+                message = self.api.message(pressed.message_id or 0)
+                self.slack.click(
+                    session.user_id,
+                    message,
+                    pressed.action_id,
+                    value=pressed.value,
+                    option_value=pressed.option_value,
+                    block_id=pressed.block_id,
+                    selected_user=selected_user,
+                )
+        except (LookupError, StopIteration, KeyError):
+            self.say(
+                f"  That button is no longer there{where}: what it was on has changed since. "
+                "Press one on the newest copy."
             )
-            self._after(session)
             return
-        message = next(
-            m
-            for m in reversed(self.api.seen_by(session.user_id))
-            if any(
-                (e.get("action_id") == pressed.action_id and e.get("value") == pressed.value)
-                or any(o.get("value") == pressed.option_value for o in e.get("options") or [])
-                for _, e in iter_elements(m.blocks)
-            )
-        )
-        self.say(self.render.style.dim(f"  (you pressed “{pressed.label}”)"))
-        self.slack.click(
-            session.user_id,
-            message,
-            pressed.action_id,
-            value=pressed.value,
-            option_value=pressed.option_value,
-        )
+        self.say(self.render.style.dim(f"  (you pressed “{pressed.label}”{where})"))
         self._after(session)
+
+    def _pick_user(self, label: str, *, initial: str | None = None) -> str | None:
+        """A person picker: a number or a name; `cancel` gives "cancel", nothing picked gives None."""
+        people = list(self.api.workspace.users.values())
+        for index, user in enumerate(people, 1):
+            self.say(f"│   {index}. {user.real_name or user.name} (@{user.name})")
+        default = (
+            f" [@{self.api.workspace.users[initial].name}]" if initial in self.api.workspace.users else ""
+        )
+        typed = self.read(f"│ {label} (a number or a name){default}: ").strip().casefold()
+        if not typed:
+            return initial
+        if typed == "cancel":
+            return "cancel"
+        for index, user in enumerate(people, 1):
+            if typed.lstrip("@") in (str(index), user.name.casefold(), (user.real_name or "").casefold()):
+                return user.id
+        self.say("│   (nobody by that name)")
+        return None
 
     # ---- modals ------------------------------------------------------------------------------------
     def _fill_modal(self, session: Session) -> None:
+        """Fill in the open modal field by field, submit it, and follow what the app answers:
+        problems shown in place are asked again, a view it swaps in is shown (and filled in, if
+        it asks for more), and a view with nothing to submit is read and closed."""
         view = self.slack.open_modal(session.user_id)
-        assert view is not None
-        self.say(
-            "\n"
-            + self.render.style.bold(f"┌─ {view['title']['text']} ")
-            + self.render.style.dim("(type `cancel` to close)")
-        )
-        values: dict[str, dict[str, Any]] = {}
-        for block in view["blocks"]:
-            if block.get("type") != "input":
-                continue
-            state = self._ask(session, view, block)
-            if state is None:
-                self.api.open_modals[session.user_id].clear()
+        while view is not None:
+            self.say(
+                "\n"
+                + self.render.style.bold(f"┌─ {view['title']['text']} ")
+                + self.render.style.dim("(type `cancel` to close)")
+            )
+            inputs = [block for block in view["blocks"] if block.get("type") == "input"]
+            if not inputs or not view.get("submit"):
+                for line in self.render.blocks(view["blocks"], []):
+                    self.say("│" + line)
+                self.slack.close_modal(session.user_id)
                 self.say(self.render.style.dim("└─ closed"))
                 return
-            values[block["block_id"]] = {block["element"]["action_id"]: state}
-        while True:
-            reply = self.slack.submit(session.user_id, view, values)
-            errors = reply.json.get("errors") if reply.json.get("response_action") == "errors" else None
-            if not errors:
-                self.say(self.render.style.dim("└─ submitted"))
-                return
-            for block_id, message in errors.items():
-                self.say(f"  ⚠️  {message}")
-                block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
-                state = self._ask(session, view, block)
+            for line in self.render.blocks([b for b in view["blocks"] if b.get("type") != "input"], []):
+                self.say("│" + line)
+            values: dict[str, dict[str, Any]] = {}
+            for block in inputs:
+                state = self._ask(session, block)
                 if state is None:
-                    self.api.open_modals[session.user_id].clear()
+                    self._cancel(session)
                     return
-                values[block_id] = {block["element"]["action_id"]: state}
+                values[block["block_id"]] = {block["element"]["action_id"]: state}
+            while True:
+                reply = self.slack.submit(session.user_id, view, values)
+                answer = reply.json
+                errors = answer.get("errors") if answer.get("response_action") == "errors" else None
+                if not errors:
+                    break
+                for block_id, message in errors.items():
+                    self.say(f"  ⚠️  {message}")
+                    block = next((b for b in inputs if b.get("block_id") == block_id), None)
+                    if block is None:
+                        continue
+                    state = self._ask(session, block)
+                    if state is None:
+                        self._cancel(session)
+                        return
+                    values[block_id] = {block["element"]["action_id"]: state}
+            self.say(self.render.style.dim("└─ submitted"))
+            swapped = answer.get("response_action") in ("update", "push")
+            view = self.slack.open_modal(session.user_id) if swapped else None
 
-    def _ask(self, session: Session, view: dict[str, Any], block: dict[str, Any]) -> dict[str, Any] | None:
+    def _cancel(self, session: Session) -> None:
+        self.api.open_modals[session.user_id].clear()
+        self.say(self.render.style.dim("└─ closed"))
+
+    def _ask(self, session: Session, block: dict[str, Any]) -> dict[str, Any] | None:
+        """One field, as Slack would show it: its current value is the default (Enter keeps it)."""
         element = block["element"]
         label = block["label"]["text"]
         kind = element["type"]
+        optional = bool(block.get("optional"))
         while True:
             if kind == "external_select":
                 initial = element.get("initial_option")
@@ -353,7 +412,7 @@ class Tryout:
                     return None
                 if not typed and initial:
                     return {"type": kind, "selected_option": initial}
-                picked = self._search(session, view, element["action_id"], typed)
+                picked = self._search(session, block, element["action_id"], typed)
                 if picked == "cancel":
                     return None
                 if isinstance(picked, dict):
@@ -379,21 +438,67 @@ class Tryout:
                 picked_date = _date(typed, date.fromisoformat(initial))
                 if picked_date:
                     return {"type": kind, "selected_date": picked_date.isoformat()}
+            elif kind == "timepicker":
+                initial = element.get("initial_time")
+                typed = self.read(f"│ {label} (HH:MM) [{initial or ''}]: ").strip() or initial or ""
+                if typed == "cancel":
+                    return None
+                if _clock(typed):
+                    return {"type": kind, "selected_time": _clock(typed)}
+            elif kind == "number_input":
+                initial = element.get("initial_value")
+                typed = self.read(f"│ {label} [{initial or ''}]: ").strip() or initial or ""
+                if typed == "cancel":
+                    return None
+                if typed.isdigit() or (optional and not typed):
+                    return {"type": kind, "value": typed or None}
             elif kind == "plain_text_input":
-                optional = " (optional)" if block.get("optional") else ""
-                typed = self.read(f"│ {label}{optional}: ")
+                initial = element.get("initial_value")
+                shown = f" [{initial}]" if initial else " (optional)" if optional else ""
+                typed = self.read(f"│ {label}{shown}: ")
                 if typed.strip() == "cancel":
                     return None
-                if typed.strip() or block.get("optional"):
-                    return {"type": kind, "value": typed or None}
+                value = typed if typed.strip() else initial
+                if value or optional:
+                    return {"type": kind, "value": value or None}
+            elif kind == "users_select":
+                picked_user = self._pick_user(label, initial=element.get("initial_user"))
+                if picked_user == "cancel":
+                    return None
+                if picked_user or optional:
+                    return {"type": kind, "selected_user": picked_user}
+            elif kind == "channels_select":
+                picked_channel = self._pick_channel(label, initial=element.get("initial_channel"))
+                if picked_channel != "cancel":
+                    return {"type": kind, "selected_channel": picked_channel}
+                return None
             else:
                 return {"type": kind}
             self.say("│   (that didn't work; try again, or `cancel`)")
 
+    def _pick_channel(self, label: str, *, initial: str | None) -> str | None:
+        """A channel picker: a number or a name, `none` to leave it empty, Enter keeps what it shows."""
+        channels = [(cid, name) for cid, name in self.api.workspace.channels.items() if cid.startswith("C")]
+        for index, (_, name) in enumerate(channels, 1):
+            self.say(f"│   {index}. #{name}")
+        current = f"#{self.api.workspace.channels.get(initial, initial)}" if initial else "none"
+        while True:
+            typed = self.read(f"│ {label} (a number, a name or `none`) [{current}]: ").strip()
+            if not typed:
+                return initial
+            if typed in ("cancel", "none"):
+                return None if typed == "none" else "cancel"
+            for index, (cid, name) in enumerate(channels, 1):
+                if typed.lstrip("#").casefold() in (str(index), name.casefold()):
+                    return cid
+            self.say("│   (no such channel; try again)")
+
     def _search(
-        self, session: Session, view: dict[str, Any], action_id: str, typed: str
+        self, session: Session, block: dict[str, Any], action_id: str, typed: str
     ) -> dict[str, Any] | str | None:
         """Ask the app for options as Slack does; a number picks one, other text searches again."""
+        view = self.slack.open_modal(session.user_id)
+        assert view is not None
         while True:
             _, options = self.slack.suggest(session.user_id, view, action_id, typed)
             if not options:
@@ -409,6 +514,14 @@ class Tryout:
             if not answer:
                 return None
             typed = answer
+
+
+def _clock(typed: str) -> str | None:
+    """ "8:30" or "08:30" as Slack's time picker gives it ("08:30"), or None."""
+    hours, _, minutes = typed.partition(":")
+    if hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2:
+        return f"{int(hours):02d}:{minutes}"
+    return None
 
 
 def _date(typed: str, today: date) -> date | None:

@@ -168,7 +168,10 @@ STORIES: list[Story] = [
 
 
 def workspace() -> Workspace:
-    return Workspace(team_id=TEAM_ID, team_name="Northwind Sales", users={u.id: u for u in PEOPLE})
+    channels = {"C0GENERAL": "general", "C0SALES": "sales", "C0SALESMGR": "sales-managers", "C0OPS": "ops"}
+    return Workspace(
+        team_id=TEAM_ID, team_name="Northwind Sales", users={u.id: u for u in PEOPLE}, channels=channels
+    )
 
 
 def is_seeded(session: Session) -> bool:
