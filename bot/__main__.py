@@ -173,7 +173,7 @@ def cmd_clock(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import deps_for
     from bot.slack import make_client
-    from handlers.digest import Deliveries
+    from handlers.deliveries import Deliveries
     from store.db import open_database
 
     if not args.dry_run and not settings.bot_token:

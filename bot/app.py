@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
-from handlers import coach, digest, errors, events, handoffs, home, leads, logcall, pipeline
+from handlers import coach, digest, events, handoffs, home, leads, logcall, pipeline, registration
 from handlers.deps import Deps
-from handlers.people import Directory
+from handlers.directory import Directory
 from store.db import Database, is_sqlite, open_database
 
-HANDLER_MODULES = (errors, logcall, leads, pipeline, handoffs, digest, events, home, coach)
+HANDLER_MODULES = (registration, logcall, leads, pipeline, handoffs, digest, events, home, coach)
 
 
 def utc_now() -> datetime:
@@ -73,7 +73,7 @@ def create(
         client=client,
         token_verification_enabled=verify_token,
         listener_executor=pool,
-        # Acknowledge in the request thread; work runs as lazy listeners on the pool (handlers/errors.py).
+        # Acknowledge in the request thread; work runs as lazy listeners on the pool (handlers/registration.py).
         process_before_response=True,
     )
     deps = deps_for(settings, db, clock=clock, sleep=sleep)

@@ -17,8 +17,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import Baton
 from coaching.people import forget_old_events
-from handlers import handoffs
-from handlers.digest import Deliveries
+from handlers.deliveries import Deliveries
+from handlers.handoff_posts import sweep
 from store import queries
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Jobs:
         deliveries = Deliveries(self.deps, self.client)
         self._run("digests", lambda: log.info("Digests: %s", deliveries.digests(at=now)))
         self._run("reviews", lambda: log.info("Reviews: %s", deliveries.reviews(at=now)))
-        self._run("hand-offs", lambda: handoffs.sweep(self.deps, self.client))
+        self._run("hand-offs", lambda: sweep(self.deps, self.client))
 
     def refresh_directory(self) -> None:
         """Time zones and deactivations from users.list; someone who left has their leads flagged at once."""

@@ -11,9 +11,9 @@ from handlers.blocks.base import plain
 from handlers.blocks.coach import coach_reply, settings_modal, settings_saved_view
 from handlers.blocks.ids import Action
 from handlers.deps import Deps
-from handlers.errors import guarded, lazily
-from handlers.home import answer
 from handlers.payloads import read_settings
+from handlers.registration import guarded, lazily
+from handlers.say import answer
 
 
 def register(app: App, deps: Deps) -> None:

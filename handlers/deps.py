@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coaching.caller import Caller
 from coaching.people import is_manager, own_workdays_of
 from coaching.settings import TeamConfig, team_config
-from handlers.people import Directory
+from handlers.directory import Directory
 from store.db import Database
 
 

@@ -6,9 +6,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from coaching.people import first_sighting
+from handlers.deliveries import Deliveries
 from handlers.deps import Deps
-from handlers.digest import Deliveries
-from handlers.errors import lazily
+from handlers.registration import lazily
 
 
 def register(app: App, deps: Deps) -> None:

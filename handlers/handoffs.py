@@ -15,7 +15,6 @@ from coaching import handoffs, leads
 from coaching.caller import Caller
 from coaching.handoffs import (
     OPS,
-    TRANSFER,
     AlreadyDecided,
     Decided,
     NotAManager,
@@ -24,7 +23,6 @@ from coaching.handoffs import (
     OpsForm,
     OpsHandedOff,
     TransferAsked,
-    TransferSnapshot,
     Unknown,
 )
 from coaching.parsing import mentioned
@@ -40,17 +38,15 @@ from handlers.blocks.handoffs import (
     reject_reason_modal,
     transfer_already,
     transfer_decided,
-    transfer_news,
     transfer_not_yours,
-    transfer_request,
     unknown_request,
 )
 from handlers.blocks.ids import Action, read_ids
 from handlers.deps import Deps
-from handlers.errors import answered, lazily
-from handlers.home import HomeTab, answer
+from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, field, from_home, read_metadata, selected_user
-from handlers.say import tell_privately
+from handlers.registration import answered, lazily
+from handlers.say import answer, publish_home, tell_privately
 from store import queries
 
 log = logging.getLogger(__name__)
@@ -72,6 +68,7 @@ def register(app: App, deps: Deps) -> None:
 class Handoffs:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.posts = HandoffPosts(deps)
 
     # ---- /handoff ------------------------------------------------------------------------------
     def command(
@@ -91,13 +88,13 @@ class Handoffs:
     def deliver(self, result: object, client: WebClient, caller: Caller, *, typed: str = "") -> Message:
         """Post what a result asks for (to managers, to operations), then say what happened."""
         if isinstance(result, TransferAsked):
-            self.post_request(
+            self.posts.post_request(
                 client, caller.team_id, result.transfer, result.managers, result.manager_channel
             )
         elif isinstance(result, Decided):
-            self.announce(client, caller.team_id, result.transfer)
+            self.posts.announce(client, caller.team_id, result.transfer)
         elif isinstance(result, OpsHandedOff):
-            posted, problem = self.post_ops(client, caller.team_id, result)
+            posted, problem = self.posts.post_ops(client, caller.team_id, result)
             return ops_handed_off(result, posted_in=posted, problem=problem)
         return handoff_reply(result, caller.local_now, typed=typed)
 
@@ -167,7 +164,7 @@ class Handoffs:
                 if isinstance(result, Decided)
                 else _refusal(result).text
             )
-            HomeTab(self.deps).publish(client, team_id, user_id, note=outcome)
+            publish_home(self.deps, client, team_id, user_id, note=outcome)
             return
         if not isinstance(result, Decided):
             respond(**_refusal(result).payload(), response_type="ephemeral", replace_original=False)
@@ -188,90 +185,8 @@ class Handoffs:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.decide(session, caller, transfer_id=transfer_id, approve=approve, note=note)
         if isinstance(result, Decided):
-            self.announce(client, team_id, result.transfer)
+            self.posts.announce(client, team_id, result.transfer)
         return result
-
-    # ---- posting and announcing --------------------------------------------------------------------
-    def post_request(
-        self,
-        client: WebClient,
-        team_id: str,
-        transfer: TransferSnapshot,
-        managers: tuple[str, ...],
-        channel: str | None,
-        *,
-        reminder: bool = False,
-    ) -> None:
-        """One post in the managers' channel, or a DM to each manager when there is none (or it fails)."""
-        message = transfer_request(transfer, reminder=reminder)
-        posted = self._post(client, [channel], message) if channel else []
-        if not posted:
-            posted = self._post(client, list(managers), message)
-        with self.deps.db.sessions.begin() as session:
-            handoffs.remember_posts(
-                session,
-                team_id=team_id,
-                subject=TRANSFER,
-                subject_id=transfer.id,
-                posted=posted,
-                now=self.deps.clock(),
-            )
-
-    def announce(self, client: WebClient, team_id: str, transfer: TransferSnapshot) -> None:
-        """After a decision: every manager's copy shows the outcome, and the people involved hear of it."""
-        with self.deps.db.readers.begin() as session:
-            copies = handoffs.posts(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id)
-        decided = transfer_decided(transfer)
-        for channel, ts in copies:
-            try:
-                client.chat_update(channel=channel, ts=ts, **decided.payload())
-            except SlackApiError as error:
-                log.warning(
-                    "Couldn't update request %s in %s: %s", transfer.id, channel, error.response.get("error")
-                )
-        for person in transfer.people:
-            if person != transfer.decided_by:
-                self._post(client, [person], transfer_news(transfer, person))
-
-    def post_ops(
-        self, client: WebClient, team_id: str, result: OpsHandedOff
-    ) -> tuple[str | None, str | None]:
-        """Post the card in the operations channel; (where it went, or why it couldn't)."""
-        if result.ops_channel is None:
-            return None, None
-        try:
-            response = client.chat_postMessage(
-                channel=result.ops_channel, **ops_card(result.handoff).payload()
-            )
-        except SlackApiError as error:
-            code = error.response.get("error")
-            log.warning("Couldn't post to the operations channel %s: %s", result.ops_channel, code)
-            if code in ("not_in_channel", "channel_not_found"):
-                return (
-                    None,
-                    f"Baton isn't in <#{result.ops_channel}> yet; invite it with `/invite @Baton` there.",
-                )
-            return None, "Slack didn't accept the post just now."
-        with self.deps.db.sessions.begin() as session:
-            handoffs.remember_posts(
-                session,
-                team_id=team_id,
-                subject=OPS,
-                subject_id=result.handoff.id,
-                posted=[(response["channel"], response["ts"])],
-                now=self.deps.clock(),
-            )
-        return str(response["channel"]), None
-
-    def _post(self, client: WebClient, targets: list[str], message: Message) -> list[tuple[str, str]]:
-        posted = []
-        for target in targets:
-            try:
-                response = client.chat_postMessage(channel=target, **message.payload())
-                posted.append((str(response["channel"]), str(response["ts"])))
-            except SlackApiError as error:
-                log.warning("Couldn't post to %s: %s", target, error.response.get("error"))
-        return posted
 
     # ---- operations ------------------------------------------------------------------------------
     def check_ops_form(self, ack: Ack, view: dict[str, Any]) -> None:
@@ -350,7 +265,7 @@ class Handoffs:
         message = unknown_request() if result is None else self.deliver(result, client, caller)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
         if metadata.get("home"):
-            HomeTab(self.deps).publish(client, team_id, user_id, note=message.text)
+            publish_home(self.deps, client, team_id, user_id, note=message.text)
 
     def claim(
         self,
@@ -375,7 +290,7 @@ class Handoffs:
                     client.chat_update(channel=channel, ts=ts, **card.payload())
                 except SlackApiError as error:
                     log.warning("Couldn't update the operations card: %s", error.response.get("error"))
-            self._post(client, [result.handoff.rep_id], ops_taken(result.handoff))
+            self.posts.post(client, [result.handoff.rep_id], ops_taken(result.handoff))
         elif isinstance(result, OpsAlreadyClaimed):
             respond(
                 **ops_already_taken(result.handoff).payload(),
@@ -384,25 +299,6 @@ class Handoffs:
             )
         else:
             respond(**unknown_request().payload(), response_type="ephemeral", replace_original=False)
-
-
-def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
-    """The scheduler's job: re-surface requests waiting 2 working days, close the moot ones."""
-    handler = Handoffs(deps)
-    with deps.db.sessions.begin() as session:
-        resurface, mooted = handoffs.sweep_waiting(session, now=deps.clock(), defaults=deps.defaults)
-    for waiting in resurface:
-        handler.post_request(
-            client,
-            waiting.team_id,
-            waiting.transfer,
-            waiting.managers,
-            waiting.manager_channel,
-            reminder=True,
-        )
-    for waiting in mooted:
-        handler.announce(client, waiting.team_id, waiting.transfer)
-    return len(resurface), len(mooted)
 
 
 def _refusal(result: object) -> Message:

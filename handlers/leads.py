@@ -10,10 +10,10 @@ from handlers.blocks.base import stale_button
 from handlers.blocks.ids import LEAD_BUTTONS, Action, read_ids
 from handlers.blocks.replies import reply
 from handlers.deps import Deps
-from handlers.errors import lazily
-from handlers.home import answer
-from handlers.logcall import open_modal
+from handlers.forms import open_logcall_form
 from handlers.payloads import menu_choice
+from handlers.registration import lazily
+from handlers.say import answer
 
 VERBS: dict[str, str] = {
     Action.LEAD_SHOW: "show",
@@ -65,7 +65,7 @@ class Leads:
         action_id, value = menu_choice(action)
         if action_id == Action.LOGCALL_OPEN and (ids := read_ids(value, 1)):
             channel = (body.get("channel") or {}).get("id")
-            open_modal(
+            open_logcall_form(
                 self.deps,
                 client,
                 body["trigger_id"],

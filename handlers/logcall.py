@@ -11,14 +11,14 @@ from coaching.finding import DraftRefused
 from coaching.touches import Fix
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import Action
-from handlers.blocks.logcall import lead_options, logcall_modal, slow_lead_options
+from handlers.blocks.logcall import lead_options, slow_lead_options
 from handlers.blocks.replies import reply
+from handlers.deliveries import live_digest
 from handlers.deps import Deps
-from handlers.digest import live_digest
-from handlers.errors import answered, guarded, lazily
-from handlers.home import HomeTab
+from handlers.forms import open_logcall_form
 from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
-from handlers.say import tell_privately
+from handlers.registration import answered, guarded, lazily
+from handlers.say import publish_home, tell_privately
 from store.db import TooSlow
 
 # What the lead search may take of Slack's 3 seconds, leaving room for the trip there and back.
@@ -48,7 +48,9 @@ class LogCall:
     ) -> None:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         if not text.strip():
-            open_modal(self.deps, client, command["trigger_id"], team_id, user_id, command.get("channel_id"))
+            open_logcall_form(
+                self.deps, client, command["trigger_id"], team_id, user_id, command.get("channel_id")
+            )
             return
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = touches.log_from_text(session, caller, text)
@@ -65,7 +67,7 @@ class LogCall:
         from_digest = in_block(action, Action.NUDGE_BLOCK) and container.get("message_ts")
         refresh = (str(container.get("channel_id")), str(container["message_ts"])) if from_digest else None
         lead_id = ids[0] if ids else None
-        open_modal(
+        open_logcall_form(
             self.deps,
             client,
             body["trigger_id"],
@@ -125,7 +127,7 @@ class LogCall:
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
-            HomeTab(self.deps).publish(client, team_id, user_id, note=note)
+            publish_home(self.deps, client, team_id, user_id, note=note)
         refresh = metadata.get("refresh")
         if isinstance(refresh, list) and len(refresh) == 2 and isinstance(result, touches.TouchLogged):
             # Logged from a digest item: the digest shows what's left for today.
@@ -189,27 +191,3 @@ class LogCall:
         answered_now = not isinstance(result, DraftRefused)
         message = reply(result, caller.local_now)
         respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
-
-
-def open_modal(
-    deps: Deps,
-    client: WebClient,
-    trigger_id: str,
-    team_id: str,
-    user_id: str,
-    channel_id: str | None,
-    lead_id: int | None = None,
-    *,
-    refresh: tuple[str, str] | None = None,
-    home: bool = False,
-) -> None:
-    """Open the /logcall modal, optionally for one lead. The trigger lives 3 seconds: nothing slow first."""
-    tz = deps.directory.zone(client, team_id, user_id)
-    lead = None
-    if lead_id is not None:
-        with deps.db.readers.begin() as session:
-            lead = leads.lead_label(session, team_id=team_id, lead_id=lead_id)
-    view = logcall_modal(
-        today=local_date(deps.clock(), tz), channel_id=channel_id, lead=lead, refresh=refresh, home=home
-    )
-    client.views_open(trigger_id=trigger_id, view=view)

@@ -1,100 +1,13 @@
-"""Slack users as Baton needs them: time zones from `users.info`, cached in memory and in the database."""
+"""Owners as a CRM export writes them (a Slack id, an e-mail, a name), found in the Slack workspace."""
 
-import logging
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from coaching import people
 from coaching.parsing import name_key
-from coaching.people import Profile
-from store.db import Database
-
-log = logging.getLogger(__name__)
-MEMORY_TTL = timedelta(minutes=30)
-
-
-def profile_from_slack(user: dict[str, Any]) -> Profile:
-    profile = user.get("profile") or {}
-    # The real name reads best in a greeting; the handle is the last resort.
-    name = (
-        profile.get("real_name")
-        or user.get("real_name")
-        or profile.get("display_name")
-        or user.get("name")
-        or ""
-    )
-    return Profile(
-        user_id=user["id"],
-        name=str(name),
-        tz=str(user.get("tz") or "UTC"),
-        deactivated=bool(user.get("deleted")),
-        is_bot=bool(user.get("is_bot")),
-        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
-    )
-
-
-class Directory:
-    """Who a Slack user is and where they are. Asks Slack only when neither cache knows."""
-
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
-        self._db = db
-        self._clock = clock
-        self._memory: dict[tuple[str, str], tuple[Profile, datetime]] = {}
-        self._lock = threading.Lock()
-
-    def zone(self, client: WebClient, team_id: str, user_id: str) -> ZoneInfo:
-        return self.profile(client, team_id, user_id).zone
-
-    def profile(self, client: WebClient, team_id: str, user_id: str) -> Profile:
-        now = self._clock()
-        key = (team_id, user_id)
-        with self._lock:
-            cached = self._memory.get(key)
-        if cached and now - cached[1] < MEMORY_TTL:
-            return cached[0]
-        with self._db.readers.begin() as session:
-            known = people.known_profile(session, team_id=team_id, user_id=user_id, now=now)
-        if known is None:
-            fetched = self._from_slack(client, user_id)
-            if fetched is None:
-                # Slack couldn't say: use UTC for now and ask again next time.
-                return Profile(user_id, "", "UTC")
-            with self._db.sessions.begin() as session:
-                people.remember(session, team_id=team_id, profile=fetched, now=now)
-            known = fetched
-        with self._lock:
-            self._memory[key] = (known, now)
-        return known
-
-    def learn(self, team_id: str, user: dict[str, Any]) -> bool:
-        """A profile Slack sent (the `user_change` event, a `users.list` page); True if they just left."""
-        profile = profile_from_slack(user)
-        now = self._clock()
-        with self._db.sessions.begin() as session:
-            departed = people.remember(session, team_id=team_id, profile=profile, now=now)
-        with self._lock:
-            self._memory[(team_id, profile.user_id)] = (profile, now)
-        return departed
-
-    def refresh(self, client: WebClient, team_id: str) -> list[str]:
-        """Everyone in the workspace, page by page (users.list is Tier 2); returns who has just left."""
-        return [str(user["id"]) for user in everyone(client) if self.learn(team_id, user)]
-
-    def _from_slack(self, client: WebClient, user_id: str) -> Profile | None:
-        try:
-            response = client.users_info(user=user_id)
-        except SlackApiError as error:
-            log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
-            return None
-        return profile_from_slack(response["user"])
-
+from handlers.directory import everyone
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -111,7 +24,7 @@ def resolve_owners(
     """
     found: dict[str, str] = {}
     why_not: dict[str, str] = {}
-    everyone: dict[str, set[str]] | None = None
+    by_name: dict[str, set[str]] | None = None
     for raw in sorted(set(written)):
         if SLACK_USER.match(raw):
             _by_id(client, raw, found, why_not)
@@ -124,9 +37,9 @@ def resolve_owners(
             except SlackApiError:
                 why_not[raw] = "no one in this Slack workspace has that e-mail"
         else:
-            if everyone is None:
-                everyone = _names_of_everyone(client, known)
-            ids = sorted(everyone.get(name_key(raw), ()))
+            if by_name is None:
+                by_name = _names_of_everyone(client, known)
+            ids = sorted(by_name.get(name_key(raw), ()))
             if len(ids) == 1:
                 found[raw] = ids[0]
             elif ids:
@@ -173,14 +86,3 @@ def _names_of_everyone(client: WebClient | None, known: Iterable[tuple[str, str]
             if called:
                 names.setdefault(name_key(str(called)), set()).add(str(user["id"]))
     return names
-
-
-def everyone(client: WebClient) -> Iterator[dict[str, Any]]:
-    """Every member of the workspace, page by page (users.list is Tier 2: 200 a page keeps calls few)."""
-    cursor: str | None = None
-    while True:
-        page = client.users_list(limit=200, cursor=cursor)
-        yield from page.get("members") or []
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return

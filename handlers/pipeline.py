@@ -10,7 +10,7 @@ from coaching.pipeline import pipeline
 from handlers.blocks.base import plain, usage
 from handlers.blocks.pipeline import pipeline as pipeline_message
 from handlers.deps import Deps
-from handlers.errors import lazily
+from handlers.registration import lazily
 
 # With `should_escape: true` Slack sends "@jane" as "<@U123|jane>".
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

@@ -1,14 +1,20 @@
-"""Getting a private message to one person, wherever they started from."""
+"""Getting a message to one person wherever they are: in place of a click, on the Home tab, ephemeral or by DM."""
 
 import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from coaching.home import home
 from handlers.blocks.base import Message
+from handlers.blocks.home import home as home_tab
+from handlers.deps import Deps
+from handlers.payloads import from_home
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,32 @@ def tell_privately(client: WebClient, *, channel_id: str | None, user_id: str, m
                 "Ephemeral post to %s failed (%s); sending a DM", channel_id, error.response.get("error")
             )
     client.chat_postMessage(channel=user_id, **message.payload())
+
+
+def answer(
+    deps: Deps,
+    body: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    context: BoltContext,
+    message: Message,
+    *,
+    replace: bool,
+) -> None:
+    """Answer a click where it happened: in its message, or on the Home tab by refreshing it with a note."""
+    if from_home(body):
+        publish_home(deps, client, str(context.team_id), body["user"]["id"], note=message.text)
+        return
+    respond(**message.payload(), response_type="ephemeral", replace_original=replace)
+
+
+def publish_home(
+    deps: Deps, client: WebClient, team_id: str, user_id: str, *, note: str | None = None
+) -> None:
+    """Publish someone's Home tab as it stands now, with a line on top saying what just happened."""
+    with deps.acting(client, team_id, user_id, write=False) as (session, caller):
+        view = home(session, caller)
+    client.views_publish(user_id=user_id, view=home_tab(view, caller.rules, caller.local_now, note=note))
 
 
 class Pacer:

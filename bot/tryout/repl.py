@@ -15,7 +15,7 @@ from bot.localslack import Platform, Shown, SlackApi
 from bot.server import LocalServer, wsgi
 from bot.tryout import seed
 from bot.tryout.render import Pressable, Renderer
-from handlers.digest import Deliveries
+from handlers.deliveries import Deliveries
 from store.db import open_database
 from store.migrate import upgrade
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.localslack import Shown
 from coaching.digests import Kind
 from handlers.blocks.ids import Action
-from handlers.digest import Deliveries
+from handlers.deliveries import Deliveries
 from store.models import Delivery, Lead, TransferRequest
 from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten
 

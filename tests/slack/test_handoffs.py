@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.localslack import Shown
 from coaching.settings import TeamConfig
 from handlers.blocks.ids import Action
-from handlers.handoffs import sweep
+from handlers.handoff_posts import sweep
 from store.db import Database
 from store.models import Lead, OpsHandoff, TransferRequest
 from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten, start_harness

@@ -224,7 +224,7 @@ def test_managers_are_added_by_a_manager_or_a_slack_admin_and_listed(harness: Ha
 
 
 def test_the_review_and_digest_follow_changed_times(harness: Harness) -> None:
-    from handlers.digest import Deliveries
+    from handlers.deliveries import Deliveries
 
     harness.command(MORGAN, "/coach", "set digest_time 07:00")
     overdue_leads(harness, DANA, ["Acme Corp"])

@@ -55,6 +55,30 @@ def test_block_kit_builders_import_no_listener() -> None:
     assert offenders == {}
 
 
+def test_feature_listeners_do_not_import_each_other() -> None:
+    """Shared pieces live in services (deliveries, directory, say, forms…), not in another feature's listener."""
+    handlers = ROOT / "handlers"
+    listeners = {
+        f"handlers.{path.stem}"
+        for path in handlers.glob("*.py")
+        if any(
+            isinstance(node, ast.FunctionDef) and node.name == "register"
+            for node in ast.parse(path.read_text()).body
+        )
+    } - {"handlers.registration"}  # registers the error handler; every listener uses its helpers
+    offenders = {}
+    for path in handlers.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in listeners - {f"handlers.{path.stem}"}:
+                offenders.setdefault(path.name, []).append(node.module)
+            elif isinstance(node, ast.ImportFrom) and node.module == "handlers":
+                named = {f"handlers.{alias.name}" for alias in node.names} & listeners
+                if named:
+                    offenders.setdefault(path.name, []).extend(sorted(named))
+    assert "handlers.logcall" in listeners and offenders == {}
+
+
 def test_the_coaching_rules_use_the_standard_library_only() -> None:
     for name in ("calendar.py", "rules.py", "nudges.py", "parsing.py", "tips.py"):
         tree = ast.parse((ROOT / "coaching" / name).read_text())
