@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from coaching import digests  # noqa: E402
-from coaching.digests import Kind  # noqa: E402
+from coaching import digest_records  # noqa: E402
+from coaching.digest_records import Kind  # noqa: E402
 from coaching.settings import TeamConfig  # noqa: E402
 from store.db import Database, open_database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -139,10 +139,10 @@ def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, int, int
         tracemalloc.start()
     started = time.perf_counter()
     with db.sessions.begin() as session:
-        due = digests.due_digests(session, now=NOW, defaults=TeamConfig(), everyone=True)
-        claimed = digests.claim(session, due, kind=Kind.DIGEST, now=NOW)
+        due = digest_records.due_digests(session, now=NOW, defaults=TeamConfig(), everyone=True)
+        claimed = digest_records.claim(session, due, kind=Kind.DIGEST, now=NOW)
     with db.readers.begin() as session:
-        jobs = digests.digests(session, claimed, now=NOW, defaults=TeamConfig())
+        jobs = digest_records.digests(session, claimed, now=NOW, defaults=TeamConfig())
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace_memory else 0.0
     if trace_memory:

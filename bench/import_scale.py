@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from coaching.importing import read_csv  # noqa: E402
-from coaching.imports import Action, import_rows  # noqa: E402
+from coaching.crm_file import read_csv  # noqa: E402
+from coaching.crm_import import Action, import_rows  # noqa: E402
 from coaching.rules import Rules  # noqa: E402
 from store.db import Database, open_database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402

@@ -17,7 +17,7 @@ from bot.config import ConfigError, Mode, Settings, load_settings
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from coaching.digests import Recipient
+    from coaching.digest_records import Recipient
     from handlers.blocks.base import Message
     from store.db import Database
 

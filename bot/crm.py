@@ -8,8 +8,9 @@ from typing import TextIO
 
 from slack_sdk import WebClient
 
-from coaching.importing import EXPORT_HEADERS, TOUCH_HEADERS, Problem, read_csv, write_csv
-from coaching.imports import Action, ImportPlan, import_rows, pipeline_rows, touch_rows
+from coaching.crm_export import pipeline_rows, touch_rows
+from coaching.crm_file import EXPORT_HEADERS, TOUCH_HEADERS, Problem, read_csv, write_csv
+from coaching.crm_import import Action, ImportPlan, import_rows
 from coaching.settings import TeamConfig, team_config
 from handlers.people import resolve_owners
 from store import queries

@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from coaching import digests
-from coaching.digests import Kind, Recipient
+from coaching import digest_records
+from coaching.digest_records import Kind, Recipient
 from handlers.blocks.base import Message, with_note
 from handlers.blocks.digest import digest, digest_done
 from handlers.blocks.orphans import orphan_alert
@@ -64,7 +64,7 @@ class Deliveries:
         show: Show | None = None,
     ) -> RunReport:
         def messages(session: Session, claimed: list[Recipient]) -> list[tuple[Recipient, Message | None]]:
-            jobs = digests.digests(session, claimed, now=at, defaults=self.deps.defaults)
+            jobs = digest_records.digests(session, claimed, now=at, defaults=self.deps.defaults)
             names = queries.rep_names(session, sorted({r.team_id for r in claimed}))
             built: list[tuple[Recipient, Message | None]] = []
             for job in jobs:
@@ -75,7 +75,9 @@ class Deliveries:
                 built.append((job.recipient, digest(job.digest, job.rules, name=name)))
             return built
 
-        return self._run(Kind.DIGEST, digests.due_digests, messages, at, everyone, force, dry_run, show)
+        return self._run(
+            Kind.DIGEST, digest_records.due_digests, messages, at, everyone, force, dry_run, show
+        )
 
     def reviews(
         self,
@@ -87,18 +89,20 @@ class Deliveries:
         show: Show | None = None,
     ) -> RunReport:
         def messages(session: Session, claimed: list[Recipient]) -> list[tuple[Recipient, Message | None]]:
-            jobs = digests.reviews(session, claimed, now=at, defaults=self.deps.defaults)
+            jobs = digest_records.reviews(session, claimed, now=at, defaults=self.deps.defaults)
             return [(job.recipient, review(job.review)) for job in jobs]
 
         self.know_managers()
 
-        return self._run(Kind.REVIEW, digests.due_reviews, messages, at, everyone, force, dry_run, show)
+        return self._run(
+            Kind.REVIEW, digest_records.due_reviews, messages, at, everyone, force, dry_run, show
+        )
 
     def know_managers(self) -> None:
         """Look up managers Baton has no profile for (users.info), so their review and reminders
         come on their own working morning, never at a guessed UTC one."""
         with self.deps.db.readers.begin() as session:
-            missing = digests.managers_without_profile(session, defaults=self.deps.defaults)
+            missing = digest_records.managers_without_profile(session, defaults=self.deps.defaults)
         for team_id, user_id in missing:
             self.deps.directory.profile(self.client, team_id, user_id)
 
@@ -120,7 +124,7 @@ class Deliveries:
         report = RunReport()
         with self.deps.db.sessions.begin() as session:
             due = due_for(session, now=at, defaults=self.deps.defaults, everyone=everyone)
-            claimed = due if dry_run else digests.claim(session, due, kind=kind, now=at, force=force)
+            claimed = due if dry_run else digest_records.claim(session, due, kind=kind, now=at, force=force)
         report.due, report.skipped = len(due), len(due) - len(claimed)
         with self.deps.db.readers.begin() as session:
             built = messages(session, claimed)
@@ -159,12 +163,14 @@ class Deliveries:
         self, recipient: Recipient, kind: Kind, status: str, at: datetime, **details: str | None
     ) -> None:
         with self.deps.db.sessions.begin() as session:
-            digests.finish(session, recipient, kind=kind, status=status, now=self.deps.clock(), **details)
+            digest_records.finish(
+                session, recipient, kind=kind, status=status, now=self.deps.clock(), **details
+            )
 
     def orphans(self, team_id: str, departed: str) -> int:
         """Tell the managers at once that someone who left still owns open leads."""
         with self.deps.db.readers.begin() as session:
-            found = digests.orphans(
+            found = digest_records.orphans(
                 session,
                 team_id=team_id,
                 departed=departed,
@@ -189,7 +195,7 @@ def live_digest(deps: Deps, client: WebClient, team_id: str, user_id: str, *, no
     profile = deps.directory.profile(client, team_id, user_id)
     with deps.db.readers.begin() as session:
         now = deps.clock()
-        current = digests.digest_now(
+        current = digest_records.digest_now(
             session, team_id=team_id, user_id=user_id, now=now, tz=profile.zone, defaults=deps.defaults
         )
         rules = deps.caller(session, team_id, user_id, profile.zone).rules

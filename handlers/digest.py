@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from coaching import commands, digests, handoffs
+from coaching import digest_records, handoffs, lead_commands
 from coaching.handoffs import Decided
 from coaching.leads import StatusChanged
 from handlers.blocks.base import plain, replace_block, stale_button
@@ -49,7 +49,7 @@ class DigestButtons:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             snoozed = (
-                digests.snooze(
+                digest_records.snooze(
                     session,
                     team_id=team_id,
                     user_id=user_id,
@@ -85,7 +85,7 @@ class DigestButtons:
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = commands.lead_action(session, caller, ids[0], "backburner")
+            result = lead_commands.lead_action(session, caller, ids[0], "backburner")
         if not isinstance(result, StatusChanged):
             answer(self.deps, body, respond, client, context, reply(result, caller.local_now), replace=False)
             return

@@ -5,7 +5,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from coaching import commands
+from coaching import lead_commands
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import LEAD_BUTTONS, Action, read_ids
 from handlers.blocks.replies import reply
@@ -41,7 +41,7 @@ class Leads:
     ) -> None:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = commands.lead_command(session, caller, text)
+            result = lead_commands.lead_command(session, caller, text)
         respond(**reply(result, caller.local_now, typed=text).payload(), response_type="ephemeral")
 
     def button(
@@ -92,5 +92,5 @@ class Leads:
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = commands.lead_action(session, caller, ids[0], VERBS[action_id])
+            result = lead_commands.lead_action(session, caller, ids[0], VERBS[action_id])
         answer(self.deps, body, respond, client, context, reply(result, caller.local_now), replace=False)

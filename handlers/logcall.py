@@ -5,7 +5,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from coaching import commands, leads, touches
+from coaching import lead_commands, leads, touches
 from coaching.calendar import local_date
 from coaching.finding import DraftRefused
 from coaching.touches import Fix
@@ -185,7 +185,7 @@ class LogCall:
     ) -> None:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
+            result = lead_commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
         # An answered question is replaced by its answer, so its buttons can't be pressed again;
         # a refused click (someone else's, or a second one) leaves the original alone.
         answered_now = not isinstance(result, DraftRefused)

@@ -9,8 +9,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from coaching.nudges import Digest, Section
-from coaching.nudges import Item as NudgeItem
+from coaching.digest_contents import Digest, Section
+from coaching.digest_contents import Item as NudgeItem
 from coaching.rules import Rules
 from handlers.blocks.base import Message, button, context, lead_ref, mrkdwn, plain
 from handlers.blocks.ids import Action, block_id_of, button_value

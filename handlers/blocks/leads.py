@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from coaching.commands import Found
+from coaching.lead_commands import Found
 from coaching.leads import (
     Change,
     ContactSaved,

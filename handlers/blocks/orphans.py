@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from coaching.nudges import Item as NudgeItem
+from coaching.digest_contents import Item as NudgeItem
 from handlers.blocks.base import MESSAGE_BLOCKS, Message, context, fit, lead_ref, mrkdwn
 from handlers.blocks.ids import Action, block_id_of
 from handlers.blocks.text import last_touch, plural, who

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from coaching.commands import Found, LeadHelp
 from coaching.finding import DraftRefused, WhichLead
+from coaching.lead_commands import Found, LeadHelp
 from coaching.leads import (
     BadName,
     ContactSaved,

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from coaching.nudges import Review
+from coaching.digest_contents import Review
 from handlers.blocks.base import MESSAGE_BLOCKS, Message, button, fit, lead_ref, mrkdwn
 from handlers.blocks.ids import Action, block_id_of, button_value
 from handlers.blocks.orphans import orphan_blocks

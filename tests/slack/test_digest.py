@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from bot.localslack import Shown
-from coaching.digests import Kind
+from coaching.digest_records import Kind
 from handlers.blocks.ids import Action
 from handlers.deliveries import Deliveries
 from store.models import Delivery, Lead, TransferRequest

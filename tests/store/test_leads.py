@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from coaching.caller import Caller
-from coaching.commands import lead_command
 from coaching.finding import WhichLead
+from coaching.lead_commands import lead_command
 from coaching.leads import BadName, LeadAdded, LeadDetail, LeadExists, NotAllowed, StatusChanged, add_lead
 from coaching.people import Profile, known_profile, remember
 from coaching.rules import Status

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from coaching.calendar import MON_FRI, local_date, next_working_day
-from coaching.nudges import (
+from coaching.digest_contents import (
     Days,
     Digest,
     Item,

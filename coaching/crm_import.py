@@ -1,13 +1,13 @@
-"""Importing a CRM export into a team's pipeline, and exporting it again. All or nothing, and safe to repeat."""
+"""Importing a CRM export into a team's pipeline. All or nothing, and safe to repeat."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from coaching.importing import Problem, Row
+from coaching.crm_file import Problem, Row
 from coaching.parsing import name_key
 from coaching.rules import CLOSED, Rules, Status
 from store import queries
@@ -250,29 +250,3 @@ class _People:
         )
         self.session.add(contact)
         known[name_key(row.person)] = contact
-
-
-# ---- export ---------------------------------------------------------------------------------------
-
-
-def pipeline_rows(session: Session, *, team_id: str) -> Iterator[tuple[object, ...]]:
-    """One row per lead, in the same columns the importer reads (an export imports back unchanged)."""
-    for lead, contact in queries.leads_with_main_contact(session, team_id):
-        yield (
-            lead.name,
-            lead.owner_id,
-            lead.status,
-            lead.created_at,
-            lead.last_touch_at,
-            lead.attempts,
-            contact.name if contact else None,
-            contact.role if contact else None,
-            ("yes" if contact.is_decision_maker else "no") if contact else None,
-            lead.next_follow_up,
-            lead.meeting_on,
-        )
-
-
-def touch_rows(session: Session, *, team_id: str) -> Iterator[tuple[object, ...]]:
-    for name, touch in queries.touch_log(session, team_id):
-        yield (name, touch.at, touch.outcome, touch.user_id, touch.note)

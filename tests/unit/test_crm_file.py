@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from coaching.importing import (
+from coaching.crm_file import (
     EXPORT_HEADERS,
     formula_safe,
     read_csv,

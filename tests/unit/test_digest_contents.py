@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coaching.nudges import (
+from coaching.digest_contents import (
     DIGEST_CAP,
     SECTION_CAP,
     Days,

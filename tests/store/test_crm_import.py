@@ -5,8 +5,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from coaching.importing import EXPORT_HEADERS, TOUCH_HEADERS, Row, read_csv, write_csv
-from coaching.imports import Action, ImportPlan, import_rows, pipeline_rows, touch_rows
+from coaching.crm_export import pipeline_rows, touch_rows
+from coaching.crm_file import EXPORT_HEADERS, TOUCH_HEADERS, Row, read_csv, write_csv
+from coaching.crm_import import Action, ImportPlan, import_rows
 from coaching.leads import StatusChanged
 from coaching.rules import Rules, Status
 from coaching.touches import log_from_text
