@@ -26,6 +26,7 @@ from coaching.digest_contents import (
     review_due,
     review_for,
 )
+from coaching.leads import Change, NotAllowed, may_change
 from coaching.people import managers, own_workdays, workdays_of, zone
 from coaching.rules import Rules, Status
 from coaching.settings import TeamConfig, team_config
@@ -272,15 +273,21 @@ def snooze(
     *,
     team_id: str,
     user_id: str,
+    is_manager: bool,
     lead_id: int,
     today: date,
     workdays: frozenset[int],
     days: int = 2,
-) -> Snoozed | None:
-    """Leave a lead out of the digest for `days` days; its follow-up moves no earlier than that."""
+) -> Snoozed | NotAllowed | None:
+    """Leave a lead out of the digest for `days` days; its follow-up moves no earlier than that.
+
+    The button may be forged, or on a Home tab drawn before the lead moved to someone else: who
+    may snooze is decided by the lead as it is now."""
     lead = queries.lead(session, team_id, lead_id)
     if lead is None:
         return None
+    if not may_change(lead, user_id=user_id, is_manager=is_manager):
+        return NotAllowed(lead_snapshot(lead), Change.SNOOZE)
     until = today + timedelta(days=days)
     lead.snoozed_until = until
     until = next_working_day(until, workdays)  # the follow-up lands on a working day like any other

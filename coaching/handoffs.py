@@ -17,6 +17,7 @@ from coaching.leads import (
     ContactSaved,
     NotAllowed,
     change_status,
+    may_change,
     refresh_progress,
     save_contact,
 )
@@ -525,6 +526,8 @@ def ops_snapshot(session: Session, handoff: OpsHandoff) -> OpsHandoffSnapshot:
 def hand_to_contact(
     session: Session, caller: Caller, *, lead: Lead, words_read: ContactWords
 ) -> HandoffResult:
+    if not may_change(lead, user_id=caller.user_id, is_manager=caller.is_manager):
+        return NotAllowed(lead_snapshot(lead), Change.NEW_CONTACT)
     saved = save_contact(
         session,
         lead=lead,

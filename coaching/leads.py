@@ -192,6 +192,9 @@ class Change(StrEnum):
     BACKBURNER = "backburner"
     REOPEN = "reopen"
     OPT_OUT = "optout"
+    # Not statuses, but changes only the owner or a manager may make (see may_change):
+    NEW_CONTACT = "contact"  # the client handed the rep to someone new: attempts restart, opt-out cleared
+    SNOOZE = "snooze"
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,12 @@ class NotAllowed:
     change: Change
 
 
+def may_change(lead: Lead, *, user_id: str, is_manager: bool) -> bool:
+    """A lead's course (its status, snoozes, who is being chased, an opt-out lifted) is its owner's
+    or a manager's to change. Checked against the lead as it is now, not as a button remembers it."""
+    return user_id == lead.owner_id or is_manager
+
+
 TARGET = {Change.WON: Status.WON, Change.LOST: Status.LOST, Change.BACKBURNER: Status.BACKBURNER}
 
 
@@ -233,7 +242,7 @@ def change_status(
     team_days: frozenset[int],
 ) -> StatusChanged | NoChange | NotAllowed:
     """Only the owner or a manager closes, parks or reopens a lead; anyone may record an opt-out."""
-    if change is not Change.OPT_OUT and user_id != lead.owner_id and not is_manager:
+    if change is not Change.OPT_OUT and not may_change(lead, user_id=user_id, is_manager=is_manager):
         return NotAllowed(lead_snapshot(lead), change)
     before = Status(lead.status)
     if change is Change.OPT_OUT:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from coaching import digest_records, handoffs, lead_commands
 from coaching.handoffs import Decided
-from coaching.leads import StatusChanged
+from coaching.leads import NotAllowed, StatusChanged
 from handlers.blocks.base import plain, replace_block, stale_button
 from handlers.blocks.handoffs import handoff_reply
 from handlers.blocks.ids import Action
@@ -53,6 +53,7 @@ class DigestButtons:
                     session,
                     team_id=team_id,
                     user_id=user_id,
+                    is_manager=caller.is_manager,
                     lead_id=ids[0],
                     today=caller.today,
                     workdays=caller.workdays,
@@ -62,6 +63,9 @@ class DigestButtons:
             )
         if snoozed is None:
             answer(self.deps, body, respond, client, context, stale_button(), replace=False)
+            return
+        if isinstance(snoozed, NotAllowed):
+            answer(self.deps, body, respond, client, context, reply(snoozed, caller.local_now), replace=False)
             return
         self.refresh(
             body,

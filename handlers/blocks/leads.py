@@ -183,6 +183,8 @@ CHANGE_VERB = {
     Change.BACKBURNER: "put it on the back-burner",
     Change.REOPEN: "reopen it",
     Change.OPT_OUT: "record an opt-out",
+    Change.NEW_CONTACT: "hand it to a new contact (which clears an opt-out and restarts the attempts)",
+    Change.SNOOZE: "snooze it",
 }
 
 
