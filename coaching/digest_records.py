@@ -283,7 +283,7 @@ def snooze(
 
     The button may be forged, or on a Home tab drawn before the lead moved to someone else: who
     may snooze is decided by the lead as it is now."""
-    lead = queries.lead(session, team_id, lead_id)
+    lead = queries.lead(session, team_id, lead_id, for_update=True)
     if lead is None:
         return None
     if not may_change(lead, user_id=user_id, is_manager=is_manager):

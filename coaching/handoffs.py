@@ -5,6 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coaching import finding
@@ -17,6 +18,7 @@ from coaching.leads import (
     ContactSaved,
     NotAllowed,
     change_status,
+    locked,
     may_change,
     refresh_progress,
     save_contact,
@@ -256,7 +258,12 @@ def handoff(session: Session, caller: Caller, *, lead: Lead, rest: str) -> Hando
 def request_transfer(
     session: Session, caller: Caller, *, lead: Lead, to_user: str, reason: str
 ) -> HandoffResult:
-    """Ask the managers to move `lead` to `to_user`; a manager asking moves it at once."""
+    """Ask the managers to move `lead` to `to_user`; a manager asking moves it at once.
+
+    The lead is locked first, so of two requests at once the second sees the first's; the
+    database's own rule (one pending request per lead) catches any path that doesn't lock.
+    """
+    lead = locked(session, lead)
     picture = lead_snapshot(lead)
     if Status(lead.status) in CLOSED:
         return HandoffRefused(Refusal.CLOSED, picture)
@@ -272,6 +279,9 @@ def request_transfer(
     team_managers = tuple(managers(session, team_id=caller.team_id, configured=caller.config.manager_ids))
     if not caller.is_manager and not team_managers and caller.config.manager_channel is None:
         return HandoffRefused(Refusal.NO_MANAGERS, picture)
+    if caller.is_manager and pending is not None:
+        # A manager's own hand-off needs no approval; a request still waiting on this lead is moot.
+        _settle(session, pending, status=TransferStatus.MOOT, by=caller.user_id, now=caller.now, note=None)
     transfer = TransferRequest(
         team_id=caller.team_id,
         lead_id=lead.id,
@@ -282,14 +292,16 @@ def request_transfer(
         status=TransferStatus.PENDING.value,
         created_at=caller.now,
     )
-    session.add(transfer)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(transfer)
+            session.flush()
+    except IntegrityError:
+        # Another request for this lead got there first: show the rep the one that is waiting.
+        first = queries.pending_transfer(session, caller.team_id, lead.id)
+        shown = transfer_snapshot(session, first, now=caller.now, rules=caller.rules) if first else None
+        return HandoffRefused(Refusal.PENDING, picture, pending=shown)
     if caller.is_manager:
-        # A manager's own hand-off needs no approval; a request still waiting on this lead is moot.
-        if pending is not None:
-            _settle(
-                session, pending, status=TransferStatus.MOOT, by=caller.user_id, now=caller.now, note=None
-            )
         _settle(
             session, transfer, status=TransferStatus.APPROVED, by=caller.user_id, now=caller.now, note=None
         )
@@ -526,6 +538,7 @@ def ops_snapshot(session: Session, handoff: OpsHandoff) -> OpsHandoffSnapshot:
 def hand_to_contact(
     session: Session, caller: Caller, *, lead: Lead, words_read: ContactWords
 ) -> HandoffResult:
+    lead = locked(session, lead)
     if not may_change(lead, user_id=caller.user_id, is_manager=caller.is_manager):
         return NotAllowed(lead_snapshot(lead), Change.NEW_CONTACT)
     saved = save_contact(

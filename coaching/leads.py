@@ -219,6 +219,18 @@ class NotAllowed:
     change: Change
 
 
+def locked(session: Session, lead: Lead) -> Lead:
+    """The lead, its row locked until the transaction ends, as it is now.
+
+    Every change to a lead's progress takes this lock first, so two at once are done one after the
+    other: each recomputes the progress from a touch log that includes the other's touch (on
+    PostgreSQL ten simultaneous no-answers used to count 7).
+    """
+    fresh = queries.lead(session, lead.team_id, lead.id, for_update=True)
+    assert fresh is not None  # the row exists: the caller holds it
+    return fresh
+
+
 def may_change(lead: Lead, *, user_id: str, is_manager: bool) -> bool:
     """A lead's course (its status, snoozes, who is being chased, an opt-out lifted) is its owner's
     or a manager's to change. Checked against the lead as it is now, not as a button remembers it."""
@@ -242,6 +254,7 @@ def change_status(
     team_days: frozenset[int],
 ) -> StatusChanged | NoChange | NotAllowed:
     """Only the owner or a manager closes, parks or reopens a lead; anyone may record an opt-out."""
+    lead = locked(session, lead)
     if change is not Change.OPT_OUT and not may_change(lead, user_id=user_id, is_manager=is_manager):
         return NotAllowed(lead_snapshot(lead), change)
     before = Status(lead.status)

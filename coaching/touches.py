@@ -10,7 +10,7 @@ from coaching import finding
 from coaching.calendar import local_noon
 from coaching.caller import Caller
 from coaching.finding import DraftRefused, Resolved, WhichLead
-from coaching.leads import BadName, LeadExists, create_lead, refresh_progress
+from coaching.leads import BadName, LeadExists, create_lead, locked, refresh_progress
 from coaching.parsing import BadDate, DateWord, LeadMatch, MatchKind, clean, read_touch_details
 from coaching.rules import (
     TWO_WAY,
@@ -228,6 +228,7 @@ def _log(
     removed: int,
     readings: tuple[Reading, ...],
 ) -> TouchLogged:
+    lead = locked(session, lead)
     now, tz, rules, today = caller.now, caller.tz, caller.rules, caller.today
     was_stalled = is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=tz)
     after_opt_out = lead.opted_out_at is not None and outcome is not Outcome.OPT_OUT

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from store.types import UtcDateTime
@@ -183,7 +183,17 @@ class TransferRequest(Base):
     """
 
     __tablename__ = "transfer_request"
-    __table_args__ = (Index("ix_transfer_request_team_status", "team_id", "status"),)
+    __table_args__ = (
+        Index("ix_transfer_request_team_status", "team_id", "status"),
+        # At most one request waiting per lead, whatever races (migration 0010_one_pending_transfer).
+        Index(
+            "ux_transfer_request_one_pending",
+            "lead_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM)

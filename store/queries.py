@@ -29,7 +29,10 @@ from store.models import (
 def lead(session: Session, team_id: str, lead_id: int, *, for_update: bool = False) -> Lead | None:
     query = select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id)
     if for_update:
-        query = query.with_for_update()
+        # FOR UPDATE on PostgreSQL (SQLite has no row locks: its writers hold the database's lock
+        # from BEGIN IMMEDIATE). Re-read the row once locked: a copy loaded earlier in this
+        # transaction may predate the change the lock waited for.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.scalars(query).one_or_none()
 
 
