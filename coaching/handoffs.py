@@ -35,6 +35,7 @@ from store.models import Lead, OpsHandoff, PostedMessage, TransferRequest
 COMMAND = "handoff"
 RESURFACE_AFTER_WORKING_DAYS = 2
 OPS_WORDS = ("ops", "operations", "operation")
+SELF_WORDS = ("@me", "me", "@myself", "myself")
 TRANSFER = "transfer"  # PostedMessage subjects
 OPS = "ops"
 
@@ -44,6 +45,15 @@ class TransferStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     MOOT = "moot"  # the lead was won, lost or moved before anyone decided
+
+
+class MovedOn(StrEnum):
+    """What made a waiting request moot."""
+
+    WON = "won"
+    LOST = "lost"
+    MOVED = "moved"  # to another owner (the lead's owner now)
+    CLOSED = "closed"  # a manager's own hand-off replaced it, or it changed back meanwhile
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,15 @@ class TransferSnapshot:
     rule: GroundRule
     rules: Rules
     now: datetime  # when this picture was taken, for "asked 3 days ago"
+
+    @property
+    def moved_on(self) -> "MovedOn":
+        """Why a request is moot: what happened to its lead before anyone decided."""
+        if self.lead.status is Status.WON:
+            return MovedOn.WON
+        if self.lead.status is Status.LOST:
+            return MovedOn.LOST
+        return MovedOn.MOVED if self.lead.owner_id != self.from_owner else MovedOn.CLOSED
 
     @property
     def people(self) -> tuple[str, ...]:
@@ -140,6 +159,7 @@ class Refusal(StrEnum):
     NO_MANAGERS = "no_managers"
     CLOSED = "closed"
     NOT_A_COLLEAGUE = "not_a_colleague"  # a bot, a deactivated account, or someone Slack doesn't know
+    NO_OPS_CHANNEL = "no_ops_channel"  # nowhere to hand a customer to operations: said before the form
 
 
 @dataclass(frozen=True)
@@ -216,6 +236,10 @@ HandoffResult = (
 )
 
 
+# What only /handoff answers: a parked /handoff finished by a click is answered by its handler.
+HANDED_OFF = (TransferAsked, Decided, HandoffRefused, HandoffHelp, OpsForm, OpsHandedOff, HandedToContact)
+
+
 # ---- /handoff ---------------------------------------------------------------------------------------
 
 
@@ -246,7 +270,12 @@ def handoff(session: Session, caller: Caller, *, lead: Lead, rest: str) -> Hando
     ws = words(rest)
     first = ws[0].text.casefold() if ws else ""
     after = rest[ws[0].end :].strip() if ws else ""
+    if first in SELF_WORDS:
+        # `@me` names the rep typing (Slack links only real names, so it arrives as typed).
+        return request_transfer(session, caller, lead=lead, to_user=caller.user_id, reason=after)
     if first in OPS_WORDS:
+        if caller.config.ops_channel is None:
+            return HandoffRefused(Refusal.NO_OPS_CHANNEL, lead_snapshot(lead))
         if not after:
             return OpsForm(lead_snapshot(lead))
         return hand_to_ops(session, caller, lead=lead, sold="", timeline="", notes=after)
@@ -478,16 +507,25 @@ def hand_to_ops(
         )
         if isinstance(changed, NotAllowed):
             return changed
-    handoff = OpsHandoff(
-        team_id=caller.team_id,
-        lead_id=lead.id,
-        rep_id=caller.user_id,
-        sold=clean(sold).text,
-        timeline=clean(timeline).text,
-        notes=clean(notes).text,
-        created_at=caller.now,
-    )
-    session.add(handoff)
+    unposted = queries.unposted_ops_handoff(session, caller.team_id, lead.id, subject=OPS)
+    if unposted is not None:
+        # A hand-off whose card never reached operations (Slack refused, or it failed on the way):
+        # this one replaces it, so a retry leaves one record, not an orphan beside a second.
+        handoff = unposted
+        handoff.rep_id = caller.user_id
+        handoff.sold, handoff.timeline = clean(sold).text, clean(timeline).text
+        handoff.notes = clean(notes).text
+    else:
+        handoff = OpsHandoff(
+            team_id=caller.team_id,
+            lead_id=lead.id,
+            rep_id=caller.user_id,
+            sold=clean(sold).text,
+            timeline=clean(timeline).text,
+            notes=clean(notes).text,
+            created_at=caller.now,
+        )
+        session.add(handoff)
     session.flush()
     return OpsHandedOff(
         ops_snapshot(session, handoff), caller.config.ops_channel, newly_won=was is not Status.WON

@@ -5,20 +5,30 @@ a post that Slack refuses is logged and the rest still go out.
 """
 
 import logging
+from typing import Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coaching import handoffs
+from coaching.caller import Caller
 from coaching.handoffs import (
     OPS,
     TRANSFER,
+    Decided,
+    OpsForm,
     OpsHandedOff,
+    TransferAsked,
     TransferSnapshot,
 )
 from handlers.blocks.base import Message
 from handlers.blocks.handoffs import (
+    handoff_reply,
     ops_card,
+    ops_form_opened,
+    ops_handed_off,
+    ops_modal,
     transfer_decided,
     transfer_news,
     transfer_request,
@@ -31,6 +41,32 @@ log = logging.getLogger(__name__)
 class HandoffPosts:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+
+    def deliver(self, result: object, client: WebClient, caller: Caller, *, typed: str = "") -> Message:
+        """Post what a /handoff result asks for (to managers, to operations), then say what happened."""
+        if isinstance(result, TransferAsked):
+            self.post_request(
+                client, caller.team_id, result.transfer, result.managers, result.manager_channel
+            )
+        elif isinstance(result, Decided):
+            self.announce(client, caller.team_id, result.transfer)
+        elif isinstance(result, OpsHandedOff):
+            posted, problem = self.post_ops(client, caller.team_id, result)
+            return ops_handed_off(result, posted_in=posted, problem=problem)
+        return handoff_reply(result, caller.local_now, typed=typed)
+
+    def resumed(
+        self, result: object, body: dict[str, Any], respond: Respond, client: WebClient, caller: Caller
+    ) -> None:
+        """A /handoff that asked "which lead?", finished by the click that picked one: the form
+        opens, or what the hand-off asks for is posted, and the question is replaced by the answer."""
+        if isinstance(result, OpsForm):
+            channel = (body.get("channel") or {}).get("id")
+            client.views_open(trigger_id=body["trigger_id"], view=ops_modal(result.lead, channel_id=channel))
+            message = ops_form_opened(result.lead)
+        else:
+            message = self.deliver(result, client, caller)
+        respond(**message.payload(), response_type="ephemeral", replace_original=True)
 
     def post_request(
         self,

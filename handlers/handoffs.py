@@ -21,18 +21,14 @@ from coaching.handoffs import (
     OpsAlreadyClaimed,
     OpsClaimed,
     OpsForm,
-    OpsHandedOff,
-    TransferAsked,
     Unknown,
 )
 from coaching.parsing import mentioned
 from handlers.blocks.base import Message, stale_button
 from handlers.blocks.handoffs import (
     handoff_modal,
-    handoff_reply,
     ops_already_taken,
     ops_card,
-    ops_handed_off,
     ops_modal,
     ops_taken,
     reject_reason_modal,
@@ -86,17 +82,7 @@ class Handoffs:
         respond(**self.deliver(result, client, caller, typed=text).payload(), response_type="ephemeral")
 
     def deliver(self, result: object, client: WebClient, caller: Caller, *, typed: str = "") -> Message:
-        """Post what a result asks for (to managers, to operations), then say what happened."""
-        if isinstance(result, TransferAsked):
-            self.posts.post_request(
-                client, caller.team_id, result.transfer, result.managers, result.manager_channel
-            )
-        elif isinstance(result, Decided):
-            self.posts.announce(client, caller.team_id, result.transfer)
-        elif isinstance(result, OpsHandedOff):
-            posted, problem = self.posts.post_ops(client, caller.team_id, result)
-            return ops_handed_off(result, posted_in=posted, problem=problem)
-        return handoff_reply(result, caller.local_now, typed=typed)
+        return self.posts.deliver(result, client, caller, typed=typed)
 
     # ---- managers decide -------------------------------------------------------------------------
     def approve(

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from coaching import lead_commands, leads, touches
 from coaching.calendar import local_date
 from coaching.finding import DraftRefused
+from coaching.handoffs import HANDED_OFF
 from coaching.touches import Fix
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import Action
@@ -16,6 +17,7 @@ from handlers.blocks.replies import reply
 from handlers.deliveries import live_digest
 from handlers.deps import Deps
 from handlers.forms import open_logcall_form
+from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
 from handlers.registration import answered, guarded, lazily
 from handlers.say import publish_home, tell_privately
@@ -186,6 +188,9 @@ class LogCall:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = lead_commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
+        if isinstance(result, HANDED_OFF):
+            HandoffPosts(self.deps).resumed(result, body, respond, client, caller)
+            return
         # An answered question is replaced by its answer, so its buttons can't be pressed again;
         # a refused click (someone else's, or a second one) leaves the original alone.
         answered_now = not isinstance(result, DraftRefused)

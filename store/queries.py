@@ -219,6 +219,27 @@ def posted_messages(session: Session, team_id: str, subject: str, subject_id: in
     return session.scalars(query.order_by(PostedMessage.id)).all()
 
 
+def unposted_ops_handoff(session: Session, team_id: str, lead_id: int, *, subject: str) -> OpsHandoff | None:
+    """The lead's latest unclaimed hand-off to operations whose card was never posted, if any."""
+    posted = select(PostedMessage.id).where(
+        PostedMessage.team_id == team_id,
+        PostedMessage.subject == subject,
+        PostedMessage.subject_id == OpsHandoff.id,
+    )
+    query = (
+        select(OpsHandoff)
+        .where(
+            OpsHandoff.team_id == team_id,
+            OpsHandoff.lead_id == lead_id,
+            OpsHandoff.claimed_by.is_(None),
+            ~posted.exists(),
+        )
+        .order_by(OpsHandoff.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
 def ops_handoff(session: Session, team_id: str, handoff_id: int) -> OpsHandoff | None:
     query = select(OpsHandoff).where(OpsHandoff.team_id == team_id, OpsHandoff.id == handoff_id)
     return session.scalars(query).one_or_none()

@@ -22,6 +22,7 @@ from coaching.handoffs import (
     HandedToContact,
     HandoffHelp,
     HandoffRefused,
+    MovedOn,
     NotAManager,
     OpsHandedOff,
     OpsHandoffSnapshot,
@@ -50,7 +51,18 @@ from handlers.blocks.base import (
 from handlers.blocks.ids import Action, block_id_of, button_value
 from handlers.blocks.leads import not_allowed
 from handlers.blocks.replies import reply
-from handlers.blocks.text import calendar_days, clip, contact_text, days_ago, esc, label, when, who
+from handlers.blocks.text import (
+    and_list,
+    calendar_days,
+    clip,
+    contact_text,
+    days_ago,
+    esc,
+    label,
+    when,
+    who,
+    who_for,
+)
 
 GROUND_RULE_TEXT = {
     GroundRule.STEP_IN: "Contact was made but it has been stuck for months: work it *with* the owner before moving it; a new rep would start from scratch.",
@@ -124,13 +136,25 @@ def transfer_request(t: TransferSnapshot, *, reminder: bool = False) -> Message:
 OUTCOME_LINE = {
     "approved": ":white_check_mark: *Approved* by {by} {at}",
     "rejected": ":x: *Not approved* by {by} {at}",
-    "moot": ":heavy_minus_sign: *Closed*: the lead was won, lost or moved before a decision {at}",
+    "moot": ":heavy_minus_sign: *Closed* {at}: {why} before a decision",
 }
+
+
+def moved_on(t: TransferSnapshot, reader: str | None = None) -> str:
+    """What happened to the lead that made the request moot, in the reader's terms."""
+    lead = t.lead
+    return {
+        MovedOn.WON: "the lead was won",
+        MovedOn.LOST: "the lead was lost",
+        MovedOn.MOVED: f"the lead moved to {who_for(lead.owner_id, reader or '')}",
+        MovedOn.CLOSED: "the lead changed hands",
+    }[t.moved_on]
 
 
 def _outcome(t: TransferSnapshot) -> str:
     at = when(t.decided_at) if t.decided_at else ""
-    line = OUTCOME_LINE[t.status.value].format(by=who(t.decided_by or "someone"), at=at)
+    why = moved_on(t) if t.status is TransferStatus.MOOT else ""
+    line = OUTCOME_LINE[t.status.value].format(by=who(t.decided_by or "someone"), at=at, why=why)
     if t.note:
         line += f"\n{quote(t.note)}"
     return line
@@ -149,30 +173,38 @@ def transfer_decided(t: TransferSnapshot) -> Message:
 def transfer_asked(asked: TransferAsked) -> Message:
     t = asked.transfer
     where = (
-        f"<#{asked.manager_channel}>" if asked.manager_channel else ", ".join(who(m) for m in asked.managers)
+        f"<#{asked.manager_channel}>" if asked.manager_channel else and_list([who(m) for m in asked.managers])
     )
-    text = (
-        f":outbox_tray: Asked {where} to move {lead_ref(t.lead.name)} to {who(t.to_user)}. "
-        "You'll get a DM when they decide."
-    )
+    lead = lead_ref(t.lead.name)
+    if t.to_user == t.requested_by:
+        what = f"to let you take over {lead} from {who(t.from_owner)}"
+    else:
+        what = f"to move {lead} to {who(t.to_user)}"
+    text = f":outbox_tray: Asked {where} {what}. You'll get a DM when they decide."
     return Message(f"Hand-off of {t.lead.name} sent to the managers.", (mrkdwn(text),))
 
 
 def transfer_news(t: TransferSnapshot, person: str) -> Message:
-    """The DM each person involved gets after a decision, in their own terms."""
+    """The DM each person involved gets after a decision, in their own terms ("you", not their name)."""
     lead, by = lead_ref(t.lead.name), who(t.decided_by or "a manager")
+    to, owner = who_for(t.to_user, person), who_for(t.from_owner, person)
     blocks: list[Block] = []
     if t.status is TransferStatus.APPROVED:
         if person == t.to_user:
-            text = f":inbox_tray: You now own {lead} (from {who(t.from_owner)}, approved by {by}). The first follow-up is due today."
+            text = f":inbox_tray: You now own {lead} (from {owner}, approved by {by}). The first follow-up is due today."
         elif person == t.from_owner:
-            text = f":outbox_tray: {lead} is now {who(t.to_user)}'s lead, approved by {by}."
+            text = f":outbox_tray: {lead} is now {to}'s lead, approved by {by}."
         else:
-            text = f":white_check_mark: {by} approved moving {lead} to {who(t.to_user)}."
+            text = f":white_check_mark: {by} approved moving {lead} to {to}."
     elif t.status is TransferStatus.REJECTED:
-        text = f":x: {by} decided not to move {lead} to {who(t.to_user)}; it stays with {who(t.from_owner)}."
+        if person == t.to_user:
+            text = f":x: {by} decided not to move {lead} to you; it stays with {owner}."
+        elif person == t.from_owner:
+            text = f":x: {by} decided not to move {lead} to {to}; it stays with you."
+        else:
+            text = f":x: {by} decided not to move {lead} to {to}; it stays with {owner}."
     else:
-        text = f":heavy_minus_sign: The request to move {lead} was closed: the lead was won, lost or moved meanwhile."
+        text = f":heavy_minus_sign: The request to move {lead} to {to} was closed: {moved_on(t, person)} meanwhile."
     blocks.append(mrkdwn(text))
     if t.note:
         blocks.append(mrkdwn(quote(t.note)))
@@ -190,16 +222,13 @@ def transfer_news(t: TransferSnapshot, person: str) -> Message:
 
 
 def transfer_done(t: TransferSnapshot) -> Message:
-    """A manager's own hand-off, done at once."""
-    told = " and ".join(who(p) for p in t.people if p != t.decided_by)
-    text = (
-        f":white_check_mark: Moved {lead_ref(t.lead.name)} to {who(t.to_user)}. {told} have been told."
-        if told
-        else ""
-    )
-    return Message(
-        f"Moved {t.lead.name}", (mrkdwn(text or f":white_check_mark: Moved {lead_ref(t.lead.name)}."),)
-    )
+    """A manager's own hand-off, done at once (told to that manager)."""
+    manager = t.decided_by or ""
+    told = [who(p) for p in t.people if p != manager]
+    text = f":white_check_mark: Moved {lead_ref(t.lead.name)} to {who_for(t.to_user, manager)}."
+    if told:
+        text += f" {and_list(told)} {'has' if len(told) == 1 else 'have'} been told."
+    return Message(f"Moved {t.lead.name}", (mrkdwn(text),))
 
 
 def transfer_not_yours(result: NotAManager) -> Message:
@@ -225,6 +254,7 @@ REFUSAL_TEXT = {
     Refusal.NO_MANAGERS: "No manager is set up to approve hand-offs yet. Ask an admin to add one (`/coach managers add @name`) or to set COACH_MANAGER_IDS.",
     Refusal.NOT_A_COLLEAGUE: "{person} can't take leads: Baton can't find an active person by that name in this workspace.",
     Refusal.PENDING: "A request for {lead} is already waiting for a manager.",
+    Refusal.NO_OPS_CHANNEL: "No operations channel is set up, so there is nowhere to hand {lead} to yet. An admin can set one with `/coach set ops_channel #ops`; meanwhile `/lead won …` marks it won.",
 }
 
 
@@ -319,12 +349,21 @@ def ops_handed_off(result: OpsHandedOff, *, posted_in: str | None, problem: str 
 
 
 def ops_taken(h: OpsHandoffSnapshot) -> Message:
-    text = f":handshake: {who(h.claimed_by or '')} took the operations hand-off for {lead_ref(h.lead.name)}."
+    """Told to the rep who handed the customer over."""
+    taker = h.claimed_by or ""
+    if taker == h.rep_id:
+        text = f":handshake: You took the operations hand-off for {lead_ref(h.lead.name)} yourself."
+    else:
+        text = f":handshake: {who(taker)} took the operations hand-off for {lead_ref(h.lead.name)}."
     return Message(f"{h.lead.name} was taken by operations.", (mrkdwn(text),))
 
 
 def ops_already_taken(h: OpsHandoffSnapshot) -> Message:
     return plain(f"{lead_ref(h.lead.name)} was already taken by {who(h.claimed_by or '')}. Nothing changed.")
+
+
+def ops_form_opened(lead: LeadSnapshot) -> Message:
+    return plain(f":outbox_tray: Handing {lead_ref(lead.name)} to operations: the form asks what was sold.")
 
 
 def ops_modal(lead: LeadSnapshot, *, channel_id: str | None) -> View:

@@ -54,6 +54,16 @@ def who(user_id: str) -> str:
     return f"<@{user_id}>" if _SLACK_ID.match(user_id) else esc(user_id)
 
 
+def who_for(user_id: str, reader: str) -> str:
+    """A person as `reader` should read it: "you" for themselves, a mention for anyone else."""
+    return "you" if user_id == reader else who(user_id)
+
+
+def and_list(parts: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else ""
+
+
 def day(d: date, today: date) -> str:
     offset = (d - today).days
     if offset == 0:

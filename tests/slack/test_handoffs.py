@@ -400,14 +400,93 @@ def test_ops_without_notes_asks_for_what_operations_needs(team: Harness) -> None
     assert "Platform, 40 seats" in flatten(card.blocks) and "Go-live 15 Jan" in flatten(card.blocks)
 
 
-def test_without_an_operations_channel_the_rep_gets_the_card_to_forward(database: Database) -> None:
+def test_without_an_operations_channel_the_rep_is_told_before_any_form(database: Database) -> None:
     h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN})))
     try:
-        h.command(DANA, "/lead", "add Acme Corp")
-        reply = flatten(h.command(DANA, "/handoff", "acme ops signed 3 years").blocks)
-        assert "No operations channel is set up" in reply and "New customer: Acme Corp" in reply
+        h.command(DANA, "/lead", "add Stark Industries")
+        reply = h.command(DANA, "/handoff", "stark ops")
+        assert h.slack.open_modal(DANA) is None
+        assert flatten(reply.blocks) == (
+            ":warning: No operations channel is set up, so there is nowhere to hand *Stark Industries* "
+            "to yet. An admin can set one with `/coach set ops_channel #ops`; meanwhile `/lead won …` "
+            "marks it won. Nothing changed."
+        )
+        assert owner(h, "Stark Industries") == DANA
+        with h.db.readers.begin() as session:
+            assert session.scalars(select(Lead.status)).one() == "open"
+            assert session.scalars(select(OpsHandoff)).all() == []
     finally:
         h.stop()
+
+
+def test_a_rep_asks_to_take_over_a_lead_with_at_me_as_the_readme_shows(team: Harness) -> None:
+    team.command(SAM, "/lead", "add Pied Piper")
+    reply = team.command(DANA, "/handoff", "pied piper @me I used to work with their CTO")
+    assert flatten(reply.blocks) == (
+        ":outbox_tray: Asked <@U0KENJI> and <@U0MORGAN> to let you take over *Pied Piper* from <@U0SAM>. "
+        "You'll get a DM when they decide."
+    )
+    card = flatten(request_card(team).blocks)
+    assert "<@U0DANA> asks to take over *Pied Piper* from <@U0SAM>." in card
+    assert "I used to work with their CTO" in card
+
+
+def test_people_told_of_a_rejection_read_about_themselves_as_you(team: Harness) -> None:
+    team.command(SAM, "/lead", "add Pied Piper")
+    team.command(DANA, "/handoff", "pied piper @me I used to work with their CTO")
+    team.click(MORGAN, request_card(team), Action.TRANSFER_REJECT)
+    assert flatten(team.dms(DANA)[-1].blocks) == (
+        ":x: <@U0MORGAN> decided not to move *Pied Piper* to you; it stays with <@U0SAM>."
+    )
+    assert flatten(team.dms(SAM)[-1].blocks) == (
+        ":x: <@U0MORGAN> decided not to move *Pied Piper* to <@U0DANA>; it stays with you."
+    )
+
+
+def test_a_request_closed_as_moot_says_what_happened_to_the_lead(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam they know the CTO")
+    team.command(DANA, "/lead", "won acme")
+    sweep(team.baton.deps, team.baton.client)
+    assert flatten(team.dms(SAM)[-1].blocks) == (
+        ":heavy_minus_sign: The request to move *Acme Corp* to you was closed: the lead was won meanwhile."
+    )
+    outcome = flatten(request_card(team).blocks).split("\n")[-1]
+    assert outcome.startswith(":heavy_minus_sign: *Closed* <!date^")
+    assert outcome.endswith(": the lead was won before a decision")
+
+
+def test_ops_after_picking_among_two_matches_marks_it_won_and_posts_the_card(team: Harness) -> None:
+    team.command(DANA, "/lead", "add Acme Logistics")
+    question = team.command(DANA, "/handoff", "acme ops 50 seats, Pro plan, starts in January")
+    [corp] = [
+        e
+        for b in question.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["text"]["text"] == "Acme Corp"
+    ]
+    team.slack.click(DANA, question, Action.DRAFT_PICK, value=corp["value"])
+    answered = team.api.message(question.id)
+    assert flatten(answered.blocks) == (
+        ":trophy: *Acme Corp* is marked won. :outbox_tray: Handed to operations in <#C0OPS>. "
+        "Baton will tell you who takes it."
+    )
+    [card] = [m for m in team.api.shown if m.channel == OPS_CHANNEL]
+    assert "50 seats, Pro plan, starts in January" in flatten(card.blocks)
+    with team.db.readers.begin() as session:
+        assert len(session.scalars(select(OpsHandoff)).all()) == 1
+
+
+def test_retrying_a_hand_off_whose_card_never_posted_leaves_one_record(team: Harness) -> None:
+    team.api.fail("chat.postMessage", status=200, error="channel_not_found")
+    first = flatten(team.command(DANA, "/handoff", "acme ops 50 seats").blocks)
+    assert "Couldn't post the hand-off" in first
+    retry = flatten(team.command(DANA, "/handoff", "acme ops 50 seats, Pro plan").blocks)
+    assert retry == ":outbox_tray: Handed to operations in <#C0OPS>. Baton will tell you who takes it."
+    with team.db.readers.begin() as session:
+        [handoff] = session.scalars(select(OpsHandoff)).all()
+    assert handoff.notes == "50 seats, Pro plan"
+    assert len([m for m in team.api.shown if m.channel == OPS_CHANNEL]) == 1
 
 
 def test_being_handed_to_a_new_contact_starts_the_attempts_afresh_with_a_tip(team: Harness) -> None:
@@ -416,3 +495,12 @@ def test_being_handed_to_a_new_contact_starts_the_attempts_afresh_with_a_tip(tea
     assert "Treat the new person with respect" in reply or "new contact" in reply.lower()
     logged = flatten(team.command(DANA, "/logcall", "acme vm").blocks)
     assert "Attempt 1 of 8" in logged
+
+
+def test_a_rep_who_takes_their_own_operations_card_is_told_in_the_second_person(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme ops 50 seats")
+    [card] = [m for m in team.api.shown if m.channel == OPS_CHANNEL]
+    team.slack.click(DANA, card, Action.OPS_CLAIM)
+    assert flatten(team.dms(DANA)[-1].blocks) == (
+        ":handshake: You took the operations hand-off for *Acme Corp* yourself."
+    )
