@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import logging
+import selectors
 import socket
 import time
 import urllib.error
@@ -36,14 +37,26 @@ def test_a_command_whose_text_says_payload_is_logged_like_any_other(harness: Har
 MARKER = "s3cret-body-marker"
 
 
-def raw_request(h: Harness, head: str, body: bytes = b"", *, timeout: float = 5.0) -> tuple[int, float]:
-    """Send bytes exactly as given (headers a client library would refuse to send); return the status."""
+def raw_request(h: Harness, head: str, *pieces: bytes, timeout: float = 10.0) -> int:
+    """Send bytes exactly as given (headers a client library would refuse to send); return the status.
+
+    The body goes piece by piece, and stops as soon as the server has answered: a server that
+    refuses a body part-way closes the connection, and writing on would only meet a reset.
+    """
     host, port = h.server.url.removeprefix("http://").split(":")
-    started = time.perf_counter()
     with socket.create_connection((host, int(port)), timeout=timeout) as connection:
-        connection.sendall(head.replace("\n", "\r\n").encode("latin-1") + b"\r\n" + body)
+        answered = selectors.DefaultSelector()
+        answered.register(connection, selectors.EVENT_READ)
+        connection.sendall(head.replace("\n", "\r\n").encode("latin-1") + b"\r\n")
+        for piece in pieces:
+            if answered.select(timeout=0):
+                break  # answered already
+            try:
+                connection.sendall(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                break
         answer = connection.recv(65536).decode("latin-1")
-    return int(answer.split(" ", 2)[1]), time.perf_counter() - started
+    return int(answer.split(" ", 2)[1])
 
 
 def no_trace_of_the_body(caplog: pytest.LogCaptureFixture) -> None:
@@ -95,7 +108,7 @@ def test_a_signed_body_that_is_not_utf8_is_a_bad_request(harness: Harness) -> No
         f"Content-Length: {len(body)}\nX-Slack-Request-Timestamp: {stamp}\nX-Slack-Signature: v0={digest}\n"
         "Connection: close\n"
     )
-    assert raw_request(harness, head, body)[0] == 400
+    assert raw_request(harness, head, body) == 400
 
 
 def test_a_request_naming_no_team_is_refused(harness: Harness) -> None:
@@ -115,9 +128,8 @@ def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(harness: Ha
         f"Content-Length: {100 * 1024 * 1024}\nX-Slack-Request-Timestamp: {int(time.time())}\n"
         "X-Slack-Signature: v0=00\n"
     )
-    status, seconds = raw_request(harness, head)
-    assert status == 413
-    assert seconds < 1.0
+    # Had the server waited for the body, this would time out instead of answering.
+    assert raw_request(harness, head) == 413
 
 
 def test_a_chunked_body_is_read_up_to_the_limit_and_no_further(harness: Harness) -> None:
@@ -126,8 +138,8 @@ def test_a_chunked_body_is_read_up_to_the_limit_and_no_further(harness: Harness)
         f"Transfer-Encoding: chunked\nX-Slack-Request-Timestamp: {int(time.time())}\nX-Slack-Signature: v0=00\n"
     )
     chunk = b"a" * 65536
-    body = (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * (MAX_BODY // len(chunk) + 2) + b"0\r\n\r\n"
-    assert raw_request(harness, head, body)[0] == 413
+    pieces = [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * (MAX_BODY // len(chunk) + 2) + [b"0\r\n\r\n"]
+    assert raw_request(harness, head, *pieces) == 413
 
 
 def test_a_signed_chunked_command_is_read_whole(harness: Harness) -> None:
@@ -143,7 +155,7 @@ def test_a_signed_chunked_command_is_read_whole(harness: Harness) -> None:
     chunked = (
         b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:half], body[half:])) + b"0\r\n\r\n"
     )
-    assert raw_request(harness, head, chunked)[0] == 200
+    assert raw_request(harness, head, chunked) == 200
     harness.baton.pool.wait_idle()
     with harness.db.readers.begin() as session:
         assert session.scalars(select(Lead.name)).all() == ["Chunked Inc"]
@@ -208,7 +220,7 @@ def test_forty_idle_connections_do_not_keep_commands_or_healthz_waiting(harness:
         started = time.perf_counter()
         with urllib.request.urlopen(harness.server.url + "/healthz", timeout=5) as response:
             assert response.status == 200
-        assert time.perf_counter() - started < 1.0
+        assert time.perf_counter() - started < 3.0  # it hung for 15 s behind gunicorn's threads
     finally:
         for connection in idle:
             connection.close()
