@@ -92,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--dry-run", action="store_true", help="show what would happen, write nothing")
     importer.add_argument("--team", help="Slack team id (default: the bot token's team)")
     importer.add_argument("--day-first", action="store_true", help="read 03/04/2026 as 3 April, not March 4")
+    importer.add_argument(
+        "--default-owner",
+        metavar="WHO",
+        help="a Slack id, e-mail or name: owner of the rows whose owner isn't found in Slack (or is blank)",
+    )
+    importer.add_argument(
+        "--owners",
+        metavar="MAP.csv",
+        type=Path,
+        help="a two-column CSV: the owner as the CRM writes it, then their Slack id, e-mail or name",
+    )
     importer.set_defaults(serving=False, run=cmd_import)
 
     exporter = commands.add_parser(
@@ -237,6 +248,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         day_first=args.day_first,
         progress=progress_bar(),
+        default_owner=args.default_owner,
+        owners_file=args.owners,
     )
 
 
@@ -249,9 +262,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
         return 2
     if args.output is None:
-        return run_export(db, team_id=team, touches=args.touches, out=sys.stdout)
+        return run_export(db, team_id=team, touches=args.touches, out=sys.stdout, client=client)
     with args.output.open("w", newline="", encoding="utf-8") as out:
-        return run_export(db, team_id=team, touches=args.touches, out=out)
+        return run_export(db, team_id=team, touches=args.touches, out=out, client=client)
 
 
 def _crm(settings: Settings) -> "tuple[Database, WebClient | None]":

@@ -1,18 +1,22 @@
 """`python -m bot import` and `export`: a CRM's CSV in, the pipeline's CSV out."""
 
+import csv
+import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from slack_sdk import WebClient
 
+from coaching import people
 from coaching.crm_export import pipeline_rows, touch_rows
-from coaching.crm_file import EXPORT_HEADERS, TOUCH_HEADERS, Problem, read_csv, write_csv
+from coaching.crm_file import EXPORT_HEADERS, TOUCH_HEADERS, Problem, Row, read_csv, write_csv
 from coaching.crm_import import Action, ImportPlan, import_rows
+from coaching.parsing import name_key
 from coaching.settings import TeamConfig, team_config
-from handlers.people import resolve_owners
+from handlers.people import profiles_of, resolve_owners
 from store import queries
 from store.db import Database
 
@@ -31,34 +35,60 @@ def run_import(
     out: TextIO = sys.stdout,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
+    default_owner: str | None = None,
+    owners_file: Path | None = None,
 ) -> int:
-    """0 when imported (or a clean dry run), 1 when the file is refused: nothing is half-imported."""
+    """0 when imported (or a clean dry run), 1 when the file is refused: nothing is half-imported.
+
+    `owners_file` maps CRM owners to Slack people; `default_owner` takes the rows whose owner is
+    neither in it nor found in Slack (or blank).
+    """
     try:
         text = read_text(path)
+        mapping, map_problems = (
+            read_owner_map(read_text(owners_file), owners_file.name) if owners_file else ({}, [])
+        )
     except (OSError, ValueError) as error:
-        print(f"Can't read {path}: {error}", file=out)
+        print(f"Can't read {getattr(error, 'filename', None) or path}: {error}", file=out)
         return 1
-    parsed = read_csv(text, day_first=day_first)
+    parsed = read_csv(text, day_first=day_first, default_owner=default_owner is not None)
     with db.readers.begin() as session:
         known = queries.rep_names_of(session, team_id)  # names to match owners against without Slack
-    owners, unknown = resolve_owners(client, {row.owner for row in parsed.rows}, known)
+        names = queries.rep_names_all(session, team_id)
+    written = {row.owner for row in parsed.rows}
+    wanted = {w for w in written if w and name_key(w) not in mapping} | set(mapping.values())
+    found, unknown = resolve_owners(client, wanted | ({default_owner} if default_owner else set()), known)
+    assigned = assign_owners(written, mapping, found, unknown, default_owner, owners_file)
+    problems_found = list(map_problems)
+    if default_owner is not None and default_owner not in found:
+        why = unknown.get(default_owner, "not someone in this Slack workspace")
+        problems_found.append(Problem(0, f"--default-owner {default_owner!r}: {why}"))
+    # Owners Baton hasn't met yet: named in the report, and remembered so the export can name them.
+    profiles = profiles_of(client, {slack_id for slack_id, _ in assigned.values() if slack_id} - set(names))
+    names.update({profile.user_id: profile.name for profile in profiles})
     now = now or datetime.now(UTC)
+    owners = {w: slack_id for w, (slack_id, _) in assigned.items() if slack_id}
+    why_not = {w: how for w, (slack_id, how) in assigned.items() if not slack_id}
     with db.sessions.begin() as session:
-        rules = team_config(session, team_id=team_id, defaults=defaults).rules
+        config = team_config(session, team_id=team_id, defaults=defaults)
         plan = import_rows(
             session,
             team_id=team_id,
             rows=parsed.rows,
             owners=owners,
-            unknown=unknown,
+            unknown=why_not,
             user_id=IMPORTED_BY,
             now=now,
-            rules=rules,
-            write=not dry_run and not parsed.problems,
+            rules=config.rules,
+            team_days=config.digest_days,
+            write=not dry_run and not parsed.problems and not problems_found,
             progress=progress,
         )
+        if plan.ok and not dry_run and not parsed.problems and not problems_found:
+            for profile in profiles:
+                people.remember(session, team_id=team_id, profile=profile, now=now)
         # All or nothing: with any problem, import_rows wrote nothing and the file is refused whole.
-        problems = sorted([*parsed.problems, *plan.problems], key=lambda p: (p.line, p.text))
+        problems = sorted([*parsed.problems, *problems_found, *plan.problems], key=lambda p: (p.line, p.text))
     report(
         plan,
         problems,
@@ -68,8 +98,101 @@ def run_import(
         team_id=team_id,
         dry_run=dry_run,
         out=out,
+        names=names,
+        owners=owner_lines(parsed.rows, assigned, names),
     )
     return 1 if problems else 0
+
+
+def read_owner_map(text: str, name: str) -> tuple[dict[str, str], list[Problem]]:
+    """`--owners MAP.csv`: the owner as the CRM writes it, then the Slack person (an id, an e-mail or a
+    name); a header row is optional. Keys are compared as lead names are (case and spacing aside)."""
+    mapping: dict[str, str] = {}
+    problems: list[Problem] = []
+    for number, values in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [value.strip() for value in values]
+        if not any(cells):
+            continue
+        if number == 1 and (
+            name_key(cells[0]) in MAP_HEADERS or (len(cells) > 1 and name_key(cells[1]) in MAP_HEADERS)
+        ):
+            continue
+        if len(cells) < 2 or not cells[0] or not cells[1]:
+            problems.append(
+                Problem(
+                    0,
+                    f"{name} row {number}: write the CRM owner, a comma, then their Slack id, e-mail or name",
+                )
+            )
+            continue
+        mapping[name_key(cells[0])] = cells[1]
+    return mapping, problems
+
+
+MAP_HEADERS = frozenset(
+    {
+        "crm owner",
+        "owner",
+        "lead owner",
+        "from",
+        "crm",
+        "slack",
+        "slack person",
+        "slack user",
+        "slack id",
+        "to",
+    }
+)
+
+
+def assign_owners(
+    written: set[str],
+    mapping: dict[str, str],
+    found: dict[str, str],
+    unknown: dict[str, str],
+    default_owner: str | None,
+    owners_file: Path | None,
+) -> dict[str, tuple[str | None, str]]:
+    """Each owner as the file writes it → (Slack id, how it was decided) or (None, why not)."""
+    default_id = found.get(default_owner) if default_owner else None
+    assigned: dict[str, tuple[str | None, str]] = {}
+    for owner in written:
+        target = mapping.get(name_key(owner)) if owner else None
+        if target is not None:
+            assert owners_file is not None
+            if target in found:
+                assigned[owner] = (found[target], f"from {owners_file.name}")
+            else:
+                why = unknown.get(target, "not someone in this Slack workspace")
+                assigned[owner] = (None, f"{owners_file.name} gives {target!r}: {why}")
+        elif owner and owner in found:
+            assigned[owner] = (found[owner], "found in Slack")
+        elif default_id is not None:
+            assigned[owner] = (
+                default_id,
+                "--default-owner" + (" (not found)" if owner else " (none given)"),
+            )
+        else:
+            assigned[owner] = (None, unknown.get(owner, "not someone in this Slack workspace"))
+    return assigned
+
+
+def owner_lines(
+    rows: Sequence[Row], assigned: dict[str, tuple[str | None, str]], names: dict[str, str]
+) -> list[str]:
+    """Who got what: each owner in the file, the Slack person their leads go to, and why."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.owner] = counts.get(row.owner, 0) + 1
+    lines = []
+    for owner in sorted(counts, key=lambda o: (-counts[o], o)):
+        slack_id, how = assigned.get(owner, (None, ""))
+        if slack_id is None:
+            continue  # listed under the problems
+        rows_text = f"{counts[owner]} row{'' if counts[owner] == 1 else 's'}"
+        person = f"{names[slack_id]} ({slack_id})" if names.get(slack_id) else slack_id
+        lines.append(f"  {repr(owner) if owner else '(no owner)'} → {person}: {rows_text}, {how}")
+    return lines
 
 
 def read_text(path: Path) -> str:
@@ -93,22 +216,38 @@ def report(
     team_id: str,
     dry_run: bool,
     out: TextIO,
+    names: dict[str, str] | None = None,
+    owners: list[str] | None = None,
 ) -> None:
     refused = bool(problems)
+    names = names or {}
     mode = "dry run: nothing is written" if dry_run else "nothing was written" if refused else "imported"
     print(f"{path.name} → team {team_id} ({mode})", file=out)
     if understood:
         print(f"Columns read as: {'; '.join(understood)}", file=out)
+    if owners:
+        print("Owners:", file=out)
+        for line in owners:
+            print(line, file=out)
+    # Owner and status are what the lead has after the import: Baton's own where it keeps them.
     print(
-        f"  {'row':>5}  {'action':<10} {'lead':<32} {'owner':<12} {'status':<11} {'contact':<24} notes",
+        f"  {'row':>5}  {'action':<10} {_fit('lead', LEAD_WIDTH)} {_fit('owner', OWNER_WIDTH)} "
+        f"{'status':<11} {_fit('contact', CONTACT_WIDTH)} notes",
         file=out,
     )
     for row in plan.rows:
-        notes = [f"changes {', '.join(row.changes)}"] if row.changes else []
-        notes += [f"Baton's is newer: keeps its {', '.join(row.kept)}"] if row.kept else []
+        notes = [", ".join(row.changes)] if row.changes else []
+        if row.kept:
+            why = (
+                "no date in the file and Baton has logged on it since"
+                if row.why_kept == "undated"
+                else "Baton's is newer"
+            )
+            notes.append(f"{why}: keeps its {', '.join(row.kept)}")
+        owner = names.get(row.owner) or row.owner
         print(
-            f"  {row.line:>5}  {row.action.value:<10} {_fit(row.lead, 32)} {row.owner:<12} "
-            f"{row.status.value:<11} {_fit(row.person or '', 24)} {'; '.join(notes)}".rstrip(),
+            f"  {row.line:>5}  {row.action.value:<10} {_fit(row.lead, LEAD_WIDTH)} {_fit(owner, OWNER_WIDTH)} "
+            f"{row.status.value:<11} {_fit(row.person or '', CONTACT_WIDTH)} {'; '.join(notes)}".rstrip(),
             file=out,
         )
     if ignored:
@@ -121,11 +260,7 @@ def report(
         for problem in problems:
             where = f"row {problem.line}" if problem.line else "the file"
             print(f"  {where}: {problem.text}", file=out)
-    counts = ", ".join(
-        f"{plan.count(action)} {one if plan.count(action) == 1 else many}"
-        for action, one, many in _LABELS
-        if plan.count(action)
-    )
+    counts = summary(plan)
     problem_count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
     if refused:
         print(f"Refused, nothing written: {problem_count} (the rest: {counts or 'no rows'}).", file=out)
@@ -133,6 +268,23 @@ def report(
         print(f"Dry run, would import: {counts or 'no rows'}; no problems.", file=out)
     else:
         print(f"Imported: {counts or 'no rows'}; no problems.", file=out)
+
+
+LEAD_WIDTH, OWNER_WIDTH, CONTACT_WIDTH = 32, 20, 24
+
+
+def summary(plan: ImportPlan) -> str:
+    """Leads by what happened to them, then contacts: "2 new leads, 1 unchanged, 3 contacts added"."""
+    parts = []
+    for action, one, many in _LABELS:
+        count = plan.leads(action)
+        if count:
+            parts.append(f"{count} {one if count == 1 else many}")
+    for done in ("added", "updated"):
+        count = plan.contacts(done)
+        if count:
+            parts.append(f"{count} contact{'' if count == 1 else 's'} {done}")
+    return ", ".join(parts)
 
 
 def _fit(text: str, width: int) -> str:
@@ -143,13 +295,22 @@ _LABELS = (
     (Action.ADD, "new lead", "new leads"),
     (Action.UPDATE, "updated", "updated"),
     (Action.UNCHANGED, "unchanged", "unchanged"),
-    (Action.CONTACT, "extra contact", "extra contacts"),
 )
 
 
-def run_export(db: Database, *, team_id: str, touches: bool, out: TextIO) -> int:
+def run_export(
+    db: Database, *, team_id: str, touches: bool, out: TextIO, client: WebClient | None = None
+) -> int:
+    """The pipeline (or the touch log) as CSV, each person's name beside their Slack id."""
     with db.readers.begin() as session:
-        rows = touch_rows(session, team_id=team_id) if touches else pipeline_rows(session, team_id=team_id)
+        names = queries.rep_names_all(session, team_id)
+        unnamed = set(queries.people_in_pipeline(session, team_id)) - {i for i, name in names.items() if name}
+    names.update({profile.user_id: profile.name for profile in profiles_of(client, unnamed)})
+    with db.readers.begin() as session:
+        if touches:
+            rows = touch_rows(session, team_id=team_id, names=names)
+        else:
+            rows = pipeline_rows(session, team_id=team_id, names=names)
         for line in write_csv(TOUCH_HEADERS if touches else EXPORT_HEADERS, rows):
             out.write(line)
     return 0

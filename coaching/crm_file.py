@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from coaching.parsing import MAX_LEAD_NAME, name_key
+from coaching.parsing import MAX_EMAIL, MAX_LEAD_NAME, MAX_PHONE, name_key
 from coaching.rules import Status
 
 # Header spellings as the common CRMs export them, casefolded with punctuation dropped.
@@ -75,20 +75,85 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "last_activity": (
         "last activity",
         "last activity date",
-        "last contacted",
-        "last contact date",
         "last touch",
         "last engagement date",
         "last activity time",
         "last modified date",
     ),
-    "attempts": (
-        "attempts",
+    # When someone last talked with them: HubSpot's "Last Contacted", Baton's own export.
+    "last_contacted": ("last contacted", "last contact date", "last contacted date", "date of last contact"),
+    "reached": ("reached", "contact made", "connected with"),
+    "attempts": ("attempts", "call attempts", "attempts made", "number of attempts", "unanswered attempts"),
+    # Everything logged (calls, e-mails, meetings, answered or not): not unanswered attempts.
+    "activities": (
         "number of sales activities",
-        "call attempts",
         "number of times contacted",
+        "number of activities",
+        "sales activities",
+        "activity count",
         "touches",
     ),
+    "email": (
+        "email",
+        "email 1",
+        "email address",
+        "e mail",
+        "work email",
+        "business email",
+        "primary email",
+        "email 2",
+        "secondary email",
+        "other email",
+        "personal email",
+    ),
+    "phone": (
+        "phone",
+        "phone 1",
+        "phone number",
+        "business phone",
+        "work phone",
+        "direct phone",
+        "telephone",
+        "mobile",
+        "mobile phone",
+        "mobile phone number",
+        "cell",
+        "cell phone",
+        "phone 2",
+        "other phone",
+        "home phone",
+    ),
+    "notes": ("notes", "note", "description", "comments", "comment", "lead notes"),
+    # Baton's own export writes these for people; an import leaves them to Baton to work out again.
+    "computed": ("next follow up", "meeting"),
+    "opt_out": (
+        "opted out",
+        "opt out",
+        "optout",
+        "do not call",
+        "donotcall",
+        "do not contact",
+        "do not email",
+        "dnc",
+        "email opt out",
+        "hasoptedoutofemail",
+        "unsubscribed",
+        "unsubscribed from all email",
+        "opted out of all email",
+        "opted out of email",
+        "marketing emails opted out",
+    ),
+    "lost_reason": (
+        "lost reason",
+        "closed lost reason",
+        "loss reason",
+        "reason lost",
+        "unqualified reason",
+        "disqualified reason",
+        "disqualification reason",
+    ),
+    # Beside an owner id, for people reading the file; the id decides.
+    "owner_name": ("lead owner name", "owner name", "contact owner name", "deal owner name"),
     "first_name": ("first name", "firstname", "given name"),
     "last_name": ("last name", "lastname", "surname", "family name"),
     "contact": ("contact", "contact name", "full name", "primary contact", "person"),
@@ -134,6 +199,20 @@ STATUS_WORDS: dict[Status, tuple[str, ...]] = {
         "decisionmakerboughtin",
         "contractsent",
         "attempted to contact",
+        # Salesforce's default opportunity stages, and stages common in spreadsheets
+        "prospecting",
+        "qualification",
+        "needs analysis",
+        "value proposition",
+        "id decision makers",
+        "perception analysis",
+        "proposal price quote",
+        "negotiation review",
+        "proposal sent",
+        "discovery",
+        "demo scheduled",
+        "meeting booked",
+        "meeting scheduled",
         "",
     ),
     Status.WON: (
@@ -205,6 +284,16 @@ FIELD_LABELS = {
     "contact": "contact",
     "title": "contact's role",
     "decision_maker": "decision-maker",
+    "last_contacted": "last contact",
+    "reached": "reached",
+    "activities": "activities (not counted as unanswered tries)",
+    "email": "contact's e-mail",
+    "phone": "contact's phone",
+    "notes": "the lead's notes",
+    "opt_out": "opted out",
+    "lost_reason": "lost reason",
+    "owner_name": "owner's name (shown only: the owner column decides)",
+    "computed": "worked out again by Baton",
 }
 
 
@@ -233,6 +322,7 @@ _CLOSING_WORDS = (
         frozenset(
             {"open", "new", "working", "contacted", "contacting", "attempting", "qualified", "qualifying"}
             | {"discovery", "demo", "meeting", "proposal", "negotiation", "negotiating", "pending"}
+            | {"qualification", "prospecting", "contract", "presentation", "quote", "analysis"}
         ),
     ),
 )
@@ -259,11 +349,79 @@ def read_status(values: Iterable[str]) -> Status | None:
     return next((status for status in _PRECEDENCE if status in statuses), Status.OPEN)
 
 
+# Statuses and stages that mean somebody has talked with them (the CRM's word, keyed as _key makes
+# it). HubSpot's deal stages past the first, Salesforce's opportunity stages past Prospecting.
+CONVERSATION = frozenset(
+    {
+        "contacted",
+        "working",
+        "working contacted",
+        "connected",
+        "qualified",
+        "sales qualified lead",
+        "salesqualifiedlead",
+        "sql",
+        "opportunity",
+        "open deal",
+        "qualified to buy",
+        "qualifiedtobuy",
+        "presentation scheduled",
+        "presentationscheduled",
+        "decision maker bought in",
+        "decisionmakerboughtin",
+        "contract sent",
+        "contractsent",
+        "qualification",
+        "needs analysis",
+        "value proposition",
+        "id decision makers",
+        "perception analysis",
+        "proposal",
+        "proposal sent",
+        "proposal price quote",
+        "negotiation",
+        "negotiation review",
+        "in negotiation",
+        "demo",
+        "demo scheduled",
+        "meeting",
+        "meeting booked",
+        "meeting scheduled",
+        "discovery",
+        "evangelist",
+    }
+)
+# Words that say no conversation yet, whatever else the status says ("Open - Not Contacted").
+_NOT_YET = frozenset(
+    {"not", "attempted", "attempting", "unqualified", "unreached", "unreachable", "marketing"}
+)
+_TALKED = frozenset(
+    {"contacted", "connected", "qualified", "qualification", "discovery", "demo", "meeting", "proposal"}
+    | {"negotiation", "negotiating", "contract", "presentation", "quote", "working", "engaged"}
+)
+
+
+def read_reached(values: Iterable[str]) -> bool:
+    """Whether a lead's statuses say someone has talked with them (a won deal has, too).
+
+    A known stage is looked up; another is read by its telling words ("Working - Contacted",
+    "Negotiation/Review"), unless it says the opposite ("Open - Not Contacted", "Attempted to Contact").
+    """
+    for value in values:
+        key = _key(value)
+        words = set(key.split())
+        if key in CONVERSATION or _STATUS.get(key) is Status.WON:
+            return True
+        if not words & _NOT_YET and words & _TALKED:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Row:
     line: int  # as a spreadsheet numbers it: the header is line 1
     lead: str
-    owner: str  # a Slack user id or an e-mail, as written
+    owner: str  # a Slack user id, an e-mail or a name, as written
     status: Status
     created: datetime | None
     last_activity: datetime | None
@@ -271,6 +429,14 @@ class Row:
     person: str | None
     role: str | None
     decision_maker: bool
+    reached: bool = False  # the status (or a Reached column) says someone has talked with them
+    last_contacted: datetime | None = None
+    email: str | None = None
+    phone: str | None = None
+    notes: str | None = None
+    opted_out: bool = False
+    opted_out_at: datetime | None = None  # when the file says so; otherwise the import's time
+    lost_reason: str | None = None
 
     @property
     def key(self) -> str:
@@ -310,48 +476,90 @@ _DAY_FIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d.%m.%Y", "%d/%m/%y")
 
 
 def read_date(text: str, *, day_first: bool) -> datetime | None:
-    """A date as CRMs write it (ISO, US month/day, or day/month with `day_first`), in UTC."""
+    """A date as CRMs write it (ISO, US month/day, or day/month with `day_first`), in UTC.
+
+    A date without a time is taken at noon UTC, as a back-dated touch is: that instant falls on the
+    same day in every working time zone, so "18 Nov" is never the 17th for a rep in New York.
+    """
     value = text.strip().replace("T", " ").removesuffix("Z")
     if not value:
         return None
     with suppress(ValueError):  # not ISO: try the formats CRMs write below
         moment = datetime.fromisoformat(value)
+        if len(value) == len("2026-11-02"):
+            return moment.replace(hour=12, tzinfo=UTC)
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     formats = _DAY_FIRST + _FORMATS if day_first else _FORMATS + _DAY_FIRST
     for pattern in formats:
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+            moment = datetime.strptime(value, pattern).replace(tzinfo=UTC)
         except ValueError:
             continue
+        return moment if "%H" in pattern or "%I" in pattern else moment.replace(hour=12)
     raise ValueError(text)
 
 
-def read_csv(text: str, *, day_first: bool = False) -> Parsed:
-    """Every row read, or the reason it can't be; nothing about Slack or the database yet."""
+def read_csv(text: str, *, day_first: bool = False, default_owner: bool = False) -> Parsed:
+    """Every row read, or the reason it can't be; nothing about Slack or the database yet.
+
+    With `default_owner`, a row (or a whole file) without an owner is not a problem: the import
+    gives it to the default owner.
+    """
     parsed = Parsed()
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))  # Excel's UTF-8 files start with a BOM
     if not lines:
         parsed.problems.append(Problem(0, "The file is empty."))
         return parsed
     parsed.headers = lines[0]
+    if len(lines[0]) == 1 and _one_field_record(lines[0][0]):
+        parsed.problems.append(Problem(0, _quoted_line("The header row", lines[0][0])))
+        return parsed
     columns = match_headers(lines[0])
     parsed.columns = columns
     found = columns.found
     if "company" not in found and "name" not in found:
         parsed.problems.append(Problem(0, "No column names the lead: add one called Company (or Lead Name)."))
-    if "owner" not in found and "owner_email" not in found:
+    if "owner" not in found and "owner_email" not in found and not default_owner:
         parsed.problems.append(
-            Problem(0, "No column names the owner: add Lead Owner (a Slack id) or Owner Email.")
+            Problem(
+                0,
+                "No column names the owner: add Lead Owner (a Slack id or name) or Owner Email, "
+                "or run with --default-owner.",
+            )
         )
     if parsed.problems:
         return parsed
     for number, values in enumerate(lines[1:], start=2):
         if not any(v.strip() for v in values):
             continue  # blank lines at the end of a spreadsheet
-        row = _row(number, values, found, day_first, parsed.problems)
+        if len(values) == 1 and len(lines[0]) > 1 and _one_field_record(values[0]):
+            parsed.problems.append(Problem(number, _quoted_line("This line", values[0])))
+            continue
+        row = _row(number, values, found, day_first, default_owner, parsed.problems)
         if row is not None:
             parsed.rows.append(row)
     return parsed
+
+
+def _one_field_record(value: str) -> bool:
+    """A whole record in one field: what a spreadsheet writes when each line was pasted into one cell."""
+    return "," in value or ";" in value or "\t" in value
+
+
+def _quoted_line(what: str, value: str) -> str:
+    shown = value if len(value) <= 60 else value[:59] + "…"
+    separator = next(s for s in (",", ";", "\t") if s in value)
+    named = {",": "commas", ";": "semicolons", "\t": "tabs"}[separator]
+    if separator != ",":
+        return (
+            f"{what} is one field holding a whole record separated by {named} ({shown!r}): "
+            "Baton reads comma-separated files. Save it again as CSV (comma delimited)."
+        )
+    return (
+        f"{what} is one quoted field holding a whole record ({shown!r}): the quotes around the line "
+        "make it a single value. Remove the quote at the start and end of each line (or save the "
+        "sheet again as CSV, with each value in its own column) and run the import again."
+    )
 
 
 def _row(
@@ -359,6 +567,7 @@ def _row(
     values: list[str],
     found: dict[str, tuple[int, ...]],
     day_first: bool,
+    default_owner: bool,
     problems: list[Problem],
 ) -> Row | None:
     def all_of(name: str) -> list[str]:
@@ -378,8 +587,8 @@ def _row(
     elif len(lead) > MAX_LEAD_NAME:
         wrong.append(f"the lead name is over {MAX_LEAD_NAME} characters")
     owner = get("owner_email") or get("owner")
-    if not owner:
-        wrong.append("no owner")
+    if not owner and not default_owner:
+        wrong.append("no owner (or run with --default-owner)")
     status = read_status(all_of("status"))
     if status is None:
         words = " / ".join(all_of("status"))
@@ -387,7 +596,7 @@ def _row(
             f"unknown status {words!r} (Baton reads e.g. New, Working, Nurture, Closed Won, Closed Lost)"
         )
     dates: dict[str, datetime | None] = {}
-    for name in ("created", "last_activity"):
+    for name in ("created", "last_activity", "last_contacted"):
         try:
             dates[name] = read_date(get(name), day_first=day_first)
         except ValueError:
@@ -405,6 +614,15 @@ def _row(
     decides = _key(get("decision_maker"))
     if decides not in YES and decides not in NO:
         wrong.append(f"decision-maker {get('decision_maker')!r} should be yes or no")
+    reached_text = _key(get("reached"))
+    if reached_text not in YES and reached_text not in NO:
+        wrong.append(f"reached {get('reached')!r} should be yes or no")
+    opted_out, opted_out_at = _opt_out(all_of("opt_out"), day_first, wrong)
+    email, phone = get("email") or None, " ".join(get("phone").split()) or None
+    if email and len(email) > MAX_EMAIL:
+        wrong.append(f"the e-mail is over {MAX_EMAIL} characters")
+    if phone and len(phone) > MAX_PHONE:
+        wrong.append(f"the phone number is over {MAX_PHONE} characters")
     if wrong:
         problems.append(Problem(line, "; ".join(wrong)))
         return None
@@ -420,23 +638,54 @@ def _row(
         person=" ".join(person.split()) if person else None,
         role=get("title") or None,
         decision_maker=decides in YES,
+        reached=reached_text in YES or read_reached(all_of("status")),
+        last_contacted=dates["last_contacted"],
+        email=email,
+        phone=phone,
+        notes=get("notes") or None,
+        opted_out=opted_out,
+        opted_out_at=opted_out_at,
+        lost_reason=get("lost_reason") or None,
     )
+
+
+def _opt_out(values: list[str], day_first: bool, wrong: list[str]) -> tuple[bool, datetime | None]:
+    """Opted out when any opt-out column says so: yes, true, 1, "Opted out", or the date it happened."""
+    for value in values:
+        key = _key(value)
+        if key in NO or key in ("opted in", "subscribed"):
+            continue
+        if key in YES or key in ("opted out", "unsubscribed", "do not call"):
+            return True, None
+        try:
+            return True, read_date(value, day_first=day_first)
+        except ValueError:
+            wrong.append(f"opted out {value!r} should be yes, no or a date")
+    return False, None
 
 
 EXPORT_HEADERS = (
     "Company",
     "Lead Owner",
+    "Lead Owner Name",
     "Lead Status",
+    "Lost Reason",
+    "Opted Out",
     "Created Date",
     "Last Activity Date",
+    "Last Contacted",
+    "Reached",
     "Attempts",
     "Contact Name",
     "Title",
     "Decision Maker",
+    "Email",
+    "Phone",
     "Next Follow-up",
     "Meeting",
+    "Notes",
 )
-TOUCH_HEADERS = ("Company", "Date", "Outcome", "Logged By", "Note")
+TOUCH_HEADERS = ("Company", "Date", "Outcome", "Logged By", "Logged By Name", "Note")
 
 
 # A cell a spreadsheet would run as a formula ("=HYPERLINK(…)" typed as a lead's name or a note).
@@ -456,6 +705,8 @@ def unformula(value: str) -> str:
 def _cell(value: object) -> object:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()  # to the second: what a CRM or a sheet reads
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):

@@ -1,15 +1,18 @@
 """Importing a CRM export into a team's pipeline. All or nothing, and safe to repeat."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from coaching.calendar import next_working_day
 from coaching.crm_file import Problem, Row
 from coaching.parsing import name_key
+from coaching.people import workdays_of
 from coaching.rules import CLOSED, Rules, Status
+from coaching.settings import WORKDAYS
 from store import queries
 from store.models import Contact, Lead
 
@@ -18,7 +21,7 @@ class Action(StrEnum):
     ADD = "add"
     UPDATE = "update"
     UNCHANGED = "unchanged"
-    CONTACT = "contact"  # another row for a company already in the file: one more contact on its lead
+    CONTACT = "contact"  # a later row for a lead already in the file: a person added to it or changed
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,14 @@ class Planned:
     line: int
     action: Action
     lead: str
-    owner: str
-    status: Status
+    owner: str  # the Slack user id the lead has after the import (Baton's own when it keeps it)
+    status: Status  # likewise
     person: str | None
     changes: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()  # what the file says differently, kept as Baton has it (Baton is newer)
+    first: bool = True  # the row that decides its lead; later rows only add or change contacts
+    contact: str | None = None  # "added" or "updated": what this row does to its person
+    why_kept: str = ""  # why Baton's own values stand: "newer" or "undated"
 
 
 @dataclass(frozen=True)
@@ -41,9 +47,38 @@ class ImportPlan:
     def count(self, action: Action) -> int:
         return sum(1 for row in self.rows if row.action is action)
 
+    def leads(self, action: Action) -> int:
+        """Leads, not rows: a lead counts once, as its deciding row says."""
+        return sum(1 for row in self.rows if row.first and row.action is action)
+
+    def contacts(self, done: str) -> int:
+        return sum(1 for row in self.rows if row.contact == done)
+
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass
+class _LeadPlan:
+    """Everything the file says about one lead, from all its rows."""
+
+    key: str
+    rows: list[Row]
+    lead: Lead | None
+    owner: str
+    changes: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    why_kept: str = ""
+    notes: str | None = None
+    opted_out_at: datetime | None = None
+    lost_reason: str | None = None
+    contact_at: datetime | None = None  # the last conversation the file knows of, if any
+    people: dict[int, str] = field(default_factory=dict)  # row line -> "added" | "updated"
+
+    @property
+    def first(self) -> Row:
+        return self.rows[0]
 
 
 def import_rows(
@@ -58,72 +93,189 @@ def import_rows(
     rules: Rules,
     write: bool,
     progress: Callable[[int, int], None] | None = None,
+    team_days: frozenset[int] = WORKDAYS,
 ) -> ImportPlan:
     """Plan every row; write only when `write` and nothing is wrong (the caller's transaction makes it atomic).
 
-    `owners` maps each owner as written in the file (an e-mail, a Slack id) to a Slack user id;
-    an owner missing from it is a problem for that row, explained by `unknown` when known.
+    `owners` maps each owner as written in the file (an e-mail, a Slack id, a name; "" for none)
+    to a Slack user id; an owner missing from it is a problem for that row, explained by
+    `unknown` when known.
     """
     problems = _owner_problems(rows, owners, unknown or {})
     existing = queries.leads_by_keys(session, team_id, sorted({row.key for row in rows}))
-    planned: list[Planned] = []
-    first: dict[str, Row] = {}  # the row that decides each lead; later rows only add contacts
+    ids = [lead.id for lead in existing.values()]
+    moved = queries.leads_with_own_record(session, team_id, ids) if ids else set()
+    people = _People(session, user_id, now, queries.contacts_of_leads(session, team_id, ids) if ids else [])
     total = 2 * len(rows) if write else len(rows)  # planning a row, then writing it
     tick = progress or (lambda done, total: None)
-    for done, row in enumerate(rows, start=1):
-        tick(done, total)
-        owner = owners.get(row.owner, row.owner)  # as written, when it is the problem
-        action = Action.CONTACT
-        changes: tuple[str, ...] = ()
-        kept: tuple[str, ...] = ()
-        if row.key not in first:
-            first[row.key] = row
+    by_key: dict[str, _LeadPlan] = {}
+    for row in rows:
+        plan = by_key.get(row.key)
+        if plan is None:
             lead = existing.get(row.key)
-            if lead is None:
-                action = Action.ADD
-            else:
-                changes, kept = _differences(lead, row, owner)
-                action = Action.UPDATE if changes else Action.UNCHANGED
-        planned.append(Planned(row.line, action, row.lead, owner, row.status, row.person, changes, kept))
-    plan = ImportPlan(tuple(planned), tuple(problems))
-    if write and plan.ok:
-        _write(session, team_id, plan, rows, first, existing, owners, user_id, now, rules, tick)
+            by_key[row.key] = _LeadPlan(row.key, [row], lead, owners.get(row.owner, row.owner))
+        else:
+            plan.rows.append(row)
+    planned: list[Planned] = []
+    done = 0
+    for plan in by_key.values():
+        _plan_lead(plan, now, moved)
+        for row in plan.rows:
+            change = people.plan(plan.lead, row, fresher=not plan.why_kept)
+            if change:
+                plan.people[row.line] = change
+        for row in plan.rows:
+            done += 1
+            tick(done, total)
+            planned.append(_planned(plan, row))
+    result = ImportPlan(tuple(sorted(planned, key=lambda p: p.line)), tuple(problems))
+    if write and result.ok:
+        _write(session, team_id, by_key, people, user_id, now, rules, tick, len(rows), team_days)
     tick(total, total)
-    return plan
+    return result
+
+
+def _planned(plan: _LeadPlan, row: Row) -> Planned:
+    lead, first = plan.lead, row is plan.first
+    contact = plan.people.get(row.line)
+    person_change = _person_change(row, contact)
+    if first:
+        action = (
+            Action.ADD if lead is None else Action.UPDATE if plan.changes or plan.people else Action.UNCHANGED
+        )
+        if lead is None:  # what a new lead starts as, beyond its status
+            talking = plan.contact_at is not None and row.status is Status.OPEN
+            changes = ("in conversation",) * talking + ("opted out",) * bool(plan.opted_out_at)
+        else:
+            changes = (*plan.changes, *person_change)
+    else:
+        action = Action.CONTACT if contact else Action.UNCHANGED
+        changes = person_change if lead is not None else ()
+    owner = lead.owner_id if lead is not None and "owner" in plan.kept else plan.owner
+    status = Status(lead.status) if lead is not None and "status" in plan.kept else plan.first.status
+    return Planned(
+        row.line,
+        action,
+        row.lead,
+        owner,
+        status,
+        row.person,
+        tuple(changes),
+        tuple(plan.kept) if first else (),
+        first,
+        contact,
+        plan.why_kept if first else "",
+    )
+
+
+def _person_change(row: Row, contact: str | None) -> tuple[str, ...]:
+    if contact == "added":
+        return (f"adds {row.person}",)
+    if contact == "updated":
+        return (f"updates {row.person}",)
+    return ()
+
+
+def _plan_lead(plan: _LeadPlan, now: datetime, moved: set[int]) -> None:
+    """What the file says about the lead as a whole, and (for a lead Baton has) what it changes."""
+    row = plan.first
+    notes = list(dict.fromkeys(r.notes for r in plan.rows if r.notes))
+    plan.notes = "\n\n".join(notes) or None
+    opted = [r for r in plan.rows if r.opted_out]
+    if opted:
+        plan.opted_out_at = min((r.opted_out_at for r in opted if r.opted_out_at), default=now)
+    if row.status is Status.LOST:
+        plan.lost_reason = next((r.lost_reason for r in plan.rows if r.lost_reason), None)
+    if row.reached:
+        # The file's own date for the conversation; a stage that says they talked, without a date,
+        # is taken as of the import (the stall clock starts now rather than in the past).
+        plan.contact_at = row.last_contacted or row.last_activity or now
+    lead = plan.lead
+    if lead is None:
+        return
+    latest = _latest(row)
+    if latest is None:
+        # An undated row can't be told stale; it stands unless Baton has a record of its own
+        # (touches logged, a hand-off, a reopen) that it might undo.
+        fresher = lead.id not in moved and lead.counting_since is None
+        why = "undated"
+    else:
+        fresher = lead.last_touch_at is None or latest >= lead.last_touch_at
+        why = "newer"
+    differs = []
+    if lead.owner_id != plan.owner:
+        differs.append("owner")
+    if lead.status != row.status.value:
+        differs.append("status")
+    if not row.reached and row.attempts > lead.attempts:  # counts only move up: a connect resets them
+        differs.append("attempts")
+    if fresher:
+        plan.changes.extend(differs)
+    else:
+        plan.kept.extend(differs)
+        plan.why_kept = why if differs else ""
+    if latest and (lead.last_touch_at is None or latest > lead.last_touch_at):
+        plan.changes.append("last activity")
+    # A conversation after everything Baton logged, and newer than the one it knows: reached as of then.
+    contact_at = plan.contact_at
+    if (
+        contact_at
+        and (lead.last_touch_at is None or contact_at >= lead.last_touch_at)
+        and (lead.last_contact_at is None or contact_at > lead.last_contact_at)
+    ):
+        plan.changes.append("last contact")
+    if plan.notes and plan.notes != lead.notes and (lead.notes is None or fresher):
+        plan.changes.append("notes")
+    if plan.opted_out_at and lead.opted_out_at is None:
+        plan.changes.append("opted out")  # always: an opt-out is respected from any file
+    status_after = row.status.value if "status" in plan.changes else lead.status
+    new_reason = plan.lost_reason and plan.lost_reason != lead.lost_reason
+    if new_reason and status_after == Status.LOST and (lead.lost_reason is None or fresher):
+        plan.changes.append("lost reason")
+
+
+def _latest(row: Row) -> datetime | None:
+    dates = [d for d in (row.last_activity, row.last_contacted) if d is not None]
+    return max(dates) if dates else None
 
 
 def _write(
     session: Session,
     team_id: str,
-    plan: ImportPlan,
-    rows: Sequence[Row],
-    first: dict[str, Row],
-    existing: dict[str, Lead],
-    owners: dict[str, str],
+    by_key: dict[str, "_LeadPlan"],
+    people: "_People",
     user_id: str,
     now: datetime,
     rules: Rules,
     tick: Callable[[int, int], None],
+    count: int,
+    team_days: frozenset[int],
 ) -> None:
     # Leads first, flushed a thousand at a time (multi-row INSERTs), then contacts: 10,000 rows are
     # a few dozen statements, not 20,000 round trips.
-    by_key = dict(existing)
-    changes = {row.line: row.changes for row in plan.rows}
-    for done, (key, row) in enumerate(first.items(), start=1):
-        lead = existing.get(key)
-        if lead is None:
-            by_key[key] = _new_lead(team_id, row, owners[row.owner], user_id, now, rules)
-            session.add(by_key[key])
+    known: dict[str, frozenset[int]] = {}
+
+    def calendars(owner: str) -> frozenset[int]:
+        """The owner's working days (their own or the team's), looked up once per owner."""
+        if owner not in known:
+            known[owner] = workdays_of(session, team_id=team_id, user_id=owner, team_days=team_days)
+        return known[owner]
+
+    for done, plan in enumerate(by_key.values(), start=1):
+        if plan.lead is None:
+            plan.lead = _new_lead(team_id, plan, user_id, now, rules, calendars(plan.owner))
+            session.add(plan.lead)
         else:
-            _update(lead, row, owners[row.owner], now, rules, changes[row.line])
+            _update(plan.lead, plan, now, rules, calendars(plan.owner))
         if done % 1000 == 0:
             session.flush()
-            tick(len(rows) + done, 2 * len(rows))
+            tick(count + done, 2 * count)
     session.flush()
-    known = queries.contacts_of_leads(session, team_id, [lead.id for lead in existing.values()])
-    people = _People(session, user_id, now, known)
-    for row in rows:
-        people.add(by_key[row.key], row)
+    for plan in by_key.values():
+        assert plan.lead is not None
+        for row in plan.rows:
+            if row.line in plan.people:
+                people.write(plan.lead, row)
     session.flush()
 
 
@@ -141,84 +293,94 @@ def _owner_problems(rows: Sequence[Row], owners: dict[str, str], why: dict[str, 
             also = (
                 f" (also row{'s' if len(where) > 2 else ''} {shown}{' and more' if len(where) > 11 else ''})"
             )
+        if not owner:
+            problems.append(Problem(where[0], f"no owner{also}: name one, or run with --default-owner"))
+            continue
         reason = why.get(owner, "not someone in this Slack workspace")
         problems.append(Problem(where[0], f"owner {owner!r}{also}: {reason}"))
     return problems
 
 
-def _follow_up(row: Row, now: datetime, rules: Rules) -> datetime | None:
-    if row.status is not Status.OPEN:
-        return None
-    base = row.last_activity or row.created or now
-    return max(base + timedelta(days=rules.follow_up_days), now)
+def _follow_up(plan: "_LeadPlan", now: datetime, rules: Rules, workdays: frozenset[int]) -> date:
+    """The next follow-up of an open lead that hasn't opted out, from the file's dates: never in the
+    past, never on the owner's day off."""
+    row = plan.first
+    if plan.contact_at is not None:
+        # After a conversation Baton checks back well before silence would count as a stall.
+        due = max(plan.contact_at + timedelta(days=rules.after_contact_days), now)
+    else:
+        due = max((_latest(row) or row.created or now) + timedelta(days=rules.follow_up_days), now)
+    return next_working_day(due.date(), workdays)
 
 
 def _closed_at(row: Row, now: datetime) -> datetime | None:
     # A deal won last spring is not a "recent win" on anyone's Home tab: close it when it last moved.
     if row.status not in CLOSED:
         return None
-    return row.last_activity or row.created or now
+    return _latest(row) or row.created or now
 
 
-def _new_lead(team_id: str, row: Row, owner: str, user_id: str, now: datetime, rules: Rules) -> Lead:
-    follow_up = _follow_up(row, now, rules)
+def _new_lead(
+    team_id: str, plan: "_LeadPlan", user_id: str, now: datetime, rules: Rules, workdays: frozenset[int]
+) -> Lead:
+    row = plan.first
+    active = row.status is Status.OPEN and plan.opted_out_at is None
+    follow_up = _follow_up(plan, now, rules, workdays) if active else None
+    attempts = 0 if plan.contact_at else row.attempts  # a conversation ends the round of tries
     return Lead(
         team_id=team_id,
         name=row.lead,
         name_key=row.key,
-        owner_id=owner,
+        owner_id=plan.owner,
         created_by=user_id,
         status=row.status.value,
         created_at=row.created or now,
         closed_at=_closed_at(row, now),
         counting_since=None,
-        attempt_baseline=row.attempts,
-        attempts=row.attempts,
-        reached=False,
-        ever_reached=row.status is Status.WON,
-        last_touch_at=row.last_activity,
-        next_follow_up=follow_up.date() if follow_up else None,
+        attempt_baseline=attempts,
+        attempts=attempts,
+        reached=plan.contact_at is not None,
+        ever_reached=plan.contact_at is not None or row.status is Status.WON,
+        crm_contact_at=plan.contact_at,
+        last_contact_at=plan.contact_at,
+        last_touch_at=_latest(row),
+        next_follow_up=follow_up,
+        opted_out_at=plan.opted_out_at,
+        lost_reason=plan.lost_reason,
+        notes=plan.notes,
     )
 
 
-def _differences(lead: Lead, row: Row, owner: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(what the row changes, what it would have changed but Baton knows better).
-
-    A file older than the lead's last logged touch is stale for that lead: re-running last month's
-    export must not undo a hand-off, a win or the calls reps have logged since. Without a last
-    activity date the file is taken as current, as whoever runs it intends.
-    """
-    fresher = (
-        row.last_activity is None or lead.last_touch_at is None or row.last_activity >= lead.last_touch_at
-    )
-    differs = []
-    if lead.owner_id != owner:
-        differs.append("owner")
-    if lead.status != row.status.value:
-        differs.append("status")
-    if row.attempts > lead.attempts:  # counts only move up: a connect resets them in Baton
-        differs.append("attempts")
-    changes = differs if fresher else []
-    if row.last_activity and (lead.last_touch_at is None or row.last_activity > lead.last_touch_at):
-        changes.append("last activity")
-    return tuple(changes), () if fresher else tuple(differs)
-
-
-def _update(lead: Lead, row: Row, owner: str, now: datetime, rules: Rules, changes: tuple[str, ...]) -> None:
+def _update(lead: Lead, plan: "_LeadPlan", now: datetime, rules: Rules, workdays: frozenset[int]) -> None:
+    row, changes = plan.first, plan.changes
     if "owner" in changes:
-        lead.owner_id = owner
+        lead.owner_id = plan.owner
     if "status" in changes:
         lead.status = row.status.value
         lead.closed_at = _closed_at(row, now)
-        follow_up = _follow_up(row, now, rules)
-        lead.next_follow_up = follow_up.date() if follow_up else None
+        if row.status is not Status.LOST:
+            lead.lost_reason = None
     if "attempts" in changes:
         # The file's count is the whole count (an export writes it so); Baton's own tries are part of it.
         logged = lead.attempts - lead.attempt_baseline
         lead.attempt_baseline = row.attempts - logged
         lead.attempts = row.attempts
     if "last activity" in changes:
-        lead.last_touch_at = row.last_activity
+        lead.last_touch_at = _latest(row)
+    if "last contact" in changes:
+        # Newer than every touch Baton logged (or it wouldn't be a change): the round of tries is over.
+        lead.crm_contact_at = lead.last_contact_at = plan.contact_at
+        lead.reached = lead.ever_reached = True
+        lead.attempts = lead.attempt_baseline = 0
+    if "notes" in changes:
+        lead.notes = plan.notes
+    if "opted out" in changes:
+        lead.opted_out_at = plan.opted_out_at
+    if "lost reason" in changes:
+        lead.lost_reason = plan.lost_reason
+    if {"status", "last contact", "opted out"} & set(changes):
+        active = lead.status == Status.OPEN and lead.opted_out_at is None
+        lead.next_follow_up = _follow_up(plan, now, rules, workdays) if active else None
 
 
 class _People:
@@ -229,14 +391,36 @@ class _People:
         self.by_lead: dict[int, dict[str, Contact]] = {}
         for contact in known:
             self.by_lead.setdefault(contact.lead_id, {}).setdefault(name_key(contact.name), contact)
+        self.planned: dict[tuple[int | str, str], str] = {}  # people seen in this file, per lead
 
-    def add(self, lead: Lead, row: Row) -> None:
+    def plan(self, lead: Lead | None, row: Row, *, fresher: bool) -> str | None:
+        """ "added", "updated" or None: what this row does to its person (the same person twice: once)."""
         if not row.person:
-            return
+            return None
+        seen = (lead.id if lead is not None else row.key, name_key(row.person))
+        if seen in self.planned:
+            return None
+        contact = self.by_lead.get(lead.id, {}).get(seen[1]) if lead is not None else None
+        if contact is None:
+            self.planned[seen] = "added"
+            return "added"
+        changed = any(
+            new is not None and new != old and (old is None or fresher)
+            for new, old in ((row.role, contact.role), (row.email, contact.email), (row.phone, contact.phone))
+        ) or (row.decision_maker and not contact.is_decision_maker)
+        if changed:
+            self.planned[seen] = "updated"
+            return "updated"
+        return None
+
+    def write(self, lead: Lead, row: Row) -> None:
+        assert row.person
         known = self.by_lead.setdefault(lead.id, {})
         contact = known.get(name_key(row.person))
         if contact is not None:
             contact.role = row.role or contact.role
+            contact.email = row.email or contact.email
+            contact.phone = row.phone or contact.phone
             contact.is_decision_maker = contact.is_decision_maker or row.decision_maker
             return
         contact = Contact(
@@ -244,6 +428,8 @@ class _People:
             lead_id=lead.id,
             name=row.person,
             role=row.role,
+            email=row.email,
+            phone=row.phone,
             is_decision_maker=row.decision_maker,
             added_by=self.user_id,
             added_at=self.now,

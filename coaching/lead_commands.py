@@ -131,6 +131,8 @@ def _run(session: Session, caller: Caller, verb: str, lead: Lead, rest: str) -> 
             role=words_read.role,
             decision_maker=words_read.decision_maker,
             now=caller.now,
+            email=words_read.email,
+            phone=words_read.phone,
         )
         if isinstance(saved, ContactSaved):
             return ContactSaved(saved.lead, saved.contact, saved.updated, words_read)

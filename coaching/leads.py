@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coaching.calendar import local_date
-from coaching.parsing import MAX_LEAD_NAME, ContactWords, name_key
+from coaching.parsing import MAX_EMAIL, MAX_LEAD_NAME, MAX_PHONE, ContactWords, name_key
 from coaching.people import workdays_of
 from coaching.rules import (
     CLOSED,
@@ -122,6 +122,9 @@ def refresh_progress(
         TouchFact(at, Outcome(outcome), meeting)
         for at, outcome, meeting in queries.touch_facts(session, lead.id)
     ]
+    if lead.crm_contact_at is not None:
+        # The last conversation the CRM knew of counts as two-way contact before Baton's own log.
+        facts.append(TouchFact(lead.crm_contact_at, Outcome.CONNECTED))
     summary = progress(
         facts,
         counting_since=lead.counting_since,
@@ -159,6 +162,7 @@ class LeadDetail:
     past_cycle: bool
     rules: Rules
     today: date
+    notes: str | None = None  # the lead's first note, from a CRM's Notes column
 
 
 def lead_detail(
@@ -180,6 +184,7 @@ def lead_detail(
         and is_past_sales_cycle(lead.created_at, now=now, rules=rules, tz=tz),
         rules=rules,
         today=local_date(now, tz),
+        notes=lead.notes,
     )
 
 
@@ -305,16 +310,22 @@ def save_contact(
     role: str | None,
     decision_maker: bool,
     now: datetime,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> ContactSaved | BadName:
     person = " ".join(person.split())
     if not person:
         return BadName("Who is the contact? e.g. `/lead contact Acme Corp Jane Doe CFO dm`.")
     if len(person) > 200 or (role is not None and len(role) > 200):
         return BadName("Contact names and roles can be up to 200 characters.")
+    if (email is not None and len(email) > MAX_EMAIL) or (phone is not None and len(phone) > MAX_PHONE):
+        return BadName(f"An e-mail can be up to {MAX_EMAIL} characters and a phone number up to {MAX_PHONE}.")
     for existing in queries.contacts(session, lead.team_id, lead.id):
         if name_key(existing.name) == name_key(person):
             existing.role = role or existing.role
             existing.is_decision_maker = existing.is_decision_maker or decision_maker
+            existing.email = email or existing.email
+            existing.phone = phone or existing.phone
             return ContactSaved(lead_snapshot(lead), contact_snapshot(existing), updated=True)
     contact = Contact(
         team_id=lead.team_id,
@@ -322,6 +333,8 @@ def save_contact(
         name=person,
         role=role,
         is_decision_maker=decision_maker,
+        email=email,
+        phone=phone,
         added_by=user_id,
         added_at=now,
     )

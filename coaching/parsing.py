@@ -17,6 +17,7 @@ from coaching.calendar import WEEKDAYS
 from coaching.rules import Outcome, last_weekday, next_weekday
 
 MAX_LEAD_NAME = 150  # fits a Block Kit header (150 characters) without clipping
+MAX_EMAIL, MAX_PHONE = 254, 64  # the contact columns' sizes (254: the longest address SMTP allows)
 
 
 @dataclass(frozen=True)
@@ -358,38 +359,81 @@ class ContactWords:
     person: str
     role: str | None
     decision_maker: bool
+    email: str | None = None
+    phone: str | None = None
+
+
+# Slack sends a typed address or number as a link when the command escapes: <mailto:a@b.c|a@b.c>.
+_LINK = re.compile(r"<(?:mailto|tel):([^|>]+)(?:\|([^>]*))?>")
+EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone number: an optional +, then digits with the spaces, dots, dashes and brackets people type.
+PHONE = re.compile(r"(?<![\w+])\+?\(?\d[\d ().-]*\d(?:\s*(?:x|ext\.?)\s*\d+)?(?!\w)")
+PHONE_DIGITS = 7  # fewer is a number in a role ("Team 42"), not a phone
+
+
+def find_email(text: str) -> str | None:
+    match = EMAIL.search(_unlink(text))
+    return match.group().rstrip(".") if match else None
+
+
+def find_phone(text: str) -> str | None:
+    match = _phone(_unlink(text))
+    return " ".join(match.group().split()) if match else None
+
+
+def _phone(text: str) -> re.Match[str] | None:
+    return next(
+        (m for m in PHONE.finditer(text) if sum(c.isdigit() for c in m.group()) >= PHONE_DIGITS), None
+    )
+
+
+def _unlink(text: str) -> str:
+    return _LINK.sub(lambda m: m.group(2) or m.group(1), text)
 
 
 def read_contact(rest: str) -> ContactWords:
-    """Split `Jane Doe CFO dm` into person, role and the decision-maker flag.
+    """Split `Jane Doe CFO jane@acme.com +1 555 0100 dm` into person, role, e-mail, phone and
+    the decision-maker flag.
 
-    A comma or the word "as" separates name from role when given ("Jane Doe, Head of Ops");
-    otherwise the role starts at the first job-title word. The reply shows how it was read.
+    The e-mail and phone are found wherever they are typed and taken out first. A comma or the
+    word "as" separates name from role when given ("Jane Doe, Head of Ops"); otherwise the role
+    starts at the first job-title word. The reply shows how it was read.
     """
-    text = rest.strip()
+    text = _unlink(rest)
+    email = find_email(text)
+    if email:
+        text = text.replace(email, " ", 1)
+    phone_match = _phone(text)
+    phone = " ".join(phone_match.group().split()) if phone_match else None
+    if phone_match:
+        text = text[: phone_match.start()] + " " + text[phone_match.end() :]
+    text = " ".join(text.split()).strip(" ,;")
     decision_maker = False
     lowered = text.casefold()
     for marker in ("decision maker", *DECISION_MAKER_WORDS):
         if lowered.endswith(" " + marker) or lowered == marker:
             decision_maker = True
-            text = text[: len(text) - len(marker)].rstrip(" ,")
+            text = text[: len(text) - len(marker)].rstrip(" ,;")
             break
+    person, role = _person_and_role(text)
+    return ContactWords(person, role, decision_maker, email, phone)
+
+
+def _person_and_role(text: str) -> tuple[str, str | None]:
     quoted = re.match(r'^["\u201c]([^"\u201d]+)["\u201d]\s*(.*)$', text)
     if quoted:
-        return ContactWords(quoted.group(1).strip(), quoted.group(2).strip(" ,") or None, decision_maker)
+        return quoted.group(1).strip(), quoted.group(2).strip(" ,") or None
     if "," in text:
         person, role = text.split(",", 1)
-        return ContactWords(person.strip(), role.strip() or None, decision_maker)
+        return person.strip(), role.strip(" ,") or None
     as_split = re.split(r"\s+as\s+", text, maxsplit=1, flags=re.IGNORECASE)
     if len(as_split) == 2:
-        return ContactWords(as_split[0].strip(), as_split[1].strip() or None, decision_maker)
+        return as_split[0].strip(), as_split[1].strip() or None
     ws = words(text)
     for index in range(1, len(ws)):
         if ws[index].text.casefold().strip(".,") in TITLE_WORDS:
-            return ContactWords(
-                text[: ws[index].start].strip(), text[ws[index].start :].strip(), decision_maker
-            )
-    return ContactWords(text, None, decision_maker)
+            return text[: ws[index].start].strip(), text[ws[index].start :].strip()
+    return text, None
 
 
 # ---- people ---------------------------------------------------------------------------------------

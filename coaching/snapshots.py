@@ -21,6 +21,8 @@ class ContactSnapshot:
     role: str | None
     is_decision_maker: bool
     added_at: datetime
+    email: str | None = None
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def contact_snapshot(contact: Contact) -> ContactSnapshot:
         role=contact.role,
         is_decision_maker=contact.is_decision_maker,
         added_at=contact.added_at,
+        email=contact.email,
+        phone=contact.phone,
     )
 
 

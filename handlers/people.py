@@ -7,7 +7,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coaching.parsing import name_key
-from handlers.directory import everyone
+from coaching.people import Profile
+from handlers.directory import everyone, profile_from_slack
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -49,6 +50,19 @@ def resolve_owners(
                     "no one in this Slack workspace goes by that name: use their e-mail or Slack id"
                 )
     return found, why_not
+
+
+def profiles_of(client: WebClient | None, user_ids: Iterable[str]) -> list[Profile]:
+    """Who these people are, one users.info each: for the few dozen owners of an import or export."""
+    found: list[Profile] = []
+    if client is None:
+        return found
+    for user_id in sorted(set(user_ids)):
+        try:
+            found.append(profile_from_slack(client.users_info(user=user_id)["user"]))
+        except SlackApiError:
+            continue  # the id is shown alone
+    return found
 
 
 def _by_id(client: WebClient | None, user_id: str, found: dict[str, str], why_not: dict[str, str]) -> None:

@@ -97,6 +97,10 @@ class Lead(Base):
     # The rep touched the lead after the meeting reminder was raised: the reminder is done.
     meeting_reminded: Mapped[bool] = mapped_column(default=False)
     declined: Mapped[bool] = mapped_column(default=False)  # the latest touch is "not interested"
+    # The last conversation a CRM import knew of: counted as two-way contact before Baton's own log,
+    # so a deal at "Contract Sent" stays reached after the rep's first logged touch.
+    crm_contact_at: Mapped[datetime | None]
+    notes: Mapped[str | None] = mapped_column(Text)  # the lead's first note: a CRM's Notes column
 
     touches: Mapped[list["Touch"]] = relationship(
         back_populates="lead", order_by="Touch.at", cascade="all, delete-orphan", passive_deletes=True
@@ -117,6 +121,8 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str | None] = mapped_column(String(200))
     is_decision_maker: Mapped[bool] = mapped_column(default=False)
+    email: Mapped[str | None] = mapped_column(String(254))  # RFC 5321's longest address
+    phone: Mapped[str | None] = mapped_column(String(64))  # as written: "+1 555 0100", "(555) 010-0100 x12"
     added_by: Mapped[str] = mapped_column(USER)
     added_at: Mapped[datetime]
 

@@ -546,19 +546,43 @@ def contacts_of_leads(session: Session, team_id: str, lead_ids: Sequence[int]) -
     return found
 
 
-def leads_with_main_contact(session: Session, team_id: str) -> Iterator[tuple[Lead, Contact | None]]:
-    """Each lead with its decision-maker, or else its first contact."""
-    contacts: dict[int, Contact] = {}
+def leads_with_contacts(session: Session, team_id: str) -> Iterator[tuple[Lead, list[Contact]]]:
+    """Each lead with all its contacts, the decision-makers first, then in the order they were added."""
+    contacts: dict[int, list[Contact]] = {}
     for contact in session.scalars(
         select(Contact)
         .where(Contact.team_id == team_id)
-        .order_by(Contact.is_decision_maker.desc(), Contact.added_at.desc(), Contact.id)
+        .order_by(Contact.is_decision_maker.desc(), Contact.added_at, Contact.id)
     ):
-        contacts.setdefault(contact.lead_id, contact)
+        contacts.setdefault(contact.lead_id, []).append(contact)
     for lead in session.scalars(
         select(Lead).where(Lead.team_id == team_id).order_by(Lead.name_key).execution_options(yield_per=1000)
     ):
-        yield lead, contacts.get(lead.id)
+        yield lead, contacts.get(lead.id, [])
+
+
+def leads_with_own_record(session: Session, team_id: str, lead_ids: Sequence[int]) -> set[int]:
+    """The leads Baton has a record of its own on: a touch logged or a hand-off asked for."""
+    found: set[int] = set()
+    for among in _among(session, Touch.lead_id, lead_ids):
+        found.update(session.scalars(select(Touch.lead_id).where(Touch.team_id == team_id, among).distinct()))
+    for among in _among(session, TransferRequest.lead_id, lead_ids):
+        query = select(TransferRequest.lead_id).where(TransferRequest.team_id == team_id, among).distinct()
+        found.update(session.scalars(query))
+    return found
+
+
+def people_in_pipeline(session: Session, team_id: str) -> set[str]:
+    """Everyone an export names: the leads' owners and whoever logged a touch."""
+    owners = select(Lead.owner_id).where(Lead.team_id == team_id).distinct()
+    loggers = select(Touch.user_id).where(Touch.team_id == team_id).distinct()
+    return set(session.scalars(owners)) | set(session.scalars(loggers))
+
+
+def rep_names_all(session: Session, team_id: str) -> dict[str, str]:
+    """Every known person's name, those who have left included (an export names past owners too)."""
+    query = select(Rep.user_id, Rep.name).where(Rep.team_id == team_id)
+    return {row.user_id: row.name for row in session.execute(query)}
 
 
 def touch_log(session: Session, team_id: str) -> Iterator[tuple[str, Touch]]:

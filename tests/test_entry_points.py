@@ -287,13 +287,14 @@ def test_import_then_export_from_the_command_line(tmp_path: Path) -> None:
         exported = baton("export", "--output", "pipeline.csv", cwd=tmp_path, **slack)
         assert exported.returncode == 0, exported.stderr
         pipeline = (tmp_path / "pipeline.csv").read_text().splitlines()
-        assert len(pipeline) == 6 and pipeline[1].startswith("Acme Corp,U0DANA,open,")
+        assert len(pipeline) == 7  # a row per contact: Acme Corp has two
+        assert pipeline[1].startswith("Acme Corp,U0DANA,dana,open,")
         touches = baton("export", "--touches", cwd=tmp_path, **slack)
-        assert touches.stdout.splitlines() == ["Company,Date,Outcome,Logged By,Note"]
+        assert touches.stdout.splitlines() == ["Company,Date,Outcome,Logged By,Logged By Name,Note"]
         # The export is itself an importable file: without Slack, ids are taken as they are.
         offline = {"DATABASE_URL": "sqlite:///crm.db"}
         again = baton("import", "pipeline.csv", "--team", "T0CRM", cwd=tmp_path, **offline)
-        assert again.returncode == 0 and "5 unchanged" in again.stdout
+        assert again.returncode == 0 and "Imported: 5 unchanged; no problems." in again.stdout
     finally:
         api.stop()
     refused = baton("import", str(data / "salesforce_leads.csv"), "--team", "T0CRM", cwd=tmp_path, **offline)

@@ -55,6 +55,8 @@ from handlers.blocks.text import (
     who,
 )
 
+NOTES_SHOWN = 1000  # the card is for a glance before a call; the export keeps the whole note
+
 
 def lead_added(result: LeadAdded) -> Message:
     lead = result.lead
@@ -111,6 +113,8 @@ def lead_card(detail: LeadDetail, now: datetime) -> Message:
     if len(detail.contacts) > 1:
         people = "\n".join(f"• {contact_text(c)}" for c in reversed(detail.contacts[-LIST_LINES:]))
         blocks.append(mrkdwn(f"*Contacts*\n{people}"))
+    if detail.notes:
+        blocks.append(mrkdwn(f"*Notes*\n{esc(clip(detail.notes, NOTES_SHOWN))}"))
     blocks.append(mrkdwn(_history(detail.history, detail.touch_total, today, now)))
     if detail.handoffs:
         blocks.append(mrkdwn(_handoff_history(detail.handoffs)))
@@ -231,6 +235,8 @@ def contact_saved(result: ContactSaved) -> Message:
         read = f"Read as person “{esc(clip(words.person, 100))}”"
         read += f", role “{esc(clip(words.role, 100))}”" if words.role else ", no role"
         read += ", decision-maker" if words.decision_maker else ""
+        read += f", e-mail {esc(clip(words.email, 100))}" if words.email else ""
+        read += f", phone {esc(clip(words.phone, 100))}" if words.phone else ""
         blocks.append(context(read + ". Wrong split? Put a comma after the name: `Jane Doe, VP Sales`."))
     return Message(f"{verb} contact {contact.name} on {result.lead.name}", tuple(blocks))
 
@@ -242,7 +248,8 @@ def lead_help(problem: str | None = None) -> Message:
         "• `/lead add Acme Corp` — a new lead, owned by you",
         "• `/lead show acme` — everything about it (a unique start of the name is enough)",
         "• `/lead won acme` · `/lead lost acme went with a competitor` · `/lead backburner acme` · `/lead reopen acme`",
-        "• `/lead contact acme Jane Doe CFO dm` — who you talk to (`dm` = decision-maker)",
+        "• `/lead contact acme Jane Doe, CFO jane@acme.com +1 555 0100 dm` — who you talk to and how to"
+        " reach them (`dm` = decision-maker)",
         "• `/lead optout acme` — they asked not to be contacted: Baton never nudges about it again",
         "Everything else: `/coach help`",
     ]

@@ -141,6 +141,10 @@ def contact_text(contact: Any) -> str:
         text += f", {esc(clip(contact.role, 100))}"
     if contact.is_decision_maker:
         text += " · *decision-maker*"
+    # How to reach them, right where the rep looks before a call (Slack links the address itself).
+    reach = [esc(clip(value, 100)) for value in (contact.phone, contact.email) if value]
+    if reach:
+        text += " · " + " · ".join(reach)
     return text
 
 

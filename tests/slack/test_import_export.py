@@ -2,9 +2,12 @@
 
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.crm import run_export, run_import
@@ -14,7 +17,7 @@ from coaching.settings import TeamConfig
 from handlers.people import resolve_owners
 from store.db import Database
 from store.models import Lead
-from tests.conftest import DANA, NOW, SAM, TEAM, TOKEN, people
+from tests.conftest import DANA, NOW, SAM, TEAM, TOKEN, Harness, flatten, people
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ALEX_ONE, ALEX_TWO, GONE = "U0ALEX1", "U0ALEX2", "U0GONE"
@@ -86,7 +89,7 @@ def test_the_salesforce_file_imports_reports_each_row_and_a_second_run_changes_n
 
     code, report = run(dry_run=True)
     assert code == 0 and "dry run: nothing is written" in report
-    assert "Dry run, would import: 5 new leads, 1 extra contact; no problems." in report
+    assert "Dry run, would import: 5 new leads, 6 contacts added; no problems." in report
     assert pipeline(database) == {}
 
     code, report = run()
@@ -95,12 +98,12 @@ def test_the_salesforce_file_imports_reports_each_row_and_a_second_run_changes_n
     assert "      2  add        Acme Corp" in report
     assert "      3  contact    Acme Corp" in report
     assert "Jane Doe" in report and "Bob Smith" in report
-    assert "Columns Baton doesn't use (left out): Lead ID, Email, Phone, Rating" in report
-    assert "Imported: 5 new leads, 1 extra contact; no problems." in report
+    assert "Columns Baton doesn't use (left out): Lead ID, Rating" in report
+    assert "Imported: 5 new leads, 6 contacts added; no problems." in report
     assert pipeline(database)["Acme Corp"] == DANA and pipeline(database)["Initrode"] == SAM
 
     code, report = run()
-    assert code == 0 and "Imported: 5 unchanged, 1 extra contact; no problems." in report
+    assert code == 0 and "Imported: 5 unchanged; no problems." in report
 
     unknown = tmp_path / "more.csv"
     unknown.write_text("Company,Owner Email\nSoylent,kim@example.com\nHooli,Alex Kim\n")
@@ -113,9 +116,14 @@ def test_the_salesforce_file_imports_reports_each_row_and_a_second_run_changes_n
     exported = io.StringIO()
     assert run_export(database, team_id=TEAM, touches=False, out=exported) == 0
     lines = exported.getvalue().splitlines()
-    assert lines[0].startswith("Company,Lead Owner,Lead Status,Created Date,Last Activity Date,Attempts")
-    assert lines[1].startswith("Acme Corp,U0DANA,open,2026-03-14T00:00:00+00:00,2026-11-02T00:00:00+00:00,0,")
-    assert len(lines) == 6
+    assert lines[0].startswith(
+        "Company,Lead Owner,Lead Owner Name,Lead Status,Lost Reason,Opted Out,Created Date"
+    )
+    assert lines[1].startswith(
+        "Acme Corp,U0DANA,Dana Reyes,open,,,2026-03-14T12:00:00+00:00,2026-11-02T12:00:00+00:00,"
+        "2026-11-02T12:00:00+00:00,yes,0,Jane Doe,CFO,yes,jane@acme.example,555-0100,"
+    )
+    assert len(lines) == 7  # a row per contact
 
 
 def test_a_file_that_is_not_text_or_not_there_is_refused_politely(database: Database, tmp_path: Path) -> None:
@@ -142,3 +150,158 @@ def test_a_windows_excel_csv_keeps_its_accents(database: Database, tmp_path: Pat
     windows = tmp_path / "leads.csv"
     windows.write_bytes("Company,Lead Owner\r\nCafé Zürich,U0DANA\r\n".encode("cp1252"))
     assert "add        Café Zürich" in _import(database, windows)
+
+
+# ---- a public sample export whose owners nobody in Slack has (issue 12) ---------------------------------
+
+
+def _run(database: Database, client: WebClient | None, path: Path, **options: Any) -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_import(
+        database,
+        client,
+        path,
+        team_id=TEAM,
+        defaults=TeamConfig(),
+        dry_run=options.pop("dry_run", False),
+        day_first=False,
+        out=out,
+        now=NOW,
+        **options,
+    )
+    return code, out.getvalue()
+
+
+def test_a_sample_export_whose_owners_are_not_in_slack_goes_to_the_people_named_and_says_who_got_what(
+    database: Database, api: SlackApi, tmp_path: Path
+) -> None:
+    client = make_client(TOKEN, api.url)
+    code, report = _run(database, client, DATA / "sample_leads.csv")
+    assert code == 1
+    assert (
+        "  row 2: owner 'Kristina Dalton' (also rows 3, 7): no one in this Slack workspace goes by that name: "
+        "use their e-mail or Slack id"
+    ) in report.splitlines()
+    assert "Refused, nothing written: 3 problems (the rest: 6 new leads, 7 contacts added)." in report
+    assert pipeline(database) == {}
+
+    owners = tmp_path / "owners.csv"
+    owners.write_text("CRM owner,Slack\nkristina dalton,sam@example.com\nJoy Lam,U0SAM\n")
+    code, report = _run(
+        database, client, DATA / "sample_leads.csv", owners_file=owners, default_owner="Dana Reyes"
+    )
+    assert code == 0, report
+    lines = report.splitlines()
+    start = lines.index("Owners:")
+    assert lines[start + 1 : start + 4] == [
+        "  'Kristina Dalton' → Sam Okafor (U0SAM): 3 rows, from owners.csv",
+        "  'Joy Lam' → Sam Okafor (U0SAM): 2 rows, from owners.csv",
+        "  'Marcus Whitfield-Oyelaran-Montgomery III' → Dana Reyes (U0DANA): 2 rows, "
+        "--default-owner (not found)",
+    ]
+    rows = lines[start + 4 : start + 12]
+    assert rows[0].split() == ["row", "action", "lead", "owner", "status", "contact", "notes"]
+    assert rows[3] == (
+        "      4  add        Corvid Analytics                 Dana Reyes           open        Lena Petrov"
+        "              in conversation"
+    )
+    # A long owner, lead or contact name never pushes the columns out of line.
+    assert [line[74:85].strip() for line in rows[1:8]] == ["open"] * 5 + ["won", "lost"]
+    assert "Columns Baton doesn't use (left out): Index, Account Id, Website, Source" in report
+    assert lines[-1] == "Imported: 6 new leads, 7 contacts added; no problems."
+    assert pipeline(database)["Bluefin Logistics"] == SAM and pipeline(database)["Lumen Print Co"] == DANA
+
+    code, report = _run(database, client, DATA / "sample_leads.csv", default_owner="dana@example.com")
+    assert code == 0
+    assert "  'Joy Lam' → Dana Reyes (U0DANA): 2 rows, --default-owner (not found)" in report
+    assert report.splitlines()[-1] == "Imported: 4 updated, 2 unchanged; no problems."  # Sam's four, to Dana
+
+
+def test_an_unknown_default_owner_or_a_broken_owners_file_refuses_the_import(
+    database: Database, api: SlackApi, tmp_path: Path
+) -> None:
+    owners = tmp_path / "owners.csv"
+    owners.write_text("Joy Lam\nKristina Dalton,Nobody Here\n")
+    code, report = _run(
+        database,
+        make_client(TOKEN, api.url),
+        DATA / "sample_leads.csv",
+        owners_file=owners,
+        default_owner="kim@example.com",
+    )
+    assert code == 1
+    assert (
+        "  the file: --default-owner 'kim@example.com': no one in this Slack workspace has that e-mail"
+        in report
+    )
+    assert (
+        "  the file: owners.csv row 1: write the CRM owner, a comma, then their Slack id, e-mail or name"
+        in report
+    )
+    assert (
+        "  row 2: owner 'Kristina Dalton' (also rows 3, 7): owners.csv gives 'Nobody Here': no one in this Slack "
+        "workspace goes by that name: use their e-mail or Slack id"
+    ) in report
+    assert pipeline(database) == {}
+
+
+def test_a_line_that_is_one_quoted_field_says_what_it_looks_like_and_how_to_fix_it(
+    database: Database, tmp_path: Path
+) -> None:
+    quoted = tmp_path / "leads.csv"
+    quoted.write_text('Company,Lead Owner,Deal Stage\n"Acme Corp,U0DANA,Negotiation"\nGlobex,U0DANA,New\n')
+    code, report = _run(database, None, quoted)
+    assert code == 1
+    assert (
+        "  row 2: This line is one quoted field holding a whole record ('Acme Corp,U0DANA,Negotiation'): "
+        "the quotes around the line make it a single value. Remove the quote at the start and end of each "
+        "line (or save the sheet again as CSV, with each value in its own column) and run the import again."
+    ) in report.splitlines()
+
+
+def test_imported_contact_details_and_notes_are_on_the_lead_card(harness: Harness) -> None:
+    code, report = _run(
+        harness.db, make_client(TOKEN, harness.api.url), DATA / "sample_leads.csv", default_owner=DANA
+    )
+    assert code == 0, report
+    card = flatten(harness.command(DANA, "/lead", "show bluefin").blocks)
+    assert "*Talking to*\nOmar Haddad · 001-202-555-0163 · omar.haddad@bluefin.example" in card
+    assert "• Rosa Whitaker · +1-202-555-0147 · rosa.whitaker@bluefin.example" in card
+    assert "*Notes*\nWants a pilot for two warehouses before the spring peak." in card
+    assert "*Attempts*\nIn touch · last two-way contact today" in card
+    card = flatten(harness.command(DANA, "/lead", "show corvid").blocks)
+    assert '*Notes*\nSent pricing for 40 seats; CFO signs off, "after Q1" budget.' in card
+
+
+def test_a_deal_at_contract_sent_is_coached_as_in_touch_not_as_eleven_unanswered_tries(
+    harness: Harness, tmp_path: Path
+) -> None:
+    deals = tmp_path / "hubspot_deals.csv"
+    five_days_ago = (NOW - timedelta(days=5)).date()
+    deals.write_text(
+        "Deal Name,Deal owner,Deal Stage,Last Contacted,Number of Sales Activities\n"
+        f"Acme Corp,{DANA},contractsent,{five_days_ago},11\n"
+    )
+    code, report = _run(harness.db, None, deals)
+    assert code == 0, report
+    assert "Number of Sales Activities → activities (not counted as unanswered tries)" in report
+    card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    assert "*Attempts*\nIn touch · last two-way contact 5 days ago" in card
+    assert "11" not in card
+    harness.command(DANA, "/logcall", "acme voicemail")
+    card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    assert "*Attempts*\nIn touch · last two-way contact 5 days ago · 1 try since" in card
+
+
+def test_lead_contact_keeps_an_e_mail_and_a_phone_and_the_card_shows_them(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    reply = flatten(
+        harness.command(DANA, "/lead", "contact Acme Jane Doe, VP Sales jane@acme.com +1 555 0100 dm").blocks
+    )
+    assert reply == (
+        ":bust_in_silhouette: Saved Jane Doe, VP Sales · *decision-maker* · +1 555 0100 · jane@acme.com on *Acme Corp*.\n"
+        "Read as person “Jane Doe”, role “VP Sales”, decision-maker, e-mail jane@acme.com, phone +1 555 0100. "
+        "Wrong split? Put a comma after the name: `Jane Doe, VP Sales`."
+    )
+    card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    assert "*Talking to*\nJane Doe, VP Sales · *decision-maker* · +1 555 0100 · jane@acme.com" in card

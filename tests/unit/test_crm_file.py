@@ -10,6 +10,7 @@ from coaching.crm_file import (
     formula_safe,
     read_csv,
     read_date,
+    read_reached,
     read_status,
     unformula,
     write_csv,
@@ -34,8 +35,8 @@ def test_a_salesforce_lead_export_reads_company_as_the_lead_and_the_person_as_it
     assert (jane.person, jane.role, jane.decision_maker) == ("Jane Doe", "CFO", True)
     assert (bob.person, bob.decision_maker) == ("Bob Smith", False)
     assert jane.owner == "dana@example.com"  # Owner Email wins over an empty Lead Owner
-    assert jane.created == datetime(2026, 3, 14, tzinfo=UTC)  # US month/day, as Salesforce writes it
-    assert jane.last_activity == datetime(2026, 11, 2, tzinfo=UTC)
+    assert jane.created == datetime(2026, 3, 14, 12, tzinfo=UTC)  # US month/day; a date alone is noon UTC
+    assert jane.last_activity == datetime(2026, 11, 2, 12, tzinfo=UTC)
     assert [row.status for row in parsed.rows] == [
         Status.OPEN,  # Working - Contacted
         Status.OPEN,
@@ -45,7 +46,8 @@ def test_a_salesforce_lead_export_reads_company_as_the_lead_and_the_person_as_it
         Status.BACKBURNER,  # Nurturing
     ]
     assert parsed.columns is not None
-    assert set(parsed.columns.ignored) == {"Lead ID", "Email", "Phone", "Rating"}
+    assert set(parsed.columns.ignored) == {"Lead ID", "Rating"}
+    assert (jane.email, jane.phone) == ("jane@acme.example", "555-0100")
 
 
 def test_a_hubspot_contact_export_takes_the_most_final_of_lifecycle_stage_and_lead_status() -> None:
@@ -54,7 +56,8 @@ def test_a_hubspot_contact_export_takes_the_most_final_of_lifecycle_stage_and_le
     by_lead = {row.lead: row for row in parsed.rows}
     assert by_lead["Hooli"].status is Status.WON  # Lifecycle Stage "Customer", Lead Status empty
     assert by_lead["Stark Industries"].status is Status.OPEN
-    assert by_lead["Stark Industries"].attempts == 3  # Number of Sales Activities
+    # Number of Sales Activities counts every call, e-mail and meeting: not unanswered attempts.
+    assert by_lead["Stark Industries"].attempts == 0
     assert by_lead["Stark Industries"].owner == "U0SAM"  # Contact owner
     assert by_lead["Pied Piper"].last_activity == datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
     assert by_lead["Pied Piper"].role == "CEO"  # Job Title
@@ -88,13 +91,18 @@ def test_statuses_are_read_by_their_telling_word(words: list[str], status: Statu
 
 
 def test_dates_are_month_first_unless_the_file_is_day_first() -> None:
-    assert read_date("03/04/2026", day_first=False) == datetime(2026, 3, 4, tzinfo=UTC)
-    assert read_date("03/04/2026", day_first=True) == datetime(2026, 4, 3, tzinfo=UTC)
-    assert read_date("25/12/2026", day_first=False) == datetime(2026, 12, 25, tzinfo=UTC)  # only one reading
+    assert read_date("03/04/2026", day_first=False) == datetime(2026, 3, 4, 12, tzinfo=UTC)
+    assert read_date("03/04/2026", day_first=True) == datetime(2026, 4, 3, 12, tzinfo=UTC)
+    assert read_date("25/12/2026", day_first=False) == datetime(
+        2026, 12, 25, 12, tzinfo=UTC
+    )  # only one reading
     assert read_date("2026-11-02T10:00:00Z", day_first=False) == datetime(2026, 11, 2, 10, tzinfo=UTC)
     assert read_date("2026-11-02 10:00:00+01:00", day_first=False) == datetime(2026, 11, 2, 9, tzinfo=UTC)
     assert read_date("11/02/2026 3:15 PM", day_first=False) == datetime(2026, 11, 2, 15, 15, tzinfo=UTC)
-    assert read_date("Nov 2, 2026", day_first=False) == datetime(2026, 11, 2, tzinfo=UTC)
+    assert read_date("Nov 2, 2026", day_first=False) == datetime(2026, 11, 2, 12, tzinfo=UTC)
+    # A date alone is noon UTC: the same day in New York and in Tokyo.
+    assert read_date("2026-11-02", day_first=False) == datetime(2026, 11, 2, 12, tzinfo=UTC)
+    assert read_date("2026-11-02 00:00", day_first=False) == datetime(2026, 11, 2, tzinfo=UTC)
     assert read_date("  ", day_first=False) is None
     with pytest.raises(ValueError):
         read_date("next tuesday", day_first=False)
@@ -114,7 +122,7 @@ def test_each_bad_row_is_named_by_its_spreadsheet_line_and_good_rows_still_read(
     assert parsed.rows[1].attempts == 1204
     problems = {problem.line: problem.text for problem in parsed.problems}
     assert problems[3] == "no lead name"
-    assert problems[4] == "no owner"
+    assert problems[4] == "no owner (or run with --default-owner)"
     assert "unknown status 'Banana'" in problems[5]
     assert "'someday' isn't a date" in problems[5]
     assert "attempts '-1' isn't a number" in problems[5]
@@ -151,3 +159,77 @@ def test_exported_cells_never_run_as_spreadsheet_formulas_and_read_back_as_writt
     text = "".join(write_csv(EXPORT_HEADERS, [(hostile, "U0DANA", "open") + (None,) * 8]))
     assert text.splitlines()[1].startswith("\"'=HYPERLINK(")
     assert read_csv(text).rows[0].lead == hostile
+
+
+@pytest.mark.parametrize(
+    ("words", "reached"),
+    [
+        (["Working - Contacted"], True),  # Salesforce
+        (["Open - Not Contacted"], False),
+        (["Attempted to Contact"], False),  # HubSpot lead status
+        (["Connected"], True),
+        (["appointmentscheduled"], False),  # HubSpot's first deal stage
+        (["qualifiedtobuy"], True),  # and those past it
+        (["Contract Sent"], True),
+        (["Proposal Sent"], True),
+        (["Negotiation/Review"], True),  # Salesforce opportunity stages past Prospecting
+        (["Prospecting"], False),
+        (["Lead", "Sales Qualified Lead"], True),
+        (["Marketing Qualified Lead"], False),
+        (["New"], False),
+        (["Closed Won"], True),
+        (["Closed Lost"], False),
+        ([], False),
+    ],
+)
+def test_statuses_that_mean_a_conversation_mark_the_lead_reached(words: list[str], reached: bool) -> None:
+    assert read_reached(words) is reached
+
+
+def test_phones_e_mails_notes_opt_outs_and_lost_reasons_are_read_from_the_common_columns() -> None:
+    parsed = read_csv(
+        "Company,Lead Owner,Phone 1,Phone 2,Email 1,Email 2,Notes,Do Not Call,Email Opt Out,"
+        "Unsubscribed from all email,Lead Status,Closed Lost Reason\n"
+        "Acme,U0DANA,,+1 555  0100,,jane@acme.example,Met at the fair,0,false,,Closed Lost,Price\n"
+        "Globex,U0DANA,555-0101,,hank@globex.example,,,1,,,New,\n"
+        "Initech,U0DANA,,,,,,,,2026-10-01,New,\n"
+        "Hooli,U0DANA,,,,,,maybe,,,New,\n"
+    )
+    acme, globex, initech = parsed.rows
+    assert (acme.phone, acme.email, acme.notes, acme.opted_out, acme.lost_reason) == (
+        "+1 555 0100",
+        "jane@acme.example",
+        "Met at the fair",
+        False,
+        "Price",
+    )
+    assert (globex.phone, globex.email, globex.opted_out, globex.opted_out_at) == (
+        "555-0101",
+        "hank@globex.example",
+        True,
+        None,
+    )
+    assert (initech.opted_out, initech.opted_out_at) == (True, datetime(2026, 10, 1, 12, tzinfo=UTC))
+    assert [(p.line, p.text) for p in parsed.problems] == [
+        (5, "opted out 'maybe' should be yes, no or a date")
+    ]
+
+
+def test_a_header_that_is_one_quoted_field_or_split_by_semicolons_is_explained() -> None:
+    quoted = read_csv('"Company,Lead Owner,Deal Stage"\n"Acme,U0DANA,New"\n')
+    assert [p.text for p in quoted.problems] == [
+        "The header row is one quoted field holding a whole record ('Company,Lead Owner,Deal Stage'): the "
+        "quotes around the line make it a single value. Remove the quote at the start and end of each line "
+        "(or save the sheet again as CSV, with each value in its own column) and run the import again."
+    ]
+    semicolons = read_csv("Company;Lead Owner\nAcme;U0DANA\n")
+    assert [p.text for p in semicolons.problems] == [
+        "The header row is one field holding a whole record separated by semicolons ('Company;Lead Owner'): "
+        "Baton reads comma-separated files. Save it again as CSV (comma delimited)."
+    ]
+
+
+def test_with_a_default_owner_a_file_or_row_without_one_is_not_a_problem() -> None:
+    parsed = read_csv("Company,Lead Owner\nAcme,\n", default_owner=True)
+    assert parsed.problems == [] and parsed.rows[0].owner == ""
+    assert read_csv("Company\nAcme\n", default_owner=True).rows[0].owner == ""

@@ -209,6 +209,43 @@ def test_contacts_split_into_person_role_and_decision_maker(
     assert (words.person, words.role, words.decision_maker) == (person, role, dm)
 
 
+@pytest.mark.parametrize(
+    ("typed", "person", "role", "email", "phone", "dm"),
+    [
+        (
+            "Jane Doe, VP Sales jane@acme.com +1 555 0100 dm",
+            "Jane Doe",
+            "VP Sales",
+            "jane@acme.com",
+            "+1 555 0100",
+            True,
+        ),
+        # With should_escape, Slack sends a typed address as a mailto link.
+        (
+            "Jane Doe <mailto:jane@acme.com|jane@acme.com> CFO",
+            "Jane Doe",
+            "CFO",
+            "jane@acme.com",
+            None,
+            False,
+        ),
+        ("Bob Smith (555) 010-0199 x12", "Bob Smith", None, None, "(555) 010-0199 x12", False),
+        ("Pat Lee, Team 42 lead", "Pat Lee", "Team 42 lead", None, None, False),  # too short for a phone
+    ],
+)
+def test_a_contact_line_gives_up_its_e_mail_and_phone_wherever_they_are_typed(
+    typed: str, person: str, role: str | None, email: str | None, phone: str | None, dm: bool
+) -> None:
+    words = read_contact(typed)
+    assert (words.person, words.role, words.email, words.phone, words.decision_maker) == (
+        person,
+        role,
+        email,
+        phone,
+        dm,
+    )
+
+
 def test_a_longer_match_beats_a_shorter_exact_name() -> None:
     leads = [Candidate(1, "Acme", "open", "U1"), Candidate(2, "Acme Corporation", "open", "U1")]
     match = split_lead("acme corp vm", leads, TODAY)
