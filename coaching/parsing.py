@@ -93,6 +93,10 @@ _DAY_ALIASES["tues"] = 1
 _DAY_ALIASES["thurs"] = 3
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/(\d{4}))?$")
+# Weekday abbreviations that are also English words ("sat down", "wed", "sun"): read as a date
+# only where a date can stand, at the end of the text or set off by punctuation, never mid-sentence.
+AMBIGUOUS_DAYS = frozenset({"sat", "sun", "wed"})
 
 
 class DateProblem(StrEnum):
@@ -105,6 +109,38 @@ class DateWord:
     width: int  # how many words it used ("next friday" is two)
     said: str
     relative: bool  # a weekday name, read relative to today: say how it was understood
+    weekday: int | None = None  # a bare weekday ("friday"): the last one, or the next one for a meeting
+    other: date | None = None  # "3/11" could also be this date: ask which was meant
+    # The same words read forwards, as a meeting means them: (on, other).
+    ahead: tuple[date, date | None] | None = None
+
+
+def coming(day: DateWord, today: date) -> DateWord:
+    """A date read forwards: a meeting on "friday" is the coming Friday (today included), and one
+    on "12/3" is the next 3 December, not last year's."""
+    if day.weekday is not None:
+        ahead = today + timedelta(days=(day.weekday - today.weekday()) % 7)
+        return DateWord(ahead, day.width, day.said, True, day.weekday)
+    if day.ahead is not None:
+        return DateWord(day.ahead[0], day.width, day.said, False, other=day.ahead[1])
+    return day
+
+
+def _slashed(month: int, dom: int, year: int | None, today: date, *, forward: bool) -> date | None:
+    """The date with no year given: the latest one on or before today, or for a meeting
+    (`forward`) the first one on or after today."""
+    try:
+        if year is not None:
+            return date(year, month, dom)
+        this_year = date(today.year, month, dom)
+    except ValueError:
+        return None
+    if (this_year >= today) if forward else (this_year <= today):
+        return this_year
+    try:
+        return date(today.year + (1 if forward else -1), month, dom)
+    except ValueError:  # 29 February
+        return this_year
 
 
 def read_date(ws: Sequence[Word], today: date) -> DateWord | DateProblem | None:
@@ -119,7 +155,10 @@ def read_date(ws: Sequence[Word], today: date) -> DateWord | DateProblem | None:
     if first == "tomorrow":
         return DateWord(today + timedelta(days=1), 1, ws[0].text, False)
     if first in _DAY_ALIASES:
-        return DateWord(last_weekday(today, _DAY_ALIASES[first]), 1, ws[0].text, True)
+        if first in AMBIGUOUS_DAYS and len(ws) > 1 and not ws[0].text.endswith((",", ".", ":", ";")):
+            return None  # "sat down with", "wed them to" — words, not dates
+        weekday = _DAY_ALIASES[first]
+        return DateWord(last_weekday(today, weekday), 1, ws[0].text, True, weekday)
     if first in ("last", "next") and len(ws) > 1:
         second = ws[1].text.casefold().rstrip(",.")
         if second in _DAY_ALIASES:
@@ -134,6 +173,51 @@ def read_date(ws: Sequence[Word], today: date) -> DateWord | DateProblem | None:
             return DateWord(date(*(int(part) for part in match.groups())), 1, ws[0].text, False)
         except ValueError:
             return DateProblem.NOT_A_DATE
+    slashed = _SLASHED.match(first)
+    if slashed:
+        a, b = int(slashed.group(1)), int(slashed.group(2))
+        year = int(slashed.group(3)) if slashed.group(3) else None
+        readings = []
+        for forward in (False, True):
+            month_first = _slashed(a, b, year, today, forward=forward)  # 11/27
+            day_first = _slashed(b, a, year, today, forward=forward)  # 27/11
+            if month_first is None or month_first == day_first:
+                month_first, day_first = day_first, None
+            readings.append((month_first, day_first))
+        (on, other), (later, later_other) = readings
+        if on is None or later is None:
+            return DateProblem.NOT_A_DATE
+        return DateWord(on, 1, ws[0].text, False, other=other, ahead=(later, later_other))
+    return None
+
+
+# How close a word must be to an outcome to be asked about rather than taken as the note.
+OUTCOME_LIKENESS = 0.8
+
+
+def near_outcome(ws: Sequence[Word]) -> tuple[Outcome, int] | None:
+    """A misspelt outcome at the start ("voicmail", "no answr", "conected"): the outcome it looks
+    like and how many words it spans. Baton asks about it; it never logs it as something else."""
+    if not ws:
+        return None
+    first = ws[0].text.casefold().rstrip(",.:")
+    if len(ws) > 1:
+        pair = f"{first} {ws[1].text.casefold().rstrip(',.:')}"
+        for (one, two), outcome in OUTCOME_PAIRS.items():
+            if difflib.SequenceMatcher(None, pair, f"{one} {two}").ratio() >= OUTCOME_LIKENESS:
+                return outcome, 2
+    if len(first) < 4:
+        return None  # short words ("can", "cal") are too easily something else
+    # A slip of the keyboard keeps the first letter and about the length: "interested" is not
+    # "not-interested" and "mailed" is not "emailed". A call is no outcome at all, so it's never guessed.
+    likely = [
+        word
+        for word, outcome in OUTCOME_WORDS.items()
+        if outcome is not Outcome.CALL and word[0] == first[0] and abs(len(word) - len(first)) <= 2
+    ]
+    scored = [(difflib.SequenceMatcher(None, first, word).ratio(), word) for word in likely]
+    if scored and (best := max(scored))[0] >= OUTCOME_LIKENESS:
+        return OUTCOME_WORDS[best[1]], 1
     return None
 
 
@@ -159,6 +243,9 @@ class TouchDetails:
     outcome: Outcome | None
     on: DateWord | None
     note: str
+    # A word that looks like a misspelt outcome, where the outcome would stand: (what was typed, its
+    # likeliest outcome). Only set when no outcome was read; the rep is asked before anything is logged.
+    maybe: tuple[str, Outcome] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,11 +253,18 @@ class BadDate:
     said: str
 
 
-def read_touch_details(rest: str, today: date) -> TouchDetails | BadDate:
-    """`[OUTCOME] [DATE] [NOTE…]`, outcome and date in either order; the note keeps its line breaks."""
+def read_touch_details(
+    rest: str, today: date, *, misspelt_as: Outcome | None = None
+) -> TouchDetails | BadDate:
+    """`[OUTCOME] [DATE] [NOTE…]`, outcome and date in either order; the note keeps its line breaks.
+
+    A bare weekday is the last one, or the coming one when the touch is a meeting. With
+    `misspelt_as`, a misspelt outcome the rep has confirmed is read as that outcome.
+    """
     ws = words(rest)
     outcome: Outcome | None = None
     on: DateWord | None = None
+    maybe: tuple[str, Outcome] | None = None
     used = 0
     for _ in range(2):
         tail = ws[used:]
@@ -186,9 +280,18 @@ def read_touch_details(rest: str, today: date) -> TouchDetails | BadDate:
                 on = when
                 used += when.width
                 continue
+        if outcome is None and maybe is None and (near := near_outcome(tail)) is not None:
+            guess, width = near
+            if misspelt_as is not None:
+                outcome = misspelt_as
+                used += width
+                continue
+            maybe = (" ".join(w.text for w in tail[:width]), guess)
         break
+    if outcome is Outcome.MEETING and on is not None:
+        on = coming(on, today)
     note = rest[ws[used].start :].strip() if used < len(ws) else ""
-    return TouchDetails(outcome, on, note)
+    return TouchDetails(outcome, on, note, maybe if outcome is None else None)
 
 
 # ---- lead names ---------------------------------------------------------------------------

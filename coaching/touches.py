@@ -1,6 +1,6 @@
 """Logging a touch: /logcall in one line, from the modal, or from a button that resolved a draft."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -11,7 +11,15 @@ from coaching.calendar import local_noon
 from coaching.caller import Caller
 from coaching.finding import DraftRefused, Resolved, WhichLead
 from coaching.leads import BadName, LeadExists, create_lead, locked, refresh_progress
-from coaching.parsing import BadDate, DateWord, LeadMatch, MatchKind, clean, read_touch_details
+from coaching.parsing import (
+    BadDate,
+    DateWord,
+    LeadMatch,
+    MatchKind,
+    TouchDetails,
+    clean,
+    read_touch_details,
+)
 from coaching.rules import (
     TWO_WAY,
     Outcome,
@@ -63,10 +71,36 @@ class TouchLogged:
 
 
 class Fix(StrEnum):
-    """Ways out of a future date on something that isn't a meeting."""
+    """The rep's answer to a question about what they typed."""
 
-    AS_MEETING = "as_meeting"
-    AS_TODAY = "as_today"
+    AS_MEETING = "as_meeting"  # a future date on something that isn't a meeting: book one
+    AS_TODAY = "as_today"  # ...or it happened today
+    AS_GUESSED = "as_guessed"  # a misspelt outcome: it was the one Baton guessed
+    AS_NOTE = "as_note"  # ...or it was part of the note: a call with no outcome
+    MONTH_FIRST = "month_first"  # "3/11": 11 March
+    DAY_FIRST = "day_first"  # ...or 3 November
+
+
+@dataclass(frozen=True)
+class WhichOutcome:
+    """A word that looks like a misspelt outcome: asked, never logged as something else."""
+
+    draft_id: int
+    lead: LeadSnapshot
+    said: str
+    guess: Outcome
+
+
+@dataclass(frozen=True)
+class WhichDate:
+    """A date like 3/11 that reads two ways."""
+
+    draft_id: int
+    lead: LeadSnapshot
+    said: str
+    month_first: date
+    day_first: date
+    today: date
 
 
 @dataclass(frozen=True)
@@ -88,7 +122,9 @@ class BadNewLead:
     reason: str
 
 
-LogResult = TouchLogged | WhichLead | FutureDate | NotADate | DraftRefused | BadNewLead
+LogResult = (
+    TouchLogged | WhichLead | FutureDate | NotADate | DraftRefused | BadNewLead | WhichOutcome | WhichDate
+)
 
 
 def log_from_text(session: Session, caller: Caller, text: str) -> LogResult:
@@ -185,6 +221,22 @@ def _log_details(
     details = read_touch_details(found.match.rest, today)
     if isinstance(details, BadDate):
         return NotADate(details.said)
+    # An answer to a question is written into the text, so the next question (if any) still sees it.
+    rewritten = _answered(found.match.rest, details, fix)
+    if rewritten is not None:
+        match = replace(found.match, rest=rewritten)
+        return _log_details(
+            session, caller, Resolved(found.lead, match), readings=readings, removed=removed, fix=None
+        )
+    if details.maybe is not None:
+        said, guess = details.maybe
+        draft_id = _park(session, caller, found)
+        return WhichOutcome(draft_id, lead_snapshot(found.lead), said, guess)
+    if details.on is not None and details.on.other is not None:
+        draft_id = _park(session, caller, found)
+        return WhichDate(
+            draft_id, lead_snapshot(found.lead), details.on.said, details.on.on, details.on.other, today
+        )
     outcome = details.outcome or Outcome.CALL
     on = details.on.on if details.on else today
     if fix is Fix.AS_MEETING:
@@ -214,6 +266,30 @@ def _log_details(
         removed=removed,
         readings=readings,
     )
+
+
+def _park(session: Session, caller: Caller, found: Resolved) -> int:
+    return finding.save_draft(
+        session,
+        team_id=caller.team_id,
+        user_id=caller.user_id,
+        command=COMMAND,
+        match=found.match,
+        now=caller.now,
+    )
+
+
+def _answered(rest: str, details: TouchDetails, fix: Fix | None) -> str | None:
+    """The typed text with the rep's answer written in, or None when `fix` answers no question here."""
+    if fix in (Fix.AS_GUESSED, Fix.AS_NOTE) and details.maybe is not None:
+        said, guess = details.maybe
+        if fix is Fix.AS_NOTE:
+            return f"{Outcome.CALL.value} {rest}"  # an attempt with no outcome; the words stay in the note
+        return rest.replace(said, guess.value, 1)
+    if fix in (Fix.MONTH_FIRST, Fix.DAY_FIRST) and details.on is not None and details.on.other is not None:
+        chosen = details.on.on if fix is Fix.MONTH_FIRST else details.on.other
+        return rest.replace(details.on.said, chosen.isoformat(), 1)
+    return None
 
 
 def _log(

@@ -25,7 +25,14 @@ from store.db import TooSlow
 
 # What the lead search may take of Slack's 3 seconds, leaving room for the trip there and back.
 PICKER_SECONDS = 2.0
-FIXES = {Action.DRAFT_AS_MEETING: Fix.AS_MEETING, Action.DRAFT_AS_TODAY: Fix.AS_TODAY}
+FIXES = {
+    Action.DRAFT_AS_MEETING: Fix.AS_MEETING,
+    Action.DRAFT_AS_TODAY: Fix.AS_TODAY,
+    Action.DRAFT_AS_GUESSED: Fix.AS_GUESSED,
+    Action.DRAFT_AS_NOTE: Fix.AS_NOTE,
+    Action.DRAFT_MONTH_FIRST: Fix.MONTH_FIRST,
+    Action.DRAFT_DAY_FIRST: Fix.DAY_FIRST,
+}
 
 
 def register(app: App, deps: Deps) -> None:
@@ -36,7 +43,7 @@ def register(app: App, deps: Deps) -> None:
     app.options(Action.LEAD_SEARCH)(guarded(handler.lead_options))
     lazily(app.action(Action.LOGCALL_OPEN), handler.open_for_lead)
     lazily(app.action(Action.HOME_LOGCALL), handler.open_for_lead)
-    for action_id in (Action.DRAFT_PICK, Action.DRAFT_AS_MEETING, Action.DRAFT_AS_TODAY):
+    for action_id in (Action.DRAFT_PICK, *FIXES):
         lazily(app.action(action_id), handler.finish_draft)
     lazily(app.action(Action.DRAFT_ADD), handler.add_and_finish)
 

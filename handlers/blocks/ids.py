@@ -18,6 +18,10 @@ class Action(StrEnum):
     DRAFT_ADD = "draft.add"  # value "draft_id"
     DRAFT_AS_MEETING = "draft.as_meeting"  # value "draft_id:lead_id"
     DRAFT_AS_TODAY = "draft.as_today"  # value "draft_id:lead_id"
+    DRAFT_AS_GUESSED = "draft.as_guessed"  # a misspelt outcome was the one guessed; value "draft_id:lead_id"
+    DRAFT_AS_NOTE = "draft.as_note"  # ...it was part of the note
+    DRAFT_MONTH_FIRST = "draft.month_first"  # "3/11" is 11 March; value "draft_id:lead_id"
+    DRAFT_DAY_FIRST = "draft.day_first"  # ...3 November
     # ---- /lead -----------------------------------------------------------------------------------
     LEAD_SHOW = "lead.show"  # value: lead id (as are the four below)
     LEAD_WON = "lead.won"

@@ -21,7 +21,15 @@ from slack_sdk.models.views import View
 from coaching.finding import DraftProblem, DraftRefused, LeadOption, WhichLead
 from coaching.rules import Outcome, Rules, Stage, Status
 from coaching.snapshots import LeadSnapshot
-from coaching.touches import BadNewLead, FutureDate, NotADate, Reading, TouchLogged
+from coaching.touches import (
+    BadNewLead,
+    FutureDate,
+    NotADate,
+    Reading,
+    TouchLogged,
+    WhichDate,
+    WhichOutcome,
+)
 from handlers.blocks.base import (
     MODAL_NOTE,
     OPTION_TEXT,
@@ -207,6 +215,49 @@ def future_date(result: FutureDate) -> Message:
                 ],
             ),
             context("Nothing is lost: pick one and Baton logs your note with it."),
+        ),
+    )
+
+
+def which_outcome(result: WhichOutcome) -> Message:
+    """A word that looks like a misspelt outcome: asked with buttons, like an unknown lead."""
+    value = button_value(result.draft_id, result.lead.id)
+    said = esc(clip(result.said, 60))
+    meant = OUTCOME_LABEL[result.guess]
+    return Message(
+        f"Did you mean {meant} by “{result.said[:60]}”?",
+        (
+            mrkdwn(f":thinking_face: Did you mean a *{meant}* by “{said}” on {lead_ref(result.lead.name)}?"),
+            ActionsBlock(
+                block_id=block_id_of(Action.DRAFT_BLOCK, result.draft_id),
+                elements=[
+                    button(f"Yes, a {meant}", Action.DRAFT_AS_GUESSED, value, style="primary"),
+                    button("No, it's part of the note", Action.DRAFT_AS_NOTE, value),
+                ],
+            ),
+            context("Nothing is logged until you pick one; your note is kept either way."),
+        ),
+    )
+
+
+def which_date(result: WhichDate) -> Message:
+    """A date like 3/11 that reads two ways: both are offered."""
+    value = button_value(result.draft_id, result.lead.id)
+    first, second = day(result.month_first, result.today), day(result.day_first, result.today)
+    return Message(
+        f"“{result.said}”: {first} or {second}?",
+        (
+            mrkdwn(
+                f":calendar: “{esc(clip(result.said, 20))}” could be *{first}* or *{second}*. Which did you mean?"
+            ),
+            ActionsBlock(
+                block_id=block_id_of(Action.DRAFT_BLOCK, result.draft_id),
+                elements=[
+                    button(first, Action.DRAFT_MONTH_FIRST, value),
+                    button(second, Action.DRAFT_DAY_FIRST, value),
+                ],
+            ),
+            context("Write dates as 2026-11-03 and Baton never has to ask."),
         ),
     )
 

@@ -14,7 +14,7 @@ from coaching.leads import (
     NotAllowed,
     StatusChanged,
 )
-from coaching.touches import BadNewLead, FutureDate, NotADate, TouchLogged
+from coaching.touches import BadNewLead, FutureDate, NotADate, TouchLogged, WhichDate, WhichOutcome
 from handlers.blocks.base import Message, mrkdwn, you_typed
 from handlers.blocks.leads import (
     contact_saved,
@@ -33,7 +33,9 @@ from handlers.blocks.logcall import (
     future_date,
     not_a_date,
     touch_logged,
+    which_date,
     which_lead,
+    which_outcome,
 )
 
 
@@ -48,6 +50,10 @@ def reply(result: object, now: datetime, *, typed: str = "") -> Message:
             return future_date(result)
         case NotADate():
             return not_a_date(result, typed)
+        case WhichOutcome():
+            return which_outcome(result)
+        case WhichDate():
+            return which_date(result)
         case DraftRefused():
             return draft_refused(result)
         case BadNewLead():

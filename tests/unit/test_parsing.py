@@ -169,6 +169,66 @@ def test_outcome_and_date_may_come_in_either_order() -> None:
     )
 
 
+def test_a_bare_weekday_is_the_last_one_but_the_coming_one_for_a_meeting() -> None:
+    wednesday = date(2026, 11, 25)
+    met = read_touch_details("meeting friday pricing", wednesday)
+    called = read_touch_details("connected friday pricing", wednesday)
+    assert isinstance(met, TouchDetails) and isinstance(called, TouchDetails)
+    assert met.on is not None and met.on.on == date(2026, 11, 27)  # this Friday, not last week's
+    assert called.on is not None and called.on.on == date(2026, 11, 20)
+    before = read_touch_details("friday meeting", wednesday)
+    assert isinstance(before, TouchDetails) and before.on is not None and before.on.on == date(2026, 11, 27)
+
+
+def test_weekday_words_that_are_english_are_dates_only_where_a_date_can_stand() -> None:
+    sat_down = details("connected sat down with the CFO")
+    assert sat_down.on is None and sat_down.note == "sat down with the CFO"
+    assert details("vm sat").on is not None
+    assert details("vm sat, left a message").on is not None
+    assert details("wed them to the plan").on is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "guess"),
+    [("voicmail", Outcome.VOICEMAIL), ("no answr", Outcome.NO_ANSWER), ("conected", Outcome.CONNECTED)],
+)
+def test_a_word_close_to_an_outcome_is_asked_about_not_logged_as_something_else(
+    typed: str, guess: Outcome
+) -> None:
+    result = details(f"{typed} yesterday left a msg")
+    assert result.outcome is None
+    assert result.maybe == (typed, guess)
+    confirmed = read_touch_details(f"{typed} yesterday left a msg", TODAY, misspelt_as=guess)
+    assert isinstance(confirmed, TouchDetails) and confirmed.outcome is guess
+    assert confirmed.on is not None and confirmed.on.on == date(2026, 11, 22)
+    assert confirmed.note == "left a msg"
+
+
+def test_plain_words_are_not_taken_for_outcomes() -> None:
+    for note in (
+        "talked about pricing",
+        "cancelled",
+        "calling back later",
+        "mailed the brochure",
+        "interested",
+    ):
+        assert details(note).maybe is None, note
+
+
+def test_month_day_and_day_month_are_read_and_an_ambiguous_one_is_asked() -> None:
+    for typed in ("11/20", "20/11"):
+        result = details(f"connected {typed} hi")
+        assert result.on is not None and result.on.on == date(2026, 11, 20) and result.on.other is None
+    both = details("connected 3/11 hi")
+    assert both.on is not None and {both.on.on, both.on.other} == {date(2026, 3, 11), date(2026, 11, 3)}
+    meeting = details("meeting 12/3 demo")  # a meeting reads forwards
+    assert meeting.on is not None and {meeting.on.on, meeting.on.other} == {
+        date(2026, 12, 3),
+        date(2027, 3, 12),
+    }
+    assert read_touch_details("connected 13/13 hi", TODAY) == BadDate("13/13")
+
+
 def test_an_impossible_date_is_reported_not_guessed() -> None:
     assert read_touch_details("connected 2026-02-30 hi", TODAY) == BadDate("2026-02-30")
 
