@@ -49,6 +49,7 @@ def create(
     clock: Callable[[], datetime] = utc_now,
     sleep: Sleep = time.sleep,
     verify_token: bool = True,
+    client_timeout: int = 10,
 ) -> Baton:
     """Build the app. With `verify_token`, Bolt checks the bot token with `auth.test` right away,
     so a wrong token fails at start-up rather than on the first command."""
@@ -61,7 +62,7 @@ def create(
         db = open_database(
             settings.database_url, pool_size=settings.listener_threads if sqlite else settings.db_connections
         )
-    client = make_client(settings.bot_token, settings.api_url, sleep=sleep)
+    client = make_client(settings.bot_token, settings.api_url, sleep=sleep, timeout=client_timeout)
     pool = ListenerPool(settings.listener_threads)
     app = App(
         name="baton",

@@ -19,6 +19,7 @@ from bot.app import Baton
 from coaching.people import forget_old_events
 from handlers.deliveries import Deliveries
 from handlers.handoff_posts import sweep
+from handlers.outbox import Courier
 from store import queries
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ class Jobs:
         self._run("digests", lambda: log.info("Digests: %s", deliveries.digests(at=now)))
         self._run("reviews", lambda: log.info("Reviews: %s", deliveries.reviews(at=now)))
         self._run("hand-offs", lambda: sweep(self.deps, self.client))
+
+    def outbox(self) -> None:
+        """Messages still owed: a passing Slack failure retried, a lost answer settled."""
+        self._run("outbox", lambda: log.info("Outbox: %s", Courier(self.deps, self.client).sweep()))
 
     def refresh_directory(self) -> None:
         """Time zones and deactivations from users.list; someone who left has their leads flagged at once."""
@@ -82,6 +87,7 @@ def build(baton: Baton, *, blocking: bool) -> BaseScheduler:
     scheduler.add_job(
         jobs.tick, CronTrigger(minute=f"*/{TICK_MINUTES}", timezone=UTC), id="tick", next_run_time=now
     )
+    scheduler.add_job(jobs.outbox, CronTrigger(minute="*", timezone=UTC), id="outbox", next_run_time=now)
     scheduler.add_job(
         jobs.refresh_directory,
         CronTrigger(hour="*/6", minute=3, timezone=UTC),

@@ -33,9 +33,9 @@ from coaching.settings import TeamConfig, team_config
 from coaching.snapshots import LeadSnapshot, lead_from_row, lead_snapshot
 from store import queries
 
-RETRY_AFTER = timedelta(minutes=5)  # a failed delivery is tried again on a later tick
-STALE_CLAIM = timedelta(minutes=15)  # a claim nobody finished (the process died) is taken over
-MAX_ATTEMPTS = 4
+# A claim its run stopped renewing (the process died before queueing it) is taken over. A live
+# run renews its claims before each recipient, however slow Slack is.
+STALE_CLAIM = timedelta(minutes=15)
 
 
 class Kind(StrEnum):
@@ -135,12 +135,20 @@ def managers_without_profile(session: Session, *, defaults: TeamConfig) -> list[
 
 
 def claim(
-    session: Session, recipients: Sequence[Recipient], *, kind: Kind, now: datetime, force: bool = False
+    session: Session,
+    recipients: Sequence[Recipient],
+    *,
+    kind: Kind,
+    now: datetime,
+    owner: str,
+    force: bool = False,
 ) -> list[Recipient]:
-    """Take the recipients nobody has taken today, plus failed or abandoned ones worth another try.
+    """Take, under the run's `owner` token, the recipients nobody has taken today, plus claims
+    abandoned by a run that died before queueing them.
 
     The unique (team, person, kind, day) key makes this safe across processes and restarts; with
-    `force` (a manual re-run) a day's delivery is taken again whatever its state.
+    `force` (a manual re-run) a day's delivery is taken again whatever its state. Retrying a
+    failed send is the outbox's job, not a new claim's: a new claim would be a second message.
     """
     if not recipients:
         return []
@@ -148,43 +156,12 @@ def claim(
         {"team_id": r.team_id, "user_id": r.user_id, "kind": kind.value, "local_date": r.local_date}
         for r in recipients
     ]
-    fresh = queries.claim_deliveries(session, rows, now=now)
+    fresh = queries.claim_deliveries(session, rows, now=now, owner=owner)
     again = queries.reclaim_deliveries(
-        session,
-        rows,
-        now=now,
-        failed_before=now - RETRY_AFTER,
-        abandoned_before=now - STALE_CLAIM,
-        max_attempts=MAX_ATTEMPTS,
-        force=force,
+        session, rows, now=now, owner=owner, abandoned_before=now - STALE_CLAIM, force=force
     )
     taken = fresh | again
     return [r for r in recipients if (r.team_id, r.user_id) in taken]
-
-
-def finish(
-    session: Session,
-    recipient: Recipient,
-    *,
-    kind: Kind,
-    status: str,
-    now: datetime,
-    channel: str | None = None,
-    ts: str | None = None,
-    error: str | None = None,
-) -> None:
-    queries.finish_delivery(
-        session,
-        team_id=recipient.team_id,
-        user_id=recipient.user_id,
-        kind=kind.value,
-        local_date=recipient.local_date,
-        status=status,
-        now=now,
-        channel=channel,
-        ts=ts,
-        error=error,
-    )
 
 
 def _leads_by_owner(session: Session, team_ids: Iterable[str]) -> dict[tuple[str, str], list[LeadSnapshot]]:

@@ -1,7 +1,8 @@
 """Sending what Baton sends on a schedule: the morning digests, the managers' weekly reviews, orphaned-lead alerts.
 
-Every scheduled message is claimed in the database before it is sent and its outcome recorded
-after; a failure for one person is recorded and retried on a later tick, and never stops the rest.
+Every scheduled message is claimed in the database (under the run's own token, renewed before
+each recipient) and then handed to the outbox, which sends it once, records the outcome and
+retries a failure on a later tick; one person's failure never stops the rest.
 `live_digest` is the digest as it stands now, shown again after a button.
 """
 
@@ -11,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from coaching import digest_records
 from coaching.digest_records import Kind, Recipient
+from coaching.outbox import DELIVERY, new_owner, queue_delivery, renew_claims
+from handlers import outbox
 from handlers.blocks.base import Message, with_note
 from handlers.blocks.digest import digest, digest_done
 from handlers.blocks.orphans import orphan_alert
@@ -117,59 +119,82 @@ class Deliveries:
         dry_run: bool,
         show: Show | None,
     ) -> RunReport:
-        """Claim who is due (in one transaction, so no one gets it twice), build, then send after the commit.
+        """Claim who is due (one transaction, under this run's token), build, then queue and send
+        each one through the outbox.
 
         A None message is a digest with nothing in it: recorded as delivered, nothing sent.
         """
         report = RunReport()
+        owner = new_owner()
         with self.deps.db.sessions.begin() as session:
             due = due_for(session, now=at, defaults=self.deps.defaults, everyone=everyone)
-            claimed = due if dry_run else digest_records.claim(session, due, kind=kind, now=at, force=force)
+            claimed = (
+                due
+                if dry_run
+                else digest_records.claim(session, due, kind=kind, now=at, owner=owner, force=force)
+            )
         report.due, report.skipped = len(due), len(due) - len(claimed)
         with self.deps.db.readers.begin() as session:
             built = messages(session, claimed)
+        courier = outbox.Courier(self.deps, self.client, pacer=self.pacer)
         for recipient, message in built:
             if dry_run:
                 if show is not None and message is not None:
                     show(recipient, message)
+                continue
+            try:
+                queued = self._queue(recipient, kind, message, owner)
+            except Exception:  # one person's row must not stop everyone else's digest
+                log.exception("Couldn't queue the %s for %s", kind.value, recipient.user_id)
+                report.failed.append(recipient.user_id)
+                continue
+            if queued is None:
+                report.skipped += 1  # another run took this claim over: it is that run's to send
             elif message is None:
-                self._finish(recipient, kind, "empty", at)
                 report.empty.append(recipient.user_id)
             else:
-                self._send(recipient, kind, message, at, report)
+                outcome = courier.send([queued]).outcomes.get(queued)
+                sent = outcome is not None and outcome.status == "sent"
+                (report.sent if sent else report.failed).append(recipient.user_id)
+                if not sent:
+                    log.warning(
+                        "The %s for %s isn't delivered yet (%s); the outbox tries again",
+                        kind.value,
+                        recipient.user_id,
+                        outcome.error if outcome else "taken by another sender",
+                    )
         return report
 
-    def _send(
-        self, recipient: Recipient, kind: Kind, message: Message, at: datetime, report: RunReport
-    ) -> None:
-        self.pacer.wait()
-        try:
-            response = self.client.chat_postMessage(channel=recipient.user_id, **message.payload())
-        except SlackApiError as error:
-            code = str(error.response.get("error") or error.response.status_code)
-            log.warning("Couldn't deliver the %s to %s: %s", kind.value, recipient.user_id, code)
-            self._finish(recipient, kind, "failed", at, error=code)
-            report.failed.append(recipient.user_id)
-            return
-        except Exception as error:  # the network gave up after the retries: try again on a later tick
-            log.warning("Couldn't reach Slack for %s's %s: %s", recipient.user_id, kind.value, error)
-            self._finish(recipient, kind, "failed", at, error=type(error).__name__)
-            report.failed.append(recipient.user_id)
-            return
-        self._finish(recipient, kind, "sent", at, channel=str(response["channel"]), ts=str(response["ts"]))
-        report.sent.append(recipient.user_id)
-
-    def _finish(
-        self, recipient: Recipient, kind: Kind, status: str, at: datetime, **details: str | None
-    ) -> None:
+    def _queue(self, recipient: Recipient, kind: Kind, message: Message | None, owner: str) -> int | None:
+        """Renew this run's claims, and turn this recipient's claim into an outbox row (or close it)."""
+        now = self.deps.clock()
         with self.deps.db.sessions.begin() as session:
-            digest_records.finish(
-                session, recipient, kind=kind, status=status, now=self.deps.clock(), **details
+            renew_claims(session, owner=owner, now=now)
+            delivery_id = queue_delivery(
+                session,
+                owner=owner,
+                team_id=recipient.team_id,
+                user_id=recipient.user_id,
+                kind=kind.value,
+                local_date=recipient.local_date,
+                now=now,
+                empty=message is None,
+            )
+            if delivery_id is None or message is None:
+                return delivery_id
+            return outbox.post(
+                session,
+                recipient.team_id,
+                recipient.user_id,
+                message,
+                deps=self.deps,
+                subject=DELIVERY,
+                subject_id=delivery_id,
             )
 
     def orphans(self, team_id: str, departed: str) -> int:
         """Tell the managers at once that someone who left still owns open leads."""
-        with self.deps.db.readers.begin() as session:
+        with self.deps.db.sessions.begin() as session:
             found = digest_records.orphans(
                 session,
                 team_id=team_id,
@@ -177,16 +202,12 @@ class Deliveries:
                 now=self.deps.clock(),
                 defaults=self.deps.defaults,
             )
-        if not found.items:
-            return 0
-        message = orphan_alert(departed, found.items)
-        targets = [found.manager_channel] if found.manager_channel else list(found.managers)
-        for target in targets:
-            self.pacer.wait()
-            try:
-                self.client.chat_postMessage(channel=target, **message.payload())
-            except SlackApiError as error:
-                log.warning("Couldn't tell %s about orphaned leads: %s", target, error.response.get("error"))
+            if not found.items:
+                return 0
+            message = orphan_alert(departed, found.items)
+            targets = [found.manager_channel] if found.manager_channel else list(found.managers)
+            owed = [outbox.post(session, team_id, target, message, deps=self.deps) for target in targets]
+        outbox.Courier(self.deps, self.client, pacer=self.pacer).send(owed)
         return len(found.items)
 
 

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from coaching import digest_records, handoffs, lead_commands
 from coaching.handoffs import Decided
 from coaching.leads import NotAllowed, StatusChanged
+from handlers import outbox
 from handlers.blocks.base import plain, replace_block, stale_button
 from handlers.blocks.handoffs import handoff_reply
 from handlers.blocks.ids import Action
@@ -132,6 +133,8 @@ class DigestButtons:
                 if lead is not None
                 else None
             )
+            owed = HandoffPosts(self.deps).owe(session, result, team_id)
+        outbox.Courier(self.deps, client).send(owed)
         if not caller.is_manager:
             refusal = plain("Only managers can reassign leads. Nothing changed.")
             answer(self.deps, body, respond, client, context, refusal, replace=False)
@@ -140,7 +143,6 @@ class DigestButtons:
             told = stale_button() if result is None else handoff_reply(result, caller.local_now)
             answer(self.deps, body, respond, client, context, told, replace=False)
             return
-        HandoffPosts(self.deps).announce(client, team_id, result.transfer)
         moved = f"{result.transfer.lead.name} now belongs to <@{to_user}>."
         if from_home(body):
             publish_home(self.deps, client, team_id, user_id, note=moved)

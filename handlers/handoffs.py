@@ -1,7 +1,8 @@
 """/handoff, the managers' Approve / Reject buttons, the operations card and its "I'll take it" button.
 
-Posting and updating messages happens after the decision's transaction has committed, and only
-the click that won the decision sends anything, so racing clicks produce one set of messages.
+Everything a hand-off owes people is written to the outbox in the decision's own transaction
+(handlers/handoff_posts.py) and sent after it commits; only the click that won the decision owes
+anything, so racing clicks produce one set of messages.
 """
 
 import logging
@@ -9,10 +10,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from coaching import handoffs, leads
-from coaching.caller import Caller
 from coaching.handoffs import (
     OPS,
     AlreadyDecided,
@@ -24,6 +23,7 @@ from coaching.handoffs import (
     Unknown,
 )
 from coaching.parsing import mentioned
+from handlers import outbox
 from handlers.blocks.base import Message, stale_button
 from handlers.blocks.handoffs import (
     handoff_modal,
@@ -75,14 +75,13 @@ class Handoffs:
             self.deps.directory.profile(client, team_id, person)  # so the use case knows who they are
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.handoff_command(session, caller, text)
+            owed = self.posts.owe(session, result, team_id)
         if isinstance(result, OpsForm):
             view = ops_modal(result.lead, channel_id=command.get("channel_id"))
             client.views_open(trigger_id=command["trigger_id"], view=view)
             return
-        respond(**self.deliver(result, client, caller, typed=text).payload(), response_type="ephemeral")
-
-    def deliver(self, result: object, client: WebClient, caller: Caller, *, typed: str = "") -> Message:
-        return self.posts.deliver(result, client, caller, typed=typed)
+        message = self.posts.deliver(result, client, caller, owed, typed=text)
+        respond(**message.payload(), response_type="ephemeral")
 
     # ---- managers decide -------------------------------------------------------------------------
     def approve(
@@ -170,8 +169,8 @@ class Handoffs:
     ) -> object:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.decide(session, caller, transfer_id=transfer_id, approve=approve, note=note)
-        if isinstance(result, Decided):
-            self.posts.announce(client, team_id, result.transfer)
+            owed = self.posts.owe(session, result, team_id)
+        outbox.Courier(self.deps, client).send(owed)
         return result
 
     # ---- operations ------------------------------------------------------------------------------
@@ -201,7 +200,12 @@ class Handoffs:
                 timeline=field(view, Action.FIELD_TIMELINE),
                 notes=field(view, Action.FIELD_NOTES),
             )
-        message = unknown_request() if isinstance(result, Unknown) else self.deliver(result, client, caller)
+            owed = self.posts.owe(session, result, team_id)
+        message = (
+            unknown_request()
+            if isinstance(result, Unknown)
+            else self.posts.deliver(result, client, caller, owed)
+        )
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
 
     # ---- the hand-off form (from the digest, the weekly review, a lead card) ---------------------
@@ -248,7 +252,8 @@ class Handoffs:
                     session, caller, lead=lead, to_user=to_user, reason=field(view, Action.FIELD_WHY)
                 )
             )
-        message = unknown_request() if result is None else self.deliver(result, client, caller)
+            owed = self.posts.owe(session, result, team_id)
+        message = unknown_request() if result is None else self.posts.deliver(result, client, caller, owed)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
         if metadata.get("home"):
             publish_home(self.deps, client, team_id, user_id, note=message.text)
@@ -268,22 +273,21 @@ class Handoffs:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.claim_ops(session, caller, handoff_id=ids[0])
-            copies = handoffs.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
-        if isinstance(result, OpsClaimed):
-            card = ops_card(result.handoff)
-            for channel, ts in copies:
-                try:
-                    client.chat_update(channel=channel, ts=ts, **card.payload())
-                except SlackApiError as error:
-                    log.warning("Couldn't update the operations card: %s", error.response.get("error"))
-            self.posts.post(client, [result.handoff.rep_id], ops_taken(result.handoff))
-        elif isinstance(result, OpsAlreadyClaimed):
+            owed: list[int] = []
+            if isinstance(result, OpsClaimed):
+                card = ops_card(result.handoff)
+                copies = handoffs.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
+                owed = [outbox.update(session, team_id, ch, ts, card, deps=self.deps) for ch, ts in copies]
+                taken = ops_taken(result.handoff)
+                owed.append(outbox.post(session, team_id, result.handoff.rep_id, taken, deps=self.deps))
+        outbox.Courier(self.deps, client).send(owed)
+        if isinstance(result, OpsAlreadyClaimed):
             respond(
                 **ops_already_taken(result.handoff).payload(),
                 response_type="ephemeral",
                 replace_original=False,
             )
-        else:
+        elif not isinstance(result, OpsClaimed):
             respond(**unknown_request().payload(), response_type="ephemeral", replace_original=False)
 
 

@@ -193,10 +193,12 @@ class LogCall:
         fix: Fix | None,
     ) -> None:
         team_id, user_id = str(context.team_id), body["user"]["id"]
+        posts = HandoffPosts(self.deps)
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = lead_commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
+            owed = posts.owe(session, result, team_id) if isinstance(result, HANDED_OFF) else []
         if isinstance(result, HANDED_OFF):
-            HandoffPosts(self.deps).resumed(result, body, respond, client, caller)
+            posts.resumed(result, body, respond, client, caller, owed)
             return
         # An answered question is replaced by its answer, so its buttons can't be pressed again;
         # a refused click (someone else's, or a second one) leaves the original alone.

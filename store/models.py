@@ -266,9 +266,10 @@ class Delivery(Base):
     user_id: Mapped[str] = mapped_column(USER)
     kind: Mapped[str] = mapped_column(String(16))  # "digest" | "review"
     local_date: Mapped[date]
-    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | empty | failed
+    status: Mapped[str] = mapped_column(String(16))  # claimed | queued | sent | empty | failed
     attempts: Mapped[int] = mapped_column(default=1)
-    claimed_at: Mapped[datetime]
+    claimed_at: Mapped[datetime]  # renewed by its run before each recipient: a live run is never taken over
+    owner: Mapped[str | None] = mapped_column(String(40))  # the run holding the claim
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(32))
@@ -283,3 +284,40 @@ class SeenEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM)
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Outbox(Base):
+    """A message Baton owes someone, written in the same transaction as the change that owes it.
+
+    Sent after the commit by handlers/outbox.py, which records every outcome here. A post carries
+    its own id in Slack message metadata, so when Slack's answer is lost (`unknown`, or `sending`
+    past its lease because the sender died) the message is looked for before anything is re-sent.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    method: Mapped[str] = mapped_column(String(16))  # "post" | "update" | "reply"
+    channel: Mapped[str] = mapped_column(String(32))  # a channel, or a person for a DM / an ephemeral
+    ts: Mapped[str | None] = mapped_column(String(32))  # "update": the message to change
+    response_url: Mapped[str | None] = mapped_column(Text)  # "reply": tried first while it is valid
+    reply_in: Mapped[str | None] = mapped_column(String(32))  # "reply": the channel for chat.postEphemeral
+    payload: Mapped[str] = mapped_column(Text)  # JSON: text, blocks
+    # after a successful post: whose copy it is (a transfer request, an ops card, a delivery)
+    subject: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[int | None]
+    fallback: Mapped[str | None] = mapped_column(
+        Text
+    )  # JSON list of channels to post to if this fails for good
+    status: Mapped[str] = mapped_column(String(16))  # pending | sending | unknown | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    owner: Mapped[str | None] = mapped_column(String(40))  # the sender holding it while `sending`
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    sent_channel: Mapped[str | None] = mapped_column(String(32))
+    sent_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(200))

@@ -320,13 +320,13 @@ def nudge_leads(session: Session, team_ids: Sequence[str], *, owner_id: str | No
 
 
 def claim_deliveries(
-    session: Session, rows: Sequence[Mapping[str, object]], *, now: datetime
+    session: Session, rows: Sequence[Mapping[str, object]], *, now: datetime, owner: str
 ) -> set[tuple[str, str]]:
     """Insert the rows nobody has claimed yet; the (team, person) pairs that were inserted."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(Delivery)
-        .values(status="claimed", attempts=1, claimed_at=now)
+        .values(status="claimed", attempts=1, claimed_at=now, owner=owner)
         .on_conflict_do_nothing(index_elements=["team_id", "user_id", "kind", "local_date"])
         .returning(Delivery.team_id, Delivery.user_id)
     )
@@ -339,58 +339,26 @@ def reclaim_deliveries(
     rows: Sequence[Mapping[str, object]],
     *,
     now: datetime,
-    failed_before: datetime,
+    owner: str,
     abandoned_before: datetime,
-    max_attempts: int,
     force: bool,
 ) -> set[tuple[str, str]]:
-    """Take back deliveries that failed a while ago, or whose claimer vanished, or all when forced."""
+    """Take back claims whose run stopped renewing them (it died), or all of them when forced."""
     kind = rows[0]["kind"]
     keys = [(r["team_id"], r["user_id"], r["local_date"]) for r in rows]
-    worth_another_try = or_(
-        (Delivery.status == "failed")
-        & (Delivery.attempts < max_attempts)
-        & (Delivery.claimed_at < failed_before),
-        (Delivery.status == "claimed") & (Delivery.claimed_at < abandoned_before),
-    )
+    abandoned = (Delivery.status == "claimed") & (Delivery.claimed_at < abandoned_before)
     statement = (
         update(Delivery)
         .where(
             Delivery.kind == kind,
             tuple_(Delivery.team_id, Delivery.user_id, Delivery.local_date).in_(keys),
-            Delivery.claimed_at < now if force else worth_another_try,
+            Delivery.claimed_at < now if force else abandoned,
         )
-        .values(status="claimed", attempts=Delivery.attempts + 1, claimed_at=now, error=None)
+        .values(status="claimed", attempts=Delivery.attempts + 1, claimed_at=now, owner=owner, error=None)
         .returning(Delivery.team_id, Delivery.user_id)
         .execution_options(synchronize_session=False)
     )
     return {(row.team_id, row.user_id) for row in session.execute(statement)}
-
-
-def finish_delivery(
-    session: Session,
-    *,
-    team_id: str,
-    user_id: str,
-    kind: str,
-    local_date: date,
-    status: str,
-    now: datetime,
-    channel: str | None,
-    ts: str | None,
-    error: str | None,
-) -> None:
-    session.execute(
-        update(Delivery)
-        .where(
-            Delivery.team_id == team_id,
-            Delivery.user_id == user_id,
-            Delivery.kind == kind,
-            Delivery.local_date == local_date,
-        )
-        .values(status=status, finished_at=now, channel=channel, ts=ts, error=error)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def deliveries(session: Session, *, kind: str | None = None) -> Sequence[Delivery]:

@@ -187,6 +187,7 @@ def start_harness(
     clock: Clock | None = None,
     config: TeamConfig | None = None,
     api: SlackApi | None = None,
+    client_timeout: int = 10,
 ) -> Harness:
     """The real app on `db`, behind HTTP, talking to a stand-in Slack (a new one, or `api` to share one)."""
     clock = clock or Clock()
@@ -201,7 +202,7 @@ def start_harness(
         listener_threads=16,
     )
     sleeps: list[float] = []
-    baton = create(settings, db=db, clock=clock, sleep=sleeps.append)
+    baton = create(settings, db=db, clock=clock, sleep=sleeps.append, client_timeout=client_timeout)
     server = LocalServer(wsgi(baton)).start()
     slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
     return Harness(api, slack, baton, clock, db, server, sleeps)

@@ -1,0 +1,235 @@
+"""Messages Baton owes people: written in the same transaction as the change that owes them, then
+taken by one sender at a time, and each outcome recorded.
+
+A row is `pending` until a sender takes it (`sending`, with a lease). The sender then records
+`sent`, or a definite failure (`pending` again after a back-off, or `failed` for good), or
+`unknown` when Slack's answer was lost. An `unknown` post, or a `sending` one whose lease ran out
+(its sender died mid-call), may already be in Slack: the sender looks for it before sending again.
+"""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coaching.handoffs import remember_posts
+from store import outbox as rows
+from store.models import Outbox
+
+LEASE = timedelta(minutes=2)  # a sender holds a row this long; far more than one Slack call takes
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(hours=1)
+UNKNOWN_RECHECK = timedelta(seconds=30)  # let Slack settle before looking for a lost post
+MAX_ATTEMPTS = 8  # about four hours of back-off, then the failure is recorded for good
+REPLY_URL_LIFETIME = timedelta(minutes=30)  # Slack's response_url accepts posts for 30 minutes
+DELIVERY = "delivery"  # the subject of a digest or review: its delivery row is settled with the post
+POST, UPDATE, REPLY = "post", "update", "reply"
+
+
+def new_owner() -> str:
+    """A token for one sender or one run: what it took is recognisably its own."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One message as the sender needs it."""
+
+    id: int
+    team_id: str
+    method: str
+    channel: str
+    ts: str | None
+    response_url: str | None
+    reply_in: str | None
+    payload: dict[str, Any]
+    subject: str | None
+    subject_id: int | None
+    fallback: tuple[str, ...]
+    attempts: int  # including the one now under way
+    created_at: datetime
+    uncertain: bool  # a previous attempt may have reached Slack: look before sending again
+
+    def reply_url_valid(self, now: datetime) -> bool:
+        return bool(self.response_url) and now - self.created_at < REPLY_URL_LIFETIME
+
+
+def owe(
+    session: Session,
+    *,
+    team_id: str,
+    method: str,
+    channel: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ts: str | None = None,
+    response_url: str | None = None,
+    reply_in: str | None = None,
+    subject: str | None = None,
+    subject_id: int | None = None,
+    fallback: Sequence[str] = (),
+) -> int:
+    """Write one owed message in the caller's transaction; its id, for sending after the commit."""
+    return rows.add(
+        session,
+        Outbox(
+            team_id=team_id,
+            method=method,
+            channel=channel,
+            ts=ts,
+            response_url=response_url,
+            reply_in=reply_in,
+            payload=json.dumps(payload),
+            subject=subject,
+            subject_id=subject_id,
+            fallback=json.dumps(list(fallback)) if fallback else None,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        ),
+    )
+
+
+def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
+    return rows.due(session, now=now, limit=limit)
+
+
+def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:
+    """Take a row to send it, unless it is sent, not yet due, or held by another live sender."""
+    row = rows.get(session, outbox_id)
+    if row is None or not rows.take(session, row, owner=owner, now=now, lease_until=now + LEASE):
+        return None
+    return Owed(
+        id=row.id,
+        team_id=row.team_id,
+        method=row.method,
+        channel=row.channel,
+        ts=row.ts,
+        response_url=row.response_url,
+        reply_in=row.reply_in,
+        payload=json.loads(row.payload),
+        subject=row.subject,
+        subject_id=row.subject_id,
+        fallback=tuple(json.loads(row.fallback)) if row.fallback else (),
+        attempts=row.attempts + 1,
+        created_at=row.created_at,
+        uncertain=row.status in ("sending", "unknown"),
+    )
+
+
+def sent(session: Session, owed: Owed, *, owner: str, now: datetime, channel: str, ts: str | None) -> None:
+    """Slack has it. A post that must change later is remembered where it landed."""
+    if not rows.finish(
+        session, owed.id, owner=owner, status="sent", finished_at=now, sent_channel=channel, sent_ts=ts
+    ):
+        return
+    if owed.subject == DELIVERY and owed.subject_id is not None:
+        rows.settle_delivery(session, owed.subject_id, status="sent", now=now, channel=channel, ts=ts)
+    elif owed.subject is not None and owed.subject_id is not None and ts is not None:
+        remember_posts(
+            session,
+            team_id=owed.team_id,
+            subject=owed.subject,
+            subject_id=owed.subject_id,
+            posted=[(channel, ts)],
+            now=now,
+        )
+
+
+def failed(
+    session: Session,
+    owed: Owed,
+    *,
+    owner: str,
+    now: datetime,
+    error: str,
+    retry: bool,
+    retry_after: float | None = None,
+) -> list[int]:
+    """Slack said no. A passing failure is tried again after a back-off; a lasting one is recorded,
+    and the message goes to its fallbacks (the ids of those, to send now)."""
+    if retry and owed.attempts < MAX_ATTEMPTS:
+        wait = timedelta(seconds=retry_after) if retry_after else FIRST_RETRY * 2 ** (owed.attempts - 1)
+        rows.finish(
+            session,
+            owed.id,
+            owner=owner,
+            status="pending",
+            next_attempt_at=now + min(wait, LAST_RETRY),
+            error=error[:200],
+        )
+        return []
+    if not rows.finish(session, owed.id, owner=owner, status="failed", finished_at=now, error=error[:200]):
+        return []
+    if owed.subject == DELIVERY and owed.subject_id is not None:
+        rows.settle_delivery(session, owed.subject_id, status="failed", now=now, error=error[:200])
+    return [
+        owe(
+            session,
+            team_id=owed.team_id,
+            method=POST,
+            channel=target,
+            payload=owed.payload,
+            now=now,
+            subject=owed.subject,
+            subject_id=owed.subject_id,
+        )
+        for target in owed.fallback
+    ]
+
+
+def unknown(session: Session, owed: Owed, *, owner: str, now: datetime, error: str) -> None:
+    """Slack's answer was lost: the post may be there. Look for it before anything is sent again."""
+    rows.finish(
+        session,
+        owed.id,
+        owner=owner,
+        status="unknown",
+        next_attempt_at=now + UNKNOWN_RECHECK,
+        error=error[:200],
+    )
+
+
+def cancel_unsent(session: Session, *, team_id: str, subject: str, subject_id: int, now: datetime) -> None:
+    rows.cancel_unsent(session, team_id=team_id, subject=subject, subject_id=subject_id, now=now)
+
+
+# ---- digest and review claims: held by one run, queued into the outbox one recipient at a time ----
+
+
+def renew_claims(session: Session, *, owner: str, now: datetime) -> None:
+    """A run about to send to its next recipient: its other claims are fresh again, so a slow run
+    (Slack pacing it, retrying a 429) is never mistaken for a dead one and taken over."""
+    rows.renew_claims(session, owner=owner, now=now)
+
+
+def queue_delivery(
+    session: Session,
+    *,
+    owner: str,
+    team_id: str,
+    user_id: str,
+    kind: str,
+    local_date: date,
+    now: datetime,
+    empty: bool = False,
+) -> int | None:
+    """Hand the run's claim to the outbox (or close it: nothing to say); None when it isn't the run's
+    any more. From here on only the outbox sends it, so a retry can never become a second digest."""
+    delivery_id = rows.queue_delivery(
+        session,
+        owner=owner,
+        team_id=team_id,
+        user_id=user_id,
+        kind=kind,
+        local_date=local_date,
+        status="empty" if empty else "queued",
+    )
+    if delivery_id is not None and empty:
+        rows.settle_delivery(session, delivery_id, status="empty", now=now)
+    return delivery_id
