@@ -1,7 +1,7 @@
 """outbox: messages Baton owes, sent after the commit; digest claims carry their run's token
 
 Revision ID: 0010_outbox
-Revises: 0010_one_pending_transfer
+Revises: 0012_contact_details
 Create Date: 2026-11-29 15:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import store.types
 
 revision: str = "0010_outbox"
-down_revision: str | None = "0010_one_pending_transfer"
+down_revision: str | None = "0012_contact_details"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
