@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from coaching.calendar import next_working_day
 from coaching.crm_file import Problem, Row
 from coaching.parsing import name_key
-from coaching.people import workdays_of
+from coaching.people import own_workdays
 from coaching.rules import CLOSED, Rules, Status
 from coaching.settings import WORKDAYS
 from store import queries
@@ -253,20 +253,22 @@ def _write(
 ) -> None:
     # Leads first, flushed a thousand at a time (multi-row INSERTs), then contacts: 10,000 rows are
     # a few dozen statements, not 20,000 round trips.
-    known: dict[str, frozenset[int]] = {}
+    own = {
+        user: days
+        for user, text in queries.own_workdays_of_team(session, team_id).items()
+        if (days := own_workdays(text))
+    }
 
     def calendars(owner: str) -> frozenset[int]:
-        """The owner's working days (their own or the team's), looked up once per owner."""
-        if owner not in known:
-            known[owner] = workdays_of(session, team_id=team_id, user_id=owner, team_days=team_days)
-        return known[owner]
+        """The owner's working days: their own (`/coach me workdays`) or the team's."""
+        return own.get(owner, team_days)
 
     for done, plan in enumerate(by_key.values(), start=1):
         if plan.lead is None:
-            plan.lead = _new_lead(team_id, plan, user_id, now, rules, calendars(plan.owner))
+            plan.lead = _new_lead(team_id, plan, user_id, now, rules, calendars)
             session.add(plan.lead)
         else:
-            _update(plan.lead, plan, now, rules, calendars(plan.owner))
+            _update(plan.lead, plan, now, rules, calendars)
         if done % 1000 == 0:
             session.flush()
             tick(count + done, 2 * count)
@@ -321,11 +323,16 @@ def _closed_at(row: Row, now: datetime) -> datetime | None:
 
 
 def _new_lead(
-    team_id: str, plan: "_LeadPlan", user_id: str, now: datetime, rules: Rules, workdays: frozenset[int]
+    team_id: str,
+    plan: "_LeadPlan",
+    user_id: str,
+    now: datetime,
+    rules: Rules,
+    workdays: Callable[[str], frozenset[int]],
 ) -> Lead:
     row = plan.first
     active = row.status is Status.OPEN and plan.opted_out_at is None
-    follow_up = _follow_up(plan, now, rules, workdays) if active else None
+    follow_up = _follow_up(plan, now, rules, workdays(plan.owner)) if active else None
     attempts = 0 if plan.contact_at else row.attempts  # a conversation ends the round of tries
     return Lead(
         team_id=team_id,
@@ -351,7 +358,9 @@ def _new_lead(
     )
 
 
-def _update(lead: Lead, plan: "_LeadPlan", now: datetime, rules: Rules, workdays: frozenset[int]) -> None:
+def _update(
+    lead: Lead, plan: "_LeadPlan", now: datetime, rules: Rules, workdays: Callable[[str], frozenset[int]]
+) -> None:
     row, changes = plan.first, plan.changes
     if "owner" in changes:
         lead.owner_id = plan.owner
@@ -380,7 +389,7 @@ def _update(lead: Lead, plan: "_LeadPlan", now: datetime, rules: Rules, workdays
         lead.lost_reason = plan.lost_reason
     if {"status", "last contact", "opted out"} & set(changes):
         active = lead.status == Status.OPEN and lead.opted_out_at is None
-        lead.next_follow_up = _follow_up(plan, now, rules, workdays) if active else None
+        lead.next_follow_up = _follow_up(plan, now, rules, workdays(lead.owner_id)) if active else None
 
 
 class _People:

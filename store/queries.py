@@ -547,6 +547,12 @@ def people_in_pipeline(session: Session, team_id: str) -> set[str]:
     return set(session.scalars(owners)) | set(session.scalars(loggers))
 
 
+def own_workdays_of_team(session: Session, team_id: str) -> dict[str, str]:
+    """The reps who keep working days of their own, as written: one query for a whole import."""
+    query = select(Rep.user_id, Rep.workdays).where(Rep.team_id == team_id, Rep.workdays.is_not(None))
+    return {row.user_id: row.workdays for row in session.execute(query)}
+
+
 def rep_names_all(session: Session, team_id: str) -> dict[str, str]:
     """Every known person's name, those who have left included (an export names past owners too)."""
     query = select(Rep.user_id, Rep.name).where(Rep.team_id == team_id)

@@ -13,6 +13,7 @@ from coaching.leads import StatusChanged
 from coaching.people import Profile
 from coaching.rules import Rules, Status
 from coaching.touches import log_from_text
+from store import queries
 from store.db import Database
 from store.models import Contact, Lead
 from tests.conftest import DANA, NOW, SAM, TEAM
@@ -336,14 +337,16 @@ def test_a_deal_in_conversation_is_reached_and_its_activities_are_not_unanswered
 
 
 def test_an_imported_follow_up_never_falls_on_a_day_off(database: Database) -> None:
-    # Talked on Sunday 22 November: a week later is Sunday 29, so Monday 30 is the day.
-    run(
-        database,
-        read_csv(
-            "Company,Lead Owner,Deal Stage,Last Contacted\nAcme Corp,U0DANA,Negotiation,2026-11-22\n"
-        ).rows,
-    )
+    with database.sessions.begin() as session:
+        people.remember(session, team_id=TEAM, profile=Profile(SAM, "Sam Okafor", "UTC"), now=NOW)
+        queries.set_own_workdays(session, team_id=TEAM, user_id=SAM, workdays="sun-thu")
+    # Talked on Sunday 22 November: a week later is Sunday 29, Dana's day off (Monday 30 then),
+    # and a working day for Sam, who works Sunday to Thursday.
+    file = "Company,Lead Owner,Deal Stage,Last Contacted\n"
+    file += "Acme Corp,U0DANA,Negotiation,2026-11-22\nGlobex,U0SAM,Negotiation,2026-11-22\n"
+    run(database, read_csv(file).rows)
     assert leads(database)["Acme Corp"].next_follow_up == date(2026, 11, 30)
+    assert leads(database)["Globex"].next_follow_up == date(2026, 11, 29)
 
 
 def test_opt_out_and_do_not_call_columns_stop_the_follow_ups(database: Database) -> None:
