@@ -1,18 +1,22 @@
 """How fast Baton acknowledges /logcall, against the framework's floor. A benchmark, not a test.
 
-    python bench/ack_latency.py [--requests 2000] [--rate 50] [--leads 10000] [--touches 100000]
-                                [--database-url URL]
+    python bench/ack_latency.py [--requests 2000] [--rate 20] [--leads 10000] [--touches 100000]
+                                [--patterns steady,back-to-back,burst,idle] [--database-url URL]
 
 Seeds a database (SQLite by default) with one team's leads and touches, serves the real app with
-`python -m bot serve` (gunicorn, as in production) and sends signed /logcall requests through HTTP,
+`python -m bot serve` (waitress, as in production) and sends signed /logcall requests through HTTP,
 timing each acknowledgement; then does the same against a bare Bolt app that only acknowledges,
-served the same way (the floor no Bolt app can beat). Two load patterns, each with fresh servers:
+served the same way (the floor no Bolt app can beat). Load patterns, each with fresh servers:
 
 - steady: requests at a fixed rate (default 20 a second, 72,000 an hour: more than a thousand
   reps logging at their busiest), the usual way to measure latency;
 - back to back: the next request the moment the previous one is acknowledged. Baton acknowledges
   first and works after, so this offers far more work than two cores can do and measures
-  acknowledgements under saturation.
+  acknowledgements under saturation;
+- burst: 200 /logcall at once from 20 threads (each sends 10 back to back); every one must be
+  acknowledged within Slack's 3 seconds and stored exactly once (checked in the database);
+- idle: the burst again with 40 idle connections held open throughout (half silent, half having
+  sent headers that announce a body never sent), and /healthz timed meanwhile.
 
 For Baton it also times each reply (the work done: the touch stored, the reply posted to the
 response_url) and waits until every reply has arrived.
@@ -32,7 +36,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from bot.localslack import Platform, SlackApi, User, Workspace  # noqa: E402
 from coaching.parsing import name_key  # noqa: E402
@@ -161,6 +166,19 @@ class Load:
         for index in indexes:
             self.one(index)
 
+    def burst(self, indexes: range, threads: int) -> None:
+        """`threads` senders released together, each sending its share back to back."""
+        shares = [indexes[i::threads] for i in range(threads)]
+        start = threading.Barrier(threads)
+
+        def send(share: range) -> None:
+            start.wait()
+            for index in share:
+                self.one(index)
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(send, shares))
+
     def steady(self, indexes: range, rate: float) -> None:
         """Open loop: request i leaves at start + i/rate, whether or not earlier ones are answered."""
         with ThreadPoolExecutor(max_workers=64) as pool:
@@ -170,6 +188,33 @@ class Load:
                 if delay > 0:
                     time.sleep(delay)
                 pool.submit(self.one, index)
+
+
+class Idle:
+    """Connections that hold a socket and never finish a request, as a slow or hostile client does."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.sockets: list[socket.socket] = []
+        for index in range(count):
+            connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+            if index % 2:  # headers announcing a body that never comes
+                connection.sendall(
+                    b"POST /slack/events HTTP/1.1\r\nHost: baton\r\nContent-Length: 500\r\n\r\nab"
+                )
+            self.sockets.append(connection)
+
+    def close(self) -> None:
+        for connection in self.sockets:
+            connection.close()
+
+
+def healthz_ms(port: int, times: int = 10) -> list[float]:
+    seconds = []
+    for _ in range(times):
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30):
+            seconds.append((time.perf_counter() - started) * 1000)
+    return seconds
 
 
 def run(
@@ -182,11 +227,14 @@ def run(
     requests: int,
     rate: float | None,
     replies: bool,
+    threads: int | None = None,
+    idle: int = 0,
 ) -> tuple[dict[str, float], Load, float]:
     """One server, one load; returns acknowledgement figures, the load, and (for Baton) commands/s done."""
     port = free_port()
     process = start([*command, str(port)], {**env, "PORT": str(port)}, port)
     before = len(api.calls_to("response_url"))
+    holding: Idle | None = None
     try:
         slack = Platform(api, f"http://127.0.0.1:{port}", SECRET)
         load = Load(slack, bodies_for(slack))
@@ -194,22 +242,50 @@ def run(
         load.back_to_back(range(warmup))  # each worker opens its pool and learns its reps' time zones
         load.acks.clear()
         load.sent.clear()
+        holding = Idle(port, idle) if idle else None
         began = time.perf_counter()
         measured = range(warmup, len(load.bodies))
-        if rate is None:
+        if threads is not None:
+            load.burst(measured, threads)
+        elif rate is None:
             load.back_to_back(measured)
         else:
             load.steady(measured, rate)
         figures = percentiles(load.acks)
         row(label, figures)
+        if holding is not None:
+            health = healthz_ms(port)
+            print(
+                f"  {'/healthz (40 idle open)':<24}{statistics.median(health):>9.1f} ms median{max(health):>9.1f} ms max"
+            )
         throughput = 0.0
         if replies:  # let the queued work finish before stopping the server
             assert api.wait_for("response_url", before + len(load.bodies), timeout=600), "replies missing"
             throughput = requests / (time.perf_counter() - began)
         return figures, load, throughput
     finally:
+        if holding is not None:
+            holding.close()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def stored_once(url: str, notes: Iterable[int]) -> tuple[int, int, int]:
+    """(stored exactly once, missing, stored more than once) among the numbered bench notes."""
+    db = open_database(url, pool_size=1)
+    with db.readers.begin() as session:
+        stored = Counter(
+            int(found.group(1))
+            for note in session.scalars(select(Touch.note).where(Touch.note.like("%bench note %")))
+            if (found := NOTE.search(note))
+        )
+    db.engine.dispose()
+    wanted = list(notes)
+    return (
+        sum(stored[n] == 1 for n in wanted),
+        sum(stored[n] == 0 for n in wanted),
+        sum(stored[n] > 1 for n in wanted),
+    )
 
 
 def replies(load: Load, arrived: dict[int, float]) -> dict[str, float]:
@@ -226,6 +302,10 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--touches", type=int, default=100_000)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    parser.add_argument(
+        "--patterns", default="steady,back-to-back,burst,idle", help="which loads to run (comma-separated)"
+    )
+    parser.add_argument("--burst", type=int, default=200, help="commands in the burst (and idle) pattern")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -271,37 +351,76 @@ def main() -> None:
     warmup = 100
     counter = iter(range(10**9))
 
-    def logcalls(slack: Platform) -> list[str]:
-        bodies = []
-        for _ in range(args.requests + warmup):
-            i = next(counter)
-            name = names[randomiser.randrange(len(names))]
-            typed = (
-                f"{name.split()[0].lower()} {name.split()[1]}" if i % 3 else name
-            )  # a prefix, or the full name
-            note = f"{typed} {OUTCOMES[i % len(OUTCOMES)]} bench note {i}"
-            bodies.append(slack.command_body(REPS[i % len(REPS)], "/logcall", note))
-        return bodies
+    def logcalls(count: int) -> Callable[[Platform], list[str]]:
+        def make(slack: Platform) -> list[str]:
+            bodies = []
+            for _ in range(count + warmup):
+                i = next(counter)
+                name = names[randomiser.randrange(len(names))]
+                typed = (
+                    f"{name.split()[0].lower()} {name.split()[1]}" if i % 3 else name
+                )  # a prefix, or the full name
+                note = f"{typed} {OUTCOMES[i % len(OUTCOMES)]} bench note {i}"
+                bodies.append(slack.command_body(REPS[i % len(REPS)], "/logcall", note))
+            return bodies
+
+        return make
 
     baton = [sys.executable, "-m", "bot", "serve", "--port"]
     bare = [sys.executable, str(Path(__file__)), "--serve-bare"]
-    print(
-        f"\n/logcall acknowledgement over HTTP: gunicorn, 2 workers, {backend}, {args.requests:,} requests per run"
-    )
+    patterns = args.patterns.split(",")
+    processes = "1 process" if backend == "sqlite" else "2 processes"
+    print(f"\n/logcall acknowledgement over HTTP: waitress, {processes}, {backend}")
     print("  " + " " * 24 + "".join(f"{k:>12}" for k in ("p50", "p95", "p99", "max")))
-    for pattern, rate in ((f"steady {args.rate:g}/s", args.rate), ("back to back", None)):
-        print(f" {pattern}")
+    for key, pattern, rate in (
+        ("steady", f"steady {args.rate:g}/s", args.rate),
+        ("back-to-back", "back to back", None),
+    ):
+        if key not in patterns:
+            continue
+        print(f" {pattern}, {args.requests:,} requests")
         ours, load, done = run(
-            "Baton", baton, env, api, logcalls, requests=args.requests, rate=rate, replies=True
+            "Baton", baton, env, api, logcalls(args.requests), requests=args.requests, rate=rate, replies=True
         )
         floor, _, _ = run(
-            "bare Bolt (floor)", bare, env, api, logcalls, requests=args.requests, rate=rate, replies=False
+            "bare Bolt (floor)",
+            bare,
+            env,
+            api,
+            logcalls(args.requests),
+            requests=args.requests,
+            rate=rate,
+            replies=False,
         )
         print(f"  {'ratio p99':<24}{ours['p99'] / floor['p99']:>31.2f}x the floor")
         row("Baton's reply (work done)", replies(load, arrived))
         print(f"  {'Baton work throughput':<24}{done:>27.0f} commands/s")
-    total = 2 * (args.requests + warmup)
-    print(f"\n Replies delivered by Baton: {len(api.calls_to('response_url')):,} of {total:,}")
+    for pattern, idle in (("burst", 0), ("idle", 40)):
+        if pattern not in patterns:
+            continue
+        what = f"{args.burst} at once from 20 threads" + (f", {idle} idle connections open" if idle else "")
+        print(f" {pattern}: {what}")
+        ours, load, _ = run(
+            "Baton",
+            baton,
+            env,
+            api,
+            logcalls(args.burst),
+            requests=args.burst,
+            rate=None,
+            replies=True,
+            threads=20,
+            idle=idle,
+        )
+        late = sum(ms > 3000 for ms in load.acks)
+        once, missing, twice = stored_once(url, load.sent)
+        print(f"  {'acknowledged in 3 s':<24}{len(load.acks) - late:>9} of {len(load.acks)}")
+        print(
+            f"  {'stored exactly once':<24}{once:>9} of {len(load.sent)} ({missing} missing, {twice} doubled)"
+        )
+        row("Baton's reply (work done)", replies(load, arrived))
+    total = len(api.calls_to("response_url"))
+    print(f"\n Replies delivered by Baton: {total:,}")
     api.stop()
 
 
