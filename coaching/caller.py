@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from coaching.calendar import local_date
 from coaching.rules import Rules
-from coaching.settings import TeamConfig
+from coaching.settings import DEFAULT_TEAM, TeamConfig
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Caller:
     tz: ZoneInfo
     config: TeamConfig
     own_workdays: frozenset[int] | None = None  # `/coach me workdays`; None: the team's
+    defaults: TeamConfig = DEFAULT_TEAM  # the environment's, before the team's own overrides
 
     @property
     def workdays(self) -> frozenset[int]:

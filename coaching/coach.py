@@ -152,8 +152,7 @@ def _set(session: Session, caller: Caller, rest: str, *, reset: bool) -> CoachRe
         if not caller.is_manager:
             return SettingsRefused({name: "Only managers can change Baton's settings."})
         if reset:
-            reset_setting(session, team_id=caller.team_id, name=name)
-            return SettingsChanged(((name, "", "the default"),))
+            return reset_setting(session, team_id=caller.team_id, name=name, defaults=caller.defaults)
         value = rest[ws[width - 1].end :].strip()
         if not value:
             return SettingsRefused({name: f"Give {name} a value, e.g. `/coach set {name} …`."})

@@ -464,6 +464,7 @@ class ContactWords:
     decision_maker: bool
     email: str | None = None
     phone: str | None = None
+    split_given: bool = False  # the rep split name from role (quotes, a comma, "as"): nothing was guessed
 
 
 # Slack sends a typed address or number as a link when the command escapes: <mailto:a@b.c|a@b.c>.
@@ -518,25 +519,26 @@ def read_contact(rest: str) -> ContactWords:
             decision_maker = True
             text = text[: len(text) - len(marker)].rstrip(" ,;")
             break
-    person, role = _person_and_role(text)
-    return ContactWords(person, role, decision_maker, email, phone)
+    person, role, split_given = _person_and_role(text)
+    return ContactWords(person, role, decision_maker, email, phone, split_given)
 
 
-def _person_and_role(text: str) -> tuple[str, str | None]:
+def _person_and_role(text: str) -> tuple[str, str | None, bool]:
+    """(person, role, whether the rep marked the split: quotes, a comma or "as")."""
     quoted = re.match(r'^["\u201c]([^"\u201d]+)["\u201d]\s*(.*)$', text)
     if quoted:
-        return quoted.group(1).strip(), quoted.group(2).strip(" ,") or None
+        return quoted.group(1).strip(), quoted.group(2).strip(" ,") or None, True
     if "," in text:
         person, role = text.split(",", 1)
-        return person.strip(), role.strip(" ,") or None
+        return person.strip(), role.strip(" ,") or None, True
     as_split = re.split(r"\s+as\s+", text, maxsplit=1, flags=re.IGNORECASE)
     if len(as_split) == 2:
-        return as_split[0].strip(), as_split[1].strip() or None
+        return as_split[0].strip(), as_split[1].strip() or None, True
     ws = words(text)
     for index in range(1, len(ws)):
         if ws[index].text.casefold().strip(".,") in TITLE_WORDS:
-            return text[: ws[index].start].strip(), text[ws[index].start :].strip()
-    return text, None
+            return text[: ws[index].start].strip(), text[ws[index].start :].strip(), False
+    return text, None, False
 
 
 # ---- people ---------------------------------------------------------------------------------------

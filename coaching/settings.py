@@ -87,6 +87,12 @@ def parse_channel(raw: str) -> str | None:
         return link.group(1)
     if re.match(r"^[CG][A-Z0-9]{2,}$", value):
         return value
+    if value.startswith("#"):
+        # Slack links a channel it knows (`should_escape`); a bare name is one it didn't recognise.
+        raise BadValue(
+            f"must be a channel Slack knows: {value} isn't one here (check the name, or pick it from "
+            "the list Slack offers as you type), or give its id like C0123ABCD"
+        )
     raise BadValue(f"must be a channel (#sales-managers) or its id like C0123ABCD, got {raw!r}")
 
 
@@ -185,6 +191,7 @@ def normalised(name: str, raw: str) -> str:
 @dataclass(frozen=True)
 class SettingsChanged:
     changes: tuple[tuple[str, str, str], ...]  # (name, before, after)
+    to_default: frozenset[str] = frozenset()  # settings put back to the default
 
 
 @dataclass(frozen=True)
@@ -236,8 +243,16 @@ def change_settings(
     return SettingsChanged(tuple(changes))
 
 
-def reset_setting(session: Session, *, team_id: str, name: str) -> None:
+def reset_setting(session: Session, *, team_id: str, name: str, defaults: TeamConfig) -> SettingsChanged:
+    """Back to the environment's default; the change says from what to what."""
+    stored = queries.team_settings(session, team_id)
+    if name not in stored:
+        return SettingsChanged(())
+    before = {line.name: line.value for line in describe(with_stored(defaults, stored), stored)}
     queries.delete_setting(session, team_id=team_id, name=name)
+    left = {key: value for key, value in stored.items() if key != name}
+    after = {line.name: line.value for line in describe(with_stored(defaults, left), left)}
+    return SettingsChanged(((name, before[name], after[name]),), to_default=frozenset({name}))
 
 
 # ---- managers --------------------------------------------------------------------------------------

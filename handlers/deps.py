@@ -36,6 +36,7 @@ class Deps:
             tz=tz,
             config=team_config(session, team_id=team_id, defaults=self.defaults),
             own_workdays=own_workdays_of(session, team_id=team_id, user_id=user_id),
+            defaults=self.defaults,
         )
 
     @contextmanager

@@ -1,5 +1,6 @@
 """/logcall: log a touch in one line, or in a modal when typed alone; and the buttons that finish a draft."""
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -12,7 +13,7 @@ from coaching.handoffs import HANDED_OFF
 from coaching.touches import Fix
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import Action
-from handlers.blocks.logcall import lead_options, slow_lead_options
+from handlers.blocks.logcall import lead_options, slow_lead_options, touch_on_your_lead
 from handlers.blocks.replies import reply
 from handlers.deliveries import live_digest
 from handlers.deps import Deps
@@ -20,7 +21,7 @@ from handlers.forms import open_logcall_form
 from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
 from handlers.registration import answered, guarded, lazily
-from handlers.say import publish_home, tell_privately
+from handlers.say import publish_home, tell, tell_privately
 from store.db import TooSlow
 
 # What the lead search may take of Slack's 3 seconds, leaving room for the trip there and back.
@@ -64,6 +65,7 @@ class LogCall:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = touches.log_from_text(session, caller, text)
         respond(**reply(result, caller.local_now, typed=text).payload(), response_type="ephemeral")
+        tell_owner(client, result, caller.local_now)
 
     def open_for_lead(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
@@ -134,6 +136,7 @@ class LogCall:
         message = reply(result, caller.local_now, typed=note)
         metadata = read_metadata(view)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+        tell_owner(client, result, caller.local_now)
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
             publish_home(self.deps, client, team_id, user_id, note=note)
@@ -205,3 +208,10 @@ class LogCall:
         answered_now = not isinstance(result, DraftRefused)
         message = reply(result, caller.local_now)
         respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
+        tell_owner(client, result, caller.local_now)
+
+
+def tell_owner(client: WebClient, result: object, now: datetime) -> None:
+    """A touch logged on a colleague's lead: its owner hears of it, so nothing happens behind their back."""
+    if isinstance(result, touches.TouchLogged) and result.for_someone_else:
+        tell(client, result.lead.owner_id, touch_on_your_lead(result, now))

@@ -56,6 +56,8 @@ EMOJI = {
     "heavy_minus_sign": "\u2796",
     "x": "❌",
     "no_entry_sign": "🚫",
+    "information_source": "\u2139\ufe0f",
+    "eyes": "👀",
 }
 
 

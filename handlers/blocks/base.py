@@ -33,14 +33,14 @@ LIST_LINES = 15
 
 USAGE = {
     "logcall": "`/logcall LEAD [outcome] [date] [note…]` — e.g. `/logcall Acme Corp voicemail left a message`",
-    "lead": "`/lead add|show|won|lost|backburner|reopen|contact|optout NAME …` — e.g. `/lead add Acme Corp`",
+    "lead": "`/lead add|show|find|won|lost|backburner|reopen|contact|optout NAME …` — e.g. `/lead add Acme Corp`",
     "pipeline": "`/pipeline` — your open leads by what needs doing (managers: `/pipeline @rep`)",
     "handoff": (
         "`/handoff LEAD @person [why]` · `/handoff LEAD ops [notes]` · `/handoff LEAD contact PERSON [role] [dm]`"
     ),
     "coach": (
-        "`/coach help` · `/coach settings` · `/coach set NAME VALUE` · `/coach managers add|remove @name`"
-        " · `/coach me workdays sun-thu`"
+        "`/coach help` · `/coach settings` · `/coach set NAME VALUE` · `/coach reset NAME` · "
+        "`/coach managers add|remove @name` · `/coach me workdays sun-thu`"
     ),
 }
 

@@ -40,12 +40,17 @@ def coach_help(problem: str | None = None) -> Message:
     lines += [
         "*Baton, in one screen*",
         "• `/logcall acme vm left a message` — log a call, voicemail, email, reply or meeting (alone: a form)",
-        "• `/lead add Acme Corp` · `/lead show acme` · `/lead won acme` · `/lead lost acme reason` · `/lead backburner acme`",
+        "• `/lead add Acme Corp` · `/lead show acme` · `/lead find acme` · `/lead won acme` · "
+        "`/lead lost acme reason` · `/lead backburner acme` · `/lead reopen acme`",
+        "• `/lead contact acme Jane Doe, CFO dm` — who you talk to (`dm`: the decision-maker) · "
+        "`/lead optout acme` — they asked not to be contacted",
         "• `/pipeline` — your leads by what needs doing (managers: `/pipeline @rep`)",
-        "• `/handoff acme @sam why` · `/handoff acme ops` · `/handoff acme contact Jane Doe CFO dm`",
+        "• `/handoff acme @sam why` · `/handoff acme @me why` · `/handoff acme ops` · "
+        "`/handoff acme contact Jane Doe CFO dm`",
         "• `/coach settings` — this workspace's coaching numbers and times; managers change them with "
-        "`/coach set stall_days 21` or the form",
-        "• `/coach managers` · `/coach managers add @jane` — who approves hand-offs (managers and Slack admins)",
+        "`/coach set stall_days 21` (back to the default: `/coach reset stall_days`) or the form",
+        "• `/coach managers` · `/coach managers add @jane` · `/coach managers remove @jane` — who approves "
+        "hand-offs (managers and Slack admins)",
         "• `/coach me` · `/coach me workdays sun-thu` — your own working days, if they differ from the team's",
         "Every morning Baton DMs each rep what needs action today; the Home tab shows your pipeline.",
     ]
@@ -79,12 +84,20 @@ def coach_settings(shown: SettingsShown) -> Message:
     return Message("Baton's settings for this workspace", tuple(blocks))
 
 
+def setting_value(name: str, value: str) -> str:
+    """A setting's value as Slack should show it: a channel as its link, anything else as typed."""
+    if name.endswith("channel") and value not in ("", "none"):
+        return f"<#{value}>"
+    return esc(value) or "default"
+
+
 def settings_changed(result: SettingsChanged) -> Message:
     if not result.changes:
         return plain("Nothing changed: those are the current values.")
-    lines = [
-        f"• *{name}*: {esc(before) or 'default'} → *{esc(after)}*" for name, before, after in result.changes
-    ]
+    lines = []
+    for name, before, after in result.changes:
+        line = f"• *{name}*: {setting_value(name, before)} → *{setting_value(name, after)}*"
+        lines.append(line + (" (the default)" if name in result.to_default else ""))
     return Message("Settings saved", (mrkdwn(":white_check_mark: Saved.\n" + "\n".join(lines)),))
 
 

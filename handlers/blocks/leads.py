@@ -25,7 +25,7 @@ from coaching.leads import (
     StatusChanged,
 )
 from coaching.rules import Status
-from coaching.snapshots import HandoffLine, LeadSnapshot, TouchSnapshot
+from coaching.snapshots import ContactSnapshot, HandoffLine, LeadSnapshot, TouchSnapshot
 from handlers.blocks.base import (
     FIELD_TEXT,
     HEADER_TEXT,
@@ -84,14 +84,21 @@ def lead_exists(result: LeadExists) -> Message:
     )
 
 
+def talking_to_first(contacts: Sequence[ContactSnapshot]) -> list[ContactSnapshot]:
+    """Who a rep talks to, the decision-maker first (the latest one named), then the newest contact."""
+    deciders = [c for c in contacts if c.is_decision_maker][-1:]
+    newest = [contacts[-1]] if contacts and not contacts[-1].is_decision_maker else []
+    return deciders + newest
+
+
 def lead_card(detail: LeadDetail, now: datetime) -> Message:
     lead = detail.lead
     today = detail.today
-    current = detail.contacts[-1] if detail.contacts else None
+    talking_to = "\n".join(contact_text(c) for c in talking_to_first(detail.contacts))
     fields = [
         f"*Owner*\n{who(lead.owner_id)}",
         f"*Status*\n{STATUS_LABEL[lead.status].capitalize()}" + (" · opted out" if lead.opted_out_at else ""),
-        f"*Talking to*\n{contact_text(current) if current else '_nobody recorded yet_'}",
+        f"*Talking to*\n{talking_to or '_nobody recorded yet_'}",
         f"*Attempts*\n{attempt_line(lead, detail.stage, detail.rules, now)}",
         f"*Last touch*\n{days_ago(lead.last_touch_at, now) if lead.last_touch_at else '_none yet_'}",
         f"*Coming up*\n{next_step_line(lead, detail.stage, today)}",
@@ -237,7 +244,9 @@ def contact_saved(result: ContactSaved) -> Message:
         read += ", decision-maker" if words.decision_maker else ""
         read += f", e-mail {esc(clip(words.email, 100))}" if words.email else ""
         read += f", phone {esc(clip(words.phone, 100))}" if words.phone else ""
-        blocks.append(context(read + ". Wrong split? Put a comma after the name: `Jane Doe, VP Sales`."))
+        if not words.split_given:  # Baton guessed where the name ends: say how to put it right
+            read += ". Wrong split? Put a comma after the name: `Jane Doe, VP Sales`"
+        blocks.append(context(read + "."))
     return Message(f"{verb} contact {contact.name} on {result.lead.name}", tuple(blocks))
 
 
@@ -247,6 +256,7 @@ def lead_help(problem: str | None = None) -> Message:
         "*/lead* keeps your pipeline straight:",
         "• `/lead add Acme Corp` — a new lead, owned by you",
         "• `/lead show acme` — everything about it (a unique start of the name is enough)",
+        "• `/lead find acme` — every lead whose name contains it, whoever owns it",
         "• `/lead won acme` · `/lead lost acme went with a competitor` · `/lead backburner acme` · `/lead reopen acme`",
         "• `/lead contact acme Jane Doe, CFO jane@acme.com +1 555 0100 dm` — who you talk to and how to"
         " reach them (`dm` = decision-maker)",

@@ -47,6 +47,7 @@ from handlers.blocks.ids import Action, block_id_of, button_value
 from handlers.blocks.text import (
     OUTCOME_LABEL,
     STATUS_LABEL,
+    a_or_an,
     clip,
     day,
     days_ago,
@@ -64,6 +65,8 @@ def attempt_line(lead: LeadSnapshot, stage: Stage, rules: Rules, now: datetime) 
         spoke = days_ago(lead.last_contact_at, now) if lead.last_contact_at else "recently"
         extra = f" · {lead.attempts} tr{'ies' if lead.attempts != 1 else 'y'} since" if lead.attempts else ""
         return f"In touch · last two-way contact {spoke}{extra}"
+    if lead.attempts == 0:
+        return f"No attempts yet (limit {rules.attempts_limit})"
     if lead.attempts > rules.attempts_limit:
         return (
             f"Attempt {lead.attempts} · past the limit of {rules.attempts_limit} (cap {rules.attempts_cap})"
@@ -102,12 +105,17 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
     if result.meeting_booked:
         headline = f":calendar: Booked a *meeting* with {lead_ref(lead.name)} for *{day(result.meeting_booked, result.today)}*"
     else:
-        logged_as = OUTCOME_LABEL[result.outcome]
+        logged_as = a_or_an(f"*{OUTCOME_LABEL[result.outcome]}*")
         mark = ":warning:" if result.after_opt_out else ":white_check_mark:"
-        headline = f"{mark} Logged a *{logged_as}* on {lead_ref(lead.name)}{on_day}"
-    if result.for_someone_else:
-        headline += f" — {who(lead.owner_id)}'s lead"
+        headline = f"{mark} Logged {logged_as} on {lead_ref(lead.name)}{on_day}"
     blocks: list[Block] = [mrkdwn(headline)]
+    if result.for_someone_else:
+        blocks.append(
+            mrkdwn(
+                f":information_source: {lead_ref(lead.name)} is {who(lead.owner_id)}'s lead, not yours: "
+                "the touch goes on their record, and Baton has told them."
+            )
+        )
     if result.note:
         blocks.append(mrkdwn(quote(result.note)))
     status = attempt_line(lead, result.stage, result.rules, now)
@@ -134,8 +142,28 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
         blocks.append(
             ActionsBlock(block_id=block_id_of(Action.LOGGED_BLOCK, result.touch_id), elements=actions)
         )
-    fallback = f"Logged a {OUTCOME_LABEL[result.outcome]} on {lead.name}. {status}."
+    fallback = f"Logged {a_or_an(OUTCOME_LABEL[result.outcome])} on {lead.name}. {status}."
     return Message(fallback, tuple(blocks))
+
+
+def touch_on_your_lead(result: TouchLogged, now: datetime) -> Message:
+    """Told to a lead's owner when a colleague logs a touch on it."""
+    lead = result.lead
+    logged = a_or_an(f"*{OUTCOME_LABEL[result.outcome]}*")
+    on_day = "" if result.on == result.today else f" ({day(result.on, result.today)})"
+    if result.meeting_booked:
+        logged = f"a *meeting* for *{day(result.meeting_booked, result.today)}*"
+    blocks: list[Block] = [
+        mrkdwn(f":eyes: {who(result.logged_by)} logged {logged} on your lead {lead_ref(lead.name)}{on_day}.")
+    ]
+    if result.note:
+        blocks.append(mrkdwn(quote(result.note)))
+    status = attempt_line(lead, result.stage, result.rules, now)
+    blocks.append(context(f"{status} · {next_step_line(lead, result.stage, result.today)}"))
+    blocks.append(ActionsBlock(elements=[button("Show the lead", Action.LEAD_SHOW, button_value(lead.id))]))
+    return Message(
+        f"A colleague logged {a_or_an(OUTCOME_LABEL[result.outcome])} on {lead.name}", tuple(blocks)
+    )
 
 
 def _next_actions(result: TouchLogged) -> list[ButtonElement]:
@@ -160,7 +188,9 @@ def which_lead(choice: WhichLead) -> Message:
     ]
     if choice.unknown:
         if not choice.lead_text:
-            return plain(f"Which lead? {USAGE.get(choice.command, USAGE['logcall'])}")
+            command = choice.command.partition(".")[0]
+            usage = USAGE.get(command, USAGE["logcall"])
+            return plain(f"Which lead? Usage: {usage} · more: `/coach help`")
         headline = f":mag: I couldn't find a lead called {typed}."
         if buttons:
             headline += " Did you mean one of these?"
@@ -211,7 +241,9 @@ def future_date(result: FutureDate) -> Message:
                 block_id=block_id_of(Action.DRAFT_BLOCK, result.draft_id),
                 elements=[
                     button(f"Book a meeting for {on_day}", Action.DRAFT_AS_MEETING, value, style="primary"),
-                    button(f"It was a {OUTCOME_LABEL[result.outcome]} today", Action.DRAFT_AS_TODAY, value),
+                    button(
+                        f"It was {a_or_an(OUTCOME_LABEL[result.outcome])} today", Action.DRAFT_AS_TODAY, value
+                    ),
                 ],
             ),
             context("Nothing is lost: pick one and Baton logs your note with it."),

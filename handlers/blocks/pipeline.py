@@ -62,6 +62,15 @@ def pipeline(view: Pipeline, now: datetime, *, viewer: str) -> Message:
     return Message(fallback, tuple(blocks))
 
 
+def attempts_words(attempts: int, limit: int) -> str:
+    """Tries so far against the limit, in words that stay true past it and before the first."""
+    if attempts == 0:
+        return "no attempts yet"
+    if attempts > limit:
+        return f"{attempts} attempts, past the limit of {limit}"
+    return f"attempt {attempts} of {limit}"
+
+
 def _summary(item: Item, today: date, rules: Rules, now: datetime) -> str:
     lead = item.lead
     parts = [lead_ref(lead.name)]
@@ -71,7 +80,7 @@ def _summary(item: Item, today: date, rules: Rules, now: datetime) -> str:
     if lead.meeting_on and lead.meeting_on >= today and Flag.MEETING_REMINDER not in item.flags:
         parts.append(f":calendar: meeting {day(lead.meeting_on, today)}")
     if not lead.reached and lead.status is Status.OPEN:
-        parts.append(f"attempt {lead.attempts}/{rules.attempts_limit}")
+        parts.append(attempts_words(lead.attempts, rules.attempts_limit))
     if lead.last_touch_at:
         parts.append(f"last touch {days_ago(lead.last_touch_at, now)}")
     parts.extend(FLAG_LABEL[flag] for flag in sorted(item.flags))

@@ -14,15 +14,25 @@ def esc(text: str) -> str:
     """User text made safe for mrkdwn: keeps @user and #channel mentions, defuses everything else.
 
     Escaping `&`, `<` and `>` is what stops `<!channel>`, `<!here>`, `<!subteam^…>` and fake links.
+    Special mentions as Slack encodes them are shown as the person typed them ("@here"): as plain
+    text they ping nobody, and a raw "<!here>" would only puzzle the reader.
     """
     out: list[str] = []
     last = 0
     for match in _MENTION.finditer(text):
-        out.append(_escape(text[last : match.start()]))
+        out.append(_defuse(text[last : match.start()]))
         out.append(f"<{match.group(1)}{match.group(2)}>")
         last = match.end()
-    out.append(_escape(text[last:]))
+    out.append(_defuse(text[last:]))
     return "".join(out)
+
+
+def _defuse(text: str) -> str:
+    return _escape(_SPECIAL.sub(_as_typed, text))
+
+
+def _as_typed(match: re.Match[str]) -> str:
+    return "@" + (match.group(1) or (match.group(2) or "group").lstrip("@"))
 
 
 _SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^<>]*)?>|<!subteam\^[^<>|]*(?:\|([^<>]*))?>")
@@ -35,7 +45,7 @@ def label(text: str, limit: int) -> str:
     plain_text isn't parsed for mentions, but the encoded forms must not reach Slack at all, and
     "@channel" reads better than "<!channel>" anyway.
     """
-    text = _SPECIAL.sub(lambda m: "@" + (m.group(1) or (m.group(2) or "group").lstrip("@")), text)
+    text = _SPECIAL.sub(_as_typed, text)
     text = _LINK.sub(
         lambda m: ("@" if m.group(0).startswith("<@") else "") + (m.group(2) or m.group(1)), text
     )
@@ -99,6 +109,12 @@ def calendar_days(instant: datetime, now: datetime) -> int:
 
 def days_ago(instant: datetime, now: datetime) -> str:
     return days_ago_count(calendar_days(instant, now))
+
+
+def a_or_an(phrase: str) -> str:
+    """The phrase with its article: "an email", "an opt-out", "a voicemail"."""
+    first = phrase.lstrip("“\"'*_").casefold()[:1]
+    return f"{'an' if first in ('a', 'e', 'i', 'o', 'u') else 'a'} {phrase}"
 
 
 OUTCOME_LABEL = {

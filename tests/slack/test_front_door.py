@@ -26,7 +26,7 @@ def test_a_command_whose_text_says_payload_is_logged_like_any_other(harness: Har
     # Bolt's own form parser takes any body containing "payload" for a button click (a 404 in Slack).
     harness.command(DANA, "/lead", "add payload systems")
     reply = harness.command(DANA, "/logcall", "payload systems email sent the payload specs to their CTO")
-    assert "Logged a *email* on *payload systems*" in flatten(reply.blocks)
+    assert "Logged an *email* on *payload systems*" in flatten(reply.blocks)
     with harness.db.readers.begin() as session:
         assert session.scalars(select(Lead.name)).all() == ["payload systems"]
         assert session.scalars(select(Touch.note)).all() == ["sent the payload specs to their CTO"]

@@ -26,7 +26,7 @@ NASTY_NOTES = [
 def test_awkward_notes_are_stored_exactly_and_answered_clearly(harness: Harness, note: str) -> None:
     harness.command(DANA, "/lead", "add Acme Corp")
     reply = harness.command(DANA, "/logcall", f"Acme Corp email {note}")
-    assert "Logged a *email* on *Acme Corp*" in flatten(reply.blocks)
+    assert "Logged an *email* on *Acme Corp*" in flatten(reply.blocks)
     with harness.db.readers.begin() as session:
         stored = session.scalars(select(Touch.note)).one()
     assert stored == note.strip()

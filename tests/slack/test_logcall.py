@@ -82,7 +82,7 @@ def test_a_past_date_and_a_conversation_are_logged_on_that_day(harness: Harness)
 def test_a_quoted_name_and_yesterday_work(harness: Harness) -> None:
     add(harness, "Acme Corp")
     reply = harness.command(DANA, "/logcall", '"Acme Corp" email yesterday sent the case study')
-    assert "Logged a *email* on *Acme Corp* (yesterday)" in harness.seen_text(reply)
+    assert "Logged an *email* on *Acme Corp* (yesterday)" in harness.seen_text(reply)
     assert touches(harness)[0].note == "sent the case study"
 
 
@@ -266,7 +266,7 @@ def test_a_modal_result_reaches_the_rep_by_dm_when_the_channel_refuses_ephemeral
     )
     result = harness.api.seen_by(DANA)[-1]
     assert result.channel == "D0DANA" and not result.ephemeral
-    assert "Logged a *email*" in harness.seen_text(result)
+    assert "Logged an *email*" in harness.seen_text(result)
 
 
 def test_a_lead_button_opens_the_modal_on_that_lead(harness: Harness) -> None:

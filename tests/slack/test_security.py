@@ -70,7 +70,8 @@ def test_channel_here_and_group_mentions_in_user_text_never_reach_slack(harness:
     )
     # The stand-in records any special mention Baton sends; the harness fails the test if one appears.
     assert harness.api.problems == []
-    assert "&lt;!here&gt;" in reply.blocks[1]["text"]["text"]
+    # Echoed the way it was typed, as plain text that pings nobody (never the raw `<!here>`).
+    assert reply.blocks[1]["text"]["text"] == "> pinging @here and @everyone @group"
     with harness.db.readers.begin() as session:
         note = session.scalars(select(Touch.note)).one()
     assert note == "pinging <!here> and <!everyone> <!subteam^S0SALES>"  # stored as typed, escaped when shown

@@ -82,7 +82,7 @@ def test_user_and_channel_mentions_survive_escaping() -> None:
 
 def test_the_notification_fallback_is_escaped_too() -> None:
     message = lead_exists(LeadExists(lead(name="<!channel> & Co")))
-    assert message.payload()["text"].startswith("&lt;!channel&gt; &amp; Co")
+    assert message.payload()["text"].startswith("@channel &amp; Co")
     assert plain("*Acme &amp; Sons* is &lt;ok&gt;").payload()["text"] == "*Acme &amp; Sons* is &lt;ok&gt;"
 
 
