@@ -300,8 +300,7 @@ def test_lead_contact_keeps_an_e_mail_and_a_phone_and_the_card_shows_them(harnes
     )
     assert reply == (
         ":bust_in_silhouette: Saved Jane Doe, VP Sales · *decision-maker* · +1 555 0100 · jane@acme.com on *Acme Corp*.\n"
-        "Read as person “Jane Doe”, role “VP Sales”, decision-maker, e-mail jane@acme.com, phone +1 555 0100. "
-        "Wrong split? Put a comma after the name: `Jane Doe, VP Sales`."
+        "Read as person “Jane Doe”, role “VP Sales”, decision-maker, e-mail jane@acme.com, phone +1 555 0100."
     )
     card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
     assert "*Talking to*\nJane Doe, VP Sales · *decision-maker* · +1 555 0100 · jane@acme.com" in card
