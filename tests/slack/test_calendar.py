@@ -39,7 +39,7 @@ def test_an_ambiguous_date_is_asked_and_an_unambiguous_one_read(harness: Harness
     harness.clock.now = WEDNESDAY
     harness.command(DANA, "/lead", "add Acme Corp")
     read = harness.command(DANA, "/logcall", "acme email 11/24 sent the deck")
-    assert "Logged a *email* on *Acme Corp* (yesterday)" in harness.seen_text(read)
+    assert "Logged an *email* on *Acme Corp* (yesterday)" in harness.seen_text(read)
     asked = harness.command(DANA, "/logcall", "acme email 3/11 sent the price list")
     assert "could be *Wed 11 Mar* or *Tue 3 Nov*" in harness.seen_text(asked)
     harness.click(DANA, asked, Action.DRAFT_DAY_FIRST)
@@ -126,4 +126,4 @@ def test_a_hand_off_is_a_fresh_start_for_the_new_owner(harness: Harness) -> None
     assert moved.owner_id == SAM and moved.attempts == 0
     assert len(touches(harness)) == 9  # the history stays
     shown = harness.seen_text(harness.command(SAM, "/lead", "show wayne"))
-    assert "Attempt 0 of 8" in shown
+    assert "No attempts yet (limit 8)" in shown
