@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.localslack import Platform, SlackApi, User, Workspace
 from store.db import open_database
 from store.migrate import current_revision, head_revision
 from store.models import Delivery, Lead
-from tests.conftest import Harness
+from tests.conftest import PG_URL, Harness
 
 ROOT = Path(__file__).resolve().parents[1]
 SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "DATABASE_URL")
@@ -154,6 +154,52 @@ def test_serve_migrates_an_empty_database_and_answers_signed_requests_through_wa
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         api.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set")
+def test_serve_on_postgresql_runs_web_concurrency_processes_and_a_deploy_loses_no_acknowledged_work(
+    postgres_ready: str, tmp_path: Path
+) -> None:
+    api = SlackApi(
+        Workspace(team_id="T0SERVE", users={"U0DANA": User("U0DANA", "dana")}), token="xoxb-serve"
+    ).start()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env(
+            SLACK_BOT_TOKEN="xoxb-serve",
+            SLACK_SIGNING_SECRET="serve-secret",
+            SLACK_API_URL=api.url,
+            DATABASE_URL=postgres_ready,
+            WEB_CONCURRENCY="2",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    db = open_database(postgres_ready, pool_size=1)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM lead WHERE team_id = 'T0SERVE'"))
+        first = _wait_for_line(process, "Baton is serving Slack", seconds=60)
+        second = _wait_for_line(process, "Baton is serving Slack", seconds=60)
+        assert "serves with one" not in first + second
+        slack = Platform(api, f"http://127.0.0.1:{port}", "serve-secret")
+        for index in range(6):
+            assert slack.command("U0DANA", "/lead", f"add Served {index}").status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)  # a deploy: right after the acknowledgements
+        code = process.wait(timeout=60)
+        api.stop()
+    try:
+        assert code == 0
+        with db.readers.begin() as session:
+            stored = session.scalars(select(Lead.name).where(Lead.team_id == "T0SERVE")).all()
+        assert sorted(stored) == [f"Served {index}" for index in range(6)]
+    finally:
+        db.engine.dispose()
 
 
 def _wait_for_line(process: subprocess.Popen[str], needle: str, *, seconds: float) -> str:
