@@ -1,16 +1,18 @@
 """/logcall: log a touch in one line, or in a modal when typed alone; and the buttons that finish a draft."""
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from coaching import lead_commands, leads, touches
 from coaching.calendar import local_date
+from coaching.caller import Caller
 from coaching.finding import DraftRefused
 from coaching.handoffs import HANDED_OFF
 from coaching.touches import Fix
+from handlers import outbox
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import Action
 from handlers.blocks.logcall import lead_options, slow_lead_options, touch_on_your_lead
@@ -21,7 +23,7 @@ from handlers.forms import open_logcall_form
 from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
 from handlers.registration import answered, guarded, lazily
-from handlers.say import publish_home, tell, tell_privately
+from handlers.say import publish_home, tell_privately
 from store.db import TooSlow
 
 # What the lead search may take of Slack's 3 seconds, leaving room for the trip there and back.
@@ -64,8 +66,9 @@ class LogCall:
             return
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = touches.log_from_text(session, caller, text)
+            owed = self._owe_owner(session, caller, result)
         respond(**reply(result, caller.local_now, typed=text).payload(), response_type="ephemeral")
-        tell_owner(client, result, caller.local_now)
+        outbox.Courier(self.deps, client).send(owed)
 
     def open_for_lead(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
@@ -133,10 +136,11 @@ class LogCall:
             result = touches.log_from_form(
                 session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
             )
+            owed = self._owe_owner(session, caller, result)
         message = reply(result, caller.local_now, typed=note)
         metadata = read_metadata(view)
         tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
-        tell_owner(client, result, caller.local_now)
+        outbox.Courier(self.deps, client).send(owed)
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
             publish_home(self.deps, client, team_id, user_id, note=note)
@@ -200,6 +204,7 @@ class LogCall:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = lead_commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
             owed = posts.owe(session, result, team_id) if isinstance(result, HANDED_OFF) else []
+            owed += self._owe_owner(session, caller, result)
         if isinstance(result, HANDED_OFF):
             posts.resumed(result, body, respond, client, caller, owed)
             return
@@ -208,10 +213,12 @@ class LogCall:
         answered_now = not isinstance(result, DraftRefused)
         message = reply(result, caller.local_now)
         respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
-        tell_owner(client, result, caller.local_now)
+        outbox.Courier(self.deps, client).send(owed)
 
-
-def tell_owner(client: WebClient, result: object, now: datetime) -> None:
-    """A touch logged on a colleague's lead: its owner hears of it, so nothing happens behind their back."""
-    if isinstance(result, touches.TouchLogged) and result.for_someone_else:
-        tell(client, result.lead.owner_id, touch_on_your_lead(result, now))
+    def _owe_owner(self, session: Session, caller: Caller, result: object) -> list[int]:
+        """A touch logged on a colleague's lead: its owner hears of it (owed in the touch's own
+        transaction, so it is sent once the touch is saved, and never lost or doubled)."""
+        if not isinstance(result, touches.TouchLogged) or not result.for_someone_else:
+            return []
+        told = touch_on_your_lead(result, caller.local_now)
+        return [outbox.post(session, caller.team_id, result.lead.owner_id, told, deps=self.deps)]

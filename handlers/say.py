@@ -36,15 +36,6 @@ def tell_privately(client: WebClient, *, channel_id: str | None, user_id: str, m
     client.chat_postMessage(channel=user_id, **message.payload())
 
 
-def tell(client: WebClient, user_id: str, message: Message) -> None:
-    """A DM from Baton to someone who didn't ask (a lead's owner, say): a refusal is logged, not raised,
-    so the person who acted still gets their own answer."""
-    try:
-        client.chat_postMessage(channel=user_id, **message.payload())
-    except SlackApiError as error:
-        log.warning("Couldn't DM %s: %s", user_id, error.response.get("error"))
-
-
 def answer(
     deps: Deps,
     body: dict[str, Any],
