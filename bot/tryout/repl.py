@@ -96,7 +96,12 @@ class Tryout:
             signing_secret=SECRET,
             api_url=api.url,
             database_url=f"sqlite:///{self.db_path}",
-            team=replace(self.defaults.team, manager_ids=self.defaults.manager_ids | seed.MANAGERS),
+            team=replace(
+                self.defaults.team,
+                manager_ids=self.defaults.manager_ids | seed.MANAGERS,
+                # The demo team hands customers to #ops, so `/handoff acme ops` works as the README shows.
+                ops_channel=self.defaults.team.ops_channel or seed.OPS_CHANNEL,
+            ),
             listener_threads=8,
         )
         baton = create(settings, db=db, clock=self.clock)

@@ -167,8 +167,11 @@ STORIES: list[Story] = [
 ]
 
 
+OPS_CHANNEL = "C0OPS"
+
+
 def workspace() -> Workspace:
-    channels = {"C0GENERAL": "general", "C0SALES": "sales", "C0SALESMGR": "sales-managers", "C0OPS": "ops"}
+    channels = {"C0GENERAL": "general", "C0SALES": "sales", "C0SALESMGR": "sales-managers", OPS_CHANNEL: "ops"}
     return Workspace(
         team_id=TEAM_ID, team_name="Northwind Sales", users={u.id: u for u in PEOPLE}, channels=channels
     )
