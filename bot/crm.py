@@ -58,7 +58,9 @@ def run_import(
     written = {row.owner for row in parsed.rows}
     wanted = {w for w in written if w and name_key(w) not in mapping} | set(mapping.values())
     found, unknown = resolve_owners(client, wanted | ({default_owner} if default_owner else set()), known)
-    assigned = assign_owners(written, mapping, found, unknown, default_owner, owners_file)
+    assigned = assign_owners(
+        written, mapping, found, unknown, default_owner, owners_file, slack=client is not None
+    )
     problems_found = list(map_problems)
     if default_owner is not None and default_owner not in found:
         why = unknown.get(default_owner, "not someone in this Slack workspace")
@@ -152,8 +154,13 @@ def assign_owners(
     unknown: dict[str, str],
     default_owner: str | None,
     owners_file: Path | None,
+    *,
+    slack: bool = True,
 ) -> dict[str, tuple[str | None, str]]:
-    """Each owner as the file writes it → (Slack id, how it was decided) or (None, why not)."""
+    """Each owner as the file writes it → (Slack id, how it was decided) or (None, why not).
+
+    Without Slack (no token) ids are taken as written and names matched against known reps.
+    """
     default_id = found.get(default_owner) if default_owner else None
     assigned: dict[str, tuple[str | None, str]] = {}
     for owner in written:
@@ -166,7 +173,10 @@ def assign_owners(
                 why = unknown.get(target, "not someone in this Slack workspace")
                 assigned[owner] = (None, f"{owners_file.name} gives {target!r}: {why}")
         elif owner and owner in found:
-            assigned[owner] = (found[owner], "found in Slack")
+            assigned[owner] = (
+                found[owner],
+                "found in Slack" if slack else "as written (no Slack token to check)",
+            )
         elif default_id is not None:
             assigned[owner] = (
                 default_id,

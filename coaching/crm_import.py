@@ -70,6 +70,7 @@ class _LeadPlan:
     changes: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     why_kept: str = ""
+    fresher: bool = True  # the file is as new as what Baton knows: it may replace, not only fill in
     notes: str | None = None
     opted_out_at: datetime | None = None
     lost_reason: str | None = None
@@ -121,7 +122,7 @@ def import_rows(
     for plan in by_key.values():
         _plan_lead(plan, now, moved)
         for row in plan.rows:
-            change = people.plan(plan.lead, row, fresher=not plan.why_kept)
+            change = people.plan(plan.lead, row, fresher=plan.fresher)
             if change:
                 plan.people[row.line] = change
         for row in plan.rows:
@@ -186,11 +187,13 @@ def _plan_lead(plan: _LeadPlan, now: datetime, moved: set[int]) -> None:
         plan.opted_out_at = min((r.opted_out_at for r in opted if r.opted_out_at), default=now)
     if row.status is Status.LOST:
         plan.lost_reason = next((r.lost_reason for r in plan.rows if r.lost_reason), None)
-    if row.reached:
-        # The file's own date for the conversation; a stage that says they talked, without a date,
-        # is taken as of the import (the stall clock starts now rather than in the past).
-        plan.contact_at = row.last_contacted or row.last_activity or now
     lead = plan.lead
+    if row.reached:
+        # The file's own date for the conversation. A stage that says they talked, without a date,
+        # is taken as of the import (the stall clock starts now rather than in the past), once:
+        # running the same undated file again must not move a conversation Baton already knows.
+        dated = row.last_contacted or row.last_activity
+        plan.contact_at = dated or (now if lead is None or lead.last_contact_at is None else None)
     if lead is None:
         return
     latest = _latest(row)
@@ -209,12 +212,14 @@ def _plan_lead(plan: _LeadPlan, now: datetime, moved: set[int]) -> None:
         differs.append("status")
     if not row.reached and row.attempts > lead.attempts:  # counts only move up: a connect resets them
         differs.append("attempts")
+    plan.fresher = fresher
     if fresher:
         plan.changes.extend(differs)
     else:
         plan.kept.extend(differs)
         plan.why_kept = why if differs else ""
-    if latest and (lead.last_touch_at is None or latest > lead.last_touch_at):
+    touched = _touched(plan)
+    if touched and (lead.last_touch_at is None or touched > lead.last_touch_at):
         plan.changes.append("last activity")
     # A conversation after everything Baton logged, and newer than the one it knows: reached as of then.
     contact_at = plan.contact_at
@@ -236,6 +241,12 @@ def _plan_lead(plan: _LeadPlan, now: datetime, moved: set[int]) -> None:
 
 def _latest(row: Row) -> datetime | None:
     dates = [d for d in (row.last_activity, row.last_contacted) if d is not None]
+    return max(dates) if dates else None
+
+
+def _touched(plan: "_LeadPlan") -> datetime | None:
+    """The lead's last touch: a conversation is one, even when the file dates nothing else."""
+    dates = [d for d in (_latest(plan.first), plan.contact_at) if d is not None]
     return max(dates) if dates else None
 
 
@@ -277,7 +288,7 @@ def _write(
         assert plan.lead is not None
         for row in plan.rows:
             if row.line in plan.people:
-                people.write(plan.lead, row)
+                people.write(plan.lead, row, fresher=plan.fresher)
     session.flush()
 
 
@@ -350,7 +361,7 @@ def _new_lead(
         ever_reached=plan.contact_at is not None or row.status is Status.WON,
         crm_contact_at=plan.contact_at,
         last_contact_at=plan.contact_at,
-        last_touch_at=_latest(row),
+        last_touch_at=_touched(plan),
         next_follow_up=follow_up,
         opted_out_at=plan.opted_out_at,
         lost_reason=plan.lost_reason,
@@ -375,7 +386,7 @@ def _update(
         lead.attempt_baseline = row.attempts - logged
         lead.attempts = row.attempts
     if "last activity" in changes:
-        lead.last_touch_at = _latest(row)
+        lead.last_touch_at = _touched(plan)
     if "last contact" in changes:
         # Newer than every touch Baton logged (or it wouldn't be a change): the round of tries is over.
         lead.crm_contact_at = lead.last_contact_at = plan.contact_at
@@ -422,14 +433,20 @@ class _People:
             return "updated"
         return None
 
-    def write(self, lead: Lead, row: Row) -> None:
+    def write(self, lead: Lead, row: Row, *, fresher: bool) -> None:
+        """What `plan` said: a stale file fills in what Baton lacks and replaces nothing."""
         assert row.person
         known = self.by_lead.setdefault(lead.id, {})
         contact = known.get(name_key(row.person))
         if contact is not None:
-            contact.role = row.role or contact.role
-            contact.email = row.email or contact.email
-            contact.phone = row.phone or contact.phone
+            if fresher:
+                contact.role = row.role or contact.role
+                contact.email = row.email or contact.email
+                contact.phone = row.phone or contact.phone
+            else:
+                contact.role = contact.role or row.role
+                contact.email = contact.email or row.email
+                contact.phone = contact.phone or row.phone
             contact.is_decision_maker = contact.is_decision_maker or row.decision_maker
             return
         contact = Contact(

@@ -440,3 +440,42 @@ def test_an_export_keeps_opt_outs_lost_reasons_every_contact_and_names_and_impor
     assert _everything(database, "T0OTHER") == _everything(database, TEAM)
     again = run(database, read_csv(exported).rows, now=NOW + timedelta(days=1))
     assert {row.action for row in again.rows} == {Action.UNCHANGED}
+
+
+def test_an_undated_file_in_conversation_imported_again_later_changes_nothing(database: Database) -> None:
+    rows = read_csv((DATA / "sample_leads.csv").read_text()).rows
+    owners = {row.owner: DANA for row in rows}
+    first = run(database, rows, owners=owners)
+    assert first.leads(Action.ADD) == 6
+    talked = leads(database)["Bluefin Logistics"].last_contact_at
+    assert talked == NOW  # "Qualification" without a date: in conversation as of the import
+    again = run(database, rows, owners=owners, now=NOW + timedelta(days=3))
+    assert {row.action for row in again.rows} == {Action.UNCHANGED}
+    assert leads(database)["Bluefin Logistics"].last_contact_at == talked
+    with database.readers.begin() as session:
+        exported = read_csv("".join(write_csv(EXPORT_HEADERS, pipeline_rows(session, team_id=TEAM)))).rows
+    assert {row.action for row in run(database, exported, now=NOW + timedelta(days=4)).rows} == {
+        Action.UNCHANGED
+    }
+
+
+def test_a_stale_file_fills_in_a_contacts_missing_details_but_never_replaces_the_reps(
+    database: Database,
+) -> None:
+    run(database, salesforce())  # Jane Doe at Acme: 555-0100; Bill Lumbergh at Initech: no phone
+    run_lead(database, "contact acme Jane Doe +1 555 0199")  # the rep's newer number
+    with database.sessions.begin() as session:
+        log_from_text(session, caller(), "Acme Corp connected")
+    stale = read_csv(
+        "Company,Lead Owner,Lead Status,First Name,Last Name,Phone,Last Activity Date\n"
+        "Acme Corp,U0DANA,Working,Jane,Doe,555-0100,11/01/2026\n"
+        "Initech,U0DANA,Closed Won,Bill,Lumbergh,555-0103,08/01/2026\n"
+    )
+    plan = run(database, stale.rows)
+    assert [(row.action, row.changes) for row in plan.rows] == [
+        (Action.UNCHANGED, ()),
+        (Action.UPDATE, ("updates Bill Lumbergh",)),
+    ]
+    with database.readers.begin() as session:
+        phones = {name: phone for name, phone in session.execute(select(Contact.name, Contact.phone))}
+    assert (phones["Jane Doe"], phones["Bill Lumbergh"]) == ("+1 555 0199", "555-0103")
