@@ -157,6 +157,7 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
 
     migrate(settings)
     baton = create(settings)
+    baton.keep_recovering()  # requests acknowledged before a restart are finished
     build(baton, blocking=False).start()  # one process for a small team: the clock runs alongside
     log.info("Baton is connecting to Slack over Socket Mode (the scheduler runs in this process)")
     handler = SocketModeHandler(baton.app, settings.app_token)

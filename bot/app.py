@@ -1,6 +1,7 @@
 """The app factory: one engine, one Web API client, one Bolt App with every handler module registered."""
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from bot.slack import Sleep, make_client
 from handlers import coach, digest, events, handoffs, home, leads, logcall, pipeline, registration
 from handlers.deps import Deps
 from handlers.directory import Directory
+from handlers.inbox import Door
+from handlers.outbox import Courier
 from store.db import Database, is_sqlite, open_database
 
 HANDLER_MODULES = (registration, logcall, leads, pipeline, handoffs, digest, events, home, coach)
@@ -33,6 +36,28 @@ class Baton:
     pool: ListenerPool
     client: WebClient
     signing_secret: str  # bot/front_door.py checks every HTTP request with it before Bolt sees it
+    door: Door  # the inbox: what Slack had acknowledged is kept, done once, resumed
+
+    def recover(self) -> None:
+        """Finish what a dead process left: requests it acknowledged, messages it owed."""
+        self.door.resume(self.app)
+        Courier(self.deps, self.client).sweep()
+
+    def keep_recovering(self, every: float = 15.0) -> threading.Thread:
+        """In a serving process: `recover` at start-up and every `every` seconds, on a daemon thread.
+        Every process may do it at once: each request and each message is taken by one of them."""
+
+        def loop() -> None:
+            while True:
+                try:
+                    self.recover()
+                except Exception:
+                    logging.getLogger("baton").exception("Recovery failed; trying again shortly")
+                time.sleep(every)
+
+        thread = threading.Thread(target=loop, name="recover", daemon=True)
+        thread.start()
+        return thread
 
 
 def deps_for(
@@ -50,6 +75,7 @@ def create(
     sleep: Sleep = time.sleep,
     verify_token: bool = True,
     client_timeout: int = 10,
+    pool: ListenerPool | None = None,
 ) -> Baton:
     """Build the app. With `verify_token`, Bolt checks the bot token with `auth.test` right away,
     so a wrong token fails at start-up rather than on the first command."""
@@ -63,7 +89,7 @@ def create(
             settings.database_url, pool_size=settings.listener_threads if sqlite else settings.db_connections
         )
     client = make_client(settings.bot_token, settings.api_url, sleep=sleep, timeout=client_timeout)
-    pool = ListenerPool(settings.listener_threads)
+    pool = pool or ListenerPool(settings.listener_threads)
     app = App(
         name="baton",
         logger=logging.getLogger("baton.bolt"),
@@ -78,6 +104,10 @@ def create(
         process_before_response=True,
     )
     deps = deps_for(settings, db, clock=clock, sleep=sleep)
+    door = Door(db, clock)
+    door.register(app)  # first: a request is in the inbox before any listener acknowledges it
     for module in HANDLER_MODULES:
         module.register(app, deps)
-    return Baton(app=app, deps=deps, pool=pool, client=client, signing_secret=settings.signing_secret or "")
+    return Baton(
+        app=app, deps=deps, pool=pool, client=client, signing_secret=settings.signing_secret or "", door=door
+    )

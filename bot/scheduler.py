@@ -16,6 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import Baton
+from coaching import inbox
 from coaching.people import forget_old_events
 from handlers.deliveries import Deliveries
 from handlers.handoff_posts import sweep
@@ -64,6 +65,7 @@ class Jobs:
         def tidy() -> None:
             with self.deps.db.sessions.begin() as session:
                 forget_old_events(session, before=now - KEEP_EVENTS)
+                inbox.forget_old(session, now=now)
                 queries.delete_drafts_before(session, now - KEEP_DRAFTS)
 
         self._run("tidy", tidy)

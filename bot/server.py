@@ -144,6 +144,7 @@ def _serve_one(settings: "Settings", listener: socket.socket) -> int:
 
     prefer_quick_replies()
     baton = create(settings)
+    baton.keep_recovering()  # finish what a killed process acknowledged (handlers/inbox.py)
     server = create_server(wsgi(baton), sockets=[listener], **WAITRESS)
 
     def stop(signum: int, _frame: FrameType | None) -> None:

@@ -54,8 +54,9 @@ class Owed:
     created_at: datetime
     uncertain: bool  # a previous attempt may have reached Slack: look before sending again
 
-    def reply_url_valid(self, now: datetime) -> bool:
-        return bool(self.response_url) and now - self.created_at < REPLY_URL_LIFETIME
+    def still_in_place(self, now: datetime) -> bool:
+        """Is an ephemeral answer still timely? After the response_url's lifetime, a DM is better."""
+        return now - self.created_at < REPLY_URL_LIFETIME
 
 
 def owe(
@@ -72,8 +73,10 @@ def owe(
     subject: str | None = None,
     subject_id: int | None = None,
     fallback: Sequence[str] = (),
+    since: datetime | None = None,
 ) -> int:
-    """Write one owed message in the caller's transaction; its id, for sending after the commit."""
+    """Write one owed message in the caller's transaction; its id, for sending after the commit.
+    `since`: when it became owed, if before now (a reply to a request resumed after a restart)."""
     return rows.add(
         session,
         Outbox(
@@ -90,7 +93,7 @@ def owe(
             status="pending",
             attempts=0,
             next_attempt_at=now,
-            created_at=now,
+            created_at=since or now,
         ),
     )
 

@@ -29,9 +29,18 @@ class Cleaned:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a pair: no database or Slack will take it
+
+
+def scrub(text: str) -> str:
+    """Text from a form, cleaned as command text is: no control characters (NUL included), no lone
+    surrogates. Slack sends form values unescaped, so nothing is unescaped here."""
+    return _SURROGATE.sub("", _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
 def clean(text: str) -> Cleaned:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    stripped, removed = _CONTROL.subn("", text)
+    stripped, removed = _CONTROL.subn("", _SURROGATE.sub("", text))
     stripped = stripped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return Cleaned(stripped.strip(), removed)
 

@@ -14,6 +14,7 @@ from coaching.caller import Caller
 from coaching.people import is_manager, own_workdays_of
 from coaching.settings import TeamConfig, team_config
 from handlers.directory import Directory
+from handlers.inbox import committed_current, mark_current
 from store.db import Database
 
 
@@ -51,3 +52,7 @@ class Deps:
         tz = self.directory.zone(client, team_id, user_id)
         with (self.db.sessions if write else self.db.readers).begin() as session:
             yield session, self.caller(session, team_id, user_id, tz)
+            # The request this work answers is marked done in the same transaction: both or neither.
+            marked = write and mark_current(session)
+        if marked:
+            committed_current()

@@ -23,7 +23,7 @@ from handlers.forms import open_logcall_form
 from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
 from handlers.registration import answered, guarded, lazily
-from handlers.say import publish_home, tell_privately
+from handlers.say import publish_home
 from store.db import TooSlow
 
 # What the lead search may take of Slack's 3 seconds, leaving room for the trip there and back.
@@ -66,9 +66,18 @@ class LogCall:
             return
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = touches.log_from_text(session, caller, text)
-            owed = self._owe_owner(session, caller, result)
-        respond(**reply(result, caller.local_now, typed=text).payload(), response_type="ephemeral")
-        outbox.Courier(self.deps, client).send(owed)
+            # The answer is owed in the same transaction: a crash after the commit still delivers it.
+            owed = outbox.reply(
+                session,
+                team_id,
+                user_id,
+                reply(result, caller.local_now, typed=text),
+                deps=self.deps,
+                response_url=command.get("response_url"),
+                channel_id=command.get("channel_id"),
+            )
+            told = self._owe_owner(session, caller, result)
+        outbox.Courier(self.deps, client).send([owed, *told])
 
     def open_for_lead(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
@@ -130,17 +139,25 @@ class LogCall:
             return  # check_form kept the modal open
         lead_id, outcome, on, note = form
         team_id, user_id = str(context.team_id), body["user"]["id"]
+        metadata = read_metadata(view)
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             if touches.form_problem(outcome, on, caller.today) is not None:
                 return  # the date became invalid between the check and now (midnight): nothing logged
             result = touches.log_from_form(
                 session, caller, lead_id=lead_id, outcome=outcome, on=on, note=note
             )
-            owed = self._owe_owner(session, caller, result)
-        message = reply(result, caller.local_now, typed=note)
-        metadata = read_metadata(view)
-        tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
-        outbox.Courier(self.deps, client).send(owed)
+            # A form has no response_url: an ephemeral where the rep was, else a DM; owed with the touch.
+            owed = outbox.reply(
+                session,
+                team_id,
+                user_id,
+                reply(result, caller.local_now, typed=note),
+                deps=self.deps,
+                response_url=None,
+                channel_id=metadata.get("channel"),
+            )
+            told = self._owe_owner(session, caller, result)
+        outbox.Courier(self.deps, client).send([owed, *told])
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
             publish_home(self.deps, client, team_id, user_id, note=note)

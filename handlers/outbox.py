@@ -23,6 +23,7 @@ from coaching import outbox
 from coaching.outbox import POST, REPLY, UPDATE, Owed
 from handlers.blocks.base import Message
 from handlers.deps import Deps
+from handlers.inbox import asked_at
 from handlers.say import Pacer
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def reply(
         reply_in=channel_id,
         payload=message.payload(),
         now=deps.clock(),
+        since=asked_at(),
     )
 
 
@@ -210,7 +212,7 @@ class Courier:
 
     def _reply_in_place(self, owed: Owed) -> Outcome | None:
         """The ephemeral answer where the person was working, while Slack still takes one."""
-        if not owed.reply_url_valid(self.deps.clock()):
+        if not owed.still_in_place(self.deps.clock()):
             return None  # too late for an ephemeral: a DM
         if owed.response_url:
             try:

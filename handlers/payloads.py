@@ -9,6 +9,7 @@ import json
 from datetime import date
 from typing import Any
 
+from coaching.parsing import scrub
 from coaching.rules import Outcome
 from coaching.settings import SETTING_NAMES
 from handlers.blocks.ids import Action, read_block_ids, read_ids, read_menu_value
@@ -54,7 +55,7 @@ def read_metadata(view: dict[str, Any]) -> dict[str, Any]:
 def field(view: dict[str, Any], name: str) -> str:
     """A text input's value from a submitted modal (block id and action id share the name)."""
     values = view.get("state", {}).get("values", {})
-    return str(((values.get(name) or {}).get(name) or {}).get("value") or "")
+    return scrub(str(((values.get(name) or {}).get(name) or {}).get("value") or ""))
 
 
 def selected_user(view: dict[str, Any], name: str) -> str | None:
@@ -73,7 +74,7 @@ def read_form(view: dict[str, Any]) -> tuple[int, Outcome, date, str] | None:
         on = date.fromisoformat(values[Action.FIELD_ON][Action.FIELD_ON]["selected_date"])
     except (KeyError, TypeError, ValueError):
         return None
-    note = (values.get(Action.FIELD_NOTE, {}).get(Action.FIELD_NOTE) or {}).get("value") or ""
+    note = scrub((values.get(Action.FIELD_NOTE, {}).get(Action.FIELD_NOTE) or {}).get("value") or "")
     ids = read_ids(lead, 1)
     return (ids[0], outcome, on, note) if ids else None
 
@@ -91,3 +92,41 @@ def read_settings(view: dict[str, Any]) -> dict[str, str]:
         elif "value" in element:
             values[name] = element.get("value") or ""
     return values
+
+
+def form_answers(view: dict[str, Any]) -> list[tuple[str, str]]:
+    """Everything typed or picked in a submitted modal, as (label, value) in the form's order:
+    what a rep gets back by DM when the form's work failed."""
+    labels = {
+        str(b.get("block_id")): str((b.get("label") or {}).get("text") or b.get("block_id"))
+        for b in view.get("blocks") or []
+        if b.get("type") == "input"
+    }
+    values = view.get("state", {}).get("values", {})
+    order = list(labels) + [block_id for block_id in values if block_id not in labels]
+    answers = []
+    for block_id in order:
+        for state in (values.get(block_id) or {}).values():
+            value = _shown(state if isinstance(state, dict) else {})
+            if value:
+                answers.append((labels.get(str(block_id), str(block_id)), scrub(value)))
+    return answers
+
+
+def _shown(state: dict[str, Any]) -> str:
+    """One input's value as the person saw it."""
+    if state.get("value"):
+        return str(state["value"])
+    option = state.get("selected_option") or {}
+    if option:
+        return str((option.get("text") or {}).get("text") or option.get("value") or "")
+    for key in ("selected_date", "selected_time", "selected_conversation", "selected_channel"):
+        if state.get(key):
+            return str(state[key])
+    if state.get("selected_user"):
+        return f"<@{state['selected_user']}>"
+    many = state.get("selected_users") or state.get("selected_options") or []
+    return ", ".join(
+        f"<@{item}>" if isinstance(item, str) else str((item.get("text") or {}).get("text") or "")
+        for item in many
+    )

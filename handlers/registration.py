@@ -6,7 +6,12 @@ acknowledgement then never waits for a free worker thread, however much work is 
 
 Every listener is wrapped by `guarded`: a failure is logged with its trace and answered kindly,
 never raised into Bolt (which would answer Slack with an error, or, on Bolt's threaded path,
-overwrite an acknowledgement already given).
+overwrite an acknowledgement already given). The answer is honest: after the work committed it
+says the work was saved (never "nothing was saved", which would have the rep log it twice), and
+a form, which has no response_url, is answered by DM with everything the rep typed in it.
+
+The work of a request kept in the inbox (handlers/inbox.py) first takes its inbox row, so a
+replay, a retry or a resumed copy of it is done once.
 """
 
 import inspect
@@ -17,15 +22,18 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_bolt.kwargs_injection.args import Args
+from slack_sdk import WebClient
 
-from handlers.blocks.base import something_went_wrong
+from handlers.blocks.base import form_not_done, saved_without_reply, something_went_wrong
 from handlers.deps import Deps
+from handlers.inbox import CURRENT, RECEIPT, Receipt, Superseded
+from handlers.payloads import form_answers
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
-    app.error(on_error)  # failures outside listeners: middleware, matching
+    app.error(on_bolt_error)  # failures outside listeners: middleware, matching
     app.use(require_team)
 
 
@@ -46,39 +54,76 @@ def ack_now(ack: Ack) -> None:
 
 def lazily(route: Callable[..., Any], work: Callable[..., Any]) -> None:
     """Register `work` for `route` (e.g. `app.command("/lead")`): acknowledged now, done on the pool."""
-    route(ack=ack_now, lazy=[guarded(work)])
+    route(ack=ack_now, lazy=[guarded(work, durable=True)])
 
 
 def answered(route: Callable[..., Any], check: Callable[..., Any], work: Callable[..., Any]) -> None:
     """For modals: `check` answers in the request thread (errors shown in place), then `work` runs lazily."""
-    route(ack=guarded(check), lazy=[guarded(work)])
+    route(ack=guarded(check), lazy=[guarded(work, durable=True)])
 
 
-def guarded(listener: Callable[..., Any]) -> Callable[[Args], None]:
-    """Wrap a listener so any failure is logged and answered kindly instead of raised into Bolt."""
+def guarded(listener: Callable[..., Any], *, durable: bool = False) -> Callable[[Args], None]:
+    """Wrap a listener so any failure is logged and answered kindly instead of raised into Bolt.
+
+    `durable`: the work of a request kept in the inbox. It runs only if it can take the inbox row
+    (not done, and nobody else on it), and the row is closed when it ends.
+    """
     names = list(inspect.signature(listener).parameters)
 
     def run(args: Args) -> None:
+        receipt: Receipt | None = args.context.get(RECEIPT) if durable else None
+        token = CURRENT.set(receipt)
+        outcome = "done"
         try:
+            if receipt is not None and not receipt.take():
+                args.logger.info("Request %s is done or in hand elsewhere: not twice", receipt.inbox_id)
+                return
             listener(**{name: getattr(args, name) for name in names})
+        except Superseded:
+            args.logger.warning("Another worker took this request over; its work counts, not this one")
         except Exception as error:
+            outcome = "failed"
             if args.ack.response is None:
                 args.ack()  # failed before acknowledging: acknowledge now, so Slack shows only our reply
-            on_error(error, args.body, args.logger, args.respond)
+            saved = receipt is not None and receipt.committed
+            on_error(error, args.body, args.logger, args.respond, args.client, saved=saved)
+        finally:
+            CURRENT.reset(token)
+            if receipt is not None:
+                receipt.close(outcome)
 
     run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
     return run
 
 
-def on_error(
-    error: Exception, body: dict[str, Any], logger: logging.Logger, respond: Respond | None = None
+def on_bolt_error(
+    error: Exception, body: dict[str, Any], logger: logging.Logger, respond: Respond, client: WebClient
 ) -> None:
+    on_error(error, body, logger, respond, client)
+
+
+def on_error(
+    error: Exception,
+    body: dict[str, Any],
+    logger: logging.Logger,
+    respond: Respond | None = None,
+    client: WebClient | None = None,
+    *,
+    saved: bool = False,
+) -> None:
+    """Log the failure and tell the person what became of what they sent, truthfully."""
     kind = body.get("command") or body.get("type") or "request"
-    logger.error("Baton failed on a %s from %s", kind, _user(body), exc_info=error)
-    if respond is None or not body.get("response_url"):
-        return
+    logger.error("Baton failed on a %s from %s (saved: %s)", kind, _user(body), saved, exc_info=error)
     try:
-        message = something_went_wrong(body.get("text"))
+        if body.get("type") == "view_submission":
+            # A form has no response_url and the modal has closed: a DM with what they typed.
+            if client is not None:
+                answers = form_answers(body.get("view") or {})
+                client.chat_postMessage(channel=_user(body), **form_not_done(answers, saved=saved).payload())
+            return
+        if respond is None or not body.get("response_url"):
+            return
+        message = saved_without_reply(kind) if saved else something_went_wrong(body.get("text"))
         respond(**message.payload(), response_type="ephemeral", replace_original=False)
     except Exception:  # the apology itself failed: the log above is all we can do
         logger.exception("Could not tell the person about the failure")

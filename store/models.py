@@ -321,3 +321,30 @@ class Outbox(Base):
     sent_channel: Mapped[str | None] = mapped_column(String(32))
     sent_ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class Inbox(Base):
+    """A command, click, form or event Slack has had acknowledged, written before the acknowledgement.
+
+    The unique `key` (the signed body's hash, or an event's id) makes a replay or a retry of the
+    same request a no-op. The work marks the row done in its own transaction, so it happens once;
+    a row left undone by a dead process is taken up again (`owner` and `lease_until`) on restart.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("key"), Index("ix_inbox_done_received", "done_at", "received_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    team_id: Mapped[str] = mapped_column(TEAM)
+    user_id: Mapped[str] = mapped_column(USER)
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # command | block_actions | view_submission | event_callback
+    body: Mapped[str] = mapped_column(Text)  # the request as Bolt parsed it (JSON), to run it again
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    owner: Mapped[str | None] = mapped_column(String(40))  # the process working on it
+    lease_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # done | failed | abandoned

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from bot.app import Baton, create
 from bot.config import Settings
 from bot.localslack import Platform, Shown, SlackApi, User, Workspace
+from bot.pool import ListenerPool
 from bot.server import LocalServer, wsgi
 from coaching.settings import TeamConfig
 from store.db import Database, open_database
@@ -188,6 +189,7 @@ def start_harness(
     config: TeamConfig | None = None,
     api: SlackApi | None = None,
     client_timeout: int = 10,
+    pool: ListenerPool | None = None,
 ) -> Harness:
     """The real app on `db`, behind HTTP, talking to a stand-in Slack (a new one, or `api` to share one)."""
     clock = clock or Clock()
@@ -202,7 +204,9 @@ def start_harness(
         listener_threads=16,
     )
     sleeps: list[float] = []
-    baton = create(settings, db=db, clock=clock, sleep=sleeps.append, client_timeout=client_timeout)
+    baton = create(
+        settings, db=db, clock=clock, sleep=sleeps.append, client_timeout=client_timeout, pool=pool
+    )
     server = LocalServer(wsgi(baton)).start()
     slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
     return Harness(api, slack, baton, clock, db, server, sleeps)

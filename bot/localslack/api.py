@@ -528,6 +528,11 @@ class SlackApi:
     # ---- response_url ---------------------------------------------------------------------------------
     def _respond(self, key: str, args: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
+            fault = next((f for f in self._faults if f.method == "response_url" and f.times > 0), None)
+            if fault is not None:  # `fail("response_url", status=500)`: Slack's side of it is down
+                fault.times -= 1
+                self._record(Call("response_url", args, fault.status, {"ok": False, "error": fault.error}))
+                return fault.status, {}, {"ok": False, "error": fault.error}
             self._record(Call("response_url", args, 200, {"ok": True}))
             target = self._targets.get(key)
             if target is None:

@@ -171,7 +171,12 @@ OPS_CHANNEL = "C0OPS"
 
 
 def workspace() -> Workspace:
-    channels = {"C0GENERAL": "general", "C0SALES": "sales", "C0SALESMGR": "sales-managers", OPS_CHANNEL: "ops"}
+    channels = {
+        "C0GENERAL": "general",
+        "C0SALES": "sales",
+        "C0SALESMGR": "sales-managers",
+        OPS_CHANNEL: "ops",
+    }
     return Workspace(
         team_id=TEAM_ID, team_name="Northwind Sales", users={u.id: u for u in PEOPLE}, channels=channels
     )

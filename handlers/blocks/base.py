@@ -112,6 +112,33 @@ def something_went_wrong(typed: str | None) -> Message:
     return Message(text, (mrkdwn(text), *you_typed(typed or "")))
 
 
+def saved_without_reply(kind: str) -> Message:
+    """The work was committed, then the reply failed: say it was saved, so nobody logs it twice."""
+    what = f"Your `{kind}`" if kind.startswith("/") else "What you did"
+    text = (
+        f":floppy_disk: {what} was saved, but Baton couldn't show the result just now. "
+        "There's no need to send it again; `/pipeline` or `/lead show` shows where things stand."
+    )
+    return Message(text, (mrkdwn(text),))
+
+
+def form_not_done(answers: list[tuple[str, str]], *, saved: bool) -> Message:
+    """A form whose work failed after it closed: everything typed in it, by DM (a form has no reply)."""
+    if saved:
+        text = (
+            ":floppy_disk: Your form was saved, but Baton couldn't show the result just now. "
+            "There's no need to send it again."
+        )
+    else:
+        text = (
+            ":face_with_head_bandage: Sorry, the form you sent couldn't be saved; something went wrong "
+            "on Baton's side. Nothing was saved. Here is everything you typed, to send it again:"
+        )
+    lines = "\n".join(f"*{esc(name)}:* {esc(value)}" for name, value in answers if value.strip())
+    shown = (mrkdwn(text), *((mrkdwn(clip(lines, SECTION_TEXT)),) if lines and not saved else ()))
+    return Message(text, shown)
+
+
 def usage(command: str, problem: str) -> Message:
     text = f"{problem}\nUsage: {USAGE[command]} · more: `/coach help`"
     return Message(problem, (mrkdwn(text),))

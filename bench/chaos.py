@@ -1,0 +1,298 @@
+"""What Baton loses or doubles when things break. A benchmark, not a test.
+
+    python bench/chaos.py [--database-url URL] [--burst 120] [--reps 30] [--only kill|digests]
+
+kill: serves the real app with `python -m bot serve`, sends a burst of signed /logcall requests
+from 20 threads, SIGKILLs every server process once half of them have been acknowledged, starts
+the server again on the same database, and counts the acknowledged touches that never got stored
+(lost), the ones stored twice, and the acknowledged commands whose rep never got an answer.
+
+digests: the morning digests of `--reps` reps through the real app and a local Slack that loses
+its answers after posting (the connection dropped after the post, or an answer after the client's
+timeout), then the ticks and outbox sweeps of the next half hour, and a run slowed to 30 minutes
+while another clock runs beside it; counts the digests each rep received.
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from bot.app import Baton, create  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.localslack import Platform, SlackApi, User, Workspace  # noqa: E402
+from coaching.parsing import name_key  # noqa: E402
+from coaching.settings import TeamConfig  # noqa: E402
+from handlers.deliveries import Deliveries  # noqa: E402
+from handlers.outbox import Courier  # noqa: E402
+from handlers.say import Pacer  # noqa: E402
+from store.db import open_database  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
+from store.models import Lead, Touch  # noqa: E402
+
+TEAM, TOKEN, SECRET = "T0CHAOS", "xoxb-chaos", "chaos-secret"
+NOTE = re.compile(r"chaos note (\d+)")
+
+
+def fresh_database(url: str) -> None:
+    db = open_database(url, pool_size=1)
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade(db.engine)
+    db.engine.dispose()
+
+
+def seed_leads(url: str, reps: list[str], *, per_rep: int, overdue: bool) -> None:
+    db = open_database(url, pool_size=1)
+    now = datetime.now(UTC)
+    with db.engine.begin() as connection:
+        rows = []
+        for r, rep in enumerate(reps):
+            for i in range(per_rep):
+                name = f"Company {r:03d}-{i:02d}"
+                rows.append(
+                    {
+                        "team_id": TEAM,
+                        "name": name,
+                        "name_key": name_key(name),
+                        "owner_id": rep,
+                        "created_by": rep,
+                        "status": "open",
+                        "created_at": now - timedelta(days=30),
+                        "attempt_baseline": 0,
+                        "attempts": 1,
+                        "reached": False,
+                        "ever_reached": False,
+                        "next_follow_up": (now - timedelta(days=3 if overdue else -5)).date(),
+                    }
+                )
+        connection.execute(insert(Lead), rows)
+    db.engine.dispose()
+
+
+def workspace(reps: list[str]) -> Workspace:
+    users = {u: User(u, f"rep{i}", f"Rep {i}", tz="UTC") for i, u in enumerate(reps)}
+    return Workspace(team_id=TEAM, team_name="Chaos Team", users=users)
+
+
+# ---- SIGKILL mid-burst ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: SIGKILL reaches every web process
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def stored_notes(url: str) -> Counter[int]:
+    db = open_database(url, pool_size=1)
+    with db.engine.connect() as connection:
+        notes = connection.execute(select(Touch.note)).scalars().all()
+    db.engine.dispose()
+    return Counter(int(m.group(1)) for note in notes if (m := NOTE.search(note)))
+
+
+def answered(api: SlackApi) -> set[int]:
+    """Commands whose rep got an answer: ephemeral through the response_url, or by DM."""
+    found = set()
+    for call in api.calls:
+        if call.method in ("response_url", "chat.postEphemeral", "chat.postMessage"):
+            found |= {int(n) for n in NOTE.findall(str(call.args.get("blocks") or call.args.get("text")))}
+    return found
+
+
+def kill_mid_burst(url: str, backend: str, burst: int) -> None:
+    reps = [f"U0REP{i:03d}" for i in range(20)]
+    fresh_database(url)
+    seed_leads(url, reps, per_rep=3, overdue=False)
+    api = SlackApi(workspace(reps), token=TOKEN).start()
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COACH_"))},
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": api.url,
+        "DATABASE_URL": url,
+        "WEB_CONCURRENCY": "2",
+        "LOG_LEVEL": "ERROR",
+    }
+    server = start_server(env, port)
+    slack = Platform(api, f"http://127.0.0.1:{port}", SECRET)
+    bodies = [
+        slack.command_body(reps[i % 20], "/logcall", f"Company {i % 20:03d}-{i % 3:02d} vm chaos note {i}")
+        for i in range(burst)
+    ]
+    acked: set[int] = set()
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def send(i: int) -> None:
+        try:
+            reply = slack.send(bodies[i], "application/x-www-form-urlencoded")
+        except OSError:
+            return  # refused or cut off: Slack would show the rep an error, nothing was promised
+        if reply.status != 200:
+            return
+        with lock:
+            acked.add(i)
+            if len(acked) >= burst // 2 and not killed.is_set():
+                killed.set()
+                os.killpg(server.pid, signal.SIGKILL)  # every web process, at once, mid-burst
+
+    with ThreadPoolExecutor(20) as threads:
+        list(threads.map(send, range(burst)))
+    server.wait()
+    in_queue = len(acked) - sum(1 for n in stored_notes(url) if n in acked)
+    restarted = start_server(env, port)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # recovery runs at start-up and every 15 s
+        stored = stored_notes(url)
+        if all(n in stored for n in acked) and acked <= answered(api):
+            break
+        time.sleep(1)
+    stored = stored_notes(url)
+    os.killpg(restarted.pid, signal.SIGTERM)
+    restarted.wait()
+    api.stop()
+    lost = sorted(n for n in acked if n not in stored)
+    doubled = sorted(n for n, count in stored.items() if count > 1)
+    unanswered = sorted(acked - answered(api))
+    print(
+        f"  {backend:<11} {burst} sent, {len(acked)} acknowledged before the kill, {in_queue} of them not"
+        f" yet stored at the kill; after restart: lost {len(lost)}, stored twice {len(doubled)},"
+        f" never answered {len(unanswered)}"
+    )
+
+
+# ---- digests while Slack loses answers ---------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class SlowSlack(Pacer):
+    """Every post takes Slack a minute; twenty minutes in, another clock process runs."""
+
+    def __init__(self, clock: FakeClock, meanwhile: Callable[[], object]) -> None:
+        super().__init__(60)
+        self.clock, self.meanwhile, self.posts = clock, meanwhile, 0
+
+    def wait(self) -> None:
+        self.posts += 1
+        self.clock.now += timedelta(minutes=1)
+        if self.posts == 20:
+            self.meanwhile()
+
+
+def digests(url: str, backend: str, reps_count: int) -> None:
+    reps = [f"U0REP{i:03d}" for i in range(reps_count)]
+    today = datetime.now(UTC).date()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7)
+    morning = datetime(monday.year, monday.month, monday.day, 8, 35, tzinfo=UTC)  # the reps are in UTC
+    print(f"  {backend}, {reps_count} reps, each with overdue follow-ups:")
+    for scenario in ("drop", "late", "slow"):
+        fresh_database(url)
+        seed_leads(url, reps, per_rep=2, overdue=True)
+        api = SlackApi(workspace(reps), token=TOKEN).start()
+        clock = FakeClock(morning)
+        settings = Settings(
+            bot_token=TOKEN, signing_secret=SECRET, api_url=api.url, team=TeamConfig(), database_url=url
+        )
+        baton = create(settings, clock=clock, sleep=lambda _: None, verify_token=False, client_timeout=2)
+        if scenario in ("drop", "late"):
+            api.lose_answer("chat.postMessage", how=scenario, times=reps_count // 3)
+            Deliveries(baton.deps, baton.client).digests(at=clock.now)
+            for _ in range(6):  # the next half hour of ticks, and the outbox job between them
+                clock.now += timedelta(minutes=5)
+                Deliveries(baton.deps, baton.client).digests(at=clock.now)
+                Courier(baton.deps, baton.client).sweep()
+            label = {"drop": "connection dropped after posting", "late": "answer after the timeout"}[scenario]
+            label += f" ({reps_count // 3} of {reps_count})"
+        else:
+
+            def another_clock(baton: Baton = baton, clock: FakeClock = clock) -> None:
+                Deliveries(baton.deps, baton.client).digests(at=clock.now)
+
+            slow = Deliveries(baton.deps, baton.client, pacer=SlowSlack(clock, another_clock))
+            slow.digests(at=clock.now)
+            label = f"a run taking {reps_count} minutes, another clock at 20"
+        per_rep = Counter(
+            str(c.args.get("channel")) for c in api.calls_to("chat.postMessage") if c.status == 200
+        )
+        received = [per_rep.get(rep, 0) for rep in reps]
+        extra = sum(max(0, n - 1) for n in received)
+        print(
+            f"    {label:<52} digests per rep: min {min(received)}, max {max(received)};"
+            f" duplicates {extra}, missing {received.count(0)}"
+        )
+        baton.pool.shutdown(wait=True)
+        baton.deps.db.engine.dispose()
+        api.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument("--burst", type=int, default=120)
+    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--only", choices=("kill", "digests"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'chaos.db'}"
+        backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+        if args.only in (None, "kill"):
+            print("SIGKILL of every web process mid-burst of /logcall, then a restart:")
+            kill_mid_burst(url, backend, args.burst)
+        if args.only in (None, "digests"):
+            print("Morning digests while Slack loses its answers:")
+            digests(url, backend, args.reps)
+
+
+if __name__ == "__main__":
+    main()
