@@ -5,6 +5,7 @@ reps or leads (one query for the reps, one for the leads, one claim per batch), 
 digests cost the same few round trips as ten.
 """
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from coaching.people import managers, own_workdays, workdays_of, zone
 from coaching.rules import Rules, Status
 from coaching.settings import TeamConfig, team_config
 from coaching.snapshots import LeadSnapshot, lead_from_row, lead_snapshot
+from store import outbox as outbox_rows
 from store import queries
 
 # A claim its run stopped renewing (the process died before queueing it) is taken over. A live
@@ -41,6 +43,7 @@ STALE_CLAIM = timedelta(minutes=15)
 class Kind(StrEnum):
     DIGEST = "digest"
     REVIEW = "review"
+    REMINDERS = "reminders"  # a manager's hand-off requests still waiting, shown again on their morning
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,28 @@ def claim(
     )
     taken = fresh | again
     return [r for r in recipients if (r.team_id, r.user_id) in taken]
+
+
+def claim_for_today(
+    session: Session, recipients: Sequence[Recipient], *, kind: Kind, now: datetime
+) -> list[Recipient]:
+    """Take and close at once the recipients nobody has taken today: for messages that go through
+    the outbox one by one, where the claim only says "done for this person today"."""
+    owner = uuid.uuid4().hex
+    taken = claim(session, recipients, kind=kind, now=now, owner=owner)
+    for r in taken:
+        delivery_id = outbox_rows.queue_delivery(
+            session,
+            owner=owner,
+            team_id=r.team_id,
+            user_id=r.user_id,
+            kind=kind.value,
+            local_date=r.local_date,
+            status="empty",
+        )
+        if delivery_id is not None:
+            outbox_rows.settle_delivery(session, delivery_id, status="empty", now=now)
+    return taken
 
 
 def _leads_by_owner(session: Session, team_ids: Iterable[str]) -> dict[tuple[str, str], list[LeadSnapshot]]:

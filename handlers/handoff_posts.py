@@ -12,7 +12,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from coaching import handoffs
+from coaching import digest_records, handoffs
 from coaching.caller import Caller
 from coaching.handoffs import OPS, TRANSFER, Decided, OpsForm, OpsHandedOff, TransferAsked, TransferSnapshot
 from coaching.outbox import cancel_unsent
@@ -142,9 +142,15 @@ def ops_posted(result: OpsHandedOff, outcome: outbox.Outcome | None) -> tuple[st
 
 
 def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
-    """The scheduler's job: re-surface requests waiting 2 working days, close the moot ones."""
+    """The scheduler's job: re-surface requests waiting 2 working days (on each manager's own
+    working morning), close the moot ones."""
     posts = HandoffPosts(deps)
     owed: list[int] = []
+    # Each manager is reminded on their own morning: learn where anyone new is before deciding.
+    with deps.db.readers.begin() as session:
+        missing = digest_records.managers_without_profile(session, defaults=deps.defaults)
+    for team_id, user_id in missing:
+        deps.directory.profile(client, team_id, user_id)
     with deps.db.sessions.begin() as session:
         resurface, mooted = handoffs.sweep_waiting(session, now=deps.clock(), defaults=deps.defaults)
         for waiting in resurface:

@@ -5,10 +5,13 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from coaching.settings import TeamConfig
 from handlers.blocks.ids import Action
 from handlers.deliveries import Deliveries
+from handlers.handoff_posts import sweep
+from store.db import Database
 from store.models import Lead, Touch
-from tests.conftest import DANA, MORGAN, SAM, Harness
+from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, start_harness
 
 WEDNESDAY = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
@@ -127,3 +130,28 @@ def test_a_hand_off_is_a_fresh_start_for_the_new_owner(harness: Harness) -> None
     assert len(touches(harness)) == 9  # the history stays
     shown = harness.seen_text(harness.command(SAM, "/lead", "show wayne"))
     assert "No attempts yet (limit 8)" in shown
+
+
+def test_a_waiting_hand_off_is_shown_again_on_each_managers_own_working_morning(database: Database) -> None:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN, KENJI})))
+    try:
+        h.clock.now = datetime(2026, 12, 18, 15, 0, tzinfo=UTC)  # Friday: 09:00 Chicago, Saturday 00:00 Tokyo
+        h.command(DANA, "/lead", "add Acme Corp")
+        h.command(DANA, "/handoff", "acme @sam")
+
+        def reminders(manager: str) -> int:
+            return len([m for m in h.dms(manager) if "Still waiting" in h.seen_text(m)])
+
+        def tick(at: datetime) -> tuple[int, int]:
+            h.clock.now = at
+            return sweep(h.baton.deps, h.baton.client)
+
+        assert tick(datetime(2026, 12, 21, 15, 0, tzinfo=UTC)) == (0, 0)  # Monday: one working day
+        tick(datetime(2026, 12, 21, 23, 30, tzinfo=UTC))  # Tuesday 08:30 in Tokyo, Monday evening in Chicago
+        assert (reminders(KENJI), reminders(MORGAN)) == (1, 0)
+        tick(datetime(2026, 12, 22, 14, 30, tzinfo=UTC))  # Tuesday 08:30 in Chicago
+        assert (reminders(KENJI), reminders(MORGAN)) == (1, 1)
+        tick(datetime(2026, 12, 22, 15, 0, tzinfo=UTC))  # the next tick: not twice the same day
+        assert (reminders(KENJI), reminders(MORGAN)) == (1, 1)
+    finally:
+        h.stop()

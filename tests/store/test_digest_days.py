@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from coaching.calendar import LATEST_SEND_TIME, is_working_day, workdays_text
-from coaching.digest_records import Kind, claim, due_digests, finish
+from coaching.digest_records import Kind, claim, due_digests
+from coaching.outbox import queue_delivery
 from coaching.settings import TeamConfig
 from store.db import Database
 from store.models import Delivery, Lead, Rep
@@ -63,9 +64,18 @@ def test_exactly_one_digest_per_working_day_for_any_digest_time(
             due = due_digests(session, now=tick, defaults=config)
         if due:
             with database.sessions.begin() as session:
-                taken = claim(session, due, kind=Kind.DIGEST, now=tick)
-                for recipient in taken:  # sent, as the deliveries record it straight after
-                    finish(session, recipient, kind=Kind.DIGEST, status="sent", now=tick)
+                taken = claim(session, due, kind=Kind.DIGEST, now=tick, owner="clock")
+                for r in taken:  # handed to the outbox, as the deliveries do straight after
+                    queue_delivery(
+                        session,
+                        owner="clock",
+                        team_id=r.team_id,
+                        user_id=r.user_id,
+                        kind=Kind.DIGEST.value,
+                        local_date=r.local_date,
+                        now=tick,
+                        empty=True,
+                    )
                 claimed += [r.local_date for r in taken]
         tick += TICK
     tz = ZoneInfo(zone)
