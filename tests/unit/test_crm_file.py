@@ -5,16 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from coaching.crm_file import (
-    EXPORT_HEADERS,
-    formula_safe,
-    read_csv,
-    read_date,
-    read_reached,
-    read_status,
-    unformula,
-    write_csv,
-)
+from coaching.crm_file import EXPORT_HEADERS, formula_safe, read_csv, read_date, unformula, write_csv
+from coaching.crm_words import read_reached, read_status
 from coaching.rules import Status
 
 DATA = Path(__file__).resolve().parents[1] / "data"
