@@ -136,7 +136,7 @@ def test_the_settings_form_shows_every_setting_keeps_what_it_doesnt_change_and_s
     fields = 13
     screen = tryout(
         "3",  # Morgan, a manager
-        "/coach set ops_channel #ops",
+        "/coach set ops_channel #sales",
         "/coach settings",
         press("Change settings…"),
         *[""] * 7,  # Enter keeps each value shown...
@@ -148,7 +148,7 @@ def test_the_settings_form_shows_every_setting_keeps_what_it_doesnt_change_and_s
     assert len(re.findall(r"^│ [A-Z][a-z ]+ .*: ", form, flags=re.M)) == fields
     assert "✅ Saved.\n│  • lapse_days: 120 → 30\n└─ closed" in form
     after = screen.after("morgan ▸ /coach settings")
-    assert "• lapse_days 30 —" in after and "• ops_channel #ops —" in after
+    assert "• lapse_days 30 —" in after and "• ops_channel #sales —" in after
     assert "┌─" not in after  # no form left open to swallow the command
 
 
