@@ -68,7 +68,10 @@ class LocalServer:
     def stop(self) -> None:
         # Close every connection from the server's own I/O thread; its loop ends when none is left.
         channels = self._server._map
-        self._server.trigger.pull_trigger(lambda: [c.close() for c in list(channels.values())])
+        # The loop may already be over (every channel closed, the trigger with them): then there
+        # is nothing left to close, and pulling a closed trigger would raise EBADF.
+        with contextlib.suppress(OSError):
+            self._server.trigger.pull_trigger(lambda: [c.close() for c in list(channels.values())])
         self._thread.join(timeout=5)
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
 
