@@ -29,6 +29,7 @@ bench: $(VENV)/.installed  ## print the performance figures recorded in the READ
 	$(PY) bench/ack_latency.py
 	$(PY) bench/digest_scale.py
 	$(PY) bench/import_scale.py
+	$(PY) bench/chaos.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
