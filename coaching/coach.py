@@ -9,6 +9,7 @@ from coaching.caller import Caller
 from coaching.parsing import clean, mentioned, words
 from coaching.people import managers
 from coaching.settings import (
+    MY_WORKDAYS,
     ManagersChanged,
     ManagersRefused,
     SettingLine,
@@ -32,6 +33,7 @@ class CoachHelp:
 class SettingsShown:
     lines: tuple[SettingLine, ...]
     can_change: bool
+    my_workdays: str = ""  # the viewer's own working days, empty when they follow the team's
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,8 @@ def set_my_workdays(session: Session, caller: Caller, typed: str) -> MyWorkdaysC
 
 def show_settings(session: Session, caller: Caller) -> SettingsShown:
     stored = queries.team_settings(session, caller.team_id)
-    return SettingsShown(describe(caller.config, stored), can_change=caller.is_manager)
+    own = workdays_text(caller.own_workdays) if caller.own_workdays else ""
+    return SettingsShown(describe(caller.config, stored), can_change=caller.is_manager, my_workdays=own)
 
 
 def _set(session: Session, caller: Caller, rest: str, *, reset: bool) -> CoachResult:
@@ -168,17 +171,32 @@ def _set(session: Session, caller: Caller, rest: str, *, reset: bool) -> CoachRe
 
 
 def save_form(session: Session, caller: Caller, values: dict[str, str]) -> SettingsChanged | SettingsRefused:
-    """The settings form, all fields at once."""
+    """The settings form, all fields at once: the team's, and the manager's own working days."""
     if not caller.is_manager:
         return SettingsRefused({"follow_up_days": "Only managers can change Baton's settings."})
-    return change_settings(
+    team_values = {name: value for name, value in values.items() if name != MY_WORKDAYS}
+    own = values.get(MY_WORKDAYS)
+    before = workdays_text(caller.own_workdays) if caller.own_workdays else ""
+    if own is not None and own.strip() and own.strip() != before:
+        try:
+            parse_workdays(own)
+        except BadDays as error:
+            return SettingsRefused({MY_WORKDAYS: f"Your working days {error}."})
+    changed = change_settings(
         session,
         team_id=caller.team_id,
         user_id=caller.user_id,
-        values=values,
+        values=team_values,
         defaults=caller.config,
         now=caller.now,
     )
+    if isinstance(changed, SettingsRefused) or own is None or own.strip() == before:
+        return changed
+    mine = set_my_workdays(session, caller, own.strip() or "team")
+    if isinstance(mine, MyWorkdaysRefused):
+        return SettingsRefused({MY_WORKDAYS: mine.problem})
+    after = mine.after if mine.own else f"the team's ({mine.after})"
+    return SettingsChanged((*changed.changes, ("your workdays", mine.before, after)))
 
 
 def _managers(session: Session, caller: Caller, rest: str, *, is_admin: bool) -> CoachResult:

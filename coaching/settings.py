@@ -134,6 +134,8 @@ def team_config(session: Session, *, team_id: str, defaults: TeamConfig) -> Team
 
 # ---- /coach settings and /coach managers --------------------------------------------------------------
 
+# The settings form's one field that is the person's own rather than the team's.
+MY_WORKDAYS = "my_workdays"
 SETTING_NAMES = (*RULE_NAMES, "digest_time", "digest_days", "review_day", "manager_channel", "ops_channel")
 SETTING_HELP = {
     "follow_up_days": "days between attempts while trying to reach someone",

@@ -11,7 +11,7 @@ from typing import Any
 
 from coaching.parsing import scrub
 from coaching.rules import Outcome
-from coaching.settings import SETTING_NAMES
+from coaching.settings import MY_WORKDAYS, SETTING_NAMES
 from handlers.blocks.ids import Action, read_block_ids, read_ids, read_menu_value
 
 
@@ -83,7 +83,7 @@ def read_settings(view: dict[str, Any]) -> dict[str, str]:
     """The settings form's values as text, the way `/coach set` would receive them."""
     state = view.get("state", {}).get("values", {})
     values: dict[str, str] = {}
-    for name in SETTING_NAMES:
+    for name in (*SETTING_NAMES, MY_WORKDAYS):
         element = (state.get(name) or {}).get(name) or {}
         if "selected_time" in element:
             values[name] = element.get("selected_time") or ""

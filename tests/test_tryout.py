@@ -133,7 +133,7 @@ def test_hand_off_from_the_digest_asks_to_whom_and_why_then_asks_a_manager(
 def test_the_settings_form_shows_every_setting_keeps_what_it_doesnt_change_and_says_saved(
     tryout: Callable[..., Screen],
 ) -> None:
-    fields = 13
+    fields = 14  # the team's 13 settings and the manager's own working days
     screen = tryout(
         "3",  # Morgan, a manager
         "/coach set ops_channel #sales",

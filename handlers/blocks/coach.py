@@ -22,6 +22,7 @@ from coaching.coach import (
     SettingsShown,
 )
 from coaching.settings import (
+    MY_WORKDAYS,
     RULE_NAMES,
     SETTING_HELP,
     SETTING_NAMES,
@@ -161,6 +162,17 @@ def settings_modal(shown: SettingsShown) -> View:
                 optional=name.endswith("channel"),
             )
         )
+    blocks.append(
+        InputBlock(
+            block_id=MY_WORKDAYS,
+            label="Your own working days",
+            element=PlainTextInputElement(
+                action_id=MY_WORKDAYS, initial_value=shown.my_workdays or None, max_length=60
+            ),
+            hint="Only yours, if they differ from the team's (e.g. sun-thu); empty: the team's",
+            optional=True,
+        )
+    )
     return View(
         type="modal",
         callback_id=Action.COACH_SETTINGS_MODAL,

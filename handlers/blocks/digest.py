@@ -75,10 +75,15 @@ def digest(d: Digest, rules: Rules, *, name: str | None = None) -> Message:
         text = ":sparkles: Nothing needs you today: every lead is on track."
         return Message("Nothing needs you today.", (mrkdwn(text),))
     greeting = f"Good morning, {esc(name)}" if name else "Good morning"
+    tally = d.counts  # counted exactly as /pipeline, the Home tab and the managers' views count
     blocks: list[Block] = [
         mrkdwn(
             f":sunrise: *{greeting}.* {plural(d.total, 'thing')} need{'s' if d.total == 1 else ''} you today."
-        )
+        ),
+        context(
+            f"Your pipeline: *{tally.open}* open · *{tally.overdue}* overdue · *{tally.due_today}* due today"
+            f" · *{tally.at_limit}* at the attempt limit"
+        ),
     ]
     counts = []
     for section, items, more in d.sections:

@@ -178,7 +178,7 @@ def test_the_settings_form_saves_everything_at_once_and_shows_problems_in_place(
     shown = harness.command(MORGAN, "/coach", "settings")
     harness.slack.click(MORGAN, shown, Action.COACH_SETTINGS_OPEN)
     view = harness.slack.open_modal(MORGAN)
-    assert view is not None and len(view["blocks"]) == 13
+    assert view is not None and len(view["blocks"]) == 14  # the team's 13, and the manager's own working days
 
     def values(**changes: str) -> dict[str, dict[str, dict[str, Any]]]:
         state: dict[str, dict[str, dict[str, Any]]] = {}
@@ -204,6 +204,11 @@ def test_the_settings_form_saves_everything_at_once_and_shows_problems_in_place(
     assert "digest_time" in str(good.json["view"]) and "07:45" in str(good.json["view"])
     text = flatten(harness.command(DANA, "/coach", "settings").blocks)
     assert "*digest_time* `07:45`" in text and "*review_day* `fri`" in text
+    wrong = harness.slack.submit(MORGAN, view, values(my_workdays="someday"))
+    assert wrong.json["response_action"] == "errors" and "mon-fri" in wrong.json["errors"]["my_workdays"]
+    own = harness.slack.submit(MORGAN, view, values(my_workdays="sun-thu"))
+    assert own.json["response_action"] == "update"
+    assert "`sun-thu` — your own" in flatten(harness.command(MORGAN, "/coach", "me").blocks)
 
 
 def test_managers_are_added_by_a_manager_or_a_slack_admin_and_listed(harness: Harness) -> None:

@@ -134,5 +134,8 @@ def test_a_month_of_mornings_for_a_rep_and_a_manager(harness: Harness) -> None:
         ).all()
     # Exactly one delivery per working day (sent, or recorded as having nothing to say); none at the weekend.
     assert sorted(r.local_date for r in rows) == sorted(set(EXPECTED))
+    # One definition of each count: the digest's headline and /pipeline agree (Acme said no, but is open).
+    assert "*3* open · *2* overdue · *0* due today" in harness.seen_text(digests[date(2026, 11, 30)])
+    assert "3 open, 2 overdue, 0 due today" in harness.command(DANA, "/pipeline").text
     # The "no" on Acme was answered once, when it was logged, and never brought up again.
     assert all("Acme Corp" not in item_lines(digests[d]) for d in digests if d > date(2026, 11, 12))
