@@ -155,3 +155,16 @@ def test_a_waiting_hand_off_is_shown_again_on_each_managers_own_working_morning(
         assert (reminders(KENJI), reminders(MORGAN)) == (1, 1)
     finally:
         h.stop()
+
+
+def test_ages_are_calendar_days_where_the_rep_is_and_a_date_typed_alone_keeps_its_day(
+    harness: Harness,
+) -> None:
+    harness.clock.now = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)  # Sunday 09:00 in New York
+    harness.command(DANA, "/lead", "add Umbrella")
+    harness.command(DANA, "/lead", "add Stark Industries")
+    connected = harness.seen_text(harness.command(DANA, "/logcall", "umbrella connected friday"))
+    assert "2 days ago" in connected and "yesterday" not in connected  # 45 hours, two calendar days
+    harness.command(DANA, "/logcall", '"Stark Industries" email yesterday')
+    card = harness.seen_text(harness.command(DANA, "/lead", "show stark"))
+    assert "*Last touch*\nyesterday" in card and "email · yesterday" in card  # the card and its history agree
