@@ -43,14 +43,15 @@ def run_import(
     `owners_file` maps CRM owners to Slack people; `default_owner` takes the rows whose owner is
     neither in it nor found in Slack (or blank).
     """
-    try:
-        text = read_text(path)
-        mapping, map_problems = (
-            read_owner_map(read_text(owners_file), owners_file.name) if owners_file else ({}, [])
-        )
-    except (OSError, ValueError) as error:
-        print(f"Can't read {getattr(error, 'filename', None) or path}: {error}", file=out)
-        return 1
+    texts: list[str] = []
+    for source in (path, owners_file):
+        try:
+            texts.append(read_text(source) if source else "")
+        except (OSError, ValueError) as error:
+            print(f"Can't read {source}: {error}", file=out)
+            return 1
+    text, owners_text = texts
+    mapping, map_problems = read_owner_map(owners_text, owners_file.name) if owners_file else ({}, [])
     parsed = read_csv(text, day_first=day_first, default_owner=default_owner is not None)
     with db.readers.begin() as session:
         known = queries.rep_names_of(session, team_id)  # names to match owners against without Slack

@@ -304,3 +304,10 @@ def test_lead_contact_keeps_an_e_mail_and_a_phone_and_the_card_shows_them(harnes
     )
     card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
     assert "*Talking to*\nJane Doe, VP Sales · *decision-maker* · +1 555 0100 · jane@acme.com" in card
+
+
+def test_an_owners_file_that_is_not_there_is_named_in_the_refusal(database: Database, tmp_path: Path) -> None:
+    missing = tmp_path / "owners.csv"
+    code, report = _run(database, None, DATA / "sample_leads.csv", owners_file=missing)
+    assert code == 1 and report.startswith(f"Can't read {missing}: ")
+    assert pipeline(database) == {}
