@@ -36,6 +36,7 @@ WAITRESS: dict[str, Any] = {
     "max_request_body_size": MAX_BODY + 1,  # waitress refuses at >=; the front door checks again
     "connection_limit": 500,  # idle connections cost a socket each, not a thread
     "channel_timeout": 30,  # a connection silent this long is closed (Slack's requests take ms)
+    "asyncore_use_poll": True,  # select() stops at file descriptor 1024; poll() has no such limit
     "backlog": 1024,  # a burst of simultaneous commands must queue, not be refused
     "clear_untrusted_proxy_headers": True,
     "ident": "baton",
