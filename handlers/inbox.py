@@ -133,7 +133,8 @@ class Door:
         user = body.get("user")
         user_id = str(user.get("id") if isinstance(user, dict) else body.get("user_id") or "")
         now = self.clock()
-        with self.db.sessions.begin() as session:
+        # Urgent: this write stands between Slack and its acknowledgement (store/db.py Writers).
+        with self.db.sessions.begin(urgent=True) as session:
             inbox_id = inbox.receive(
                 session,
                 key=key,

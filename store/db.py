@@ -25,6 +25,9 @@ LIMITS = "baton_limits"
 REQUEST_LIMITS = (2000, 1000)
 WORK_LIMITS = (0, 10_000)  # 0: no statement timeout (imports and the morning batch run long queries)
 UNLIMITED = (0, 0)
+# PostgreSQL connections of each process's pool that listener writes leave free for the request
+# thread's (the inbox row written before an acknowledgement).
+RESERVED_FOR_REQUESTS = 2
 
 
 def normalize_url(url: str) -> str:
@@ -89,33 +92,76 @@ def _tune_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Writers:
-    """Starts write transactions. On SQLite, the threads of one process take turns on a lock first.
+class Turns:
+    """A lock whose urgent waiters go first: an acknowledgement waiting to write never queues
+    behind listener work that can wait (Slack gives the acknowledgement 3 seconds)."""
 
-    SQLite admits one writer at a time; left to its busy handler, waiting threads sleep in growing
-    steps with no fairness, and under a burst some wait past the busy timeout. Queueing on a lock
-    inside the process is fair and wakes the next writer at once; the busy timeout then only has
-    to arbitrate between processes.
+    def __init__(self, slots: int = 1) -> None:
+        self._free = slots
+        self._urgent_waiting = 0
+        self._changed = threading.Condition()
+
+    def acquire(self, *, urgent: bool, timeout: float) -> bool:
+        with self._changed:
+            if urgent:
+                self._urgent_waiting += 1
+                try:
+                    got = self._changed.wait_for(lambda: self._free > 0, timeout=timeout)
+                finally:
+                    self._urgent_waiting -= 1
+            else:
+                got = self._changed.wait_for(
+                    lambda: self._free > 0 and self._urgent_waiting == 0, timeout=timeout
+                )
+            if got:
+                self._free -= 1
+            return got
+
+    def release(self) -> None:
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
+
+
+class Writers:
+    """Starts write transactions, urgent ones (the request thread's, before an acknowledgement) first.
+
+    On SQLite, the threads of one process take turns on one lock first. SQLite admits one writer
+    at a time; left to its busy handler, waiting threads sleep in growing steps with no fairness,
+    and under a burst some wait past the busy timeout. Queueing on a lock inside the process is
+    fair and wakes the next writer at once; the busy timeout then only has to arbitrate between
+    processes. On PostgreSQL, listener work may use all but `reserved` of the pool's connections,
+    so an urgent write never waits for a connection behind it.
     """
 
-    def __init__(self, factory: sessionmaker[Session], *, serialise: bool) -> None:
-        self._factory = factory
-        self._turn = threading.Lock() if serialise else None
+    def __init__(self, engine: Engine, *, serialise: bool, pool_size: int = 1) -> None:
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+        self._urgent = sessionmaker(
+            engine.execution_options(**{LIMITS: REQUEST_LIMITS}), expire_on_commit=False
+        )
+        reserved = min(RESERVED_FOR_REQUESTS, pool_size - 1)
+        self._turns = Turns() if serialise else Turns(pool_size - reserved) if reserved > 0 else None
+        self._serialise = serialise
+        # SQLite: no longer than SQLite itself would wait for its lock; PostgreSQL: as long as
+        # SQLAlchemy waits for a pooled connection.
+        self._patience = SQLITE_BUSY_TIMEOUT_MS / 1000 if serialise else 30.0
 
     @contextmanager
-    def begin(self) -> Iterator[Session]:
-        if self._turn is None:
-            with self._factory.begin() as session:
+    def begin(self, *, urgent: bool = False) -> Iterator[Session]:
+        """`urgent`: the request thread's write before it acknowledges (statement and lock timeouts
+        as for the request thread's reads); it jumps the queue of listener work."""
+        factory = self._urgent if urgent else self._factory
+        if self._turns is None or (urgent and not self._serialise):
+            with factory.begin() as session:
                 yield session
             return
-        # Wait for a turn no longer than SQLite itself would wait for the lock (its busy timeout).
-        if not self._turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise TooSlow("the database is busy: no turn to write within the busy timeout")
+        if not self._turns.acquire(urgent=urgent, timeout=self._patience):
+            raise TooSlow("the database is busy: no turn to write in time")
         try:
-            with self._factory.begin() as session:
+            with factory.begin() as session:
                 yield session
         finally:
-            self._turn.release()
+            self._turns.release()
 
 
 class TooSlow(Exception):
@@ -166,7 +212,7 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     reading = engine.execution_options(**{READ_ONLY: True})
     return Database(
         engine=engine,
-        sessions=Writers(sessionmaker(engine, expire_on_commit=False), serialise=is_sqlite(url)),
+        sessions=Writers(engine, serialise=is_sqlite(url), pool_size=pool_size),
         readers=sessionmaker(reading, expire_on_commit=False),
         quick=sessionmaker(reading.execution_options(**{LIMITS: REQUEST_LIMITS}), expire_on_commit=False),
     )

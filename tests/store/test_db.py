@@ -1,11 +1,12 @@
 """The engine keeps to its budget: PostgreSQL connections per process, time per request-thread query."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
 
-from store.db import open_database
+from store.db import Turns, open_database
 from tests.conftest import PG_URL
 
 
@@ -45,3 +46,29 @@ def test_request_thread_queries_carry_a_statement_and_lock_timeout() -> None:
         db.engine.dispose()
     assert tuple(limits) == ("2s", "1s")
     assert work == "10s"
+
+
+def test_an_acknowledgement_waiting_to_write_goes_before_queued_listener_work() -> None:
+    turns = Turns()
+    assert turns.acquire(urgent=False, timeout=1)  # a listener is writing
+    order: list[str] = []
+    queued = threading.Event()
+
+    def wait(name: str, urgent: bool) -> None:
+        if not urgent:
+            queued.set()
+        assert turns.acquire(urgent=urgent, timeout=5)
+        order.append(name)
+        turns.release()
+
+    listener = threading.Thread(target=wait, args=("listener work", False))
+    listener.start()
+    queued.wait()
+    ack = threading.Thread(target=wait, args=("acknowledgement", True))
+    ack.start()
+    while turns._urgent_waiting == 0:  # the acknowledgement is queued too
+        threading.Event().wait(0.001)
+    turns.release()
+    listener.join()
+    ack.join()
+    assert order == ["acknowledgement", "listener work"]
