@@ -140,7 +140,7 @@ def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, int, int
     started = time.perf_counter()
     with db.sessions.begin() as session:
         due = digest_records.due_digests(session, now=NOW, defaults=TeamConfig(), everyone=True)
-        claimed = digest_records.claim(session, due, kind=Kind.DIGEST, now=NOW)
+        claimed = digest_records.claim(session, due, kind=Kind.DIGEST, now=NOW, owner="bench")
     with db.readers.begin() as session:
         jobs = digest_records.digests(session, claimed, now=NOW, defaults=TeamConfig())
     seconds = time.perf_counter() - started
