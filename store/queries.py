@@ -4,7 +4,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, case, delete, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, any_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -397,28 +397,6 @@ def rep_names(session: Session, team_ids: Sequence[str]) -> dict[tuple[str, str]
 
 
 # ---- App Home ---------------------------------------------------------------------------------------
-
-
-def team_counts(
-    session: Session, team_id: str, *, today: date, cycle_start: datetime, attempts_limit: int
-) -> list[tuple[str, int, int, int, int]]:
-    """Per owner of open leads: (owner, open, overdue, at the attempt limit, past the sales cycle), in one query."""
-    open_lead = (Lead.status == "open") & Lead.opted_out_at.is_(None)
-    query = (
-        select(
-            Lead.owner_id,
-            func.count(),
-            func.sum(case((Lead.next_follow_up < today, 1), else_=0)),
-            func.sum(case(((Lead.attempts >= attempts_limit) & Lead.reached.is_(False), 1), else_=0)),
-            func.sum(case((Lead.created_at < cycle_start, 1), else_=0)),
-        )
-        .where(Lead.team_id == team_id, open_lead)
-        .group_by(Lead.owner_id)
-    )
-    return [
-        (row[0], int(row[1]), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0))
-        for row in session.execute(query)
-    ]
 
 
 def orphaned_leads(session: Session, team_id: str, *, limit: int) -> Sequence[Lead]:
