@@ -217,7 +217,10 @@ def printer(db: "Database") -> "Callable[[Recipient, Message], None]":
 
     with db.readers.begin() as session:
         names = {
-            user: name for (_, user), name in queries.rep_names(session, queries.known_teams(session)).items()
+            user: name
+            for (_, user), name in queries.people.rep_names(
+                session, team_ids=queries.people.known_teams(session)
+            ).items()
         }
     renderer = Renderer(lambda user: names.get(user) or user, color=sys.stdout.isatty())
 

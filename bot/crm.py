@@ -54,8 +54,15 @@ def run_import(
     mapping, map_problems = read_owner_map(owners_text, owners_file.name) if owners_file else ({}, [])
     parsed = read_csv(text, day_first=day_first, default_owner=default_owner is not None)
     with db.readers.begin() as session:
-        known = queries.rep_names_of(session, team_id)  # names to match owners against without Slack
-        names = queries.rep_names_all(session, team_id)
+        known = [
+            (user, name)
+            for (_, user), name in queries.people.rep_names(
+                session, team_ids=[team_id], active_only=True
+            ).items()
+        ]  # names to match owners against without Slack
+        names = {
+            user: name for (_, user), name in queries.people.rep_names(session, team_ids=[team_id]).items()
+        }
     written = {row.owner for row in parsed.rows}
     wanted = {w for w in written if w and name_key(w) not in mapping} | set(mapping.values())
     found, unknown = resolve_owners(client, wanted | ({default_owner} if default_owner else set()), known)
@@ -314,8 +321,12 @@ def run_export(
 ) -> int:
     """The pipeline (or the touch log) as CSV, each person's name beside their Slack id."""
     with db.readers.begin() as session:
-        names = queries.rep_names_all(session, team_id)
-        unnamed = set(queries.people_in_pipeline(session, team_id)) - {i for i, name in names.items() if name}
+        names = {
+            user: name for (_, user), name in queries.people.rep_names(session, team_ids=[team_id]).items()
+        }
+        unnamed = set(queries.crm.people_in_pipeline(session, team_id=team_id)) - {
+            i for i, name in names.items() if name
+        }
     names.update({profile.user_id: profile.name for profile in profiles_of(client, unnamed)})
     with db.readers.begin() as session:
         if touches:
@@ -334,7 +345,9 @@ def pick_team(db: Database, client: WebClient | None, given: str | None) -> str 
     if client is not None:
         return str(client.auth_test()["team_id"])
     with db.readers.begin() as session:
-        teams = sorted(set(queries.known_teams(session)) | set(queries.teams_with_leads(session)))
+        teams = sorted(
+            set(queries.people.known_teams(session)) | set(queries.digests.teams_with_leads(session))
+        )
     return teams[0] if len(teams) == 1 else None
 
 

@@ -66,7 +66,7 @@ class Jobs:
             with self.deps.db.sessions.begin() as session:
                 forget_old_events(session, before=now - KEEP_EVENTS)
                 inbox.forget_old(session, now=now)
-                queries.delete_drafts_before(session, now - KEEP_DRAFTS)
+                queries.drafts.delete_drafts_before(session, now - KEEP_DRAFTS)
 
         self._run("tidy", tidy)
 

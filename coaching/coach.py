@@ -133,13 +133,15 @@ def set_my_workdays(session: Session, caller: Caller, typed: str) -> MyWorkdaysC
         except BadDays as error:
             return MyWorkdaysRefused(f"Working days {error}.")
         stored = after
-    if not queries.set_own_workdays(session, team_id=caller.team_id, user_id=caller.user_id, workdays=stored):
+    if not queries.people.set_own_workdays(
+        session, team_id=caller.team_id, user_id=caller.user_id, workdays=stored
+    ):
         return MyWorkdaysRefused("Baton doesn't know you yet in this workspace; try again in a minute.")
     return MyWorkdaysChanged(before, after, own=stored is not None)
 
 
 def show_settings(session: Session, caller: Caller) -> SettingsShown:
-    stored = queries.team_settings(session, caller.team_id)
+    stored = queries.settings.team_settings(session, team_id=caller.team_id)
     own = workdays_text(caller.own_workdays) if caller.own_workdays else ""
     return SettingsShown(describe(caller.config, stored), can_change=caller.is_manager, my_workdays=own)
 

@@ -13,8 +13,12 @@ def pipeline_rows(
 ) -> Iterator[tuple[object, ...]]:
     """One row per contact (a lead without one: one row), in the columns the importer reads, so an
     export imports back with everything: owners, statuses, opt-outs, lost reasons, every contact."""
-    names = queries.rep_names_all(session, team_id) if names is None else names
-    for lead, contacts in queries.leads_with_contacts(session, team_id):
+    names = (
+        {user: name for (_, user), name in queries.people.rep_names(session, team_ids=[team_id]).items()}
+        if names is None
+        else names
+    )
+    for lead, contacts in queries.crm.leads_with_contacts(session, team_id=team_id):
         people: list[Contact | None] = [*contacts] or [None]
         for contact in people:
             yield (
@@ -43,6 +47,10 @@ def pipeline_rows(
 def touch_rows(
     session: Session, *, team_id: str, names: dict[str, str] | None = None
 ) -> Iterator[tuple[object, ...]]:
-    names = queries.rep_names_all(session, team_id) if names is None else names
-    for name, touch in queries.touch_log(session, team_id):
+    names = (
+        {user: name for (_, user), name in queries.people.rep_names(session, team_ids=[team_id]).items()}
+        if names is None
+        else names
+    )
+    for name, touch in queries.crm.touch_log(session, team_id=team_id):
         yield (name, touch.at, touch.outcome, touch.user_id, names.get(touch.user_id, ""), touch.note)

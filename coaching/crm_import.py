@@ -103,10 +103,15 @@ def import_rows(
     `unknown` when known.
     """
     problems = _owner_problems(rows, owners, unknown or {})
-    existing = queries.leads_by_keys(session, team_id, sorted({row.key for row in rows}))
+    existing = queries.crm.leads_by_keys(session, team_id=team_id, keys=sorted({row.key for row in rows}))
     ids = [lead.id for lead in existing.values()]
-    moved = queries.leads_with_own_record(session, team_id, ids) if ids else set()
-    people = _People(session, user_id, now, queries.contacts_of_leads(session, team_id, ids) if ids else [])
+    moved = queries.crm.leads_with_own_record(session, team_id=team_id, lead_ids=ids) if ids else set()
+    people = _People(
+        session,
+        user_id,
+        now,
+        queries.crm.contacts_of_leads(session, team_id=team_id, lead_ids=ids) if ids else [],
+    )
     total = 2 * len(rows) if write else len(rows)  # planning a row, then writing it
     tick = progress or (lambda done, total: None)
     by_key: dict[str, _LeadPlan] = {}
@@ -266,7 +271,7 @@ def _write(
     # a few dozen statements, not 20,000 round trips.
     own = {
         user: days
-        for user, text in queries.own_workdays_of_team(session, team_id).items()
+        for user, text in queries.people.own_workdays_of_team(session, team_id=team_id).items()
         if (days := own_workdays(text))
     }
 

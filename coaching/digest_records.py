@@ -87,8 +87,8 @@ def due_digests(
 ) -> list[Recipient]:
     """Reps whose digest time it is (in their own time zone, on a working day), or every rep with
     leads when `everyone` (a manual run)."""
-    owners = queries.lead_owners(session)
-    reps = [r for r in queries.active_reps(session) if (r.team_id, r.user_id) in owners]
+    owners = queries.digests.lead_owners(session)
+    reps = [r for r in queries.people.active_reps(session) if (r.team_id, r.user_id) in owners]
     configs = _configs(session, (r.team_id for r in reps), defaults)
     due = []
     for rep in reps:
@@ -106,12 +106,12 @@ def due_reviews(
     """Managers whose weekly pipeline review it is: the review day's morning (Monday by default) in
     their own time zone, or their first working day after it. A manager Baton has no profile for
     yet is left for a later tick: `managers_without_profile` says whom to look up first."""
-    reps = {(r.team_id, r.user_id): r for r in queries.active_reps(session)}
-    teams = {team for team, _ in reps} | set(queries.teams_with_leads(session))
+    reps = {(r.team_id, r.user_id): r for r in queries.people.active_reps(session)}
+    teams = {team for team, _ in reps} | set(queries.digests.teams_with_leads(session))
     configs = _configs(session, teams, defaults)
     due = []
     for team, config in configs.items():
-        listed = queries.listed_managers(session, team)
+        listed = queries.people.listed_managers(session, team_id=team)
         for manager in sorted(config.manager_ids | set(listed)):
             rep = reps.get((team, manager))
             if rep is None:
@@ -127,11 +127,13 @@ def due_reviews(
 
 def managers_without_profile(session: Session, *, defaults: TeamConfig) -> list[tuple[str, str]]:
     """(team, manager) pairs Baton holds no profile for: look them up before deciding who is due."""
-    known = {(r.team_id, r.user_id) for r in queries.reps_known(session)}
-    teams = {team for team, _ in known} | set(queries.teams_with_leads(session))
+    known = {(r.team_id, r.user_id) for r in queries.people.reps_known(session)}
+    teams = {team for team, _ in known} | set(queries.digests.teams_with_leads(session))
     missing = []
     for team, config in _configs(session, teams, defaults).items():
-        for manager in sorted(config.manager_ids | set(queries.listed_managers(session, team))):
+        for manager in sorted(
+            config.manager_ids | set(queries.people.listed_managers(session, team_id=team))
+        ):
             if (team, manager) not in known:
                 missing.append((team, manager))
     return missing
@@ -159,8 +161,8 @@ def claim(
         {"team_id": r.team_id, "user_id": r.user_id, "kind": kind.value, "local_date": r.local_date}
         for r in recipients
     ]
-    fresh = queries.claim_deliveries(session, rows, now=now, owner=owner)
-    again = queries.reclaim_deliveries(
+    fresh = queries.digests.claim_deliveries(session, rows, now=now, owner=owner)
+    again = queries.digests.reclaim_deliveries(
         session, rows, now=now, owner=owner, abandoned_before=now - STALE_CLAIM, force=force
     )
     taken = fresh | again
@@ -191,7 +193,7 @@ def claim_for_today(
 
 def _leads_by_owner(session: Session, team_ids: Iterable[str]) -> dict[tuple[str, str], list[LeadSnapshot]]:
     grouped: dict[tuple[str, str], list[LeadSnapshot]] = defaultdict(list)
-    for row in queries.nudge_leads(session, sorted(set(team_ids))):
+    for row in queries.digests.nudge_leads(session, team_ids=sorted(set(team_ids))):
         grouped[(row.team_id, row.owner_id)].append(lead_from_row(row))
     return grouped
 
@@ -222,7 +224,10 @@ def digest_now(
     """One rep's digest as it stands now: the digest message refreshes itself after a button."""
     config = team_config(session, team_id=team_id, defaults=defaults)
     workdays = workdays_of(session, team_id=team_id, user_id=user_id, team_days=config.digest_days)
-    leads = [lead_from_row(row) for row in queries.nudge_leads(session, [team_id], owner_id=user_id)]
+    leads = [
+        lead_from_row(row)
+        for row in queries.digests.nudge_leads(session, team_ids=[team_id], owner_id=user_id)
+    ]
     return digest_for(
         user_id, leads, now=now, today=local_date(now, tz), rules=config.rules, days=Days(tz, workdays)
     )
@@ -232,7 +237,7 @@ def calendars(session: Session, team_id: str, *, team_days: frozenset[int]) -> d
     """Every known person's time zone and working days in a team, for views across reps."""
     return {
         rep.user_id: Days(zone(rep.tz), own_workdays(rep.workdays) or team_days)
-        for rep in queries.team_reps(session, team_id)
+        for rep in queries.people.team_reps(session, team_id=team_id)
     }
 
 
@@ -242,9 +247,9 @@ def reviews(
     configs = _configs(session, (r.team_id for r in recipients), defaults)
     teams = sorted({r.team_id for r in recipients})
     by_team: dict[str, list[tuple[str, LeadSnapshot]]] = defaultdict(list)
-    for row in queries.nudge_leads(session, teams):
+    for row in queries.digests.nudge_leads(session, team_ids=teams):
         by_team[row.team_id].append((row.owner_id, lead_from_row(row)))
-    departed = queries.departed_reps(session, teams)
+    departed = queries.people.departed_reps(session, team_ids=teams)
     days_by_team = {team: calendars(session, team, team_days=configs[team].digest_days) for team in teams}
     jobs = []
     for recipient in recipients:
@@ -285,7 +290,7 @@ def snooze(
 
     The button may be forged, or on a Home tab drawn before the lead moved to someone else: who
     may snooze is decided by the lead as it is now."""
-    lead = queries.lead(session, team_id, lead_id, for_update=True)
+    lead = queries.leads.lead(session, team_id=team_id, lead_id=lead_id, for_update=True)
     if lead is None:
         return None
     if not may_change(lead, user_id=user_id, is_manager=is_manager):
@@ -310,8 +315,11 @@ class Orphans:
 def orphans(session: Session, *, team_id: str, departed: str, now: datetime, defaults: TeamConfig) -> Orphans:
     """The open leads of someone whose Slack account was deactivated, and who should hear of it."""
     config = team_config(session, team_id=team_id, defaults=defaults)
-    leads = [lead_from_row(row) for row in queries.nudge_leads(session, [team_id], owner_id=departed)]
-    rep = queries.rep(session, team_id, departed)
+    leads = [
+        lead_from_row(row)
+        for row in queries.digests.nudge_leads(session, team_ids=[team_id], owner_id=departed)
+    ]
+    rep = queries.people.rep(session, team_id=team_id, user_id=departed)
     days = Days(zone(rep.tz if rep else None), config.digest_days)
     return Orphans(
         team_id,

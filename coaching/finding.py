@@ -62,11 +62,11 @@ def resolve(session: Session, team_id: str, text: str, today: date) -> LeadMatch
     match the wide one would that spans two or more words; typical commands read one or two rows."""
     keys = leading_keys(text)
     if len(keys) == 2:
-        narrow = queries.lead_candidates(session, team_id, [f"{keys[0]} {keys[1]}"])
+        narrow = queries.leads.lead_candidates(session, team_id=team_id, keys=[f"{keys[0]} {keys[1]}"])
         match = split_lead(text, [Candidate(*row) for row in narrow], today)
         if match.leads and len(words(match.lead_text)) >= 2:
             return match
-    rows = queries.lead_candidates(session, team_id, keys[:1])
+    rows = queries.leads.lead_candidates(session, team_id=team_id, keys=keys[:1])
     return split_lead(text, [Candidate(*row) for row in rows], today)
 
 
@@ -84,7 +84,7 @@ def find_or_ask(
     """The lead `text` starts with, or a draft and the options to ask the rep about."""
     match = resolve(session, team_id, text, today)
     if len(match.leads) == 1:
-        found = queries.lead(session, team_id, match.leads[0].lead_id)
+        found = queries.leads.lead(session, team_id=team_id, lead_id=match.leads[0].lead_id)
         assert found is not None  # just read in this transaction
         return Resolved(found, match)
     draft_id = save_draft(session, team_id=team_id, user_id=user_id, command=command, match=match, now=now)
@@ -100,8 +100,8 @@ def find_or_ask(
             can_add=False,
         )
     lookalikes = []
-    for name in closest(match.lead_text, queries.lead_names(session, team_id)):
-        lead = queries.lead_by_key(session, team_id, name_key(name))
+    for name in closest(match.lead_text, queries.leads.lead_names(session, team_id=team_id)):
+        lead = queries.leads.lead_by_key(session, team_id=team_id, key=name_key(name))
         if lead is not None:
             lookalikes.append(LeadOption(lead.id, lead.name, Status(lead.status), lead.owner_id))
     return WhichLead(
@@ -150,7 +150,7 @@ def claim_draft(
     session: Session, *, team_id: str, user_id: str, draft_id: int, now: datetime
 ) -> Draft | DraftRefused:
     """Take a draft for use, exactly once even when two clicks race."""
-    draft = queries.draft(session, team_id, draft_id)
+    draft = queries.drafts.draft(session, team_id=team_id, draft_id=draft_id)
     if draft is None:
         return DraftRefused(DraftProblem.MISSING)
     if draft.user_id != user_id:

@@ -92,10 +92,10 @@ class TransferSnapshot:
 def transfer_snapshot(
     session: Session, transfer: TransferRequest, *, now: datetime, rules: Rules
 ) -> TransferSnapshot:
-    lead = queries.lead(session, transfer.team_id, transfer.lead_id)
+    lead = queries.leads.lead(session, team_id=transfer.team_id, lead_id=transfer.lead_id)
     assert lead is not None  # the foreign key cascades deletes
     picture = lead_snapshot(lead)
-    owner = queries.rep(session, transfer.team_id, transfer.from_owner)
+    owner = queries.people.rep(session, team_id=transfer.team_id, user_id=transfer.from_owner)
     return TransferSnapshot(
         id=transfer.id,
         lead=picture,
@@ -299,10 +299,10 @@ def request_transfer(
         return HandoffRefused(Refusal.CLOSED, picture)
     if to_user == lead.owner_id:
         return HandoffRefused(Refusal.SAME_OWNER, picture, person=to_user)
-    colleague = queries.rep(session, caller.team_id, to_user)
+    colleague = queries.people.rep(session, team_id=caller.team_id, user_id=to_user)
     if colleague is None or colleague.is_bot or colleague.deactivated:
         return HandoffRefused(Refusal.NOT_A_COLLEAGUE, picture, person=to_user)
-    pending = queries.pending_transfer(session, caller.team_id, lead.id)
+    pending = queries.handoffs.pending_transfer(session, team_id=caller.team_id, lead_id=lead.id)
     if pending is not None and not caller.is_manager:
         waiting = transfer_snapshot(session, pending, now=caller.now, rules=caller.rules)
         return HandoffRefused(Refusal.PENDING, picture, pending=waiting)
@@ -328,7 +328,7 @@ def request_transfer(
             session.flush()
     except IntegrityError:
         # Another request for this lead got there first: show the rep the one that is waiting.
-        first = queries.pending_transfer(session, caller.team_id, lead.id)
+        first = queries.handoffs.pending_transfer(session, team_id=caller.team_id, lead_id=lead.id)
         shown = transfer_snapshot(session, first, now=caller.now, rules=caller.rules) if first else None
         return HandoffRefused(Refusal.PENDING, picture, pending=shown)
     if caller.is_manager:
@@ -351,7 +351,7 @@ def decide(
     session: Session, caller: Caller, *, transfer_id: int, approve: bool, note: str | None
 ) -> DecideResult:
     """A manager's Approve or Reject. Exactly one decision wins, however many clicks race."""
-    transfer = queries.transfer(session, caller.team_id, transfer_id)
+    transfer = queries.handoffs.transfer(session, team_id=caller.team_id, transfer_id=transfer_id)
     if transfer is None:
         return Unknown()
     if not caller.is_manager:
@@ -360,7 +360,7 @@ def decide(
         return AlreadyDecided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
     # Lock the lead before the request (the same order everywhere), and check it again now:
     # it may have been won, lost or moved since the request was made.
-    lead = queries.lead(session, caller.team_id, transfer.lead_id, for_update=True)
+    lead = queries.leads.lead(session, team_id=caller.team_id, lead_id=transfer.lead_id, for_update=True)
     assert lead is not None
     moot = Status(lead.status) in CLOSED or lead.owner_id != transfer.from_owner
     outcome = TransferStatus.MOOT if moot else TransferStatus.APPROVED if approve else TransferStatus.REJECTED
@@ -443,13 +443,15 @@ def sweep_waiting(
     due: dict[tuple[str, str], list[TransferRequest]] = {}  # (team, manager or channel) -> requests
     recipients: dict[tuple[str, str], Recipient] = {}
     contexts: dict[str, tuple[TeamConfig, tuple[str, ...]]] = {}
-    for transfer in queries.pending_transfers(session):
+    for transfer in queries.handoffs.pending_transfers(session):
         if transfer.team_id not in contexts:
             config = team_config(session, team_id=transfer.team_id, defaults=defaults)
             team_managers = tuple(managers(session, team_id=transfer.team_id, configured=config.manager_ids))
             contexts[transfer.team_id] = (config, team_managers)
         config, team_managers = contexts[transfer.team_id]
-        lead = queries.lead(session, transfer.team_id, transfer.lead_id, for_update=True)
+        lead = queries.leads.lead(
+            session, team_id=transfer.team_id, lead_id=transfer.lead_id, for_update=True
+        )
         assert lead is not None
         if Status(lead.status) in CLOSED or lead.owner_id != transfer.from_owner:
             if _settle(session, transfer, status=TransferStatus.MOOT, by="baton", now=now, note=None):
@@ -458,7 +460,7 @@ def sweep_waiting(
             continue
         audience = team_managers[:1] if config.manager_channel else team_managers
         for manager in audience:
-            rep = queries.rep(session, transfer.team_id, manager)
+            rep = queries.people.rep(session, team_id=transfer.team_id, user_id=manager)
             if rep is None:
                 continue
             tz = zone(rep.tz)
@@ -513,7 +515,12 @@ def remember_posts(
 
 
 def posts(session: Session, *, team_id: str, subject: str, subject_id: int) -> list[tuple[str, str]]:
-    return [(p.channel, p.ts) for p in queries.posted_messages(session, team_id, subject, subject_id)]
+    return [
+        (p.channel, p.ts)
+        for p in queries.handoffs.posted_messages(
+            session, team_id=team_id, subject=subject, subject_id=subject_id
+        )
+    ]
 
 
 # ---- a signed customer to operations ----------------------------------------------------------------
@@ -523,7 +530,7 @@ def hand_to_ops_by_id(
     session: Session, caller: Caller, *, lead_id: int, sold: str, timeline: str, notes: str
 ) -> OpsHandedOff | NotAllowed | Unknown:
     """The hand-off form's submission: the lead is read again, it may have changed since."""
-    lead = queries.lead(session, caller.team_id, lead_id)
+    lead = queries.leads.lead(session, team_id=caller.team_id, lead_id=lead_id)
     if lead is None:
         return Unknown()
     return hand_to_ops(session, caller, lead=lead, sold=sold, timeline=timeline, notes=notes)
@@ -549,7 +556,9 @@ def hand_to_ops(
         )
         if isinstance(changed, NotAllowed):
             return changed
-    unposted = queries.unposted_ops_handoff(session, caller.team_id, lead.id, subject=OPS)
+    unposted = queries.handoffs.unposted_ops_handoff(
+        session, team_id=caller.team_id, lead_id=lead.id, subject=OPS
+    )
     if unposted is not None:
         # A hand-off whose card never reached operations (Slack refused, or it failed on the way):
         # this one replaces it, so a retry leaves one record, not an orphan beside a second.
@@ -578,7 +587,7 @@ def claim_ops(
     session: Session, caller: Caller, *, handoff_id: int
 ) -> OpsClaimed | OpsAlreadyClaimed | Unknown:
     """Someone in operations takes the customer; the first click wins."""
-    handoff = queries.ops_handoff(session, caller.team_id, handoff_id)
+    handoff = queries.handoffs.ops_handoff(session, team_id=caller.team_id, handoff_id=handoff_id)
     if handoff is None:
         return Unknown()
     claimed = session.execute(
@@ -594,7 +603,7 @@ def claim_ops(
 
 
 def ops_snapshot(session: Session, handoff: OpsHandoff) -> OpsHandoffSnapshot:
-    lead = queries.lead(session, handoff.team_id, handoff.lead_id)
+    lead = queries.leads.lead(session, team_id=handoff.team_id, lead_id=handoff.lead_id)
     assert lead is not None
     return OpsHandoffSnapshot(
         id=handoff.id,
@@ -604,7 +613,8 @@ def ops_snapshot(session: Session, handoff: OpsHandoff) -> OpsHandoffSnapshot:
         timeline=handoff.timeline,
         notes=handoff.notes,
         contacts=tuple(
-            contact_snapshot(c) for c in queries.contacts(session, handoff.team_id, handoff.lead_id)
+            contact_snapshot(c)
+            for c in queries.leads.contacts(session, team_id=handoff.team_id, lead_id=handoff.lead_id)
         ),
         created_at=handoff.created_at,
         claimed_by=handoff.claimed_by,

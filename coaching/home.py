@@ -50,9 +50,9 @@ class HomeView:
 def rep_counts(session: Session, caller: Caller, *, days_of: dict[str, Days]) -> tuple[RepCount, ...]:
     """Per rep with open leads: the same counts their own /pipeline shows, on their own calendar."""
     by_owner: dict[str, list[LeadSnapshot]] = defaultdict(list)
-    for row in queries.nudge_leads(session, [caller.team_id]):
+    for row in queries.digests.nudge_leads(session, team_ids=[caller.team_id]):
         by_owner[row.owner_id].append(lead_from_row(row))
-    departed = {user for _, user in queries.departed_reps(session, [caller.team_id])}
+    departed = {user for _, user in queries.people.departed_reps(session, team_ids=[caller.team_id])}
     reps = []
     mine = Days(caller.tz, caller.workdays)
     for owner, leads in by_owner.items():
@@ -89,14 +89,14 @@ def home(session: Session, caller: Caller) -> HomeView:
     )
     wins = tuple(
         lead_snapshot(lead)
-        for lead in queries.recent_wins(
-            session, caller.team_id, caller.user_id, since=now - WINS_SINCE, limit=SHOWN
+        for lead in queries.leads.recent_wins(
+            session, team_id=caller.team_id, owner_id=caller.user_id, since=now - WINS_SINCE, limit=SHOWN
         )
     )
     team = None
     if caller.is_manager:
-        waiting = queries.pending_transfers_for_team(session, caller.team_id, limit=SHOWN)
-        orphans = queries.orphaned_leads(session, caller.team_id, limit=10)
+        waiting = queries.handoffs.pending_transfers(session, team_id=caller.team_id, limit=SHOWN)
+        orphans = queries.team.orphaned_leads(session, team_id=caller.team_id, limit=10)
         days_of = calendars(session, caller.team_id, team_days=caller.config.digest_days)
         mine = Days(caller.tz, caller.workdays)
         team = Team(

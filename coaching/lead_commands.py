@@ -153,14 +153,16 @@ def _run(session: Session, caller: Caller, verb: str, lead: Lead, rest: str) -> 
 
 
 def _find(session: Session, caller: Caller, query: str) -> Found:
-    rows = queries.search_leads(session, caller.team_id, name_key(query), limit=FOUND_SHOWN + 1)
+    rows = queries.leads.search_leads(
+        session, team_id=caller.team_id, key=name_key(query), limit=FOUND_SHOWN + 1
+    )
     options = tuple(LeadOption(r.id, r.name, Status(r.status), r.owner_id) for r in rows)
     return Found(query, options[:FOUND_SHOWN], more=max(0, len(options) - FOUND_SHOWN))
 
 
 def lead_action(session: Session, caller: Caller, lead_id: int, verb: str) -> LeadResult:
     """A lead button (Show, Won, Lost, Back-burner, Reopen) pressed on a message."""
-    lead = queries.lead(session, caller.team_id, lead_id)
+    lead = queries.leads.lead(session, team_id=caller.team_id, lead_id=lead_id)
     if lead is None:
         return DraftRefused(finding.DraftProblem.MISSING)
     return _run(session, caller, verb, lead, "")
@@ -170,14 +172,18 @@ def resume(
     session: Session, caller: Caller, *, draft_id: int, lead_id: int | None, fix: Fix | None
 ) -> LogResult | LeadResult | handoffs.HandoffResult:
     """Finish a parked command now that the rep has picked a lead (or a fix)."""
-    draft = queries.draft(session, caller.team_id, draft_id)
+    draft = queries.drafts.draft(session, team_id=caller.team_id, draft_id=draft_id)
     if draft is not None and (draft.command.startswith("lead.") or draft.command == handoffs.COMMAND):
         claimed = finding.claim_draft(
             session, team_id=caller.team_id, user_id=caller.user_id, draft_id=draft_id, now=caller.now
         )
         if isinstance(claimed, DraftRefused):
             return claimed
-        lead = queries.lead(session, caller.team_id, lead_id) if lead_id is not None else None
+        lead = (
+            queries.leads.lead(session, team_id=caller.team_id, lead_id=lead_id)
+            if lead_id is not None
+            else None
+        )
         if lead is None:
             return DraftRefused(finding.DraftProblem.MISSING)
         if claimed.command == handoffs.COMMAND:

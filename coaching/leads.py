@@ -71,7 +71,7 @@ def create_lead(
     if problem:
         return BadName(problem)
     key = name_key(name)
-    existing = queries.lead_by_key(session, team_id, key)
+    existing = queries.leads.lead_by_key(session, team_id=team_id, key=key)
     if existing is not None:
         return LeadExists(lead_snapshot(existing))
     lead = Lead(
@@ -94,7 +94,7 @@ def create_lead(
         with session.begin_nested():
             session.add(lead)
     except IntegrityError:
-        raced = queries.lead_by_key(session, team_id, key)
+        raced = queries.leads.lead_by_key(session, team_id=team_id, key=key)
         if raced is None:
             raise
         return LeadExists(lead_snapshot(raced))
@@ -120,7 +120,7 @@ def refresh_progress(
     """
     facts = [
         TouchFact(at, Outcome(outcome), meeting)
-        for at, outcome, meeting in queries.touch_facts(session, lead.id)
+        for at, outcome, meeting in queries.history.touch_facts(session, lead.id)
     ]
     if lead.crm_contact_at is not None:
         # The last conversation the CRM knew of counts as two-way contact before Baton's own log.
@@ -170,13 +170,20 @@ def lead_detail(
 ) -> LeadDetail:
     return LeadDetail(
         lead=lead_snapshot(lead),
-        contacts=tuple(contact_snapshot(c) for c in queries.contacts(session, team_id, lead.id)),
+        contacts=tuple(
+            contact_snapshot(c) for c in queries.leads.contacts(session, team_id=team_id, lead_id=lead.id)
+        ),
         history=tuple(
             touch_snapshot(t, tz)
-            for t in queries.recent_touches(session, team_id, lead.id, limit=HISTORY_SHOWN)
+            for t in queries.history.recent_touches(
+                session, team_id=team_id, lead_id=lead.id, limit=HISTORY_SHOWN
+            )
         ),
-        touch_total=queries.touch_count(session, team_id, lead.id),
-        handoffs=tuple(handoff_line(t) for t in queries.transfers_for_lead(session, team_id, lead.id)),
+        touch_total=queries.history.touch_count(session, team_id=team_id, lead_id=lead.id),
+        handoffs=tuple(
+            handoff_line(t)
+            for t in queries.handoffs.transfers_for_lead(session, team_id=team_id, lead_id=lead.id)
+        ),
         stage=stage(lead.attempts, reached=lead.reached, rules=rules),
         stalled=lead.status == Status.OPEN
         and is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=tz),
@@ -231,7 +238,7 @@ def locked(session: Session, lead: Lead) -> Lead:
     other: each recomputes the progress from a touch log that includes the other's touch (on
     PostgreSQL ten simultaneous no-answers used to count 7).
     """
-    fresh = queries.lead(session, lead.team_id, lead.id, for_update=True)
+    fresh = queries.leads.lead(session, team_id=lead.team_id, lead_id=lead.id, for_update=True)
     assert fresh is not None  # the row exists: the caller holds it
     return fresh
 
@@ -320,7 +327,7 @@ def save_contact(
         return BadName("Contact names and roles can be up to 200 characters.")
     if (email is not None and len(email) > MAX_EMAIL) or (phone is not None and len(phone) > MAX_PHONE):
         return BadName(f"An e-mail can be up to {MAX_EMAIL} characters and a phone number up to {MAX_PHONE}.")
-    for existing in queries.contacts(session, lead.team_id, lead.id):
+    for existing in queries.leads.contacts(session, team_id=lead.team_id, lead_id=lead.id):
         if name_key(existing.name) == name_key(person):
             existing.role = role or existing.role
             existing.is_decision_maker = existing.is_decision_maker or decision_maker
@@ -349,7 +356,7 @@ PICKER_SIZE = 50
 
 
 def lead_label(session: Session, *, team_id: str, lead_id: int) -> tuple[int, str] | None:
-    lead = queries.lead(session, team_id, lead_id)
+    lead = queries.leads.lead(session, team_id=team_id, lead_id=lead_id)
     return (lead.id, lead.name) if lead else None
 
 
@@ -357,7 +364,9 @@ def picker_options(session: Session, *, team_id: str, user_id: str, query: str) 
     """Leads for the modal's picker: the caller's most urgent open leads, or names matching the query."""
     key = name_key(query)
     if key:
-        rows = queries.search_leads(session, team_id, key, limit=PICKER_SIZE)
+        rows = queries.leads.search_leads(session, team_id=team_id, key=key, limit=PICKER_SIZE)
     else:
-        rows = queries.owned_leads(session, team_id, user_id, [Status.OPEN.value], limit=PICKER_SIZE)
+        rows = queries.leads.owned_leads(
+            session, team_id=team_id, owner_id=user_id, statuses=[Status.OPEN.value], limit=PICKER_SIZE
+        )
     return [(row.id, row.name) for row in rows]

@@ -36,7 +36,7 @@ def zone(name: str | None) -> ZoneInfo:
 
 def known_profile(session: Session, *, team_id: str, user_id: str, now: datetime) -> Profile | None:
     """The stored profile if it is fresh enough to trust, else None (ask Slack again)."""
-    rep = queries.rep(session, team_id, user_id)
+    rep = queries.people.rep(session, team_id=team_id, user_id=user_id)
     if rep is None or now - rep.refreshed_at > PROFILE_MAX_AGE:
         return None
     return Profile(rep.user_id, rep.name, rep.tz, rep.deactivated, rep.is_bot, rep.is_admin)
@@ -44,9 +44,9 @@ def known_profile(session: Session, *, team_id: str, user_id: str, now: datetime
 
 def remember(session: Session, *, team_id: str, profile: Profile, now: datetime) -> bool:
     """Store what Slack says about someone; True when this is the moment Baton learns they left."""
-    before = queries.rep(session, team_id, profile.user_id)
+    before = queries.people.rep(session, team_id=team_id, user_id=profile.user_id)
     newly_departed = profile.deactivated and before is not None and not before.deactivated
-    queries.upsert_rep(
+    queries.people.upsert_rep(
         session,
         team_id=team_id,
         user_id=profile.user_id,
@@ -62,21 +62,23 @@ def remember(session: Session, *, team_id: str, profile: Profile, now: datetime)
 
 def first_sighting(session: Session, *, event_id: str, team_id: str, now: datetime) -> bool:
     """True the first time an Events API delivery is seen; False for Slack's retries of it."""
-    return queries.mark_event_seen(session, event_id=event_id, team_id=team_id, now=now)
+    return queries.events.mark_event_seen(session, event_id=event_id, team_id=team_id, now=now)
 
 
 def forget_old_events(session: Session, *, before: datetime) -> None:
-    queries.delete_events_before(session, before)
+    queries.events.delete_events_before(session, before)
 
 
 def is_manager(session: Session, *, team_id: str, user_id: str, configured: frozenset[str]) -> bool:
     """Managers are those in COACH_MANAGER_IDS and those added in Slack with /coach managers add."""
-    return user_id in configured or queries.is_listed_manager(session, team_id, user_id)
+    return user_id in configured or queries.people.is_listed_manager(
+        session, team_id=team_id, user_id=user_id
+    )
 
 
 def managers(session: Session, *, team_id: str, configured: frozenset[str]) -> list[str]:
     """Every manager of the team, configured ones first, each once."""
-    listed = [m for m in queries.listed_managers(session, team_id) if m not in configured]
+    listed = [m for m in queries.people.listed_managers(session, team_id=team_id) if m not in configured]
     return sorted(configured) + listed
 
 
@@ -86,7 +88,7 @@ def workdays_of(session: Session, *, team_id: str, user_id: str, team_days: froz
 
 
 def own_workdays_of(session: Session, *, team_id: str, user_id: str) -> frozenset[int] | None:
-    rep = queries.rep(session, team_id, user_id)
+    rep = queries.people.rep(session, team_id=team_id, user_id=user_id)
     return own_workdays(rep.workdays if rep else None)
 
 

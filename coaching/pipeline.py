@@ -56,7 +56,9 @@ def pipeline(
     """The owner's leads on the owner's calendar (their working days), whoever is looking."""
     today = local_date(now, tz)
     workdays = workdays_of(session, team_id=team_id, user_id=owner_id, team_days=team_days)
-    rows = queries.owned_leads(session, team_id, owner_id, [Status.OPEN.value, Status.BACKBURNER.value])
+    rows = queries.leads.owned_leads(
+        session, team_id=team_id, owner_id=owner_id, statuses=[Status.OPEN.value, Status.BACKBURNER.value]
+    )
     groups: dict[Due, list[Item]] = {d: [] for d in Due}
     backburner: list[Item] = []
     for row in rows:

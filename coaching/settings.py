@@ -129,7 +129,7 @@ def with_stored(config: TeamConfig, stored: dict[str, str]) -> TeamConfig:
 
 
 def team_config(session: Session, *, team_id: str, defaults: TeamConfig) -> TeamConfig:
-    return with_stored(defaults, queries.team_settings(session, team_id))
+    return with_stored(defaults, queries.settings.team_settings(session, team_id=team_id))
 
 
 # ---- /coach settings and /coach managers --------------------------------------------------------------
@@ -218,7 +218,7 @@ def change_settings(
             clean[name] = normalised(name, raw)
         except BadValue as error:
             problems[name] = f"{name} {error}"
-    stored = queries.team_settings(session, team_id)
+    stored = queries.settings.team_settings(session, team_id=team_id)
     before = describe(with_stored(defaults, stored), stored)
     old = {line.name: line.value for line in before}
     if not problems:
@@ -240,18 +240,20 @@ def change_settings(
     changes = []
     for name, value in clean.items():
         if old.get(name) != value:
-            queries.store_setting(session, team_id=team_id, name=name, value=value, user_id=user_id, now=now)
+            queries.settings.store_setting(
+                session, team_id=team_id, name=name, value=value, user_id=user_id, now=now
+            )
             changes.append((name, old.get(name, ""), value))
     return SettingsChanged(tuple(changes))
 
 
 def reset_setting(session: Session, *, team_id: str, name: str, defaults: TeamConfig) -> SettingsChanged:
     """Back to the environment's default; the change says from what to what."""
-    stored = queries.team_settings(session, team_id)
+    stored = queries.settings.team_settings(session, team_id=team_id)
     if name not in stored:
         return SettingsChanged(())
     before = {line.name: line.value for line in describe(with_stored(defaults, stored), stored)}
-    queries.delete_setting(session, team_id=team_id, name=name)
+    queries.settings.delete_setting(session, team_id=team_id, name=name)
     left = {key: value for key, value in stored.items() if key != name}
     after = {line.name: line.value for line in describe(with_stored(defaults, left), left)}
     return SettingsChanged(((name, before[name], after[name]),), to_default=frozenset({name}))
@@ -288,11 +290,11 @@ def change_managers(
         return ManagersRefused("not_allowed")
     if not add and user_id in configured:
         return ManagersRefused("configured")  # set in COACH_MANAGER_IDS: only the environment removes them
-    listed = queries.is_listed_manager(session, team_id, user_id)
+    listed = queries.people.is_listed_manager(session, team_id=team_id, user_id=user_id)
     if add == (listed or user_id in configured):
         return ManagersRefused("unchanged")
     if add:
-        queries.add_manager(session, team_id=team_id, user_id=user_id, by=by, now=now)
+        queries.people.add_manager(session, team_id=team_id, user_id=user_id, by=by, now=now)
     else:
-        queries.remove_manager(session, team_id=team_id, user_id=user_id)
+        queries.people.remove_manager(session, team_id=team_id, user_id=user_id)
     return ManagersChanged(user_id, add, tuple(managers(session, team_id=team_id, configured=configured)))

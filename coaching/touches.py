@@ -159,7 +159,7 @@ def log_from_draft(
         if isinstance(lead, BadNewLead):
             return lead
     else:
-        found_lead = queries.lead(session, caller.team_id, lead_id)
+        found_lead = queries.leads.lead(session, team_id=caller.team_id, lead_id=lead_id)
         if found_lead is None:
             return DraftRefused(finding.DraftProblem.MISSING)
         lead = found_lead
@@ -170,7 +170,7 @@ def log_from_draft(
 def log_from_form(
     session: Session, caller: Caller, *, lead_id: int, outcome: Outcome, on: date, note: str
 ) -> TouchLogged | DraftRefused:
-    lead = queries.lead(session, caller.team_id, lead_id)
+    lead = queries.leads.lead(session, team_id=caller.team_id, lead_id=lead_id)
     if lead is None:
         return DraftRefused(finding.DraftProblem.MISSING)
     cleaned = clean(note)
@@ -202,7 +202,7 @@ def _add_lead_for_draft(session: Session, caller: Caller, name: str) -> Lead | B
         return BadNewLead(created.reason)
     if isinstance(created, LeadExists):
         # Someone added it since Baton asked: log on that lead rather than fail.
-        existing = queries.lead(session, caller.team_id, created.lead.id)
+        existing = queries.leads.lead(session, team_id=caller.team_id, lead_id=created.lead.id)
         assert existing is not None
         return existing
     return created
@@ -308,7 +308,7 @@ def _log(
     now, tz, rules, today = caller.now, caller.tz, caller.rules, caller.today
     was_stalled = is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=tz)
     after_opt_out = lead.opted_out_at is not None and outcome is not Outcome.OPT_OUT
-    last_tip = queries.last_tip(session, lead.team_id, lead.id)
+    last_tip = queries.history.last_tip(session, team_id=lead.team_id, lead_id=lead.id)
     booked = on if outcome is Outcome.MEETING and on > today else None
     touch = Touch(
         team_id=lead.team_id,
@@ -328,7 +328,7 @@ def _log(
     session.flush()
     refresh_progress(session, lead, tz=tz, rules=rules, today=today, team_days=caller.config.digest_days)
     current = stage(lead.attempts, reached=lead.reached, rules=rules)
-    touches_logged = queries.touch_count(session, lead.team_id, lead.id)
+    touches_logged = queries.history.touch_count(session, team_id=lead.team_id, lead_id=lead.id)
     facts = TipFacts(
         outcome=outcome,
         stage=current,

@@ -67,7 +67,7 @@ class Deliveries:
     ) -> RunReport:
         def messages(session: Session, claimed: list[Recipient]) -> list[tuple[Recipient, Message | None]]:
             jobs = digest_records.digests(session, claimed, now=at, defaults=self.deps.defaults)
-            names = queries.rep_names(session, sorted({r.team_id for r in claimed}))
+            names = queries.people.rep_names(session, team_ids=sorted({r.team_id for r in claimed}))
             built: list[tuple[Recipient, Message | None]] = []
             for job in jobs:
                 if job.digest.is_empty and not dry_run:  # a dry run prints the empty ones too

@@ -125,7 +125,7 @@ class DigestButtons:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         self.deps.directory.profile(client, team_id, to_user)  # so the use case knows who they are
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            lead = queries.lead(session, team_id, ids[0]) if caller.is_manager else None
+            lead = queries.leads.lead(session, team_id=team_id, lead_id=ids[0]) if caller.is_manager else None
             result = (
                 handoffs.request_transfer(
                     session, caller, lead=lead, to_user=to_user, reason="The owner left"

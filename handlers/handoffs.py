@@ -244,7 +244,7 @@ class Handoffs:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         self.deps.directory.profile(client, team_id, to_user)
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            lead = queries.lead(session, team_id, lead_id)
+            lead = queries.leads.lead(session, team_id=team_id, lead_id=lead_id)
             result = (
                 None
                 if lead is None

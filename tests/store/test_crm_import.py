@@ -339,7 +339,7 @@ def test_a_deal_in_conversation_is_reached_and_its_activities_are_not_unanswered
 def test_an_imported_follow_up_never_falls_on_a_day_off(database: Database) -> None:
     with database.sessions.begin() as session:
         people.remember(session, team_id=TEAM, profile=Profile(SAM, "Sam Okafor", "UTC"), now=NOW)
-        queries.set_own_workdays(session, team_id=TEAM, user_id=SAM, workdays="sun-thu")
+        queries.people.set_own_workdays(session, team_id=TEAM, user_id=SAM, workdays="sun-thu")
     # Talked on Sunday 22 November: a week later is Sunday 29, Dana's day off (Monday 30 then),
     # and a working day for Sam, who works Sunday to Thursday.
     file = "Company,Lead Owner,Deal Stage,Last Contacted\n"

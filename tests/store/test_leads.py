@@ -144,6 +144,6 @@ def test_the_nudge_query_returns_a_snapshots_fields_in_order() -> None:
     from dataclasses import fields
 
     from coaching.snapshots import LeadSnapshot
-    from store.queries import NUDGE_COLUMNS
+    from store.queries.digests import NUDGE_COLUMNS
 
     assert [column.key for column in NUDGE_COLUMNS] == ["team_id", *(f.name for f in fields(LeadSnapshot))]

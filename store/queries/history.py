@@ -1,0 +1,54 @@
+"""Queries on a lead's history, the touch log: a lead's touches, the latest ones, the last tip given, how many.
+
+Each takes the caller's session and never commits or closes it.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import (
+    Touch,
+)
+
+
+def touches(session: Session, lead_id: int) -> Sequence[Touch]:
+    return session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.at, Touch.id)).all()
+
+
+def touch_facts(session: Session, lead_id: int) -> list[tuple[datetime, str, date | None]]:
+    """A lead's log as (at, outcome, meeting_on): the three columns progress is computed from."""
+    query = (
+        select(Touch.at, Touch.outcome, Touch.meeting_on)
+        .where(Touch.lead_id == lead_id)
+        .order_by(Touch.at, Touch.id)
+    )
+    return [(row.at, row.outcome, row.meeting_on) for row in session.execute(query)]
+
+
+def recent_touches(session: Session, *, team_id: str, lead_id: int, limit: int) -> Sequence[Touch]:
+    query = (
+        select(Touch)
+        .where(Touch.team_id == team_id, Touch.lead_id == lead_id)
+        .order_by(Touch.at.desc(), Touch.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def last_tip(session: Session, *, team_id: str, lead_id: int) -> str | None:
+    """The tip given with the lead's most recently logged touch (None before any, or for an import)."""
+    query = (
+        select(Touch.tip)
+        .where(Touch.team_id == team_id, Touch.lead_id == lead_id)
+        .order_by(Touch.logged_at.desc(), Touch.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def touch_count(session: Session, *, team_id: str, lead_id: int) -> int:
+    query = select(func.count()).select_from(Touch).where(Touch.team_id == team_id, Touch.lead_id == lead_id)
+    return session.scalar(query) or 0

@@ -1,0 +1,106 @@
+"""Queries on leads: one by id or name, candidates for what a rep typed, a rep's pipeline, recent wins, contacts.
+
+Each takes the caller's session and never commits or closes it.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from store.models import (
+    Contact,
+    Lead,
+)
+
+
+def lead(session: Session, *, team_id: str, lead_id: int, for_update: bool = False) -> Lead | None:
+    query = select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id)
+    if for_update:
+        # FOR UPDATE on PostgreSQL (SQLite has no row locks: its writers hold the database's lock
+        # from BEGIN IMMEDIATE). Re-read the row once locked: a copy loaded earlier in this
+        # transaction may predate the change the lock waited for.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one_or_none()
+
+
+def lead_by_key(session: Session, *, team_id: str, key: str) -> Lead | None:
+    return session.scalars(select(Lead).where(Lead.team_id == team_id, Lead.name_key == key)).one_or_none()
+
+
+CandidateRow = tuple[int, str, str, str]  # id, name, status, owner
+
+
+def lead_candidates(
+    session: Session, *, team_id: str, keys: Sequence[str], limit: int = 5000
+) -> list[CandidateRow]:
+    """Leads whose name starts with, or has a word starting with, the first word typed.
+
+    Plain rows, not ORM objects: a common first word ("the", "acme") can match thousands of leads.
+    When it matches more than `limit`, the first two words narrow it instead.
+    """
+    if not keys:
+        return []
+    rows = _candidates(session, team_id=team_id, key=keys[0], limit=limit + 1)
+    if len(rows) > limit and len(keys) > 1:
+        rows = _candidates(session, team_id=team_id, key=f"{keys[0]} {keys[1]}", limit=limit)
+    return rows[:limit]
+
+
+def _candidates(session: Session, *, team_id: str, key: str, limit: int) -> list[CandidateRow]:
+    query = (
+        select(Lead.id, Lead.name, Lead.status, Lead.owner_id)
+        .where(
+            Lead.team_id == team_id,
+            or_(
+                func.substr(Lead.name_key, 1, len(key)) == key,
+                Lead.name_key.contains(" " + key, autoescape=True),
+            ),
+        )
+        .limit(limit)
+    )
+    return [(row.id, row.name, row.status, row.owner_id) for row in session.execute(query)]
+
+
+def lead_names(session: Session, *, team_id: str) -> Sequence[str]:
+    return session.scalars(select(Lead.name).where(Lead.team_id == team_id)).all()
+
+
+def contacts(session: Session, *, team_id: str, lead_id: int) -> Sequence[Contact]:
+    query = (
+        select(Contact)
+        .where(Contact.team_id == team_id, Contact.lead_id == lead_id)
+        .order_by(Contact.added_at, Contact.id)
+    )
+    return session.scalars(query).all()
+
+
+def owned_leads(
+    session: Session, *, team_id: str, owner_id: str, statuses: Sequence[str], limit: int | None = None
+) -> Sequence[Lead]:
+    """A rep's leads, the earliest follow-up first (leads with none last, on every backend)."""
+    query = select(Lead).where(Lead.team_id == team_id, Lead.owner_id == owner_id, Lead.status.in_(statuses))
+    order = (Lead.next_follow_up.is_(None), Lead.next_follow_up, Lead.name_key)
+    return session.scalars(query.order_by(*order).limit(limit)).all()
+
+
+def search_leads(session: Session, *, team_id: str, key: str, limit: int) -> Sequence[Lead]:
+    """For pickers: names starting with the text first, then names containing it."""
+    starts = func.substr(Lead.name_key, 1, len(key)) == key
+    query = (
+        select(Lead)
+        .where(Lead.team_id == team_id, Lead.name_key.contains(key, autoescape=True))
+        .order_by(starts.desc(), Lead.name_key)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def recent_wins(
+    session: Session, *, team_id: str, owner_id: str, since: datetime, limit: int
+) -> Sequence[Lead]:
+    query = select(Lead).where(
+        Lead.team_id == team_id, Lead.owner_id == owner_id, Lead.status == "won", Lead.closed_at >= since
+    )
+    return session.scalars(query.order_by(Lead.closed_at.desc()).limit(limit)).all()
