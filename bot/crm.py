@@ -54,12 +54,9 @@ def run_import(
     mapping, map_problems = read_owner_map(owners_text, owners_file.name) if owners_file else ({}, [])
     parsed = read_csv(text, day_first=day_first, default_owner=default_owner is not None)
     with db.readers.begin() as session:
-        known = [
-            (user, name)
-            for (_, user), name in queries.people.rep_names(
-                session, team_ids=[team_id], active_only=True
-            ).items()
-        ]  # names to match owners against without Slack
+        # Names to match owners against without Slack.
+        active = queries.people.rep_names(session, team_ids=[team_id], active_only=True)
+        known = [(user, name) for (_, user), name in active.items()]
         names = {
             user: name for (_, user), name in queries.people.rep_names(session, team_ids=[team_id]).items()
         }

@@ -3,6 +3,9 @@
 Slack delivers command text with `&`, `<` and `>` HTML-escaped (and mentions as `<@U123|jane>`);
 `clean` undoes the escaping so names are stored as typed, and the Block Kit layer escapes again on
 the way out.
+
+Longer than most modules: names, outcomes, dates and notes are read from the same words in
+one pass, each reader deciding what the others may still take; split, they would pass tokens back and forth.
 """
 
 import difflib

@@ -6,6 +6,9 @@ the connection, or answer after the client gave up), keeps message metadata and 
 `conversations.history`, and checks Baton keeps Slack's contract: a text fallback beside blocks,
 block counts within limits, no `<!channel>`-style mentions, triggers used once. Every message it
 accepts lands in a per-person view of "what this person sees".
+
+Longer than most modules: it mirrors Slack's Web API method by method, with the checks Slack
+makes (limits, fallback text, triggers), so a test reads it like Slack's own reference.
 """
 
 import contextlib

@@ -1,4 +1,8 @@
-"""The try-out loop: pick a demo person, type slash commands, press buttons by number, fill in modals."""
+"""The try-out loop: pick a demo person, type slash commands, press buttons by number, fill in modals.
+
+Longer than most modules: the loop, the forms it fills in and the buttons it presses are one
+conversation with the person trying Baton out.
+"""
 
 import logging
 import sys

@@ -1,4 +1,4 @@
-"""Queries on a team as its managers see it: counts per rep, leads whose owner left.
+"""Queries on a team as its managers see it: the leads whose owner left.
 
 Each takes the caller's session and never commits or closes it.
 """
