@@ -194,6 +194,7 @@ def normalised(name: str, raw: str) -> str:
 class SettingsChanged:
     changes: tuple[tuple[str, str, str], ...]  # (name, before, after)
     to_default: frozenset[str] = frozenset()  # settings put back to the default
+    already: tuple[tuple[str, str], ...] = ()  # (name, value): asked to reset, already the default
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,8 @@ def reset_setting(session: Session, *, team_id: str, name: str, defaults: TeamCo
     """Back to the environment's default; the change says from what to what."""
     stored = queries.settings.team_settings(session, team_id=team_id)
     if name not in stored:
-        return SettingsChanged(())
+        current = {line.name: line.value for line in describe(with_stored(defaults, stored), stored)}
+        return SettingsChanged((), to_default=frozenset({name}), already=((name, current[name]),))
     before = {line.name: line.value for line in describe(with_stored(defaults, stored), stored)}
     queries.settings.delete_setting(session, team_id=team_id, name=name)
     left = {key: value for key, value in stored.items() if key != name}

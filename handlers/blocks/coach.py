@@ -93,6 +93,9 @@ def setting_value(name: str, value: str) -> str:
 
 
 def settings_changed(result: SettingsChanged) -> Message:
+    if not result.changes and result.already:
+        [(name, value)] = result.already[:1]
+        return plain(f"Nothing changed: *{name}* is already the default, {setting_value(name, value)}.")
     if not result.changes:
         return plain("Nothing changed: those are the current values.")
     lines = []

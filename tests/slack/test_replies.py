@@ -139,6 +139,8 @@ def test_reset_says_from_what_to_which_default(harness: Harness) -> None:
     harness.command(MORGAN, "/coach", "set stall_days 30")
     reply = harness.command(MORGAN, "/coach", "reset stall_days")
     assert flatten(reply.blocks) == ":white_check_mark: Saved.\n• *stall_days*: 30 → *14* (the default)"
+    again = harness.command(MORGAN, "/coach", "reset stall_days")
+    assert flatten(again.blocks) == "Nothing changed: *stall_days* is already the default, 14."
 
 
 def test_no_reply_on_the_way_shows_a_raw_special_mention(harness: Harness) -> None:
