@@ -34,7 +34,7 @@ from coaching.snapshots import (
     touch_snapshot,
 )
 from store import queries
-from store.models import Contact, Lead
+from store.models import Contact, Lead, StatusChange
 
 HISTORY_SHOWN = 10
 
@@ -294,6 +294,17 @@ def change_status(
         lead.closed_at = now if target in CLOSED else None
         lead.lost_reason = reason or None if target is Status.LOST else None
         lead.next_follow_up = None
+    if change is not Change.OPT_OUT:  # the weekly review counts what was won, lost and parked
+        session.add(
+            StatusChange(
+                team_id=lead.team_id,
+                lead_id=lead.id,
+                owner_id=lead.owner_id,
+                by=user_id,
+                status=lead.status,
+                at=now,
+            )
+        )
     return StatusChanged(lead_snapshot(lead), change, before, user_id)
 
 

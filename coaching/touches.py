@@ -321,6 +321,8 @@ def _log(
         meeting_on=booked or (on if outcome is Outcome.MEETING else None),
         note=note,
         logged_at=now,
+        # the follow-up this touch does: the weekly review counts it done on time or late
+        due_on=lead.next_follow_up if lead.status == Status.OPEN else None,
     )
     session.add(touch)
     if outcome is Outcome.OPT_OUT and lead.opted_out_at is None:

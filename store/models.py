@@ -133,7 +133,10 @@ class Touch(Base):
     """One logged call, voicemail, email, reply or meeting."""
 
     __tablename__ = "touch"
-    __table_args__ = (Index("ix_touch_lead_at", "lead_id", "at"),)
+    __table_args__ = (
+        Index("ix_touch_lead_at", "lead_id", "at"),
+        Index("ix_touch_team_at", "team_id", "at"),  # the weekly review reads a team's week of touches
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM)
@@ -147,8 +150,28 @@ class Touch(Base):
     logged_at: Mapped[datetime]
     # the coaching tip given with it ("voicemail:1"), so the next tip on the lead can differ
     tip: Mapped[str | None] = mapped_column(String(40))
+    # the lead's follow-up day when this touch was logged: the review counts it done on time or late
+    due_on: Mapped[date | None]
 
     lead: Mapped[Lead] = relationship(back_populates="touches")
+
+
+class StatusChange(Base):
+    """A lead won, lost, parked or reopened: who did it, whose lead it was, and when.
+
+    The lead row keeps only its current status; the weekly review counts last week's changes.
+    """
+
+    __tablename__ = "status_change"
+    __table_args__ = (Index("ix_status_change_team_at", "team_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
+    owner_id: Mapped[str] = mapped_column(USER)  # the lead's owner at the time
+    by: Mapped[str] = mapped_column(USER)
+    status: Mapped[str] = mapped_column(String(16))  # the new status
+    at: Mapped[datetime]
 
 
 class Draft(Base):

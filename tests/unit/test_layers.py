@@ -80,7 +80,7 @@ def test_feature_listeners_do_not_import_each_other() -> None:
 
 
 def test_the_coaching_rules_use_the_standard_library_only() -> None:
-    for name in ("calendar.py", "rules.py", "digest_contents.py", "parsing.py", "tips.py"):
+    for name in ("calendar.py", "rules.py", "digest_contents.py", "parsing.py", "tips.py", "review.py"):
         tree = ast.parse((ROOT / "coaching" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -95,6 +95,7 @@ def test_the_coaching_rules_use_the_standard_library_only() -> None:
                     "difflib",
                     "re",
                     "functools",
+                    "itertools",
                 }, (name, node.module)
                 if node.module.startswith("coaching."):
                     assert node.module in {"coaching.rules", "coaching.calendar"}, (name, node.module)

@@ -1,0 +1,126 @@
+"""The weekly review's database side: every manager's review from a fixed handful of statements.
+
+Managers who share a team and a fortnight (the same local review day in the same time zone) share
+one computed review, so fifty managers of one team cost what one does, plus a row each in the
+`windows` the statements join on.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from coaching import digest_records
+from coaching.digest_contents import Review
+from coaching.digest_records import Recipient
+from coaching.people import zone
+from coaching.review import (
+    RECENT_DAYS,
+    AttemptCurve,
+    CurveRow,
+    FollowUpRow,
+    HandoffRow,
+    StatusRow,
+    TeamWeek,
+    TouchRow,
+    attempt_curve,
+    day_bounds,
+    team_week,
+)
+from coaching.rules import Rules
+from coaching.settings import TeamConfig, team_config
+from store import review_queries
+from store.review_queries import Window
+
+
+@dataclass(frozen=True)
+class WeeklyReview:
+    """Everything one manager's Monday review holds."""
+
+    team_id: str
+    today: date  # the manager's local date the review is for
+    tz: str
+    rules: Rules
+    week: TeamWeek
+    curve: AttemptCurve
+    waiting: Review  # open, overdue, at the limit, gone quiet, past the cycle, squatting, orphaned
+
+    @property
+    def key(self) -> tuple[str, date, str]:
+        """Managers with the same key get the same review (and the same picture)."""
+        return self.team_id, self.today, self.tz
+
+
+@dataclass(frozen=True)
+class ReviewJob:
+    recipient: Recipient
+    review: WeeklyReview
+
+
+def weekly_reviews(
+    session: Session, recipients: Sequence[Recipient], *, now: datetime, defaults: TeamConfig
+) -> list[ReviewJob]:
+    if not recipients:
+        return []
+    firsts: dict[Key, Recipient] = {}
+    for recipient in recipients:
+        firsts.setdefault(_key(recipient), recipient)
+    keys = sorted(firsts)
+    waiting = {
+        _key(job.recipient): job.review
+        for job in digest_records.reviews(session, [firsts[k] for k in keys], now=now, defaults=defaults)
+    }
+    configs = {team: team_config(session, team_id=team, defaults=defaults) for team in {k[0] for k in keys}}
+    windows = [Window(i, team, day_bounds(today, zone(tz))) for i, (team, today, tz) in enumerate(keys)]
+    touches: dict[int, list[TouchRow]] = defaultdict(list)
+    follow_ups: dict[int, list[FollowUpRow]] = defaultdict(list)
+    statuses: dict[int, list[StatusRow]] = defaultdict(list)
+    handoffs: dict[int, list[HandoffRow]] = defaultdict(list)
+    for w, user, outcome, day, meeting_on, count in review_queries.touch_counts(session, windows):
+        touches[w].append((user, outcome, day, meeting_on, count))
+    for w, user, due, day, count in review_queries.follow_up_counts(session, windows):
+        follow_ups[w].append((user, due, day, count))
+    for w, user, status, day, count in review_queries.status_counts(session, windows):
+        statuses[w].append((user, status, day, count))
+    for w, user, direction, day, count in review_queries.handoff_counts(session, windows):
+        handoffs[w].append((user, direction, day, count))
+    curves: dict[str, list[CurveRow]] = defaultdict(list)
+    for team, attempt, recent, count in review_queries.first_contact_attempts(
+        session, sorted(configs), recent_since=now - timedelta(days=RECENT_DAYS)
+    ):
+        curves[team].append((attempt, recent, count))
+    built: dict[Key, WeeklyReview] = {}
+    for index, key in enumerate(keys):
+        team, today, tz = key
+        config = configs[team]
+        built[key] = WeeklyReview(
+            team,
+            today,
+            tz,
+            config.rules,
+            team_week(
+                today,
+                touches=touches[index],
+                follow_ups=follow_ups[index],
+                statuses=statuses[index],
+                handoffs=handoffs[index],
+                workdays_of=_everyone_works(config.digest_days),
+                people=[line.owner_id for line in waiting[key].reps],
+            ),
+            attempt_curve(curves[team], config.rules),
+            waiting[key],
+        )
+    return [ReviewJob(recipient, built[_key(recipient)]) for recipient in recipients]
+
+
+Key = tuple[str, date, str]  # team, the manager's local date, time zone
+
+
+def _everyone_works(days: frozenset[int]) -> Callable[[str], frozenset[int]]:
+    return lambda _user: days
+
+
+def _key(recipient: Recipient) -> Key:
+    return recipient.team_id, recipient.local_date, recipient.tz

@@ -1,0 +1,169 @@
+"""The weekly review's SQL: last week's activity and the attempt curve, grouped in the database.
+
+One statement per kind of figure (touches, follow-ups, status changes, hand-offs, the attempt
+curve), whatever the number of reps, leads or managers: every manager's week (the 14 days before
+their review, in their time zone) is one row of a small `windows` table the statement joins on,
+and each touch is placed on its day by comparing it with that window's midnights, which stays
+exact across a daylight-saving change and reads the same on SQLite and PostgreSQL.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CTE, ColumnElement, and_, case, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from store.models import Lead, StatusChange, Touch, TransferRequest
+from store.types import UtcDateTime
+
+DAYS = 14  # the week before, then last week
+
+
+@dataclass(frozen=True)
+class Window:
+    """One manager's fortnight: `bounds` are the 15 midnights around its 14 days, as aware instants."""
+
+    key: int
+    team_id: str
+    bounds: tuple[datetime, ...]
+
+
+def _windows(windows: Sequence[Window]) -> CTE:
+    rows = [
+        select(
+            literal(w.key).label("w"),
+            literal(w.team_id).label("team_id"),
+            *(literal(bound, UtcDateTime()).label(f"b{i}") for i, bound in enumerate(w.bounds)),
+        )
+        for w in windows
+    ]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("windows")
+
+
+def _day(at: Any, w: CTE) -> ColumnElement[Any]:
+    """Which of the window's 14 days an instant falls on (0 = the first day of the week before)."""
+    return case(*((at < w.c[f"b{i + 1}"], i) for i in range(DAYS - 1)), else_=DAYS - 1)
+
+
+def _within(at: Any, team_id: Any, w: CTE) -> ColumnElement[bool]:
+    return and_(team_id == w.c.team_id, at >= w.c.b0, at < w.c[f"b{DAYS}"])
+
+
+def touch_counts(
+    session: Session, windows: Sequence[Window]
+) -> list[tuple[int, str, str, int, date | None, int]]:
+    """(window, rep, outcome, day, meeting day for meetings, touches)."""
+    if not windows:
+        return []
+    w = _windows(windows)
+    inner = (
+        select(
+            w.c.w,
+            Touch.user_id,
+            Touch.outcome,
+            _day(Touch.at, w).label("day"),
+            case((Touch.outcome == "meeting", Touch.meeting_on), else_=None).label("meeting_on"),
+        )
+        .select_from(w)
+        .join(Touch, _within(Touch.at, Touch.team_id, w))
+        .subquery()
+    )
+    query = select(*inner.c, func.count()).group_by(*inner.c)
+    return [(r[0], r[1], r[2], int(r[3]), r[4], int(r[5])) for r in session.execute(query)]
+
+
+def follow_up_counts(session: Session, windows: Sequence[Window]) -> list[tuple[int, str, date, int, int]]:
+    """(window, rep, the follow-up's day, the day it was done, follow-ups)."""
+    if not windows:
+        return []
+    w = _windows(windows)
+    inner = (
+        select(w.c.w, Touch.user_id, Touch.due_on, _day(Touch.at, w).label("day"))
+        .select_from(w)
+        .join(Touch, _within(Touch.at, Touch.team_id, w))
+        .where(Touch.due_on.is_not(None))
+        .subquery()
+    )
+    query = select(*inner.c, func.count()).group_by(*inner.c)
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in session.execute(query)]
+
+
+def status_counts(session: Session, windows: Sequence[Window]) -> list[tuple[int, str, str, int, int]]:
+    """(window, the lead's owner, the new status, day, changes)."""
+    if not windows:
+        return []
+    w = _windows(windows)
+    inner = (
+        select(w.c.w, StatusChange.owner_id, StatusChange.status, _day(StatusChange.at, w).label("day"))
+        .select_from(w)
+        .join(StatusChange, _within(StatusChange.at, StatusChange.team_id, w))
+        .subquery()
+    )
+    query = select(*inner.c, func.count()).group_by(*inner.c)
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in session.execute(query)]
+
+
+def handoff_counts(session: Session, windows: Sequence[Window]) -> list[tuple[int, str, str, int, int]]:
+    """(window, rep, "in" or "out", day, approved transfers)."""
+    if not windows:
+        return []
+    w = _windows(windows)
+    at, team = TransferRequest.decided_at, TransferRequest.team_id
+    approved = TransferRequest.status == "approved"
+    sides = [
+        select(w.c.w, user.label("user_id"), literal(direction).label("direction"), _day(at, w).label("day"))
+        .select_from(w)
+        .join(TransferRequest, _within(at, team, w))
+        .where(approved)
+        for user, direction in ((TransferRequest.to_user, "in"), (TransferRequest.from_owner, "out"))
+    ]
+    inner = union_all(*sides).subquery()
+    query = select(*inner.c, func.count()).group_by(*inner.c)
+    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in session.execute(query)]
+
+
+TWO_WAY_OUTCOMES = ("connected", "replied", "meeting", "not-interested", "opt-out")
+ATTEMPT_OUTCOMES = ("call", "voicemail", "no-answer", "email")
+CURVE_ATTEMPTS = 12
+
+
+def first_contact_attempts(
+    session: Session, team_ids: Sequence[str], *, recent_since: datetime
+) -> list[tuple[str, int, bool, int]]:
+    """(team, the attempt at which a lead was first reached, reached since `recent_since`?, leads).
+
+    The attempt is the tries logged before the lead's first two-way touch, plus the tries an import
+    carried over, plus one; every attempt after the 12th is counted as 13.
+    """
+    if not team_ids:
+        return []
+    first = (
+        select(Touch.team_id, Touch.lead_id, func.min(Touch.at).label("reached_at"))
+        .where(Touch.team_id.in_(team_ids), Touch.outcome.in_(TWO_WAY_OUTCOMES))
+        .group_by(Touch.team_id, Touch.lead_id)
+        .subquery()
+    )
+    earlier = and_(
+        Touch.lead_id == first.c.lead_id, Touch.at < first.c.reached_at, Touch.outcome.in_(ATTEMPT_OUTCOMES)
+    )
+    tries = (
+        select(first.c.team_id, first.c.lead_id, first.c.reached_at, func.count(Touch.id).label("tries"))
+        .select_from(first)
+        .outerjoin(Touch, earlier)
+        .group_by(first.c.team_id, first.c.lead_id, first.c.reached_at)
+        .subquery()
+    )
+    attempt = tries.c.tries + Lead.attempt_baseline + 1
+    per_lead = (
+        select(
+            tries.c.team_id,
+            case((attempt > CURVE_ATTEMPTS, CURVE_ATTEMPTS + 1), else_=attempt).label("attempt"),
+            case((tries.c.reached_at >= recent_since, 1), else_=0).label("recent"),
+        )
+        .join(Lead, Lead.id == tries.c.lead_id)
+        .subquery()
+    )
+    query = select(*per_lead.c, func.count()).group_by(*per_lead.c)
+    return [(r[0], int(r[1]), bool(r[2]), int(r[3])) for r in session.execute(query)]
