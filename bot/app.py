@@ -13,14 +13,14 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
-from handlers import coach, digest, events, handoffs, home, leads, logcall, pipeline, registration
+from handlers import coach, digest, events, handoffs, home, leads, logcall, pipeline, registration, review
 from handlers.deps import Deps
 from handlers.directory import Directory
 from handlers.inbox import Door
 from handlers.outbox import Courier
 from store.db import Database, is_sqlite, open_database
 
-HANDLER_MODULES = (registration, logcall, leads, pipeline, handoffs, digest, events, home, coach)
+HANDLER_MODULES = (registration, logcall, leads, pipeline, handoffs, digest, events, home, coach, review)
 
 
 def utc_now() -> datetime:

@@ -221,6 +221,7 @@ class RepLine:
     at_limit: int
     stale: int
     squatting: tuple[Item, ...]  # each one can be proposed for transfer
+    stalled: int = 0  # gone quiet after a conversation
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,10 @@ def review_for(
                 tally.at_limit,
                 sum(Flag.PAST_CYCLE in item.flags for item in items),
                 tuple(sorted(squatting, key=lambda i: -i.idle_days)[:3]),
+                sum(
+                    is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=days.tz)
+                    for lead in active
+                ),
             )
         )
     reps.sort(key=lambda r: (-(r.overdue + r.at_limit + len(r.squatting)), -r.open, r.owner_id))

@@ -44,6 +44,7 @@ class Kind(StrEnum):
     DIGEST = "digest"
     REVIEW = "review"
     REMINDERS = "reminders"  # a manager's hand-off requests still waiting, shown again on their morning
+    CHART = "review_chart"  # the review's picture: sent, failed and retried apart from its text
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,16 @@ one computed review, so fifty managers of one team cost what one does, plus a ro
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from coaching import digest_records
-from coaching.digest_contents import Review
-from coaching.digest_records import Recipient
+from coaching.caller import Caller
+from coaching.digest_contents import Days, Review
+from coaching.digest_records import Kind, Recipient, calendars
 from coaching.people import zone
 from coaching.review import (
     RECENT_DAYS,
@@ -27,10 +28,11 @@ from coaching.review import (
     TouchRow,
     attempt_curve,
     day_bounds,
+    limit_problem,
     team_week,
 )
 from coaching.rules import Rules
-from coaching.settings import TeamConfig, team_config
+from coaching.settings import SettingsChanged, SettingsRefused, TeamConfig, change_settings, team_config
 from store import review_queries
 from store.review_queries import Window
 
@@ -91,6 +93,7 @@ def weekly_reviews(
         session, sorted(configs), recent_since=now - timedelta(days=RECENT_DAYS)
     ):
         curves[team].append((attempt, recent, count))
+    calendar_of = {team: calendars(session, team, team_days=c.digest_days) for team, c in configs.items()}
     built: dict[Key, WeeklyReview] = {}
     for index, key in enumerate(keys):
         team, today, tz = key
@@ -106,7 +109,7 @@ def weekly_reviews(
                 follow_ups=follow_ups[index],
                 statuses=statuses[index],
                 handoffs=handoffs[index],
-                workdays_of=_everyone_works(config.digest_days),
+                workdays_of=_workdays(calendar_of[team], config.digest_days),
                 people=[line.owner_id for line in waiting[key].reps],
             ),
             attempt_curve(curves[team], config.rules),
@@ -118,9 +121,102 @@ def weekly_reviews(
 Key = tuple[str, date, str]  # team, the manager's local date, time zone
 
 
-def _everyone_works(days: frozenset[int]) -> Callable[[str], frozenset[int]]:
-    return lambda _user: days
+def _workdays(days: Mapping[str, Days], team_days: frozenset[int]) -> Callable[[str], frozenset[int]]:
+    """Each rep's own working days (or the team's), for how late a follow-up was."""
+    return lambda user: days[user].workdays if user in days else team_days
 
 
 def _key(recipient: Recipient) -> Key:
     return recipient.team_id, recipient.local_date, recipient.tz
+
+
+# ---- "Set the limit to N" -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitRefused:
+    reason: str  # in words a manager (or a rep) can act on
+
+
+def set_limit(
+    session: Session, caller: Caller, *, limit: int, defaults: TeamConfig
+) -> SettingsChanged | LimitRefused:
+    """The review's button: the same change as `/coach set attempts_limit N`, for managers only, and
+    only while attempts_suggest < N < attempts_cap still holds (the numbers may have changed since)."""
+    if not caller.is_manager:
+        return LimitRefused(
+            "Only a manager can change the attempt limit, so nothing changed. "
+            "`/coach settings` shows the team's numbers."
+        )
+    problem = limit_problem(caller.rules, limit)
+    if problem is not None:
+        return LimitRefused(problem)
+    changed = change_settings(
+        session,
+        team_id=caller.team_id,
+        user_id=caller.user_id,
+        values={"attempts_limit": str(limit)},
+        defaults=defaults,
+        now=caller.now,
+    )
+    if isinstance(changed, SettingsRefused):
+        return LimitRefused(" ".join(changed.problems.values()))
+    return changed
+
+
+# ---- the picture's delivery ---------------------------------------------------------------------------
+
+PICTURE_RETRY_AFTER = timedelta(minutes=5)
+PICTURE_ATTEMPTS = 4
+
+
+def claim_pictures(
+    session: Session, recipients: Sequence[Recipient], *, now: datetime, owner: str, force: bool = False
+) -> list[Recipient]:
+    """The pictures this run sends: nobody's yet, abandoned, or failed a while ago (up to 4 tries).
+
+    The picture is a file, not a message, so it is not in the outbox: a failed upload is retried
+    by claiming it again here, and the review's text (in the outbox) is never sent twice for it."""
+    taken = {
+        r.key
+        for r in digest_records.claim(session, recipients, kind=Kind.CHART, now=now, owner=owner, force=force)
+    }
+    rows = [
+        {"team_id": r.team_id, "user_id": r.user_id, "kind": Kind.CHART.value, "local_date": r.local_date}
+        for r in recipients
+        if r.key not in taken
+    ]
+    taken |= review_queries.retry_failed(
+        session,
+        rows,
+        now=now,
+        owner=owner,
+        failed_before=now - PICTURE_RETRY_AFTER,
+        max_attempts=PICTURE_ATTEMPTS,
+    )
+    return [r for r in recipients if r.key in taken]
+
+
+def picture_done(
+    session: Session,
+    recipient: Recipient,
+    *,
+    owner: str,
+    now: datetime,
+    channel: str | None = None,
+    file_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    review_queries.settle(
+        session,
+        team_id=recipient.team_id,
+        user_id=recipient.user_id,
+        kind=Kind.CHART.value,
+        local_date=recipient.local_date,
+        owner=owner,
+        status="failed" if error else "sent",
+        now=now,
+        channel=channel,
+        ts=file_id,
+        error=error,
+    )

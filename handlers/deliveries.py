@@ -21,8 +21,8 @@ from handlers import outbox
 from handlers.blocks.base import Message, with_note
 from handlers.blocks.digest import digest, digest_done
 from handlers.blocks.orphans import orphan_alert
-from handlers.blocks.review import review
 from handlers.deps import Deps
+from handlers.review_delivery import Picture, ReviewReport, Reviews
 from handlers.say import Pacer
 from store import queries
 
@@ -89,16 +89,16 @@ class Deliveries:
         force: bool = False,
         dry_run: bool = False,
         show: Show | None = None,
-    ) -> RunReport:
-        def messages(session: Session, claimed: list[Recipient]) -> list[tuple[Recipient, Message | None]]:
-            jobs = digest_records.reviews(session, claimed, now=at, defaults=self.deps.defaults)
-            return [(job.recipient, review(job.review)) for job in jobs]
-
+    ) -> ReviewReport:
+        """The managers' weekly reviews (handlers/review_delivery.py): the message, then its picture."""
         self.know_managers()
 
-        return self._run(
-            Kind.REVIEW, digest_records.due_reviews, messages, at, everyone, force, dry_run, show
-        )
+        def shown(recipient: Recipient, message: Message, _picture: Picture | None) -> None:
+            if show is not None:
+                show(recipient, message)
+
+        reviews = Reviews(self.deps, self.client, self.pacer, self._queue)
+        return reviews.run(at=at, everyone=everyone, force=force, dry_run=dry_run, show=shown)
 
     def know_managers(self) -> None:
         """Look up managers Baton has no profile for (users.info), so their review and reminders

@@ -7,15 +7,15 @@ and each touch is placed on its day by comparing it with that window's midnights
 exact across a daylight-saving change and reads the same on SQLite and PostgreSQL.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, and_, case, func, literal, select, union_all
+from sqlalchemy import CTE, ColumnElement, and_, case, func, literal, select, tuple_, union_all, update
 from sqlalchemy.orm import Session
 
-from store.models import Lead, StatusChange, Touch, TransferRequest
+from store.models import Delivery, Lead, StatusChange, Touch, TransferRequest
 from store.types import UtcDateTime
 
 DAYS = 14  # the week before, then last week
@@ -167,3 +167,64 @@ def first_contact_attempts(
     )
     query = select(*per_lead.c, func.count()).group_by(*per_lead.c)
     return [(r[0], int(r[1]), bool(r[2]), int(r[3])) for r in session.execute(query)]
+
+
+# ---- the review's picture: a delivery of its own kind, retried here (the outbox carries messages) ----
+
+
+def retry_failed(
+    session: Session,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    now: datetime,
+    owner: str,
+    failed_before: datetime,
+    max_attempts: int,
+) -> set[tuple[str, str]]:
+    """Take back deliveries of this kind that failed before `failed_before`, for another try."""
+    if not rows:
+        return set()
+    keys = [(r["team_id"], r["user_id"], r["local_date"]) for r in rows]
+    statement = (
+        update(Delivery)
+        .where(
+            Delivery.kind == rows[0]["kind"],
+            tuple_(Delivery.team_id, Delivery.user_id, Delivery.local_date).in_(keys),
+            Delivery.status == "failed",
+            Delivery.attempts < max_attempts,
+            Delivery.finished_at < failed_before,
+        )
+        .values(status="claimed", attempts=Delivery.attempts + 1, claimed_at=now, owner=owner)
+        .returning(Delivery.team_id, Delivery.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return {(row.team_id, row.user_id) for row in session.execute(statement)}
+
+
+def settle(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    kind: str,
+    local_date: date,
+    owner: str,
+    status: str,
+    now: datetime,
+    channel: str | None = None,
+    ts: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Record how this run's claim ended (sent or failed), unless another run has taken it since."""
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.team_id == team_id,
+            Delivery.user_id == user_id,
+            Delivery.kind == kind,
+            Delivery.local_date == local_date,
+            Delivery.owner == owner,
+        )
+        .values(status=status, finished_at=now, channel=channel, ts=ts, error=error)
+        .execution_options(synchronize_session=False)
+    )

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
@@ -81,6 +82,21 @@ class Shown:
     source: str  # "response_url", "chat.postMessage", "chat.postEphemeral"
     version: int = 1
     metadata: dict[str, Any] | None = None  # chat.postMessage's `metadata`, as Slack keeps it
+    files: list[str] = field(default_factory=list)  # ids of files shared here (files.completeUploadExternal)
+
+
+@dataclass
+class UploadedFile:
+    """A file given to the stand-in with files_upload_v2, and where it was shared."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str
+    data: bytes = b""
+    title: str = ""
+    channels: list[str] = field(default_factory=list)
+    saved_to: Path | None = None  # the try-out keeps uploads on disk so a person can open them
 
 
 @dataclass
@@ -126,9 +142,13 @@ class Workspace:
 class SlackApi:
     """The Web API stand-in. `start()` it, point `WebClient(base_url=api.url)` at it, read `calls`."""
 
-    def __init__(self, workspace: Workspace | None = None, *, token: str | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace | None = None, *, token: str | None = None, files_dir: Path | None = None
+    ) -> None:
         self.workspace = workspace or Workspace()
         self.token = token
+        self.files: dict[str, UploadedFile] = {}  # files_upload_v2's uploads, by file id
+        self.files_dir = files_dir  # when set, each shared file is written here too
         self.calls: list[Call] = []
         self.problems: list[str] = []  # contract violations Baton committed
         self.shown: list[Shown] = []
@@ -261,6 +281,14 @@ class SlackApi:
                 parsed = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                if parsed.path.startswith("/upload/"):  # files_upload_v2's step 2: the bytes, as sent
+                    status, answer = api._receive_upload(parsed.path.rsplit("/", 1)[-1], raw)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                    return
                 args: dict[str, Any] = dict(parse_qsl(parsed.query))
                 kind = self.headers.get("Content-Type") or ""
                 if raw and "json" in kind:
@@ -465,6 +493,60 @@ class SlackApi:
             if user.to_slack(self.workspace.team_id)["profile"]["email"].casefold() == email:
                 return {"ok": True, "user": user.to_slack(self.workspace.team_id)}
         return {"ok": False, "error": "users_not_found"}
+
+    # ---- files_upload_v2: an upload URL, the bytes POSTed to it, then the share ------------------------
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ids):08d}"
+        self.files[file_id] = UploadedFile(file_id, filename, int(length), str(args.get("alt_txt") or ""))
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
+
+    def _receive_upload(self, file_id: str, data: bytes) -> tuple[int, bytes]:
+        with self._lock:
+            self._record(Call("upload", {"file_id": file_id, "bytes": len(data)}, 200, {"ok": True}))
+            upload = self.files.get(file_id)
+            if upload is None:
+                return 404, b"unknown upload"
+            upload.data = data
+            return 200, f"OK - {len(data)}".encode()
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            wanted = json.loads(str(args.get("files") or "[]"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        uploads = [self.files.get(str(item.get("id"))) for item in wanted]
+        if not uploads or any(u is None or len(u.data) != u.length for u in uploads):
+            return {"ok": False, "error": "file_not_found"}  # never uploaded, or not all of it
+        channel = str(args.get("channel_id") or "")
+        if channel and channel not in self.workspace.channels and channel[:1] != "D":
+            return {"ok": False, "error": "channel_not_found"}
+        shared = []
+        for item, upload in zip(wanted, uploads, strict=True):
+            assert upload is not None
+            upload.title = str(item.get("title") or upload.filename)
+            if upload.filename.endswith((".png", ".jpg", ".gif")) and not upload.alt_txt.strip():
+                self.problems.append(f"image {upload.filename} shared without alt text")
+            if channel:
+                upload.channels.append(channel)
+                if self.files_dir is not None:
+                    upload.saved_to = self.files_dir / f"{upload.id}-{upload.filename}"
+                    upload.saved_to.write_bytes(upload.data)
+            shared.append(
+                {"id": upload.id, "name": upload.filename, "title": upload.title, "alt_txt": upload.alt_txt}
+            )
+        if channel:
+            self._show(
+                self._audience(channel),
+                channel,
+                self._next_ts(),
+                {"text": str(args.get("initial_comment") or "")},
+                ephemeral=False,
+                source="files.completeUploadExternal",
+            ).files.extend(u.id for u in uploads if u is not None)
+        return {"ok": True, "files": shared}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         trigger = str(args.get("trigger_id") or "")

@@ -42,6 +42,7 @@ class Action(StrEnum):
     DIGEST_SNOOZE = "digest.snooze"  # value: lead id
     DIGEST_BACKBURNER = "digest.backburner"
     ORPHAN_REASSIGN = "orphan.reassign"  # a user picker; its block id is ORPHAN_BLOCK + lead id
+    REVIEW_SET_LIMIT = "review.set_limit"  # the review's "Set the limit to N" (value: N)
     # ---- the Home tab and /coach -------------------------------------------------------------------
     HOME_LOGCALL = "home.logcall"  # the Home tab's "Log a touch": the form, no lead picked yet
     COACH_SETTINGS_OPEN = "coach.settings"  # opens the settings form (managers)
@@ -57,6 +58,7 @@ class Action(StrEnum):
     TRANSFER_BLOCK = "transfer:"  # a hand-off request's buttons (transfer id)
     OPS_BLOCK = "ops:"  # the operations card's button (ops hand-off id)
     SQUAT_BLOCK = "squat:"  # the weekly review's "Propose transfer" row (lead id)
+    REVIEW_LIMIT_BLOCK = "limit:"  # the weekly review's "Set the limit to N" button (N)
     HOME_ACTIONS_BLOCK = "home:actions"  # the Home tab's top row of buttons (a whole id, not a prefix)
 
     # ---- modal inputs: block id and action id share the name --------------------------------------

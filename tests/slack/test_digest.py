@@ -232,7 +232,7 @@ def test_managers_get_a_weekly_review_with_transfers_to_propose(harness: Harness
     harness.clock.now = at
     harness.baton.deps.directory.refresh(harness.baton.client, "T0TEST")  # as the clock does on start
     Deliveries(harness.baton.deps, harness.baton.client).reviews(at=at)
-    [review] = [m for m in harness.dms(MORGAN) if "Weekly pipeline review" in flatten(m.blocks)]
+    [review] = [m for m in harness.dms(MORGAN) if "Weekly review" in flatten(m.blocks)]
     text = flatten(review.blocks)
     assert "<@U0DANA> · *2* open · *2* overdue" in text and "<@U0SAM> · *1* open · *1* overdue" in text
     assert "*Massive Dynamic* untouched for 53 days" in text  # calendar days in Chicago, 1 Oct to 23 Nov

@@ -111,7 +111,7 @@ def test_a_month_of_mornings_for_a_rep_and_a_manager(harness: Harness) -> None:
                 digests[local_day] = message
         seen = len(dms)
         for message in harness.dms(MORGAN):
-            if "Weekly pipeline review" in harness.seen_text(message) and message.id not in reviews:
+            if "Weekly review ·" in harness.seen_text(message) and message.id not in reviews:
                 reviews.append(message.id)
                 assert (at - timedelta(hours=6)).date() in MONDAYS, f"a review on {at}"
         at += TICK
