@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from coaching.digest_records import Recipient
     from handlers.blocks.base import Message
+    from handlers.review_delivery import Picture
     from store.db import Database
 
 log = logging.getLogger("baton")
@@ -84,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--review", action="store_true", help="the managers' weekly review instead of digests"
     )
     digest.set_defaults(serving=False, run=cmd_digest)
+
+    review = commands.add_parser(
+        "review",
+        help="the managers' weekly review now, printed here (--dry-run: the picture saved, nothing sent)",
+    )
+    review.add_argument("--at", type=instant, help="as of this ISO 8601 instant (without an offset: UTC)")
+    review.add_argument(
+        "--dry-run", action="store_true", help="print each review and save its picture here; send nothing"
+    )
+    review.add_argument("--force", action="store_true", help="send even to managers who already had today's")
+    review.add_argument(
+        "--manager", action="append", default=[], metavar="U…", help="only this manager (repeatable)"
+    )
+    review.set_defaults(serving=False, run=cmd_review)
 
     importer = commands.add_parser(
         "import", help="import a CRM export (CSV): leads, owners, contacts, status"
@@ -206,6 +221,52 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     show = printer(db) if args.dry_run else None
     report = run(at=at, everyone=True, force=args.force, dry_run=args.dry_run, show=show)
     print(("Reviews: " if args.review else "Digests: ") + str(report))
+    return 1 if report.failed else 0
+
+
+def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    """Every manager's weekly review (or those named), printed; sent unless --dry-run."""
+    from bot.app import deps_for
+    from bot.slack import make_client
+    from handlers.deliveries import Deliveries
+    from handlers.review_delivery import save_picture
+    from store.db import open_database
+
+    if not args.dry_run and not settings.bot_token:
+        print("Sending reviews needs SLACK_BOT_TOKEN; --dry-run prints them without Slack.", file=sys.stderr)
+        return 2
+    at = args.at or datetime.now(UTC)
+    migrate(settings)
+    db = open_database(settings.database_url, pool_size=2)
+    deps = deps_for(settings, db)
+    client = make_client(settings.bot_token, settings.api_url)
+    if not args.dry_run:
+        try:  # who manages, where they are, and who has left
+            deps.directory.refresh(client, str(client.auth_test()["team_id"]))
+        except Exception as error:
+            log.warning("Couldn't refresh the people list from Slack (%s); using what Baton knows", error)
+    show = printer(db)
+    folder = Path.cwd()
+
+    def show_picture(recipient: "Recipient", message: "Message", picture: "Picture | None") -> None:
+        show(recipient, message)
+        if picture is None:
+            return
+        if args.dry_run:
+            print(f"\n🖼  The picture: saved to {save_picture(picture, folder)}")
+        else:
+            print(f"\n🖼  The picture ({picture.filename}) is uploaded to the manager's DM after the message.")
+        print(f"   In words: {picture.alt}")
+
+    report = Deliveries(deps, client).reviews(
+        at=at,
+        everyone=True,
+        force=args.force,
+        dry_run=args.dry_run,
+        managers=args.manager,
+        show_picture=show_picture,
+    )
+    print("\nReviews: " + str(report))
     return 1 if report.failed else 0
 
 

@@ -7,7 +7,7 @@ retries a failure on a later tick; one person's failure never stops the rest.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from handlers.blocks.digest import digest, digest_done
 from handlers.blocks.orphans import orphan_alert
 from handlers.deps import Deps
 from handlers.review_delivery import Picture, ReviewReport, Reviews
+from handlers.review_delivery import Show as ShowReview
 from handlers.say import Pacer
 from store import queries
 
@@ -89,16 +90,23 @@ class Deliveries:
         force: bool = False,
         dry_run: bool = False,
         show: Show | None = None,
+        managers: Iterable[str] = (),
+        show_picture: ShowReview | None = None,
     ) -> ReviewReport:
-        """The managers' weekly reviews (handlers/review_delivery.py): the message, then its picture."""
+        """The managers' weekly reviews (handlers/review_delivery.py): the message, then its picture.
+        `managers` narrows a run to some of them; `show_picture` also gets each review's picture."""
         self.know_managers()
 
-        def shown(recipient: Recipient, message: Message, _picture: Picture | None) -> None:
+        def shown(recipient: Recipient, message: Message, picture: Picture | None) -> None:
             if show is not None:
                 show(recipient, message)
+            if show_picture is not None:
+                show_picture(recipient, message, picture)
 
         reviews = Reviews(self.deps, self.client, self.pacer, self._queue)
-        return reviews.run(at=at, everyone=everyone, force=force, dry_run=dry_run, show=shown)
+        return reviews.run(
+            at=at, everyone=everyone, force=force, dry_run=dry_run, managers=managers, show=shown
+        )
 
     def know_managers(self) -> None:
         """Look up managers Baton has no profile for (users.info), so their review and reminders

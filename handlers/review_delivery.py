@@ -114,13 +114,13 @@ class Reviews:
             if recipient.key in chart_keys:
                 picture = drawn.get(review.key) or self._draw(review, name)
                 drawn[review.key] = picture
+            message = weekly_review(review, names=name, picture=PICTURE_FOLLOWS if picture else None)
+            if show is not None and (dry_run or recipient.key in text_keys):
+                show(recipient, message, picture)
             if dry_run:
-                if show is not None:
-                    show(recipient, weekly_review(review, names=name, picture=PICTURE_FOLLOWS), picture)
                 continue
             channel = None
             if recipient.key in text_keys:
-                message = weekly_review(review, names=name, picture=PICTURE_FOLLOWS if picture else None)
                 channel = self._post(courier, recipient, message, owner, report)
             if picture is not None:
                 self._upload(recipient, picture, channel, owner, report)

@@ -347,3 +347,30 @@ def test_import_then_export_from_the_command_line(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "set SLACK_BOT_TOKEN" in refused.stdout
     which = baton("import", "pipeline.csv", cwd=tmp_path, DATABASE_URL="sqlite:///other.db")
     assert which.returncode == 2 and "--team" in which.stderr
+
+
+def test_review_dry_run_prints_the_review_saves_its_picture_here_and_sends_nothing(tmp_path: Path) -> None:
+    from bot.tryout.seed import workspace
+
+    database = demo_database(tmp_path)
+    api = SlackApi(workspace(), token="xoxb-cli").start()
+    settings = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SLACK_BOT_TOKEN": "xoxb-cli",
+        "SLACK_API_URL": api.url,
+        "COACH_MANAGER_IDS": "U0MORGAN",
+    }
+    try:
+        dry = baton("review", "--dry-run", "--manager", "U0MORGAN", cwd=tmp_path, **settings)
+        assert dry.returncode == 0, dry.stderr
+        assert "Morgan Lee (U0MORGAN)" in dry.stdout and "weekly review" in dry.stdout.lower()
+        assert "The attempt curve" in dry.stdout and "The picture: saved to" in dry.stdout
+        [png] = tmp_path.glob("weekly-review-*.png")
+        assert png.read_bytes().startswith(b"\x89PNG")
+        assert api.calls_to("chat.postMessage") == [] and api.calls_to("files.completeUploadExternal") == []
+        sent = baton("review", "--manager", "U0MORGAN", cwd=tmp_path, **settings)
+        assert sent.returncode == 0, sent.stderr
+        assert "Reviews: 1 due, 1 sent, 1 pictures" in sent.stdout
+        assert [c.args["channel_id"] for c in api.calls_to("files.completeUploadExternal")] == ["D0MORGAN"]
+    finally:
+        api.stop()

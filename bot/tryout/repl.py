@@ -91,7 +91,10 @@ class Tryout:
             import readline  # noqa: F401
         for noisy in ("baton", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-        api = SlackApi(seed.workspace(), token=TOKEN).start()
+        # Pictures Baton uploads (the weekly review's chart) are kept beside the demo database.
+        files = self.db_path.parent / f"{self.db_path.stem}-files"
+        files.mkdir(exist_ok=True)
+        api = SlackApi(seed.workspace(), token=TOKEN, files_dir=files).start()
         db = open_database(f"sqlite:///{self.db_path}")
         upgrade(db.engine)
         seed.seed(db, now=self.clock(), rules=self.defaults.rules)
@@ -259,8 +262,14 @@ class Tryout:
         where = self._where(message)
         self.say("\n" + self.render.style.dim(f"── {where} " + "─" * max(0, 40 - len(where))))
         lines = self.render.blocks(message.blocks, pressables, message_id=message.id)
-        for line in lines or [self.render.mrkdwn(message.text)]:
+        for line in lines or (
+            [self.render.mrkdwn(message.text)] if message.text or not message.files else []
+        ):
             self.say(line)
+        for file_id in message.files:  # a terminal can't show a picture: say where it was saved
+            upload = self.api.files[file_id]
+            self.say(f"  🖼  {upload.title} — saved to {upload.saved_to}")
+            self.say(self.render.style.dim(f"     {upload.alt_txt}"))
 
     def _where(self, message: Shown) -> str:
         if message.channel.startswith("D"):

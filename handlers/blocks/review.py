@@ -39,6 +39,10 @@ def change(now: int, before: int) -> str:
     return f" ↑{now - before}" if now > before else f" ↓{before - now}"
 
 
+def _s(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
+
+
 def _span(week: TeamWeek) -> str:
     first, last = week.days[0], week.days[-1]
     return f"{first:%a} {first.day} {first:%b} to {last:%a} {last.day} {last:%b}"
@@ -46,11 +50,13 @@ def _span(week: TeamWeek) -> str:
 
 def _summary_lines(f: Figures, before: Figures) -> list[str]:
     kinds = ", ".join(count_of(f.by_kind(k), k) for k in KINDS if f.by_kind(k)) or "none"
+    touches = f"*{f.touches}* {'touch' if f.touches == 1 else 'touches'}"
     closed = [f"*{f.won}* won{change(f.won, before.won)}", f"*{f.lost}* lost", f"*{f.parked}* parked"]
     return [
-        f"*{f.touches}* touches{change(f.touches, before.touches)}: {kinds}",
-        f"*{f.conversations}* conversations{change(f.conversations, before.conversations)} · "
-        f"*{f.meetings_booked}* meetings booked{change(f.meetings_booked, before.meetings_booked)}",
+        f"{touches}{change(f.touches, before.touches)}: {kinds}",
+        f"*{f.conversations}* {_s(f.conversations, 'conversation')}{change(f.conversations, before.conversations)} · "
+        f"*{f.meetings_booked}* {_s(f.meetings_booked, 'meeting')} booked"
+        f"{change(f.meetings_booked, before.meetings_booked)}",
         " · ".join(closed) + f" · hand-offs *{f.handoffs_in}* in, *{f.handoffs_out}* out",
         f"Follow-ups: *{f.on_time}* on time{change(f.on_time, before.on_time)}, *{f.late}* late"
         f"{change(f.late, before.late)}"

@@ -62,7 +62,7 @@ def test_the_review_gives_last_weeks_numbers_and_the_picture_arrives_in_the_mana
     text = flatten(the_review(harness).blocks)
     assert "*Last week* (Mon 16 Nov to Sun 22 Nov), 2 reps:" in text
     assert "*4* touches ↑4: 2 calls, 1 voicemail, 1 e-mail" in text
-    assert "*2* conversations ↑2 · *1* meetings booked ↑1" in text
+    assert "*2* conversations ↑2 · *1* meeting booked ↑1" in text
     assert "*1* won ↑1 · *0* lost · *0* parked · hand-offs *0* in, *0* out" in text
     assert (
         "Follow-ups: *4* on time ↑4, *0* late ↑0" not in text
