@@ -1,12 +1,17 @@
-"""How the morning digest scales. A benchmark, not a test.
+"""How the morning digest and the managers' weekly review scale. A benchmark, not a test.
 
-    python bench/digest_scale.py [--reps 1000] [--leads 100000] [--touches 1000000] [--database-url URL]
+    python bench/digest_scale.py [--reps 1000] [--leads 100000] [--touches 1000000] [--managers 50]
+                                 [--database-url URL]
 
 Seeds one team of reps spread over six time zones, with leads in every state and their touches,
 then times what the clock does each morning: work out who is due, claim each digest in the
 database, and compute every digest. Prints the time, the peak memory the computation allocated,
 and the number of SQL statements, for the full team and for a tenth of it: the statement count
 must not grow with the number of reps (no query per rep or per lead).
+
+Then the weekly review: every manager's review (last week's figures, the attempt curve, what is
+waiting) computed and built as Block Kit, with its statements, time and peak memory, and the
+slowest of the review pictures drawn (one per team, day and time zone).
 """
 
 import argparse
@@ -26,7 +31,11 @@ from sqlalchemy import event, text  # noqa: E402
 
 from coaching import digest_records  # noqa: E402
 from coaching.digest_records import Kind  # noqa: E402
+from coaching.review_records import WeeklyReview, weekly_reviews  # noqa: E402
 from coaching.settings import TeamConfig  # noqa: E402
+from handlers.blocks.review import weekly_review  # noqa: E402
+from handlers.review_chart import alt_text, review_png  # noqa: E402
+from store import queries  # noqa: E402
 from store.db import Database, open_database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 
@@ -46,9 +55,20 @@ def seed(db: Database, reps: int, leads: int, touches: int) -> None:
     """Bulk rows through the driver (the ORM would take minutes for a million touches)."""
     rng = random.Random(11)
     with db.engine.begin() as connection:
-        for table in ("delivery", "touch", "contact", "transfer_request", "ops_handoff", "lead", "rep"):
+        for table in (
+            "outbox",
+            "delivery",
+            "status_change",
+            "touch",
+            "contact",
+            "transfer_request",
+            "ops_handoff",
+            "lead",
+            "rep",
+        ):
             connection.execute(text(f"DELETE FROM {table}"))
     reps_rows = [(TEAM, f"U{i:07d}", f"Rep {i}", ZONES[i % len(ZONES)], NOW) for i in range(reps)]
+    managers = [(TEAM, m, f"Manager {i}", ZONES[i % len(ZONES)], NOW) for i, m in enumerate(MANAGERS)]
     lead_rows = []
     for i in range(leads):
         owner = reps_rows[i % reps][1]
@@ -81,7 +101,7 @@ def seed(db: Database, reps: int, leads: int, touches: int) -> None:
         cursor.executemany(
             "INSERT INTO rep (team_id, user_id, name, tz, deactivated, is_bot, is_admin, refreshed_at)"
             " VALUES (%s, %s, %s, %s, false, false, false, %s)".replace("%s", "?" if _sqlite(db) else "%s"),
-            reps_rows,
+            reps_rows + managers,
         )
         cursor.executemany(
             (
@@ -94,26 +114,51 @@ def seed(db: Database, reps: int, leads: int, touches: int) -> None:
         ids = [row[0] for row in connection.execute(text("SELECT id FROM lead ORDER BY id"))]
         batch = []
         for i in range(touches):
+            at = NOW - timedelta(minutes=i)
+            outcome = rng.choices(OUTCOMES, WEIGHTS)[0]
+            meeting_on = (at + timedelta(days=rng.randint(0, 9))).date() if outcome == "meeting" else None
+            due_on = (at + timedelta(days=rng.randint(-4, 3))).date()
             batch.append(
-                (
-                    TEAM,
-                    ids[i % len(ids)],
-                    reps_rows[i % reps][1],
-                    "voicemail",
-                    NOW - timedelta(minutes=i),
-                    "",
-                    NOW,
-                )
+                (TEAM, ids[i % len(ids)], reps_rows[i % reps][1], outcome, at, meeting_on, due_on, "", NOW)
             )
             if len(batch) == 50_000:
                 _touches(cursor, batch, db)
                 batch = []
         if batch:
             _touches(cursor, batch, db)
+        # last fortnight's wins, losses, parked leads and approved hand-offs: about one a rep a day
+        changes, transfers = [], []
+        for i in range(reps * 14):
+            at = NOW - timedelta(minutes=rng.randint(1, 14 * 24 * 60))
+            owner, other = reps_rows[i % reps][1], reps_rows[(i + 1) % reps][1]
+            changes.append(
+                (TEAM, ids[i % len(ids)], owner, owner, rng.choice(("won", "lost", "backburner")), at)
+            )
+            transfers.append((TEAM, ids[(i * 7) % len(ids)], owner, other, owner, "", "approved", at, at))
+        cursor.executemany(
+            'INSERT INTO status_change (team_id, lead_id, owner_id, "by", status, at) VALUES (%s, %s, %s, %s, %s, %s)'.replace(
+                "%s", "?" if _sqlite(db) else "%s"
+            ),
+            changes,
+        )
+        cursor.executemany(
+            (
+                "INSERT INTO transfer_request (team_id, lead_id, from_owner, to_user, requested_by, reason, status,"
+                " decided_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            ).replace("%s", "?" if _sqlite(db) else "%s"),
+            transfers,
+        )
+
+
+OUTCOMES = ("call", "voicemail", "no-answer", "email", "connected", "replied", "meeting")
+WEIGHTS = (20, 30, 15, 20, 8, 4, 3)
 
 
 def _touches(cursor: Any, rows: list[tuple[Any, ...]], db: Database) -> None:
-    sql = "INSERT INTO touch (team_id, lead_id, user_id, outcome, at, note, logged_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    sql = (
+        "INSERT INTO touch (team_id, lead_id, user_id, outcome, at, meeting_on, due_on, note, logged_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    )
     cursor.executemany(sql.replace("%s", "?" if _sqlite(db) else "%s"), rows)
 
 
@@ -151,6 +196,50 @@ def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, int, int
     return seconds, peak, statements, len(jobs), sum(job.digest.total for job in jobs)
 
 
+MANAGERS = [f"M{i:07d}" for i in range(50)]
+REVIEW_AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday: every manager's week is in the past
+
+
+def reviews(
+    db: Database, *, managers: int, trace_memory: bool
+) -> tuple[float, float, int, int, list[WeeklyReview]]:
+    """Every manager's review computed and built as a message: (seconds, peak MB, statements, blocks, reviews)."""
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    config = TeamConfig(manager_ids=frozenset(MANAGERS[:managers]))
+    event.listen(db.engine, "before_cursor_execute", count)
+    if trace_memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with db.readers.begin() as session:
+        due = digest_records.due_reviews(session, now=REVIEW_AT, defaults=config, everyone=True)
+        jobs = weekly_reviews(session, due, now=REVIEW_AT, defaults=config)
+        names = queries.rep_names(session, [TEAM])
+    messages = [weekly_review(job.review, names=lambda u: names.get((TEAM, u), u)) for job in jobs]
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace_memory else 0.0
+    if trace_memory:
+        tracemalloc.stop()
+    event.remove(db.engine, "before_cursor_execute", count)
+    distinct = list({job.review.key: job.review for job in jobs}.values())
+    return seconds, peak, statements, max(len(m.blocks) for m in messages), distinct
+
+
+def charts(reviews: list[WeeklyReview]) -> float:
+    """The slowest picture, in seconds (each is drawn once per team, day and time zone)."""
+    slowest = 0.0
+    for review in reviews:
+        started = time.perf_counter()
+        review_png(review.week, review.curve, name=str)
+        alt_text(review.week, review.curve, name=str)
+        slowest = max(slowest, time.perf_counter() - started)
+    return slowest
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -158,6 +247,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--touches", type=int, default=1_000_000)
+    parser.add_argument("--managers", type=int, default=50)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='baton-scale-')) / 'scale.db'}"
@@ -178,6 +268,21 @@ def main() -> None:
             flush=True,
         )
     print("\n  Targets: under 10 s and 500 MB for the full team; the same statements at every size.")
+    print(f"\nWeekly reviews on {backend}: every manager's review of the whole team, and its picture\n")
+    print(
+        f"  {'reps':>6} {'touches':>10} {'managers':>9} {'seconds':>9} {'peak MB':>9} {'statements':>11} "
+        f"{'blocks':>7} {'pictures':>9} {'slowest picture':>16}"
+    )
+    for managers in (1, args.managers):
+        seconds, _, statements, blocks, distinct = reviews(db, managers=managers, trace_memory=False)
+        _, peak, _, _, _ = reviews(db, managers=managers, trace_memory=True)
+        slowest = charts(distinct)
+        print(
+            f"  {reps:>6,} {touches:>10,} {managers:>9} {seconds:>9.2f} {peak:>9.1f} {statements:>11} "
+            f"{blocks:>7} {len(distinct):>9} {slowest:>14.2f} s",
+            flush=True,
+        )
+    print("\n  Targets: under 5 s and 500 MB for every review; each picture under 1 s; the same statements.")
     db.engine.dispose()
 
 

@@ -70,10 +70,16 @@ def weekly_reviews(
     for recipient in recipients:
         firsts.setdefault(_key(recipient), recipient)
     keys = sorted(firsts)
-    waiting = {
-        _key(job.recipient): job.review
-        for job in digest_records.reviews(session, [firsts[k] for k in keys], now=now, defaults=defaults)
+    # What is waiting depends on the team and the day, not on the manager's clock: each rep's counts
+    # are read on the rep's own calendar. So managers on one local date share one computation.
+    by_day: dict[tuple[str, date], Recipient] = {}
+    for key in keys:
+        by_day.setdefault((key[0], key[1]), firsts[key])
+    waiting_by_day = {
+        (job.recipient.team_id, job.recipient.local_date): job.review
+        for job in digest_records.reviews(session, list(by_day.values()), now=now, defaults=defaults)
     }
+    waiting = {key: waiting_by_day[(key[0], key[1])] for key in keys}
     configs = {team: team_config(session, team_id=team, defaults=defaults) for team in {k[0] for k in keys}}
     windows = [Window(i, team, day_bounds(today, zone(tz))) for i, (team, today, tz) in enumerate(keys)]
     touches: dict[int, list[TouchRow]] = defaultdict(list)
