@@ -47,6 +47,8 @@ from coaching.leads import (
 )
 from coaching.pipeline import Item as PipelineItem
 from coaching.pipeline import Pipeline
+from coaching.review import attempt_curve, team_week
+from coaching.review_records import WeeklyReview
 from coaching.rules import Counts, Flag, GroundRule, Outcome, Rules, Stage, Status
 from coaching.settings import (
     SETTING_NAMES,
@@ -293,6 +295,31 @@ REVIEW = Review(
     orphaned=(("U0GONE", (nudge(9, "Stark Industries", None, idle_days=20),), 2),),
 )
 
+WEEKLY = WeeklyReview(
+    "T0TEST",
+    TODAY,
+    "America/Chicago",
+    Rules(),
+    team_week(
+        TODAY,
+        touches=[
+            (DANA, "call", 7, None, 3),
+            (DANA, "voicemail", 8, None, 2),
+            (DANA, "meeting", 9, TODAY + timedelta(days=3), 1),
+            (SAM, "replied", 12, None, 1),
+            (SAM, "email", 2, None, 4),
+        ],
+        follow_ups=[(DANA, TODAY - timedelta(days=7), 7, 2), (SAM, TODAY - timedelta(days=6), 9, 1)],
+        statuses=[(DANA, "won", 10, 1)],
+        handoffs=[(SAM, "in", 8, 1), (DANA, "out", 8, 1)],
+        workdays_of=lambda _user: frozenset(range(5)),
+    ),
+    attempt_curve(
+        [(1, True, 12), (2, True, 8), (3, True, 6), (4, True, 3), (5, True, 1), (7, True, 2)], Rules()
+    ),
+    REVIEW,
+)
+
 CASES: dict[str, Callable[[], Message | View]] = {
     # ---- base
     "base_plain": lambda: base.plain("*Acme &amp; Sons* is ready"),
@@ -440,7 +467,7 @@ CASES: dict[str, Callable[[], Message | View]] = {
         "U0GONE",
         (nudge(9, "Stark Industries", None, idle_days=20), nudge(10, "Cyberdyne", None, idle_days=0)),
     ),
-    "review": lambda: review.review(REVIEW),
+    "review": lambda: review.weekly_review(WEEKLY, names={DANA: "Dana Reyes", SAM: "Sam Okafor"}.__getitem__),
     # ---- the Home tab
     "home_rep": lambda: home.home(home_view(manager=False), RULES, NOW),
     "home_manager": lambda: home.home(home_view(manager=True), RULES, NOW, note="Snoozed Acme Corp."),
