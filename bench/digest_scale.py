@@ -218,7 +218,7 @@ def reviews(
     with db.readers.begin() as session:
         due = digest_records.due_reviews(session, now=REVIEW_AT, defaults=config, everyone=True)
         jobs = weekly_reviews(session, due, now=REVIEW_AT, defaults=config)
-        names = queries.rep_names(session, [TEAM])
+        names = queries.people.rep_names(session, team_ids=[TEAM])
     messages = [weekly_review(job.review, names=lambda u: names.get((TEAM, u), u)) for job in jobs]
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace_memory else 0.0

@@ -100,7 +100,7 @@ class Reviews:
         report.due, report.skipped = len(due), len(due) - len(needed)
         with self.deps.db.readers.begin() as session:
             jobs = review_records.weekly_reviews(session, needed, now=at, defaults=self.deps.defaults)
-            names = queries.rep_names(session, sorted({r.team_id for r in needed}))
+            names = queries.people.rep_names(session, team_ids=sorted({r.team_id for r in needed}))
         text_keys, chart_keys = {r.key for r in texts}, {r.key for r in charts}
         drawn: dict[tuple[object, ...], Picture] = {}
         courier = outbox.Courier(self.deps, self.client, pacer=self.pacer)
