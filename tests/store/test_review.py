@@ -48,7 +48,7 @@ def script(db: Database) -> None:
     do(db, as_(DANA, 2), "/logcall Hooli no-answer")
     do(db, as_(DANA, 3), "/logcall Hooli connected", "/logcall Acme email")
     with db.sessions.begin() as session:
-        initech = queries.lead_by_key(session, TEAM, "initech")
+        initech = queries.leads.lead_by_key(session, team_id=TEAM, key="initech")
         assert initech is not None
         handoffs.request_transfer(session, as_(MORGAN, 3, manager=True), lead=initech, to_user=SAM, reason="")
     do(db, as_(DANA, 4), "/lead won Acme", "/lead backburner Globex")
