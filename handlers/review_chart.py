@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from coaching.review import (
     CURVE_ATTEMPTS,
@@ -73,6 +74,7 @@ def review_png(week: TeamWeek, curve: AttemptCurve, *, name: Callable[[str], str
     bars.set_xticks([g * span + (days - 1) / 2 for g in range(len(panels))], [p[0][:18] for p in panels])
     bars.tick_params(axis="x", labelsize=7, labelrotation=20)
     bars.tick_params(axis="y", labelsize=7)
+    bars.yaxis.set_major_locator(MaxNLocator(integer=True))  # touches are counted, never 1.25
     bars.set_ylabel("touches per day (Mon to Sun)", fontsize=8)
     bars.spines[["top", "right"]].set_visible(False)
     bars.legend(fontsize=7, frameon=False, ncols=len(KINDS), loc="upper center", bbox_to_anchor=(0.5, 1.12))
