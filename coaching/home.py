@@ -10,7 +10,7 @@ from coaching.calendar import local_date
 from coaching.caller import Caller
 from coaching.digest_contents import Days, Digest, Item, item_of
 from coaching.digest_records import calendars, digest_now
-from coaching.handoffs import TransferSnapshot, transfer_snapshot
+from coaching.handoff_results import TransferSnapshot, transfer_snapshot
 from coaching.pipeline import Pipeline, pipeline
 from coaching.rules import Status, counts, is_past_sales_cycle
 from coaching.snapshots import LeadSnapshot, lead_from_row, lead_snapshot

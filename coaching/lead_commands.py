@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from coaching import finding, handoffs, touches
 from coaching.caller import Caller
 from coaching.finding import DraftRefused, LeadOption, WhichLead
+from coaching.handoff_results import HandoffResult
 from coaching.leads import (
     BadName,
     Change,
@@ -170,7 +171,7 @@ def lead_action(session: Session, caller: Caller, lead_id: int, verb: str) -> Le
 
 def resume(
     session: Session, caller: Caller, *, draft_id: int, lead_id: int | None, fix: Fix | None
-) -> LogResult | LeadResult | handoffs.HandoffResult:
+) -> LogResult | LeadResult | HandoffResult:
     """Finish a parked command now that the rep has picked a lead (or a fix)."""
     draft = queries.drafts.draft(session, team_id=caller.team_id, draft_id=draft_id)
     if draft is not None and (draft.command.startswith("lead.") or draft.command == handoffs.COMMAND):

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coaching.handoffs import remember_posts
+from coaching.handoff_posts import remember_posts
 from store import outbox as rows
 from store.models import Outbox
 

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from coaching import digest_records, handoffs, lead_commands
-from coaching.handoffs import Decided
+from coaching import digest_records, lead_commands, transfers
+from coaching.handoff_results import Decided
 from coaching.leads import NotAllowed, StatusChanged
 from handlers import outbox
 from handlers.blocks.base import plain, replace_block, stale_button
@@ -127,7 +127,7 @@ class DigestButtons:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             lead = queries.leads.lead(session, team_id=team_id, lead_id=ids[0]) if caller.is_manager else None
             result = (
-                handoffs.request_transfer(
+                transfers.request_transfer(
                     session, caller, lead=lead, to_user=to_user, reason="The owner left"
                 )
                 if lead is not None

@@ -12,9 +12,10 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from coaching import digest_records, handoffs
+from coaching import digest_records, handoff_posts, handoff_sweep
 from coaching.caller import Caller
-from coaching.handoffs import OPS, TRANSFER, Decided, OpsForm, OpsHandedOff, TransferAsked, TransferSnapshot
+from coaching.handoff_posts import OPS, TRANSFER
+from coaching.handoff_results import Decided, OpsForm, OpsHandedOff, TransferAsked, TransferSnapshot
 from coaching.outbox import cancel_unsent
 from handlers import outbox
 from handlers.blocks.base import Message
@@ -119,7 +120,7 @@ class HandoffPosts:
         now = self.deps.clock()
         cancel_unsent(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id, now=now)
         decided = transfer_decided(transfer)
-        copies = handoffs.posts(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id)
+        copies = handoff_posts.posts(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id)
         owed = [
             outbox.update(session, team_id, channel, ts, decided, deps=self.deps) for channel, ts in copies
         ]
@@ -152,7 +153,7 @@ def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
     for team_id, user_id in missing:
         deps.directory.profile(client, team_id, user_id)
     with deps.db.sessions.begin() as session:
-        resurface, mooted = handoffs.sweep_waiting(session, now=deps.clock(), defaults=deps.defaults)
+        resurface, mooted = handoff_sweep.sweep_waiting(session, now=deps.clock(), defaults=deps.defaults)
         for waiting in resurface:
             owed += posts.owe_request(
                 session,

@@ -11,9 +11,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from coaching import handoffs, leads
-from coaching.handoffs import (
-    OPS,
+from coaching import handoff_posts, handoffs, leads, ops_handoffs, transfers
+from coaching.handoff_posts import OPS
+from coaching.handoff_results import (
     AlreadyDecided,
     Decided,
     NotAManager,
@@ -168,7 +168,7 @@ class Handoffs:
         note: str | None,
     ) -> object:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = handoffs.decide(session, caller, transfer_id=transfer_id, approve=approve, note=note)
+            result = transfers.decide(session, caller, transfer_id=transfer_id, approve=approve, note=note)
             owed = self.posts.owe(session, result, team_id)
         outbox.Courier(self.deps, client).send(owed)
         return result
@@ -192,7 +192,7 @@ class Handoffs:
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = handoffs.hand_to_ops_by_id(
+            result = ops_handoffs.hand_to_ops_by_id(
                 session,
                 caller,
                 lead_id=lead_id,
@@ -248,7 +248,7 @@ class Handoffs:
             result = (
                 None
                 if lead is None
-                else handoffs.request_transfer(
+                else transfers.request_transfer(
                     session, caller, lead=lead, to_user=to_user, reason=field(view, Action.FIELD_WHY)
                 )
             )
@@ -272,11 +272,11 @@ class Handoffs:
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = handoffs.claim_ops(session, caller, handoff_id=ids[0])
+            result = ops_handoffs.claim_ops(session, caller, handoff_id=ids[0])
             owed: list[int] = []
             if isinstance(result, OpsClaimed):
                 card = ops_card(result.handoff)
-                copies = handoffs.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
+                copies = handoff_posts.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
                 owed = [outbox.update(session, team_id, ch, ts, card, deps=self.deps) for ch, ts in copies]
                 taken = ops_taken(result.handoff)
                 owed.append(outbox.post(session, team_id, result.handoff.rep_id, taken, deps=self.deps))

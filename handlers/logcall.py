@@ -10,7 +10,7 @@ from coaching import lead_commands, leads, touches
 from coaching.calendar import local_date
 from coaching.caller import Caller
 from coaching.finding import DraftRefused
-from coaching.handoffs import HANDED_OFF
+from coaching.handoff_results import HANDED_OFF
 from coaching.touches import Fix
 from handlers import outbox
 from handlers.blocks.base import stale_button

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from coaching.handoffs import (
+from coaching.handoff_results import (
     AlreadyDecided,
     Decided,
     HandedToContact,

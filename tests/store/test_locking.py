@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from coaching.handoffs import HandoffRefused, Refusal, TransferAsked, handoff_command
+from coaching.handoff_results import HandoffRefused, Refusal, TransferAsked
+from coaching.handoffs import handoff_command
 from coaching.people import Profile, remember
 from coaching.settings import TeamConfig
 from coaching.touches import TouchLogged

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
 
-from coaching import handoffs
+from coaching import transfers
 from coaching.caller import Caller
 from coaching.digest_records import Recipient
 from coaching.lead_commands import lead_command
@@ -50,7 +50,9 @@ def script(db: Database) -> None:
     with db.sessions.begin() as session:
         initech = queries.leads.lead_by_key(session, team_id=TEAM, key="initech")
         assert initech is not None
-        handoffs.request_transfer(session, as_(MORGAN, 3, manager=True), lead=initech, to_user=SAM, reason="")
+        transfers.request_transfer(
+            session, as_(MORGAN, 3, manager=True), lead=initech, to_user=SAM, reason=""
+        )
     do(db, as_(DANA, 4), "/lead won Acme", "/lead backburner Globex")
     do(db, as_(DANA, 8), "/logcall Hooli email")  # this week: not in the review
 

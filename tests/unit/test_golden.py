@@ -20,7 +20,7 @@ from slack_sdk.models.views import View
 from coaching.coach import CoachHelp, ManagersShown, SettingsShown
 from coaching.digest_contents import Digest, Item, RepLine, Review, Section
 from coaching.finding import DraftProblem, DraftRefused, LeadOption, WhichLead
-from coaching.handoffs import (
+from coaching.handoff_results import (
     AlreadyDecided,
     HandedToContact,
     HandoffRefused,
