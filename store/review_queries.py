@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, and_, case, func, literal, select, tuple_, union_all, update
+from sqlalchemy import CTE, ColumnElement, and_, case, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from store.models import Delivery, Lead, StatusChange, Touch, TransferRequest
+from store.queries.digests import among, delivery_keys
 from store.types import UtcDateTime
 
 DAYS = 14  # the week before, then last week
@@ -184,12 +185,11 @@ def retry_failed(
     """Take back deliveries of this kind that failed before `failed_before`, for another try."""
     if not rows:
         return set()
-    keys = [(r["team_id"], r["user_id"], r["local_date"]) for r in rows]
     statement = (
         update(Delivery)
         .where(
             Delivery.kind == rows[0]["kind"],
-            tuple_(Delivery.team_id, Delivery.user_id, Delivery.local_date).in_(keys),
+            among(delivery_keys(session, rows)),  # not an IN list: the same statement for any team
             Delivery.status == "failed",
             Delivery.attempts < max_attempts,
             Delivery.finished_at < failed_before,

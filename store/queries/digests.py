@@ -6,11 +6,25 @@ query per rep or per lead.
 Each takes the caller's session and never commits or closes it.
 """
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Date,
+    String,
+    Subquery,
+    Text,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,6 +33,7 @@ from store.models import (
     Delivery,
     Lead,
 )
+from store.types import UtcDateTime
 
 
 def lead_owners(session: Session) -> set[tuple[str, str]]:
@@ -62,19 +77,71 @@ def nudge_leads(session: Session, *, team_ids: Sequence[str], owner_id: str | No
     yield from session.execute(query.execution_options(yield_per=2000))
 
 
+def delivery_keys(session: Session, rows: Sequence[Mapping[str, object]]) -> Subquery:
+    """The (team, person, local day) keys of `rows` as a table to join on, sent as values, not SQL.
+
+    A statement with an `IN (…)` list or a `VALUES` row per person grows with the team, and
+    PostgreSQL refuses one of a few thousand tuples outright ("stack depth limit exceeded"). Here
+    the keys travel as bound values (three arrays unnested on PostgreSQL, one JSON array on SQLite),
+    so the statement's text is the same for ten people as for ten thousand.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        keys = (
+            func.unnest(
+                literal([r["team_id"] for r in rows], ARRAY(Text)),
+                literal([r["user_id"] for r in rows], ARRAY(Text)),
+                literal([r["local_date"] for r in rows], ARRAY(Date)),
+            )
+            .table_valued("team_id", "user_id", "local_date", name="k")
+            .render_derived()
+        )
+        return select(keys.c.team_id, keys.c.user_id, keys.c.local_date).subquery("keys")
+    packed = json.dumps([[r["team_id"], r["user_id"], str(r["local_date"])] for r in rows])
+    each = func.json_each(literal(packed, Text)).table_valued("value", name="each")
+    return select(
+        func.json_extract(each.c.value, "$[0]").label("team_id"),
+        func.json_extract(each.c.value, "$[1]").label("user_id"),
+        func.json_extract(each.c.value, "$[2]").label("local_date"),
+    ).subquery("keys")
+
+
 def claim_deliveries(
     session: Session, rows: Sequence[Mapping[str, object]], *, now: datetime, owner: str
 ) -> set[tuple[str, str]]:
-    """Insert the rows nobody has claimed yet; the (team, person) pairs that were inserted."""
+    """Insert the rows nobody has claimed yet; the (team, person) pairs that were inserted.
+
+    One statement for the whole batch (an `INSERT … SELECT` from the keys), however many people."""
+    if not rows:
+        return set()
+    keys = delivery_keys(session, rows)
+    claims = select(
+        keys.c.team_id,
+        keys.c.user_id,
+        literal(rows[0]["kind"], String).label("kind"),
+        keys.c.local_date,
+        literal("claimed", String).label("status"),
+        literal(1).label("attempts"),
+        literal(now, UtcDateTime()).label("claimed_at"),
+        literal(owner, String).label("owner"),
+    ).where(true())  # SQLite reads `SELECT … FROM x ON CONFLICT` as a join without a WHERE before it
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(Delivery)
-        .values(status="claimed", attempts=1, claimed_at=now, owner=owner)
+        .from_select(
+            ["team_id", "user_id", "kind", "local_date", "status", "attempts", "claimed_at", "owner"], claims
+        )
         .on_conflict_do_nothing(index_elements=["team_id", "user_id", "kind", "local_date"])
         .returning(Delivery.team_id, Delivery.user_id)
     )
-    claimed = session.execute(statement, rows)
-    return {(row.team_id, row.user_id) for row in claimed}
+    return {(row.team_id, row.user_id) for row in session.execute(statement)}
+
+
+def among(keys: Subquery) -> ColumnElement[bool]:
+    """The delivery's (team, person, day) is one of `keys`: an `IN (SELECT …)`, which both databases
+    answer from a hashed or indexed copy of the keys (a correlated EXISTS re-read them per row)."""
+    return tuple_(Delivery.team_id, Delivery.user_id, Delivery.local_date).in_(
+        select(keys.c.team_id, keys.c.user_id, keys.c.local_date)
+    )
 
 
 def reclaim_deliveries(
@@ -87,14 +154,14 @@ def reclaim_deliveries(
     force: bool,
 ) -> set[tuple[str, str]]:
     """Take back claims whose run stopped renewing them (it died), or all of them when forced."""
-    kind = rows[0]["kind"]
-    keys = [(r["team_id"], r["user_id"], r["local_date"]) for r in rows]
+    if not rows:
+        return set()
     abandoned = (Delivery.status == "claimed") & (Delivery.claimed_at < abandoned_before)
     statement = (
         update(Delivery)
         .where(
-            Delivery.kind == kind,
-            tuple_(Delivery.team_id, Delivery.user_id, Delivery.local_date).in_(keys),
+            Delivery.kind == rows[0]["kind"],
+            among(delivery_keys(session, rows)),
             Delivery.claimed_at < now if force else abandoned,
         )
         .values(status="claimed", attempts=Delivery.attempts + 1, claimed_at=now, owner=owner, error=None)

@@ -1,0 +1,83 @@
+"""A big team gets its digests and reviews like a small one: no statement grows with the team.
+
+PostgreSQL refuses a statement with an `IN (…)` list of thousands of (team, person, day) tuples
+("stack depth limit exceeded"), so a 10,000-rep team got no digest at all. Claims now join
+against the keys sent as one value, and take the same statements for 12,000 people as for 10.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, select, update
+
+from coaching.digest_records import STALE_CLAIM, Kind, Recipient, claim
+from coaching.review_records import PICTURE_RETRY_AFTER, claim_pictures
+from store.db import Database
+from store.models import Delivery
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+BIG = 12_000
+
+
+def _team(size: int, *, team: str = "T1") -> list[Recipient]:
+    return [Recipient(team, f"U{i:07d}", "America/New_York", date(2026, 11, 23)) for i in range(size)]
+
+
+@contextmanager
+def _counted(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+
+
+def _claim(database: Database, team: list[Recipient], *, owner: str, now: datetime = NOW) -> list[Recipient]:
+    with database.sessions.begin() as session:
+        return claim(session, team, kind=Kind.DIGEST, now=now, owner=owner)
+
+
+def test_every_rep_of_a_12000_rep_team_is_claimed_once_in_as_many_statements_as_for_10(
+    database: Database,
+) -> None:
+    with _counted(database) as small:
+        assert len(_claim(database, _team(10, team="T0SMALL"), owner="small")) == 10
+    with _counted(database) as big:
+        taken = _claim(database, _team(BIG), owner="first")
+    assert len(taken) == BIG
+    assert len(big) == len(small)
+    assert max(len(s) for s in big) == max(len(s) for s in small)  # the text doesn't grow either
+    assert _claim(database, _team(BIG), owner="second") == []  # a second clock process takes nobody
+    with database.readers.begin() as session:
+        owners = session.scalars(select(Delivery.owner).where(Delivery.team_id == "T1")).all()
+    assert len(owners) == BIG and set(owners) == {"first"}
+
+
+def test_a_12000_rep_morning_abandoned_by_a_dead_run_is_taken_over_whole(database: Database) -> None:
+    _claim(database, _team(BIG), owner="died")
+    later = NOW + STALE_CLAIM + timedelta(minutes=1)
+    taken = _claim(database, _team(BIG), owner="next", now=later)
+    assert len(taken) == BIG
+    with database.readers.begin() as session:
+        rows = session.execute(select(Delivery.owner, Delivery.attempts)).all()
+    assert set(rows) == {("next", 2)}
+
+
+def test_12000_managers_failed_pictures_are_tried_again(database: Database) -> None:
+    team = _team(BIG)
+    with database.sessions.begin() as session:
+        assert len(claim_pictures(session, team, now=NOW, owner="first")) == BIG
+        session.execute(update(Delivery).values(status="failed", finished_at=NOW))
+    later = NOW + PICTURE_RETRY_AFTER + timedelta(minutes=1)
+    with database.sessions.begin() as session:
+        again = claim_pictures(session, team, now=later, owner="retry")
+    assert len(again) == BIG
+    with database.readers.begin() as session:
+        assert set(session.execute(select(Delivery.status, Delivery.owner)).all()) == {("claimed", "retry")}
