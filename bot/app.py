@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
+from coaching.standing import Standings
 from handlers import coach, digest, events, handoffs, home, leads, logcall, pipeline, registration, review
 from handlers.deps import Deps
 from handlers.directory import Directory
@@ -64,7 +65,16 @@ def deps_for(
     settings: Settings, db: Database, *, clock: Callable[[], datetime] = utc_now, sleep: Sleep = time.sleep
 ) -> Deps:
     """What the handlers need, without a Bolt app: for command-line jobs like `digest`."""
-    return Deps(db=db, clock=clock, defaults=settings.team, directory=Directory(db, clock), sleep=sleep)
+    standings = Standings(settings.team, clock)
+    db.sessions.after_commit(standings.committed)  # a change made here is seen here at once
+    return Deps(
+        db=db,
+        clock=clock,
+        defaults=settings.team,
+        directory=Directory(db, clock),
+        standings=standings,
+        sleep=sleep,
+    )
 
 
 def create(

@@ -111,12 +111,20 @@ def add_lead(
 
 
 def refresh_progress(
-    session: Session, lead: Lead, *, tz: ZoneInfo, rules: Rules, today: date, team_days: frozenset[int]
+    session: Session,
+    lead: Lead,
+    *,
+    tz: ZoneInfo,
+    rules: Rules,
+    today: date,
+    team_days: frozenset[int],
+    owner_days: frozenset[int] | None = None,
 ) -> None:
     """Recompute the lead's cached progress from its whole touch log (back-dated touches included).
 
     Follow-ups land on the owner's working days (their own, or the team's); an opt-out clears the
-    follow-up and the meeting at once, so no screen reminds anyone of either.
+    follow-up and the meeting at once, so no screen reminds anyone of either. `owner_days`, when
+    the caller already knows them, saves reading the owner's profile.
     """
     facts = [
         TouchFact(at, Outcome(outcome), meeting)
@@ -132,7 +140,8 @@ def refresh_progress(
         tz=tz,
         rules=rules,
         today=today,
-        workdays=workdays_of(session, team_id=lead.team_id, user_id=lead.owner_id, team_days=team_days),
+        workdays=owner_days
+        or workdays_of(session, team_id=lead.team_id, user_id=lead.owner_id, team_days=team_days),
     )
     opted_out = lead.opted_out_at is not None
     lead.attempts = summary.attempts

@@ -328,7 +328,15 @@ def _log(
     if outcome is Outcome.OPT_OUT and lead.opted_out_at is None:
         lead.opted_out_at = now
     session.flush()
-    refresh_progress(session, lead, tz=tz, rules=rules, today=today, team_days=caller.config.digest_days)
+    refresh_progress(
+        session,
+        lead,
+        tz=tz,
+        rules=rules,
+        today=today,
+        team_days=caller.config.digest_days,
+        owner_days=caller.workdays_of(lead.owner_id),
+    )
     current = stage(lead.attempts, reached=lead.reached, rules=rules)
     touches_logged = queries.history.touch_count(session, team_id=lead.team_id, lead_id=lead.id)
     facts = TipFacts(

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from coaching.caller import Caller
-from coaching.people import is_manager, own_workdays_of
-from coaching.settings import TeamConfig, team_config
+from coaching.settings import TeamConfig
+from coaching.standing import Standing, Standings
 from handlers.directory import Directory
 from handlers.inbox import committed_current, mark_current
 from store.db import Database
@@ -24,20 +24,23 @@ class Deps:
     clock: Callable[[], datetime]
     defaults: TeamConfig  # the environment's; a team's own overrides are read per request
     directory: Directory
+    standings: Standings  # each team's settings and managers, kept a few seconds (coaching/standing.py)
     sleep: Callable[[float], None] = time.sleep  # tests pass a recorder: nothing waits for real
 
     def caller(self, session: Session, team_id: str, user_id: str, tz: ZoneInfo) -> Caller:
+        return self._caller(self.standings.of(team_id, session=session), team_id, user_id, tz)
+
+    def _caller(self, standing: Standing, team_id: str, user_id: str, tz: ZoneInfo) -> Caller:
         return Caller(
             team_id=team_id,
             user_id=user_id,
-            is_manager=is_manager(
-                session, team_id=team_id, user_id=user_id, configured=self.defaults.manager_ids
-            ),
+            is_manager=standing.is_manager(user_id),
             now=self.clock(),
             tz=tz,
-            config=team_config(session, team_id=team_id, defaults=self.defaults),
-            own_workdays=own_workdays_of(session, team_id=team_id, user_id=user_id),
+            config=standing.config,
+            own_workdays=standing.own_workdays.get(user_id),
             defaults=self.defaults,
+            kept_workdays=standing.own_workdays,
         )
 
     @contextmanager
@@ -46,12 +49,14 @@ class Deps:
     ) -> Iterator[tuple[Session, Caller]]:
         """One transaction on behalf of the person who clicked or typed, with their time zone and rules.
 
-        The time zone is looked up (Slack, cached) before the transaction opens, so no database
-        lock is held while waiting on Slack; Slack calls made with the result belong after the block.
+        The time zone is looked up (Slack, cached) and the team's standing read (or held) before
+        the transaction opens, so no database lock is held while waiting on Slack or reading them; Slack calls made with the result belong after the block.
         """
         tz = self.directory.zone(client, team_id, user_id)
+        # Read (when not held) before the write begins: no reads of settings under the write lock.
+        standing = self.standings.of(team_id, reading=self.db.readers.begin)
         with (self.db.sessions if write else self.db.readers).begin() as session:
-            yield session, self.caller(session, team_id, user_id, tz)
+            yield session, self._caller(standing, team_id, user_id, tz)
             # The request this work answers is marked done in the same transaction: both or neither.
             marked = write and mark_current(session)
         if marked:

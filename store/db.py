@@ -146,6 +146,11 @@ class Writers:
         # SQLAlchemy waits for a pooled connection.
         self._patience = SQLITE_BUSY_TIMEOUT_MS / 1000 if serialise else 30.0
 
+    def after_commit(self, listener: Callable[[Session], None]) -> None:
+        """Call `listener(session)` after each write transaction commits (to drop what it made stale)."""
+        for factory in (self._factory, self._urgent):
+            event.listen(factory, "after_commit", listener)
+
     @contextmanager
     def begin(self, *, urgent: bool = False) -> Iterator[Session]:
         """`urgent`: the request thread's write before it acknowledges (statement and lock timeouts

@@ -15,6 +15,7 @@ from store.models import (
     Manager,
     Rep,
 )
+from store.queries.settings import mark_changed
 
 
 def rep(session: Session, *, team_id: str, user_id: str) -> Rep | None:
@@ -61,6 +62,7 @@ def set_own_workdays(session: Session, *, team_id: str, user_id: str, workdays: 
     if rep is None:
         return False
     rep.workdays = workdays
+    mark_changed(session, team_id=team_id)
     return True
 
 
@@ -84,10 +86,12 @@ def rep_names(
 
 
 def add_manager(session: Session, *, team_id: str, user_id: str, by: str, now: datetime) -> None:
+    mark_changed(session, team_id=team_id)
     session.add(Manager(team_id=team_id, user_id=user_id, added_by=by, added_at=now))
 
 
 def remove_manager(session: Session, *, team_id: str, user_id: str) -> None:
+    mark_changed(session, team_id=team_id)
     session.execute(delete(Manager).where(Manager.team_id == team_id, Manager.user_id == user_id))
 
 
