@@ -130,6 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--team", help="Slack team id (default: the bot token's team)")
     exporter.set_defaults(serving=False, run=cmd_export)
 
+    privacy = commands.add_parser("privacy", help="personal data: erase a person on request")
+    privacy.set_defaults(serving=False)
+    privacy_commands = privacy.add_subparsers(title="privacy commands", metavar="ACTION", required=True)
+    erase = privacy_commands.add_parser(
+        "erase",
+        help="remove a person's name, e-mail, phone and the notes naming them; keep anonymised counts",
+    )
+    target = erase.add_mutually_exclusive_group(required=True)
+    target.add_argument("--email", help="every contact with this e-mail (in --team, or in every team)")
+    target.add_argument("--contact", type=int, metavar="ID", help="one contact, by its id (see export)")
+    target.add_argument(
+        "--lead", metavar="NAME", help="a whole lead: its contacts, notes and name (needs --team)"
+    )
+    erase.add_argument("--team", help="Slack team id (required with --lead)")
+    erase.set_defaults(run=cmd_privacy_erase)
+
     db = commands.add_parser("db", help="database maintenance")
     db.set_defaults(serving=False)
     db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
@@ -330,6 +346,35 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         return run_export(db, team_id=team, touches=args.touches, out=sys.stdout, client=client)
     with args.output.open("w", newline="", encoding="utf-8") as out:
         return run_export(db, team_id=team, touches=args.touches, out=out, client=client)
+
+
+def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
+    from coaching.privacy import NothingToErase, erase
+    from store.db import open_database
+
+    if args.lead is not None and not args.team:
+        print("Erasing a lead needs its team: add --team T0123ABCD.", file=sys.stderr)
+        return 2
+    migrate(settings)
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        with db.sessions.begin() as session:
+            report = erase(
+                session,
+                now=datetime.now(UTC),
+                team_id=args.team,
+                email=args.email,
+                contact_id=args.contact,
+                lead_name=args.lead,
+            )
+    except NothingToErase as error:
+        print(f"Nothing erased: {error}.", file=sys.stderr)
+        return 1
+    finally:
+        db.engine.dispose()
+    for line in report.lines():
+        print(line)
+    return 0
 
 
 def _crm(settings: Settings) -> "tuple[Database, WebClient | None]":

@@ -244,6 +244,8 @@ def report(
         print("Owners:", file=out)
         for line in owners:
             print(line, file=out)
+    if plan.erased:
+        print(f"{plan.erased} row(s) name someone erased on request: they stay out of Baton.", file=out)
     # Owner and status are what the lead has after the import: Baton's own where it keeps them.
     print(
         f"  {'row':>5}  {'action':<10} {_fit('lead', LEAD_WIDTH)} {_fit('owner', OWNER_WIDTH)} "

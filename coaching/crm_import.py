@@ -11,6 +11,7 @@ from coaching.calendar import next_working_day
 from coaching.crm_file import Problem, Row
 from coaching.parsing import name_key
 from coaching.people import own_workdays
+from coaching.privacy import leave_out_erased
 from coaching.rules import CLOSED, Rules, Status
 from coaching.settings import WORKDAYS
 from store import queries
@@ -43,6 +44,7 @@ class Planned:
 class ImportPlan:
     rows: tuple[Planned, ...]
     problems: tuple[Problem, ...]
+    erased: int = 0  # rows that named someone erased on request: left out, or their person taken off
 
     def count(self, action: Action) -> int:
         return sum(1 for row in self.rows if row.action is action)
@@ -102,6 +104,7 @@ def import_rows(
     to a Slack user id; an owner missing from it is a problem for that row, explained by
     `unknown` when known.
     """
+    rows, erased = leave_out_erased(session, team_id=team_id, rows=rows)
     problems = _owner_problems(rows, owners, unknown or {})
     existing = queries.crm.leads_by_keys(session, team_id=team_id, keys=sorted({row.key for row in rows}))
     ids = [lead.id for lead in existing.values()]
@@ -134,7 +137,7 @@ def import_rows(
             done += 1
             tick(done, total)
             planned.append(_planned(plan, row))
-    result = ImportPlan(tuple(sorted(planned, key=lambda p: p.line)), tuple(problems))
+    result = ImportPlan(tuple(sorted(planned, key=lambda p: p.line)), tuple(problems), erased)
     if write and result.ok:
         _write(session, team_id, by_key, people, user_id, now, rules, tick, len(rows), team_days)
     tick(total, total)

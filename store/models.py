@@ -371,3 +371,21 @@ class Inbox(Base):
     lease_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))  # done | failed | abandoned
+
+
+class Erasure(Base):
+    """That a person's data was erased on request, and a fingerprint that keeps them from coming back.
+
+    What was erased is not recorded. The fingerprint is a SHA-256 of the team and the person's
+    normalised e-mail, of a person's name on a lead, or of a whole lead's name, so a later import or CRM sync can
+    recognise the same person and leave them out without Baton keeping who they were.
+    """
+
+    __tablename__ = "erasure"
+    __table_args__ = (Index("ix_erasure_team_fingerprint", "team_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    kind: Mapped[str] = mapped_column(String(16))  # "email" | "person" | "lead": what it fingerprints
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime]

@@ -4,7 +4,19 @@ commits or closes it; every query on one team's data takes `team_id` by keyword.
 Callers write `queries.leads.lead(session, team_id=…, lead_id=…)`: the area is part of the name.
 """
 
-from store.queries import crm, digests, drafts, events, handoffs, history, leads, people, settings, team
+from store.queries import (
+    crm,
+    digests,
+    drafts,
+    events,
+    handoffs,
+    history,
+    leads,
+    people,
+    privacy,
+    settings,
+    team,
+)
 
 __all__ = [
     "crm",
@@ -15,6 +27,7 @@ __all__ = [
     "history",
     "leads",
     "people",
+    "privacy",
     "settings",
     "team",
 ]
