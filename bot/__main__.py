@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from dotenv import load_dotenv
 
+from bot import logs
 from bot.config import ConfigError, Mode, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    logs.install([settings.bot_token, settings.signing_secret, settings.app_token])
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import logs
 from bot.config import Settings
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
@@ -91,6 +92,7 @@ def create(
     so a wrong token fails at start-up rather than on the first command."""
     if not settings.bot_token or (not settings.signing_secret and not settings.app_token):
         raise ValueError("create() needs Slack credentials; without them run the try-out")
+    logs.install([settings.bot_token, settings.signing_secret, settings.app_token])
     if db is None:
         # SQLite connections cost nothing but a file handle: one per thread. PostgreSQL's are
         # counted against the server's limit: threads beyond the budget wait their turn.

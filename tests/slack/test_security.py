@@ -1,11 +1,13 @@
 """Requests Slack didn't sign are refused and change nothing; user text can't ping anyone through Baton."""
 
+import logging
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from store.models import Lead, Touch
-from tests.conftest import DANA, Harness
+from tests.conftest import DANA, SECRET, TOKEN, Harness
 
 
 def count(h: Harness, model: type) -> int:
@@ -75,3 +77,20 @@ def test_channel_here_and_group_mentions_in_user_text_never_reach_slack(harness:
     with harness.db.readers.begin() as session:
         note = session.scalars(select(Touch.note)).one()
     assert note == "pinging <!here> and <!everyone> <!subteam^S0SALES>"  # stored as typed, escaped when shown
+
+
+def test_no_token_or_signing_secret_reaches_a_log_line_even_at_debug(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        harness.command(DANA, "/logcall", "acme connected talked pricing")
+        harness.command(DANA, "/pipeline")
+        # What a library might log: a Web API answer carrying a freshly issued token, an error quoting one.
+        logging.getLogger("slack_sdk.web.base_client").debug(
+            "Received the following response - body: %s", {"ok": True, "access_token": "xoxb-17-fresh-token"}
+        )
+        logging.getLogger("baton").error("auth failed for %s with %s", TOKEN, SECRET)
+    logged = caplog.text
+    assert "Received the following response" in logged and "[redacted]" in logged
+    for secret in (TOKEN, SECRET, "xoxb-17-fresh-token"):
+        assert secret not in logged
