@@ -403,11 +403,12 @@ class HubSpot:
             )
         with self.lock:
             hits: list[tuple[Record, dict[str, str]]] = []
+            test = search.compile_filters(body)
             for record in self._records[object_type].values():
                 view = self.search_view(record)
                 if view is None:
                     continue
-                if search.matches(body, view, functools.partial(self._linked, record)):
+                if test(view, functools.partial(self._linked, record)):
                     hits.append((record, view))
             for name, descending in reversed(search.sorts(body) or [("hs_object_id", False)]):
                 hits.sort(key=functools.partial(_hit_key, name), reverse=descending)

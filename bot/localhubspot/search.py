@@ -4,6 +4,7 @@ Filter groups are ORed, filters within a group ANDed (at most 5 groups, 10 filte
 all). Dates compare as epoch milliseconds whether given as "1700000000000" or ISO 8601.
 """
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ MAX_PAGE = 200
 MAX_RESULTS = 10_000
 
 
+@functools.lru_cache(maxsize=1 << 18)  # a search over 100,000 records compares the same dates often
 def to_ms(value: str) -> int | None:
     """Epoch milliseconds from "1700000000000", "2024-05-01" or "2024-05-01T12:00:00.000Z"."""
     text = value.strip()
@@ -34,6 +36,7 @@ def to_ms(value: str) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def sort_key(name: str, value: str | None) -> tuple[int, Any]:
     """Orders values as HubSpot does for a property: dates by time, numbers by number, else by text."""
     if value is None or value == "":
@@ -71,69 +74,82 @@ def check(body: dict[str, Any]) -> None:
         raise validation(f"limit must be at most {MAX_PAGE}.")
 
 
-def matches(
-    body: dict[str, Any], properties: Mapping[str, str | None], associated: Callable[[str, str], bool]
-) -> bool:
-    """Whether a record (its visible properties) meets the request's filter groups and query.
+Test = Callable[[Mapping[str, str | None], Callable[[str, str], bool]], bool]
 
-    `associated(to_type, id)` answers `associations.contact EQ 123`-style filters."""
+
+def compile_filters(body: dict[str, Any]) -> Test:
+    """The request's query and filter groups as one test of a record's visible properties, built
+    once per search (a search may scan 100,000 records). `associated(to_type, id)` answers
+    `associations.contact EQ 123`-style filters."""
     query = (body.get("query") or "").strip().lower()
-    if query and not any(query in (value or "").lower() for value in properties.values()):
-        return False
-    groups = body.get("filterGroups") or []
-    if not groups:
-        return True
-    return any(all(_meets(f, properties, associated) for f in g.get("filters") or []) for g in groups)
+    groups = [[_filter(f) for f in g.get("filters") or []] for g in body.get("filterGroups") or []]
+
+    def test(properties: Mapping[str, str | None], associated: Callable[[str, str], bool]) -> bool:
+        if query and not any(query in (value or "").lower() for value in properties.values()):
+            return False
+        return not groups or any(all(f(properties, associated) for f in group) for group in groups)
+
+    return test
 
 
-def _meets(
-    item: dict[str, Any], properties: Mapping[str, str | None], associated: Callable[[str, str], bool]
-) -> bool:
+def _filter(item: dict[str, Any]) -> Test:
     name, operator = str(item["propertyName"]), str(item["operator"])
     if name.startswith("associations."):
         target = name.removeprefix("associations.")
         wanted = [str(v) for v in item.get("values") or [item.get("value")]]
-        hit = any(associated(target, v) for v in wanted)
-        return hit if operator in ("EQ", "IN") else not hit
-    actual = properties.get(name)
-    present = actual not in (None, "")
-    if operator == "HAS_PROPERTY":
-        return present
-    if operator == "NOT_HAS_PROPERTY":
-        return not present
+        positive = operator in ("EQ", "IN")
+        return lambda props, associated: any(associated(target, v) for v in wanted) == positive
+    if operator in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+        positive = operator == "HAS_PROPERTY"
+        return lambda props, associated: (props.get(name) not in (None, "")) == positive
     if operator in ("IN", "NOT_IN"):
         values = {str(v).lower() for v in item.get("values") or []}
-        inside = present and str(actual).lower() in values
-        return inside if operator == "IN" else not inside
+        positive = operator == "IN"
+        return lambda props, associated: (str(props.get(name) or "").lower() in values) == positive
     if operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         token = str(item.get("value", "")).lower().strip("*")
-        inside = present and token in str(actual).lower()
-        return inside if operator == "CONTAINS_TOKEN" else not inside
-    if operator == "NEQ":
-        return not present or _compare(name, actual, str(item.get("value"))) != 0
-    if not present:
-        return False
+        positive = operator == "CONTAINS_TOKEN"
+        return lambda props, associated: (
+            (props.get(name) not in (None, "") and token in str(props.get(name)).lower()) == positive
+        )
+    low = _comparer(name, str(item.get("value")))
     if operator == "BETWEEN":
-        low = _compare(name, actual, str(item.get("value")))
-        high = _compare(name, actual, str(item.get("highValue")))
-        return low >= 0 and high <= 0
-    order = _compare(name, actual, str(item.get("value")))
-    return {
-        "EQ": order == 0,
-        "LT": order < 0,
-        "LTE": order <= 0,
-        "GT": order > 0,
-        "GTE": order >= 0,
-    }[operator]
+        high = _comparer(name, str(item.get("highValue")))
+        return lambda props, associated: (
+            _present(props, name) and low(props[name]) >= 0 and high(props[name]) <= 0
+        )
+    if operator == "NEQ":
+        return lambda props, associated: not _present(props, name) or low(props[name]) != 0
+    accepts: dict[str, Callable[[int], bool]] = {
+        "EQ": lambda order: order == 0,
+        "LT": lambda order: order < 0,
+        "LTE": lambda order: order <= 0,
+        "GT": lambda order: order > 0,
+        "GTE": lambda order: order >= 0,
+    }
+    accept = accepts[operator]
+    return lambda props, associated: _present(props, name) and accept(low(props[name]))
 
 
-def _compare(name: str, actual: str | None, wanted: str) -> int:
-    left, right = sort_key(name, actual), sort_key(name, wanted)
-    if name in DATE_PROPERTIES or left[0] == right[0] == 0:
-        a, b = left[1], right[1]
-    else:
-        a, b = str(actual).lower(), wanted.lower()
-    return int((a > b) - (a < b))
+def _present(props: Mapping[str, str | None], name: str) -> bool:
+    return props.get(name) not in (None, "")
+
+
+def _comparer(name: str, wanted: str) -> Callable[[str | None], int]:
+    """How a record's value compares with `wanted` (-1, 0, 1): dates and numbers by value, text
+    without regard to case."""
+    right = sort_key(name, wanted)
+    folded = wanted.lower()
+
+    def compare(actual: str | None) -> int:
+        left = sort_key(name, actual)
+        if name in DATE_PROPERTIES or left[0] == right[0] == 0:
+            a, b = left[1], right[1]
+        else:
+            a, b = str(actual).lower(), folded
+        return int((a > b) - (a < b))
+
+    return compare
 
 
 def sorts(body: dict[str, Any]) -> list[tuple[str, bool]]:
