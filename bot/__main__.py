@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", default="baton-tryout.db", help="SQLite file for the demo team (default: %(default)s)"
     )
     tryout.add_argument("--reset", action="store_true", help="start again from a fresh demo team")
+    tryout.add_argument(
+        "--hubspot", action="store_true", help="run a stand-in HubSpot beside it, seeded with the demo team"
+    )
     tryout.set_defaults(run=cmd_tryout)
 
     clock = commands.add_parser(
@@ -160,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.mode is Mode.TRYOUT:
-        args.db, args.reset = "baton-tryout.db", False
+        args.db, args.reset, args.hubspot = "baton-tryout.db", False, False
         return cmd_tryout(settings, args)
     if settings.mode is Mode.HTTP:
         args.port = None
@@ -404,7 +407,7 @@ def cmd_tryout(settings: Settings, args: argparse.Namespace) -> int:
     if args.reset:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return Tryout(path, settings=settings).run()
+    return Tryout(path, settings=settings, hubspot=args.hubspot).run()
 
 
 def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -43,6 +43,8 @@ class RateLimits:
         self._burst: deque[float] = deque()
         self._search: deque[float] = deque()
         self.daily_used = 0
+        self.burst_used = 0  # requests admitted under the burst limit, since the start
+        self.search_used = 0  # search requests admitted
         self.turned_away = 0  # 429s answered because a limit was reached (not ordered storms)
         self._lock = threading.Lock()
 
@@ -68,6 +70,7 @@ class RateLimits:
                     raise rate_limited("SECONDLY", {})
                 self._search.append(now)
                 self.daily_used += 1
+                self.search_used += 1
                 return {}
             while self._burst and self._burst[0] <= now - self.burst_window_s:
                 self._burst.popleft()
@@ -79,6 +82,7 @@ class RateLimits:
                 raise rate_limited("TEN_SECONDLY_ROLLING", self.headers(0))
             self._burst.append(now)
             self.daily_used += 1
+            self.burst_used += 1
             return self.headers(self.burst_limit - len(self._burst))
 
 

@@ -184,3 +184,13 @@ DEFAULT_STAGES = (
     ("closedwon", "Closed Won", "1.0"),
     ("closedlost", "Closed Lost", "0.0"),
 )
+
+# A new account's call outcomes (`hs_call_disposition` holds the id; GET /calling/v1/dispositions).
+CALL_OUTCOMES = {
+    "Busy": "9d9162e7-6cf3-4944-bf63-4dff82258764",
+    "Connected": "f240bbac-87c9-4f6e-bf70-924b57d47db7",
+    "Left live message": "a4c4c377-d246-4b32-a13b-75a56a4cd0ff",
+    "Left voicemail": "b2cf5968-551e-4856-9783-52b3da59a7d0",
+    "No answer": "73a0d17f-1163-4015-bdd5-ec830791da20",
+    "Wrong number": "17b47fee-58de-441e-a44c-c6300d46f273",
+}

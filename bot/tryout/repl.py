@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.localslack import Platform, Shown, SlackApi
 from bot.server import LocalServer, wsgi
 from bot.tryout import seed
+from bot.tryout.hubspot import TryoutHubSpot
 from bot.tryout.render import Pressable, Renderer
 from handlers.deliveries import Deliveries
 from store.db import open_database
@@ -71,6 +72,7 @@ class Tryout:
         out: TextIO = sys.stdout,
         clock: Callable[[], datetime] | None = None,
         color: bool | None = None,
+        hubspot: bool = False,
     ) -> None:
         self.db_path = db_path
         self.defaults = settings
@@ -80,6 +82,8 @@ class Tryout:
         self.color = out.isatty() if color is None else color
         self.seen: dict[str, dict[int, int]] = {}
         self.hinted: dict[str, set[tuple[int, int]]] = {}  # person -> messages already mentioned
+        self.with_hubspot = hubspot
+        self.crm: TryoutHubSpot | None = None  # the stand-in HubSpot, with --hubspot
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -98,6 +102,8 @@ class Tryout:
         db = open_database(f"sqlite:///{self.db_path}")
         upgrade(db.engine)
         seed.seed(db, now=self.clock(), rules=self.defaults.rules)
+        if self.with_hubspot:
+            self.crm = TryoutHubSpot(now=self.clock(), say=self.say).start()
         settings = Settings(
             bot_token=TOKEN,
             signing_secret=SECRET,
@@ -125,6 +131,8 @@ class Tryout:
         finally:
             server.stop()
             api.stop()
+            if self.crm is not None:
+                self.crm.stop()
             db.engine.dispose()
 
     # ---- the loop ------------------------------------------------------------------------------
@@ -178,6 +186,12 @@ class Tryout:
             if reply.status != 200:
                 self.say(f"  (Slack would show an error: the app answered HTTP {reply.status})")
             self._after(session)
+        elif line.split()[0] == "crm":
+            if self.crm is None:
+                self.say("  HubSpot isn't running: start the try-out with `python -m bot tryout --hubspot`.")
+            else:
+                self.crm.handle(line.split()[1:], sync=None)
+                self._show_new(session)
         elif line.startswith("/"):
             self.say(f"  Baton has no {line.split()[0]} command. Try {', '.join(COMMANDS)}.")
         else:
