@@ -102,9 +102,11 @@ def seed_hubspot(hubspot: HubSpot, *, now: datetime) -> dict[str, str]:
 class TryoutHubSpot:
     """The stand-in HubSpot the try-out runs beside Baton, and the `crm` commands about it."""
 
-    def __init__(self, *, now: datetime, say: Callable[[str], None]) -> None:
-        self.hubspot = HubSpot(burst_limit=190, search_per_s=5)
-        self.owners = seed_hubspot(self.hubspot, now=now)
+    def __init__(self, *, clock: Callable[[], datetime], say: Callable[[str], None]) -> None:
+        # HubSpot's timestamps follow the try-out's clock (which may run a day or two ahead, to
+        # show a working day), so what changes in HubSpot is never older than Baton's last sync.
+        self.hubspot = HubSpot(now_ms=lambda: int(clock().timestamp() * 1000))
+        self.owners = seed_hubspot(self.hubspot, now=clock())
         self.local = LocalHubSpot(self.hubspot)
         self.say = say
 

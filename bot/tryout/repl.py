@@ -103,7 +103,7 @@ class Tryout:
         upgrade(db.engine)
         seed.seed(db, now=self.clock(), rules=self.defaults.rules)
         if self.with_hubspot:
-            self.crm = TryoutHubSpot(now=self.clock(), say=self.say).start()
+            self.crm = TryoutHubSpot(clock=self.clock, say=self.say).start()
         settings = Settings(
             bot_token=TOKEN,
             signing_secret=SECRET,

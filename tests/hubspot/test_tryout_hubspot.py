@@ -11,7 +11,7 @@ from bot.tryout.hubspot import TryoutHubSpot
 
 def test_demo_team_in_hubspot_and_changes_made_there() -> None:
     said: list[str] = []
-    side = TryoutHubSpot(now=datetime(2026, 12, 7, 15, tzinfo=UTC), say=said.append).start()
+    side = TryoutHubSpot(clock=lambda: datetime(2026, 12, 7, 15, tzinfo=UTC), say=said.append).start()
     try:
         client = Client(access_token=side.token, host=side.url)
         owners = {o.email: o.id for o in client.crm.owners.owners_api.get_page().results}
