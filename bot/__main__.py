@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="a two-column CSV: the owner as the CRM writes it, then their Slack id, e-mail or name",
     )
+    importer.add_argument(
+        "--statuses",
+        metavar="MAP.csv",
+        type=Path,
+        help="a two-column CSV: a status as the CRM writes it, then open, won, lost or backburner",
+    )
     importer.set_defaults(serving=False, run=cmd_import)
 
     exporter = commands.add_parser(
@@ -336,6 +342,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         progress=progress_bar(),
         default_owner=args.default_owner,
         owners_file=args.owners,
+        statuses_file=args.statuses,
     )
 
 

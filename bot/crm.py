@@ -1,7 +1,9 @@
 """`python -m bot import` and `export`: a CRM's CSV in, the pipeline's CSV out."""
 
+import codecs
 import csv
 import io
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -12,9 +14,11 @@ from slack_sdk import WebClient
 
 from coaching import people
 from coaching.crm_export import pipeline_rows, touch_rows
-from coaching.crm_file import EXPORT_HEADERS, TOUCH_HEADERS, Problem, Row, read_csv, write_csv
+from coaching.crm_file import EXPORT_HEADERS, TOUCH_HEADERS, Problem, Row, StatusRead, read_csv, write_csv
 from coaching.crm_import import Action, ImportPlan, import_rows
+from coaching.crm_words import StatusHow, header_key
 from coaching.parsing import name_key
+from coaching.rules import Status
 from coaching.settings import TeamConfig, team_config
 from handlers.people import profiles_of, resolve_owners
 from store import queries
@@ -37,22 +41,33 @@ def run_import(
     now: datetime | None = None,
     default_owner: str | None = None,
     owners_file: Path | None = None,
+    statuses_file: Path | None = None,
 ) -> int:
     """0 when imported (or a clean dry run), 1 when the file is refused: nothing is half-imported.
 
     `owners_file` maps CRM owners to Slack people; `default_owner` takes the rows whose owner is
     neither in it nor found in Slack (or blank).
     """
-    texts: list[str] = []
-    for source in (path, owners_file):
+    maps: list[str] = []
+    for source in (owners_file, statuses_file):
         try:
-            texts.append(read_text(source) if source else "")
+            maps.append(read_text(source) if source else "")
         except (OSError, ValueError) as error:
             print(f"Can't read {source}: {error}", file=out)
             return 1
-    text, owners_text = texts
+    owners_text, statuses_text = maps
     mapping, map_problems = read_owner_map(owners_text, owners_file.name) if owners_file else ({}, [])
-    parsed = read_csv(text, day_first=day_first, default_owner=default_owner is not None)
+    status_map, status_problems = (
+        read_status_map(statuses_text, statuses_file.name) if statuses_file else ({}, [])
+    )
+    try:
+        with open_csv(path) as file:
+            parsed = read_csv(
+                file, day_first=day_first, default_owner=default_owner is not None, statuses=status_map
+            )
+    except (OSError, ValueError) as error:
+        print(f"Can't read {path}: {error}", file=out)
+        return 1
     with db.readers.begin() as session:
         # Names to match owners against without Slack.
         active = queries.people.rep_names(session, team_ids=[team_id], active_only=True)
@@ -66,7 +81,7 @@ def run_import(
     assigned = assign_owners(
         written, mapping, found, unknown, default_owner, owners_file, slack=client is not None
     )
-    problems_found = list(map_problems)
+    problems_found = [*map_problems, *status_problems]
     if default_owner is not None and default_owner not in found:
         why = unknown.get(default_owner, "not someone in this Slack workspace")
         problems_found.append(Problem(0, f"--default-owner {default_owner!r}: {why}"))
@@ -107,6 +122,7 @@ def run_import(
         out=out,
         names=names,
         owners=owner_lines(parsed.rows, assigned, names),
+        statuses=parsed.statuses,
     )
     return 1 if problems else 0
 
@@ -134,6 +150,40 @@ def read_owner_map(text: str, name: str) -> tuple[dict[str, str], list[Problem]]
             continue
         mapping[name_key(cells[0])] = cells[1]
     return mapping, problems
+
+
+def read_status_map(text: str, name: str) -> tuple[dict[str, Status], list[Problem]]:
+    """`--statuses MAP.csv`: the status as the CRM writes it, then open, won, lost or backburner
+    (a header row is optional). Keys are compared as header words are (case and punctuation aside)."""
+    mapping: dict[str, Status] = {}
+    problems: list[Problem] = []
+    for number, values in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [value.strip() for value in values]
+        if not any(cells):
+            continue
+        target = header_key(cells[1]) if len(cells) > 1 else ""
+        if number == 1 and header_key(cells[0]) in STATUS_MAP_HEADERS:
+            continue
+        status = _BATON_STATUS.get(target)
+        if not cells[0] or status is None:
+            problems.append(
+                Problem(
+                    0,
+                    f"{name} row {number}: write the CRM's status, a comma, then open, won, lost or backburner",
+                )
+            )
+            continue
+        mapping[header_key(cells[0])] = status
+    return mapping, problems
+
+
+STATUS_MAP_HEADERS = frozenset({"status", "crm status", "lead status", "stage", "deal stage", "crm"})
+_BATON_STATUS = {
+    **{status.value: status for status in Status},
+    "back burner": Status.BACKBURNER,
+    "closed won": Status.WON,
+    "closed lost": Status.LOST,
+}
 
 
 MAP_HEADERS = frozenset(
@@ -211,14 +261,50 @@ def owner_lines(
 
 
 def read_text(path: Path) -> str:
-    data = path.read_bytes()
-    if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
-        raise ValueError("it looks like a spreadsheet workbook: save it as CSV (File → Save as → CSV UTF-8)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel's plain "CSV (Comma delimited)" on Windows writes Windows-1252, not UTF-8.
-        return data.decode("cp1252", errors="replace")
+    """A small file read whole (the --owners and --statuses maps), after the same checks as the export."""
+    with open_csv(path) as file:
+        return file.read()
+
+
+_CHUNK = 1024 * 1024
+
+
+def open_csv(path: Path) -> TextIO:
+    """The file opened for reading a line at a time, once it is known to be a regular file of text.
+
+    A pipe or a device is refused before it is opened (opening a FIFO waits for a writer; /dev/zero
+    never ends). The bytes are checked first in chunks, so memory stays flat whatever the size:
+    a workbook or any NUL byte is not a CSV, and text that isn't UTF-8 is Excel's Windows-1252.
+    """
+    if not stat.S_ISREG(path.stat().st_mode):  # OSError when missing or unreadable: the caller says so
+        raise ValueError("it isn't a regular file (a pipe, a device or a folder): save the export to a file")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    encoding = "utf-8-sig"
+    offset = 0
+    with path.open("rb") as raw:
+        while chunk := raw.read(_CHUNK):
+            if offset == 0 and (chunk.startswith(b"PK\x03\x04") or b"\x00" in chunk[:4096]):
+                raise ValueError(
+                    "it looks like a spreadsheet workbook: save it as CSV (File → Save as → CSV UTF-8)"
+                )
+            if (nul := chunk.find(b"\x00")) >= 0:
+                raise ValueError(
+                    f"it holds binary data (a NUL byte at byte {offset + nul:,}), not text: "
+                    "export it from the CRM again as CSV"
+                )
+            if encoding == "utf-8-sig":
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    # Excel's plain "CSV (Comma delimited)" on Windows writes Windows-1252, not UTF-8.
+                    encoding = "cp1252"
+            offset += len(chunk)
+    if encoding == "utf-8-sig":
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    return path.open(encoding=encoding, errors="replace", newline="")
 
 
 def report(
@@ -233,6 +319,7 @@ def report(
     out: TextIO,
     names: dict[str, str] | None = None,
     owners: list[str] | None = None,
+    statuses: Sequence[StatusRead] = (),
 ) -> None:
     refused = bool(problems)
     names = names or {}
@@ -246,6 +333,10 @@ def report(
             print(line, file=out)
     if plan.erased:
         print(f"{plan.erased} row(s) name someone erased on request: they stay out of Baton.", file=out)
+    if statuses:
+        print("Statuses:", file=out)
+        for line in status_lines(statuses):
+            print(line, file=out)
     # Owner and status are what the lead has after the import: Baton's own where it keeps them.
     print(
         f"  {'row':>5}  {'action':<10} {_fit('lead', LEAD_WIDTH)} {_fit('owner', OWNER_WIDTH)} "
@@ -288,6 +379,24 @@ def report(
 
 
 LEAD_WIDTH, OWNER_WIDTH, CONTACT_WIDTH = 32, 20, 24
+
+
+def status_lines(statuses: Sequence[StatusRead]) -> list[str]:
+    """Each status word in the file, what Baton read it as and why: most rows first."""
+    lines = []
+    for read in sorted(statuses, key=lambda r: (-r.rows, r.word)):
+        rows_text = f"{read.rows} row{'' if read.rows == 1 else 's'}"
+        how = {
+            StatusHow.KNOWN: "",
+            StatusHow.TELLING: f", {read.how.value}",
+            StatusHow.MAPPED: f", {read.how.value}",
+            StatusHow.UNKNOWN: (
+                ": a status Baton doesn't know, imported as open (to read it otherwise, "
+                "map it in a file given with --statuses MAP.csv)"
+            ),
+        }[read.how]
+        lines.append(f"  {read.word!r} → {read.status.value}: {rows_text}{how}")
+    return lines
 
 
 def summary(plan: ImportPlan) -> str:

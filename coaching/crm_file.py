@@ -8,17 +8,30 @@ headers and status words mean is in crm_words.
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import TextIO
 
-from coaching.crm_words import NO, YES, Columns, header_key, match_headers, read_reached, read_status
+from coaching.crm_words import (
+    NO,
+    YES,
+    Columns,
+    StatusHow,
+    header_key,
+    match_headers,
+    most_final,
+    read_reached,
+    read_status_word,
+)
 from coaching.parsing import MAX_EMAIL, MAX_LEAD_NAME, MAX_PHONE, name_key
 from coaching.rules import Status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 400,000-row file keeps 400,000 of these
 class Row:
     line: int  # as a spreadsheet numbers it: the header is line 1
     lead: str
@@ -38,10 +51,11 @@ class Row:
     opted_out: bool = False
     opted_out_at: datetime | None = None  # when the file says so; otherwise the import's time
     lost_reason: str | None = None
+    key: str = ""  # the lead's name as lookups compare it (worked out when not given)
 
-    @property
-    def key(self) -> str:
-        return name_key(self.lead)
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", name_key(self.lead))
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class Parsed:
     columns: Columns | None = None
     rows: list[Row] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    statuses: "list[StatusRead]" = field(default_factory=list)  # each status word met, as read
 
 
 _FORMATS = (
@@ -76,6 +91,7 @@ _FORMATS = (
 _DAY_FIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d.%m.%Y", "%d/%m/%y")
 
 
+@lru_cache(maxsize=4096)  # exports repeat their dates: read each once, and share the one datetime
 def read_date(text: str, *, day_first: bool) -> datetime | None:
     """A date as CRMs write it (ISO, US month/day, or day/month with `day_first`), in UTC.
 
@@ -100,22 +116,118 @@ def read_date(text: str, *, day_first: bool) -> datetime | None:
     raise ValueError(text)
 
 
-def read_csv(text: str, *, day_first: bool = False, default_owner: bool = False) -> Parsed:
+# A value longer than this is not a lead, a name or a note: it is a quote that never closed, or not a
+# CSV at all. Python's csv module refuses one at 128 KiB; a physical line is capped too, so a file
+# without line breaks can't be read into memory whole before the first value is even looked at.
+MAX_FIELD = 128 * 1024
+MAX_LINE = 1024 * 1024
+
+
+class _Lines:
+    """The file's lines for csv.reader, a line at a time, keeping only the current record's own lines:
+    enough to say where a quote opened that never closed, never the whole file."""
+
+    def __init__(self, source: Iterable[str] | TextIO) -> None:
+        self.source = source
+        self.record: list[str] = []  # the physical lines of the record being read
+        self.too_long = 0  # the line number of a line over MAX_LINE, once met
+        self.row = 1  # the last record read, as a spreadsheet numbers it (the header is 1)
+
+    def __iter__(self) -> Iterator[str]:
+        read = getattr(self.source, "readline", None)
+        lines = iter(self.source) if read is None else iter(lambda: read(MAX_LINE + 1), "")
+        for number, line in enumerate(lines, start=1):
+            if len(line) > MAX_LINE:
+                self.too_long = number
+                return
+            self.record.append(line)
+            yield line
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRead:
+    """How one status word in the file was read, and how many rows say it."""
+
+    word: str  # as the file first writes it
+    status: Status
+    how: StatusHow
+    rows: int
+
+
+def read_csv(
+    source: str | Iterable[str] | TextIO,
+    *,
+    day_first: bool = False,
+    default_owner: bool = False,
+    statuses: Mapping[str, Status] | None = None,
+) -> Parsed:
     """Every row read, or the reason it can't be; nothing about Slack or the database yet.
 
-    With `default_owner`, a row (or a whole file) without an owner is not a problem: the import
-    gives it to the default owner.
+    `source` is the text, or better an open file: it is read a line at a time, so memory follows
+    the rows kept, not the size of the file. With `default_owner`, a row (or a whole file) without
+    an owner is not a problem: the import gives it to the default owner. `statuses` maps a CRM's
+    own status words (keyed as `header_key` makes them) to Baton's.
     """
     parsed = Parsed()
-    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))  # Excel's UTF-8 files start with a BOM
-    if not lines:
-        parsed.problems.append(Problem(0, "The file is empty."))
-        return parsed
-    parsed.headers = lines[0]
-    if len(lines[0]) == 1 and _one_field_record(lines[0][0]):
-        parsed.problems.append(Problem(0, _quoted_line("The header row", lines[0][0])))
-        return parsed
-    columns = match_headers(lines[0])
+    lines = _Lines(io.StringIO(source) if isinstance(source, str) else source)
+    reader = csv.reader(lines)
+    seen: dict[str, tuple[str, Status, StatusHow]] = {}  # status key -> (word, status, how)
+    counts: Counter[str] = Counter()
+    try:
+        header = next(reader, None)
+        if header and header[0].startswith("\ufeff"):  # Excel's UTF-8 files start with a BOM
+            header[0] = header[0][1:]
+        if not header:
+            parsed.problems.append(
+                Problem(0, _too_long(lines.too_long) if lines.too_long else "The file is empty.")
+            )
+            return parsed
+        _read_rows(parsed, header, reader, lines, day_first, default_owner, statuses or {}, seen, counts)
+    except csv.Error as error:
+        parsed.problems.append(_broken(error, lines))
+    if lines.too_long:
+        parsed.problems.append(Problem(lines.row + 1, _too_long(lines.too_long)))
+    parsed.statuses = [
+        StatusRead(word, status, how, counts[key]) for key, (word, status, how) in seen.items()
+    ]
+    return parsed
+
+
+def _too_long(line: int) -> str:
+    return (
+        f"line {line} runs over {MAX_LINE // (1024 * 1024)} MB without a line break: "
+        "this is not a CSV export Baton can read (save the sheet as CSV UTF-8)."
+    )
+
+
+def _broken(error: csv.Error, lines: _Lines) -> Problem:
+    """A csv module error in words: where the record started, and the likely cause."""
+    start = lines.row + 1
+    if "field larger" in str(error):
+        return Problem(
+            start,
+            f'a value here runs over {MAX_FIELD // 1024} KiB: usually a quote (") that opens and never '
+            "closes, so everything after it reads as one value. Check the quotes on this line.",
+        )
+    return Problem(start, f"this line can't be read as CSV ({error}): check its quotes.")
+
+
+def _read_rows(
+    parsed: Parsed,
+    header: list[str],
+    reader: Iterator[list[str]],
+    lines: _Lines,
+    day_first: bool,
+    default_owner: bool,
+    statuses: Mapping[str, Status],
+    seen: dict[str, tuple[str, Status, StatusHow]],
+    counts: Counter[str],
+) -> None:
+    parsed.headers = header
+    if len(header) == 1 and _one_field_record(header[0]):
+        parsed.problems.append(Problem(0, _quoted_line("The header row", header[0])))
+        return
+    columns = match_headers(header)
     parsed.columns = columns
     found = columns.found
     if "company" not in found and "name" not in found:
@@ -129,17 +241,72 @@ def read_csv(text: str, *, day_first: bool = False, default_owner: bool = False)
             )
         )
     if parsed.problems:
-        return parsed
-    for number, values in enumerate(lines[1:], start=2):
+        return
+    talked: dict[str, bool] = {}  # status key -> whether it says they've talked
+    shared = _Shared()
+    lines.record.clear()
+    for values in reader:
+        lines.row = number = lines.row + 1
+        # A record whose quoted value ran on to the end of the file: its quote never closed.
+        if _unclosed(lines.record):
+            parsed.problems.append(
+                Problem(
+                    number,
+                    'a quote (") opens on this line and never closes, so the rest of the file reads as one '
+                    "value: close the quote (or remove it) and run the import again.",
+                )
+            )
+            return
+        lines.record.clear()
         if not any(v.strip() for v in values):
             continue  # blank lines at the end of a spreadsheet
-        if len(values) == 1 and len(lines[0]) > 1 and _one_field_record(values[0]):
+        if len(values) == 1 and len(header) > 1 and _one_field_record(values[0]):
             parsed.problems.append(Problem(number, _quoted_line("This line", values[0])))
             continue
-        row = _row(number, values, found, day_first, default_owner, parsed.problems)
+        row = _row(
+            number,
+            values,
+            found,
+            day_first,
+            default_owner,
+            parsed.problems,
+            statuses,
+            seen,
+            counts,
+            talked,
+            shared,
+        )
         if row is not None:
             parsed.rows.append(row)
-    return parsed
+
+
+class _Shared:
+    """One string for text many rows repeat (owners, roles, a company's name and its key): a large
+    export keeps a row per line, and that row needn't carry its own copy of each."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+
+    def text(self, value: str) -> str:
+        return self.texts.setdefault(value, value)
+
+    def key(self, lead: str) -> str:
+        key = self.keys.get(lead)
+        if key is None:
+            key = self.keys[lead] = name_key(lead)
+        return key
+
+
+def _unclosed(record: list[str]) -> bool:
+    """Whether a record's lines end inside a quoted value: read again strictly, which refuses that."""
+    if len(record) < 2:
+        return False
+    try:
+        list(csv.reader(record, strict=True))
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
 
 
 def _one_field_record(value: str) -> bool:
@@ -170,14 +337,26 @@ def _row(
     day_first: bool,
     default_owner: bool,
     problems: list[Problem],
+    statuses: Mapping[str, Status],
+    seen: dict[str, tuple[str, Status, StatusHow]],
+    counts: Counter[str],
+    talked: dict[str, bool],
+    shared: "_Shared",
 ) -> Row | None:
+    # Each field's non-empty values, read once per row (a file of 400,000 rows asks for 16 fields each).
+    width = len(values)
+    fields: dict[str, list[str]] = {}
+    for name, indexes in found.items():
+        texts = [text for i in indexes if i < width and (text := values[i].strip())]
+        if texts:
+            fields[name] = [unformula(text) for text in texts]
+
     def all_of(name: str) -> list[str]:
-        return [
-            unformula(values[i].strip()) for i in found.get(name, ()) if i < len(values) and values[i].strip()
-        ]
+        return fields.get(name, [])
 
     def get(name: str) -> str:
-        return next(iter(all_of(name)), "")
+        texts = fields.get(name)
+        return texts[0] if texts else ""
 
     wrong: list[str] = []
     first_last = " ".join(part for part in (get("first_name"), get("last_name")) if part)
@@ -190,12 +369,17 @@ def _row(
     owner = get("owner_email") or get("owner")
     if not owner and not default_owner:
         wrong.append("no owner (or run with --default-owner)")
-    status = read_status(all_of("status"))
-    if status is None:
-        words = " / ".join(all_of("status"))
-        wrong.append(
-            f"unknown status {words!r} (Baton reads e.g. New, Working, Nurture, Closed Won, Closed Lost)"
-        )
+    read: list[Status] = []
+    reached = False
+    for word in all_of("status"):
+        key = header_key(word)
+        if key not in seen:
+            seen[key] = (word, *read_status_word(word, statuses))
+            talked[key] = read_reached([word])
+        counts[key] += 1
+        read.append(seen[key][1])
+        reached = reached or talked[key]
+    status = most_final(read)
     dates: dict[str, datetime | None] = {}
     for name in ("created", "last_activity", "last_contacted"):
         try:
@@ -227,19 +411,19 @@ def _row(
     if wrong:
         problems.append(Problem(line, "; ".join(wrong)))
         return None
-    assert status is not None
     return Row(
         line=line,
-        lead=" ".join(lead.split()),
-        owner=owner,
+        lead=shared.text(lead := " ".join(lead.split())),  # a company's rows share its name
+        key=shared.key(lead),
+        owner=shared.text(owner),  # a few owners on many rows: one string each
         status=status,
         created=dates["created"],
         last_activity=dates["last_activity"],
         attempts=attempts,
         person=" ".join(person.split()) if person else None,
-        role=get("title") or None,
+        role=shared.text(role) if (role := get("title")) else None,
         decision_maker=decides in YES,
-        reached=reached_text in YES or read_reached(all_of("status")),
+        reached=reached_text in YES or reached,
         last_contacted=dates["last_contacted"],
         email=email,
         phone=phone,

@@ -25,7 +25,7 @@ class Action(StrEnum):
     CONTACT = "contact"  # a later row for a lead already in the file: a person added to it or changed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per row of the file
 class Planned:
     line: int
     action: Action

@@ -4,8 +4,10 @@ Pure: words in, meanings out.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
 
 from coaching.rules import Status
 
@@ -245,6 +247,7 @@ YES = frozenset({"yes", "y", "true", "1", "x", "dm", "decision maker", "decision
 NO = frozenset({"no", "n", "false", "0", "", "-"})
 
 
+@lru_cache(maxsize=4096)  # an import asks for the same few status and yes/no words on every row
 def header_key(header: str) -> str:
     """How headers and status words are compared: case, spaces and punctuation don't matter."""
     return " ".join(re.sub(r"[^\w]+", " ", header.casefold().replace("_", " ")).split())
@@ -321,6 +324,39 @@ _CLOSING_WORDS = (
     ),
 )
 _PRECEDENCE = (Status.WON, Status.LOST, Status.BACKBURNER, Status.OPEN)
+
+
+class StatusHow(StrEnum):
+    """How a status word was read, for the import's report."""
+
+    KNOWN = "a status Baton knows"
+    TELLING = "read by its telling word"
+    MAPPED = "from the statuses file"
+    UNKNOWN = "unknown to Baton: imported as open"
+
+
+def read_status_word(value: str, mapping: Mapping[str, Status] | None = None) -> tuple[Status, StatusHow]:
+    """One status word: the team's own mapping first (`--statuses`), then the words Baton knows, then
+    the telling word ("Closed - Lost to competitor" is lost). A CRM's custom stage that says none of
+    these ("Re-engagement") is open: the rep is still working it, and the report names it so the team
+    can map it otherwise and import again."""
+    key = header_key(value)
+    if mapping and key in mapping:
+        return mapping[key], StatusHow.MAPPED
+    status = _STATUS.get(key)
+    if status is not None:
+        return status, StatusHow.KNOWN
+    words = set(key.split())
+    status = next((s for s, telling in _CLOSING_WORDS if words & telling), None)
+    if status is not None:
+        return status, StatusHow.TELLING
+    return Status.OPEN, StatusHow.UNKNOWN
+
+
+def most_final(statuses: Iterable[Status]) -> Status:
+    """Of several status columns, the most final word wins (a HubSpot "Customer" is won whatever its Lead Status)."""
+    found = set(statuses)
+    return next((status for status in _PRECEDENCE if status in found), Status.OPEN)
 
 
 def read_status(values: Iterable[str]) -> Status | None:

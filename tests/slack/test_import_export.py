@@ -1,6 +1,7 @@
 """`python -m bot import` and `export` against a stand-in Slack over HTTP: owners found by e-mail, id or name."""
 
 import io
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -199,7 +200,13 @@ def test_a_sample_export_whose_owners_are_not_in_slack_goes_to_the_people_named_
         "  'Marcus Whitfield-Oyelaran-Montgomery III' → Dana Reyes (U0DANA): 2 rows, "
         "--default-owner (not found)",
     ]
-    rows = lines[start + 4 : start + 12]
+    assert lines[start + 4 : start + 7] == [
+        "Statuses:",
+        "  'Qualification' → open: 2 rows",
+        "  'Closed Lost' → lost: 1 row",
+    ]
+    header = next(n for n, line in enumerate(lines) if line.split()[:2] == ["row", "action"])
+    rows = lines[header : header + 8]
     assert rows[0].split() == ["row", "action", "lead", "owner", "status", "contact", "notes"]
     assert rows[3] == (
         "      4  add        Corvid Analytics                 Dana Reyes           open        Lena Petrov"
@@ -311,3 +318,98 @@ def test_an_owners_file_that_is_not_there_is_named_in_the_refusal(database: Data
     code, report = _run(database, None, DATA / "sample_leads.csv", owners_file=missing)
     assert code == 1 and report.startswith(f"Can't read {missing}: ")
     assert pipeline(database) == {}
+
+
+# ---- a CRM's own statuses (issue 17 item 12) -------------------------------------------------------------
+
+
+def test_a_status_baton_does_not_know_is_imported_as_open_and_the_report_says_how_each_status_was_read(
+    harness: Harness, tmp_path: Path
+) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text(
+        (DATA / "sample_leads.csv").read_text()
+        + "8,0a1B2c3D4e5F6a7,Joy Lam,Ines,Duarte,Quarry Hill Foods,,,ines@quarry.example,,,Web,Re-engagement,\n"
+        + "9,0a1B2c3D4e5F6a8,Joy Lam,Theo,Marsh,Tallow & Wick,,,,,,Web,Closed - Lost to competitor,\n"
+    )
+    code, report = _run(harness.db, None, export, default_owner=DANA)
+    assert code == 0, report
+    lines = report.splitlines()
+    assert (
+        "  'Re-engagement' → open: 1 row: a status Baton doesn't know, imported as open (to read it otherwise, "
+        "map it in a file given with --statuses MAP.csv)"
+    ) in lines
+    assert "  'Closed - Lost to competitor' → lost: 1 row, read by its telling word" in lines
+    assert lines[-1] == "Imported: 8 new leads, 9 contacts added; no problems."
+    pipeline_reply = flatten(harness.command(DANA, "/pipeline", "").blocks)
+    assert "Quarry Hill Foods" in pipeline_reply  # an open lead Dana works like any other
+
+    statuses = tmp_path / "statuses.csv"
+    statuses.write_text("CRM status,Baton\nRe-engagement,backburner\n")
+    code, report = _run(harness.db, None, export, default_owner=DANA, statuses_file=statuses)
+    assert code == 0, report
+    assert "  'Re-engagement' → backburner: 1 row, from the statuses file" in report.splitlines()
+    assert "Quarry Hill Foods                Dana Reyes           backburner" in report
+    card = flatten(harness.command(DANA, "/lead", "show quarry").blocks)
+    assert "back-burner" in card.lower()
+
+    statuses.write_text("Re-engagement,maybe later\n")
+    code, report = _run(harness.db, None, export, default_owner=DANA, statuses_file=statuses)
+    assert code == 1
+    assert (
+        "  the file: statuses.csv row 1: write the CRM's status, a comma, then open, won, lost or backburner"
+        in report.splitlines()
+    )
+
+
+# ---- hostile or odd files (issue 17 item 20) -------------------------------------------------------------
+
+
+def test_binary_content_a_huge_value_and_an_unclosed_quote_are_refused_with_a_reason_and_nothing_written(
+    database: Database, tmp_path: Path
+) -> None:
+    good = "Company,Lead Owner,Notes\nAcme Corp,U0DANA,first\n"
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(good.encode() * 3000 + b"Globex,U0DANA,\x00\x01\x02\xff\n")  # past the first 4 KiB
+    huge = tmp_path / "huge.csv"
+    huge.write_text(good + "Globex,U0DANA," + "x" * 200_000 + "\n")
+    unclosed = tmp_path / "unclosed.csv"
+    unclosed.write_text(good + 'Globex,U0DANA,"he said\nInitech,U0DANA,third\nHooli,U0DANA,fourth\n')
+    runaway = tmp_path / "runaway.csv"
+    runaway.write_text(good + 'Globex,U0DANA,"' + "y,\n" * 70_000)
+    one_line = tmp_path / "one_line.csv"
+    one_line.write_text(good + "z" * (2 * 1024 * 1024))
+    expected = {
+        binary: "Can't read "
+        + str(binary)
+        + ": it holds binary data (a NUL byte at byte 144,014), not text: "
+        "export it from the CRM again as CSV",
+        huge: '  row 3: a value here runs over 128 KiB: usually a quote (") that opens and never closes, so '
+        "everything after it reads as one value. Check the quotes on this line.",
+        unclosed: '  row 3: a quote (") opens on this line and never closes, so the rest of the file reads as '
+        "one value: close the quote (or remove it) and run the import again.",
+        runaway: '  row 3: a value here runs over 128 KiB: usually a quote (") that opens and never closes, so '
+        "everything after it reads as one value. Check the quotes on this line.",
+        one_line: "  row 3: line 3 runs over 1 MB without a line break: this is not a CSV export Baton can "
+        "read (save the sheet as CSV UTF-8).",
+    }
+    for path, message in expected.items():
+        code, report = _run(database, None, path)
+        assert code == 1, report
+        assert message in report.splitlines(), report
+        assert "Traceback" not in report
+    assert pipeline(database) == {}
+
+
+def test_only_a_regular_file_is_read_a_pipe_or_a_device_is_refused_at_once(
+    database: Database, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "leads.csv"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    for path in (fifo, Path("/dev/zero"), tmp_path):
+        code, report = _run(database, None, path)
+        assert code == 1
+        assert report == (
+            f"Can't read {path}: it isn't a regular file (a pipe, a device or a folder): "
+            "save the export to a file\n"
+        )
