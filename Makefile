@@ -1,16 +1,25 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
-# Both create a virtual environment in .venv and install Baton into it first.
+# Both create a virtual environment in .venv and install Baton into it first, from the lock file:
+# every package at the version and hash in requirements-dev.txt, so every machine builds the same.
+# `make lock` regenerates requirements.txt (runtime, used by the Procfile deploy) and
+# requirements-dev.txt (runtime and test tools) after a change to pyproject.toml.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean lock
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
+
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes
+lock: $(VENV)/.installed  ## regenerate both lock files from pyproject.toml (the one way to change them)
+	$(UV_COMPILE) --no-header -o requirements.txt
+	$(UV_COMPILE) --no-header --extra dev -o requirements-dev.txt
+	@touch $(VENV)/.installed
 
 run: $(VENV)/.installed  ## start Baton (Slack if .env has credentials, otherwise the local try-out)
 	$(PY) -m bot
