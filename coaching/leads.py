@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from coaching import crm_push
 from coaching.calendar import local_date
 from coaching.parsing import MAX_EMAIL, MAX_LEAD_NAME, MAX_PHONE, ContactWords, name_key
 from coaching.people import workdays_of
@@ -304,6 +305,7 @@ def change_status(
         lead.lost_reason = reason or None if target is Status.LOST else None
         lead.next_follow_up = None
     if change is not Change.OPT_OUT:  # the weekly review counts what was won, lost and parked
+        crm_push.owe_stage(session, lead, now=now)  # the CRM deal's stage follows, owed with the change
         session.add(
             StatusChange(
                 team_id=lead.team_id,

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from coaching import finding
+from coaching import crm_push, finding
 from coaching.calendar import local_noon
 from coaching.caller import Caller
 from coaching.finding import DraftRefused, Resolved, WhichLead
@@ -328,6 +328,7 @@ def _log(
     if outcome is Outcome.OPT_OUT and lead.opted_out_at is None:
         lead.opted_out_at = now
     session.flush()
+    crm_push.owe_touch(session, lead, touch, now=now)  # the CRM's engagement, owed with the touch
     refresh_progress(
         session,
         lead,

@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from coaching import crm_push
 from coaching.caller import Caller
 from coaching.handoff_results import (
     AlreadyDecided,
@@ -141,6 +142,7 @@ def move(session: Session, lead: Lead, to_user: str, caller: Caller) -> None:
     """A hand-off is a fresh start: the new owner's attempts count from zero (the history stays),
     and their first move is due on their next working day."""
     lead.owner_id = to_user
+    crm_push.owe_owner(session, lead, now=caller.now)  # the CRM deal's owner follows
     lead.counting_since = caller.now
     lead.attempt_baseline = 0
     refresh_progress(

@@ -389,3 +389,95 @@ class Erasure(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "email" | "person" | "lead": what it fingerprints
     fingerprint: Mapped[str] = mapped_column(String(64))
     erased_at: Mapped[datetime]
+
+
+class CrmSync(Base):
+    """A team's connection to its CRM: where each incremental pull starts, and who is syncing now.
+
+    Its existence is what makes Baton owe the CRM pushes: a team that never synced queues nothing.
+    `run_owner`/`run_lease_until` let one process at a time pull for the team (several web processes
+    and clocks may try at once); pushes are leased row by row in `crm_push`.
+    """
+
+    __tablename__ = "crm_sync"
+
+    team_id: Mapped[str] = mapped_column(TEAM, primary_key=True)
+    crm: Mapped[str] = mapped_column(String(16), primary_key=True)  # "hubspot"
+    connected_at: Mapped[datetime]
+    cursors: Mapped[str] = mapped_column(Text, default="{}")  # JSON: object type → ISO time to search from
+    full_pull_at: Mapped[datetime | None]  # the first full pull finished: later pulls are incremental
+    run_owner: Mapped[str | None] = mapped_column(String(40))
+    run_lease_until: Mapped[datetime | None]
+    last_run_at: Mapped[datetime | None]
+
+
+class CrmLink(Base):
+    """One CRM record and the Baton lead (and contact) it is: a deal, a contact or a company.
+
+    `stage` and `crm_owner` are the deal's stage and owner as of the last sync (pulled, or pushed by
+    Baton): a pull that finds them changed knows HubSpot moved them (the conflict rule, README).
+    """
+
+    __tablename__ = "crm_link"
+    __table_args__ = (
+        UniqueConstraint("team_id", "crm", "object_type", "crm_id"),
+        Index("ix_crm_link_lead", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    crm: Mapped[str] = mapped_column(String(16))
+    object_type: Mapped[str] = mapped_column(String(16))  # deal | contact | company
+    crm_id: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    stage: Mapped[str | None] = mapped_column(String(64))
+    crm_owner: Mapped[str | None] = mapped_column(String(32))
+    modified_at: Mapped[datetime | None]  # the record's modification time when last read
+    archived: Mapped[bool] = mapped_column(default=False)
+
+
+class CrmOwner(Base):
+    """A CRM user who can own records, and the Slack person with the same e-mail (None: nobody)."""
+
+    __tablename__ = "crm_owner"
+
+    team_id: Mapped[str] = mapped_column(TEAM, primary_key=True)
+    crm: Mapped[str] = mapped_column(String(16), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[str | None] = mapped_column(USER, index=True)
+
+
+class CrmPush(Base):
+    """Something Baton owes the CRM (a touch, a stage, an owner), written in the change's transaction.
+
+    The outbox's discipline: taken under a lease by one sender, every outcome recorded; a push whose
+    answer was lost (`unknown`, or `sending` past its lease) is looked for in the CRM before it is
+    sent again, so each touch becomes exactly one engagement.
+    """
+
+    __tablename__ = "crm_push"
+    __table_args__ = (
+        Index("ix_crm_push_status_due", "status", "next_attempt_at"),
+        Index("ix_crm_push_lead", "lead_id"),
+        UniqueConstraint("crm", "touch_id"),  # one engagement per touch, whatever retries
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    crm: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # touch | stage | owner
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
+    touch_id: Mapped[int | None] = mapped_column(ForeignKey("touch.id", ondelete="CASCADE"))
+    value: Mapped[str | None] = mapped_column(String(64))  # stage: the lead's status; owner: the Slack id
+    status: Mapped[str] = mapped_column(String(16))  # pending | sending | unknown | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    owner: Mapped[str | None] = mapped_column(String(40))  # the sender holding it while `sending`
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    crm_id: Mapped[str | None] = mapped_column(String(32))  # the engagement HubSpot made
+    error: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,275 @@
+"""What Baton owes the CRM: every touch, close and approved transfer, owed in the change's transaction.
+
+The Slack outbox's discipline (coaching/outbox.py), for the CRM: a row is `pending` until a sender
+takes it under a lease (`sending`); the sender records `sent` with the CRM's id, a passing failure
+(`pending` again after a back-off), a lasting one (`failed`), or `unknown` when the CRM's answer was
+lost. A touch whose push is `unknown`, or `sending` past its lease, is looked for in the CRM (by the
+touch id it carries) before it is created again: one engagement per touch, whatever is lost.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from coaching.crm_mapping import (
+    CrmStage,
+    DealChange,
+    EngagementOut,
+    PushResult,
+    TouchFacts,
+    engagement_kind,
+    engagement_properties,
+    stage_for,
+)
+from coaching.rules import Outcome, Status
+from store import crm_sync as rows
+from store.models import CrmLink, CrmPush, Lead, Touch
+
+LEASE = timedelta(minutes=2)
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(minutes=30)
+UNKNOWN_RECHECK = timedelta(seconds=5)  # look for a lost create soon: it is read back, not searched
+MAX_ATTEMPTS = 20  # with the back-off capped at 30 minutes: most of a working day, then recorded
+TOUCH, STAGE, OWNER = "touch", "stage", "owner"
+
+
+def _owe(
+    session: Session,
+    *,
+    lead: Lead,
+    kind: str,
+    now: datetime,
+    touch_id: int | None = None,
+    value: str | None = None,
+) -> None:
+    for crm in rows.connected(session, team_id=lead.team_id):
+        rows.add_push(
+            session,
+            CrmPush(
+                team_id=lead.team_id,
+                crm=crm,
+                kind=kind,
+                lead_id=lead.id,
+                touch_id=touch_id,
+                value=value,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            ),
+        )
+
+
+def owe_touch(session: Session, lead: Lead, touch: Touch, *, now: datetime) -> None:
+    """A touch logged in Slack: an engagement owed to every CRM the team syncs with (none: nothing)."""
+    _owe(session, lead=lead, kind=TOUCH, now=now, touch_id=touch.id)
+
+
+def owe_stage(session: Session, lead: Lead, *, now: datetime) -> None:
+    """Won, lost, back-burnered or reopened in Slack: the deal's stage follows."""
+    _owe(session, lead=lead, kind=STAGE, now=now, value=lead.status)
+
+
+def owe_owner(session: Session, lead: Lead, *, now: datetime) -> None:
+    """A transfer approved in Slack (or a lead reassigned): the deal's owner follows."""
+    _owe(session, lead=lead, kind=OWNER, now=now, value=lead.owner_id)
+
+
+# ---- sending ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Taken:
+    """One sender's share of the queue: what to create, what to look for first, what to change."""
+
+    create: tuple[EngagementOut, ...]
+    look_first: tuple[EngagementOut, ...]  # a previous attempt may have reached the CRM
+    deal_changes: tuple[DealChange, ...]
+    push_of_touch: dict[int, int]  # touch id → push id
+    skipped: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.create or self.look_first or self.deal_changes)
+
+
+def take(
+    session: Session,
+    *,
+    team_id: str,
+    crm: str,
+    owner: str,
+    now: datetime,
+    stages: list[CrmStage],
+    limit: int = 100,
+) -> Taken:
+    """Take up to `limit` due pushes (one batch call's worth) and say what each is in CRM terms.
+    A push the CRM can't take (its lead is no deal there, its owner has no CRM owner) is recorded
+    as failed with the reason, so the report shows it."""
+    due = rows.due_pushes(session, team_id=team_id, crm=crm, now=now, limit=limit)
+    taken = [
+        row for row in due if rows.take_push(session, row, owner=owner, now=now, lease_until=now + LEASE)
+    ]
+    leads = rows.leads_by_id(session, sorted({row.lead_id for row in taken}))
+    touches = rows.touches_by_id(session, sorted({row.touch_id for row in taken if row.touch_id}))
+    create: list[EngagementOut] = []
+    look_first: list[EngagementOut] = []
+    changes: list[DealChange] = []
+    push_of_touch: dict[int, int] = {}
+    skipped = 0
+    latest: dict[tuple[int, str], CrmPush] = {}
+    for row in taken:
+        if row.kind != TOUCH:
+            earlier = latest.get((row.lead_id, row.kind))
+            if earlier is not None:  # the same deal changed twice before a send: the last change counts
+                rows.finish_push(
+                    session, earlier.id, owner=owner, status="sent", finished_at=now, error="superseded"
+                )
+            latest[(row.lead_id, row.kind)] = row
+    for row in taken:
+        lead = leads.get(row.lead_id)
+        links = rows.links_of_lead(session, team_id=team_id, crm=crm, lead_id=row.lead_id) if lead else []
+        deal = next((link for link in links if link.object_type == "deal" and not link.archived), None)
+        if lead is None or deal is None:
+            skipped += 1
+            rows.finish_push(
+                session,
+                row.id,
+                owner=owner,
+                status="failed",
+                finished_at=now,
+                error="the lead is not a deal in the CRM",
+            )
+            continue
+        if row.kind == TOUCH:
+            touch = touches.get(row.touch_id or 0)
+            if touch is None:
+                skipped += 1
+                rows.finish_push(
+                    session, row.id, owner=owner, status="failed", finished_at=now, error="touch deleted"
+                )
+                continue
+            out = _engagement(
+                session, team_id=team_id, crm=crm, lead=lead, touch=touch, deal=deal, links=links
+            )
+            push_of_touch[touch.id] = row.id
+            (look_first if row.status in ("sending", "unknown") else create).append(out)
+        elif latest.get((row.lead_id, row.kind)) is row:
+            change = _deal_change(session, row, deal=deal, team_id=team_id, crm=crm, stages=stages)
+            if isinstance(change, str):
+                skipped += 1
+                rows.finish_push(session, row.id, owner=owner, status="failed", finished_at=now, error=change)
+            else:
+                changes.append(change)
+    return Taken(tuple(create), tuple(look_first), tuple(changes), push_of_touch, skipped)
+
+
+def _engagement(
+    session: Session, *, team_id: str, crm: str, lead: Lead, touch: Touch, deal: CrmLink, links: list[CrmLink]
+) -> EngagementOut:
+    owner = rows.crm_owner_of(session, team_id=team_id, crm=crm, user_id=touch.user_id) or deal.crm_owner
+    facts = TouchFacts(
+        touch_id=touch.id,
+        outcome=Outcome(touch.outcome),
+        at=touch.at,
+        note=touch.note,
+        meeting_on=touch.meeting_on,
+        lead_name=lead.name,
+        crm_owner=owner,
+    )
+    return EngagementOut(
+        touch_id=touch.id,
+        kind=engagement_kind(facts.outcome),
+        properties=engagement_properties(facts),
+        deal=deal.crm_id,
+        contacts=tuple(link.crm_id for link in links if link.object_type == "contact" and not link.archived),
+        company=next((link.crm_id for link in links if link.object_type == "company"), None),
+    )
+
+
+def _deal_change(
+    session: Session, row: CrmPush, *, deal: CrmLink, team_id: str, crm: str, stages: list[CrmStage]
+) -> DealChange | str:
+    if row.kind == STAGE:
+        status = Status(row.value or Status.OPEN.value)
+        pipeline = next((s.pipeline for s in stages if s.id == deal.stage), None) or "default"
+        stage = stage_for(status, stages, pipeline)
+        if stage is None:
+            return f"the deal's pipeline has no stage for {status.value}"
+        # Only the stage: every account has it, and a property an account lacks would be a 400.
+        return DealChange(row.id, deal.crm_id, {"dealstage": stage.id})
+    crm_owner = rows.crm_owner_of(session, team_id=team_id, crm=crm, user_id=row.value or "")
+    if crm_owner is None:
+        return f"<@{row.value}> has no CRM owner with their e-mail"
+    return DealChange(row.id, deal.crm_id, {"hubspot_owner_id": crm_owner})
+
+
+def settle(
+    session: Session,
+    results: list[PushResult],
+    *,
+    team_id: str,
+    crm: str,
+    owner: str,
+    now: datetime,
+    changes: tuple[DealChange, ...] = (),
+) -> tuple[int, int]:
+    """Record what became of each push: (sent, still owed). A deal change that landed becomes the
+    deal's last-synced stage or owner, so the next pull doesn't take it for HubSpot's own change."""
+    by_push = {change.push_id: change for change in changes}
+    sent = owed = 0
+    for result in results:
+        row = session.get(CrmPush, result.push_id, populate_existing=True)
+        if row is None:
+            continue
+        if result.error is None:
+            if rows.finish_push(
+                session, row.id, owner=owner, status="sent", finished_at=now, crm_id=result.crm_id, error=None
+            ):
+                sent += 1
+                change = by_push.get(row.id)
+                if change is not None:
+                    _remember(session, team_id=team_id, crm=crm, change=change)
+        elif result.unknown:
+            owed += 1
+            rows.finish_push(
+                session,
+                row.id,
+                owner=owner,
+                status="unknown",
+                next_attempt_at=now + UNKNOWN_RECHECK,
+                error=result.error[:200],
+            )
+        elif result.retry and row.attempts < MAX_ATTEMPTS:
+            owed += 1
+            wait = (
+                timedelta(seconds=result.retry_after)
+                if result.retry_after
+                else FIRST_RETRY * 2 ** (row.attempts - 1)
+            )
+            rows.finish_push(
+                session,
+                row.id,
+                owner=owner,
+                status="pending",
+                next_attempt_at=now + min(wait, LAST_RETRY),
+                error=result.error[:200],
+            )
+        else:
+            rows.finish_push(
+                session, row.id, owner=owner, status="failed", finished_at=now, error=result.error[:200]
+            )
+    return sent, owed
+
+
+def _remember(session: Session, *, team_id: str, crm: str, change: DealChange) -> None:
+    link = rows.links(session, team_id=team_id, crm=crm, object_type="deal", crm_ids=[change.deal]).get(
+        change.deal
+    )
+    if link is None:
+        return
+    if "dealstage" in change.properties:
+        link.stage = change.properties["dealstage"]
+    if "hubspot_owner_id" in change.properties:
+        link.crm_owner = change.properties["hubspot_owner_id"]
