@@ -157,6 +157,22 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--team", help="Slack team id (required with --lead)")
     erase.set_defaults(run=cmd_privacy_erase)
 
+    crm = commands.add_parser("crm", help="the CRM sync (HubSpot: HUBSPOT_TOKEN)")
+    crm.set_defaults(serving=False)
+    crm_commands = crm.add_subparsers(title="crm commands", metavar="ACTION", required=True)
+    sync = crm_commands.add_parser(
+        "sync", help="pull what changed in HubSpot, push what Baton owes it, report"
+    )
+    sync.add_argument("--full", action="store_true", help="read every record again, not only what changed")
+    sync.add_argument(
+        "--dry-run", action="store_true", help="report what would come in; save and send nothing"
+    )
+    sync.add_argument("--team", help="Slack team id (default: the bot token's team)")
+    sync.add_argument(
+        "--default-owner", metavar="U…", help="Slack id taking records whose HubSpot owner isn't in Slack"
+    )
+    sync.set_defaults(run=cmd_crm_sync)
+
     db = commands.add_parser("db", help="database maintenance")
     db.set_defaults(serving=False)
     db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
@@ -386,6 +402,41 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
         db.engine.dispose()
     for line in report.lines():
         print(line)
+    return 0
+
+
+def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when done; 1 with one line when HubSpot refuses (a bad token, a missing scope) or is
+    unreachable; 2 when it can't start (no token, no team)."""
+    from bot.app import deps_for
+    from bot.crm import pick_team
+    from bot.crm_sync import CrmSyncer
+    from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
+
+    if not settings.hubspot_token:
+        print(
+            "baton crm sync needs HUBSPOT_TOKEN (a HubSpot private app's access token; see README).",
+            file=sys.stderr,
+        )
+        return 2
+    db, client = _crm(settings)
+    team = pick_team(db, client, args.team)
+    if team is None:
+        print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
+        return 2
+    port = HubSpotCrm(settings.hubspot_token, api_url=settings.hubspot_api_url)
+    syncer = CrmSyncer(deps_for(settings, db), port, slack=client)
+    try:
+        report = syncer.sync(
+            team,
+            full=args.full,
+            dry_run=args.dry_run,
+            default_owner=args.default_owner or settings.hubspot_default_owner,
+        )
+    except (HubSpotRefused, HubSpotUnavailable) as error:
+        print(f"baton crm sync: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
     return 0
 
 

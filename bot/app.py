@@ -12,6 +12,8 @@ from slack_sdk import WebClient
 
 from bot import logs
 from bot.config import Settings
+from bot.crm_sync import CrmSyncer
+from bot.hubspot import HubSpotCrm
 from bot.pool import ListenerPool
 from bot.slack import Sleep, make_client
 from coaching.standing import Standings
@@ -39,11 +41,16 @@ class Baton:
     client: WebClient
     signing_secret: str  # bot/front_door.py checks every HTTP request with it before Bolt sees it
     door: Door  # the inbox: what Slack had acknowledged is kept, done once, resumed
+    crm: CrmSyncer | None = None  # with HUBSPOT_TOKEN: the CRM sync (bot/crm_sync.py)
+    settings: Settings | None = None
 
     def recover(self) -> None:
-        """Finish what a dead process left: requests it acknowledged, messages it owed."""
+        """Finish what a dead process left: requests it acknowledged, messages it owed, and what
+        the CRM is owed (a touch reaches HubSpot within a minute of being logged)."""
         self.door.resume(self.app)
         Courier(self.deps, self.client).sweep()
+        if self.crm is not None:
+            self.crm.push_in_background()
 
     def keep_recovering(self, every: float = 15.0) -> threading.Thread:
         """In a serving process: `recover` at start-up and every `every` seconds, on a daemon thread.
@@ -120,6 +127,22 @@ def create(
     door.register(app)  # first: a request is in the inbox before any listener acknowledges it
     for module in HANDLER_MODULES:
         module.register(app, deps)
+    crm = (
+        CrmSyncer(
+            deps,
+            HubSpotCrm(settings.hubspot_token, api_url=settings.hubspot_api_url, sleep=sleep),
+            slack=client,
+        )
+        if settings.hubspot_token
+        else None
+    )
     return Baton(
-        app=app, deps=deps, pool=pool, client=client, signing_secret=settings.signing_secret or "", door=door
+        app=app,
+        deps=deps,
+        pool=pool,
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        door=door,
+        crm=crm,
+        settings=settings,
     )

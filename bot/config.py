@@ -30,6 +30,7 @@ from store.db import normalize_url
 T = TypeVar("T")
 SLACK_API = "https://slack.com/api/"
 DEFAULT_DATABASE = "sqlite:///baton.db"
+HUBSPOT_API = "https://api.hubapi.com"
 
 RULE_ENV = {
     "follow_up_days": "COACH_FOLLOW_UP_DAYS",
@@ -64,6 +65,10 @@ class Settings:
     # PostgreSQL connections each process may hold (README, Deploying: the connection budget).
     db_connections: int = 8
     log_level: str = "INFO"
+    # The CRM sync (README, "CRM sync (HubSpot)"): no token, no sync.
+    hubspot_token: str | None = None
+    hubspot_api_url: str = HUBSPOT_API
+    hubspot_default_owner: str | None = None  # a Slack id: owner of records whose owner isn't in Slack
 
     @property
     def rules(self) -> Rules:
@@ -170,6 +175,15 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         review_day=parsed("COACH_REVIEW_DAY", parse_weekday, 0),
     )
 
+    hubspot_api_url = (get("HUBSPOT_API_URL") or HUBSPOT_API).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", hubspot_api_url):
+        problems.append(f"HUBSPOT_API_URL must be an http(s) URL, got {hubspot_api_url!r}")
+    hubspot_default_owner = get("HUBSPOT_DEFAULT_OWNER")
+    if hubspot_default_owner and not _USER_ID.match(hubspot_default_owner):
+        problems.append(
+            f"HUBSPOT_DEFAULT_OWNER must be a Slack user id like U0123ABCD, got {hubspot_default_owner!r}"
+        )
+
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -186,6 +200,9 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         listener_threads=number("BATON_LISTENER_THREADS", 32),
         db_connections=number("DATABASE_CONNECTIONS", 8),
         log_level=log_level,
+        hubspot_token=get("HUBSPOT_TOKEN"),
+        hubspot_api_url=hubspot_api_url,
+        hubspot_default_owner=hubspot_default_owner,
     )
     if problems:
         raise ConfigError(problems)

@@ -25,6 +25,7 @@ from store import queries
 
 log = logging.getLogger(__name__)
 TICK_MINUTES = 5
+CRM_SYNC_MINUTES = 5  # HubSpot → Baton; Baton → HubSpot goes every 15 s from each web process
 KEEP_EVENTS = timedelta(days=2)  # Slack retries an event for minutes, not days
 KEEP_DRAFTS = timedelta(days=7)  # "which lead did you mean?" buttons older than a week are stale
 
@@ -46,6 +47,19 @@ class Jobs:
     def outbox(self) -> None:
         """Messages still owed: a passing Slack failure retried, a lost answer settled."""
         self._run("outbox", lambda: log.info("Outbox: %s", Courier(self.deps, self.client).sweep()))
+
+    def crm_sync(self) -> None:
+        """With HUBSPOT_TOKEN: pull what changed in HubSpot and push what Baton owes it."""
+        crm = self.baton.crm
+        if crm is None:
+            return
+
+        def sync() -> None:
+            team_id = str(self.client.auth_test()["team_id"])
+            default = self.baton.settings.hubspot_default_owner if self.baton.settings else None
+            log.info("CRM sync: %s", " ".join(crm.sync(team_id, default_owner=default).lines()))
+
+        self._run("crm sync", sync)
 
     def refresh_directory(self) -> None:
         """Time zones and deactivations from users.list; someone who left has their leads flagged at once."""
@@ -96,5 +110,12 @@ def build(baton: Baton, *, blocking: bool) -> BaseScheduler:
         id="directory",
         next_run_time=now,
     )
+    if baton.crm is not None:
+        scheduler.add_job(
+            jobs.crm_sync,
+            CronTrigger(minute=f"*/{CRM_SYNC_MINUTES}", timezone=UTC),
+            id="crm",
+            next_run_time=now,
+        )
     scheduler.add_job(jobs.tidy, CronTrigger(hour=3, minute=17, timezone=UTC), id="tidy")
     return scheduler

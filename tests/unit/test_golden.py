@@ -60,7 +60,19 @@ from coaching.settings import (
 from coaching.snapshots import ContactSnapshot, HandoffLine, LeadSnapshot, TouchSnapshot
 from coaching.tips import Situation, tip
 from coaching.touches import BadNewLead, FutureDate, NotADate, Reading, TouchLogged, WhichDate, WhichOutcome
-from handlers.blocks import base, coach, digest, handoffs, home, leads, logcall, orphans, pipeline, review
+from handlers.blocks import (
+    base,
+    coach,
+    crm,
+    digest,
+    handoffs,
+    home,
+    leads,
+    logcall,
+    orphans,
+    pipeline,
+    review,
+)
 from handlers.blocks.base import Message
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -487,6 +499,13 @@ CASES: dict[str, Callable[[], Message | View]] = {
     "coach_settings_modal": lambda: coach.settings_modal(settings_shown(can_change=True)),
     "coach_settings_saved_view": lambda: coach.settings_saved_view(
         SettingsChanged((("digest_time", "08:30", "09:00"),))
+    ),
+    # ---- the CRM sync
+    "crm_owner_changed_new_owner": lambda: crm.owner_changed_in_crm(
+        lead_id=7, lead_name="Acme & Sons", from_user=DANA, to_user=SAM, reader=SAM, crm="HubSpot"
+    ),
+    "crm_owner_changed_old_owner": lambda: crm.owner_changed_in_crm(
+        lead_id=7, lead_name="Acme & Sons", from_user=DANA, to_user=SAM, reader=DANA, crm="HubSpot"
     ),
 }
 
