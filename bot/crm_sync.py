@@ -29,6 +29,7 @@ from coaching.settings import team_config
 from handlers import outbox
 from handlers.blocks.crm import owner_changed_in_crm
 from handlers.deps import Deps
+from handlers.outbox import Courier
 from handlers.people import resolve_owners
 from store import crm_sync as rows
 from store.models import CrmSync
@@ -150,6 +151,8 @@ class CrmSyncer:
             raise
         if not dry_run:
             self.push(team_id, report)
+            if report.moved and self.slack is not None:
+                Courier(self.deps, self.slack).sweep()  # the reps hear of their moved deals now
         pacer = getattr(self.port, "pacer", None)
         if pacer is not None:
             report.requests, report.waited_s = pacer.requests, pacer.waited

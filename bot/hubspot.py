@@ -50,6 +50,7 @@ PAGE = 100  # list and batch endpoints
 SEARCH_PAGE = 200
 SEARCH_CAP = 10_000  # HubSpot answers 400 past the 10,000th result of one search query
 TIMEOUT = 30
+RATE_LIMITED_TRIES = 100  # 429s in a row on one call before the sync gives up until its next run
 
 DEAL_PROPS = [
     "dealname",
@@ -230,9 +231,11 @@ class HubSpotCrm:
     def _call(
         self, call: Callable[..., Any], *args: Any, search: bool = False, write: bool = False, **kwargs: Any
     ) -> Any:
-        """One API call, paced and retried as HubSpot asks; its JSON answer."""
+        """One API call, paced and retried as HubSpot asks; its JSON answer. A 429 is waited out and
+        doesn't count as a failed try (up to RATE_LIMITED_TRIES of them); errors and silences do."""
         backoff = 1.0
-        for attempt in range(1, self.attempts + 1):
+        failures = limited = 0
+        while failures < self.attempts and limited < RATE_LIMITED_TRIES:
             self.pacer.before(search=search)
             try:
                 response = call(*args, _preload_content=False, _request_timeout=TIMEOUT, **kwargs)
@@ -245,11 +248,13 @@ class HubSpotCrm:
                         f"HubSpot refused: the private app lacks a scope (403): {message}"
                     ) from None
                 if status == 429:
-                    self._rate_limited(error, body, attempt)
+                    limited += 1
+                    self._rate_limited(error, body, limited)
                     continue
                 if status == 423 or status >= 500:
                     if write and status >= 500 and status != 503:
                         raise Lost(f"HubSpot answered {status} to a write: {message}") from None
+                    failures += 1
                     self.pacer.pause(2.0 if status == 423 else backoff)
                     backoff = min(backoff * 2, 30.0)
                     continue
@@ -257,6 +262,7 @@ class HubSpotCrm:
             except LOST as error:
                 if write:
                     raise Lost(f"HubSpot's answer was lost: {error.__class__.__name__}") from None
+                failures += 1
                 self.pacer.pause(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
