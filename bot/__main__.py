@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    logs.install([settings.bot_token, settings.signing_secret, settings.app_token])
+    logs.install([settings.bot_token, settings.signing_secret, settings.app_token, settings.hubspot_token])
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
