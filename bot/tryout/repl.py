@@ -116,6 +116,9 @@ class Tryout:
                 ops_channel=self.defaults.team.ops_channel or seed.OPS_CHANNEL,
             ),
             listener_threads=8,
+            # With --hubspot, the real sync against the stand-in: `crm sync` runs it.
+            hubspot_token=self.crm.token if self.crm else None,
+            hubspot_api_url=self.crm.url if self.crm else "https://api.hubapi.com",
         )
         baton = create(settings, db=db, clock=self.clock)
         server = LocalServer(wsgi(baton)).start()
@@ -134,6 +137,16 @@ class Tryout:
             if self.crm is not None:
                 self.crm.stop()
             db.engine.dispose()
+
+    def _crm_sync(self) -> list[str]:
+        """`crm sync`: one pull and push, as `python -m bot crm sync` does; its report's lines."""
+        syncer = self.baton.crm
+        if syncer is None:
+            return ["This Baton has no HubSpot token."]
+        lines = syncer.sync(seed.TEAM_ID).lines()
+        self.baton.recover()  # what the sync owes people (a deal moved to another rep) is sent
+        syncer.wait_for_push()
+        return lines
 
     # ---- the loop ------------------------------------------------------------------------------
     def _loop(self) -> int:
@@ -190,7 +203,7 @@ class Tryout:
             if self.crm is None:
                 self.say("  HubSpot isn't running: start the try-out with `python -m bot tryout --hubspot`.")
             else:
-                self.crm.handle(line.split()[1:], sync=None)
+                self.crm.handle(line.split()[1:], sync=self._crm_sync)
                 self._show_new(session)
         elif line.startswith("/"):
             self.say(f"  Baton has no {line.split()[0]} command. Try {', '.join(COMMANDS)}.")

@@ -1,0 +1,318 @@
+"""The HubSpot sync against the local HubSpot (bot/localhubspot) and the real app, over real HTTP.
+
+HubSpot's records come in as leads, prospects and history; touches, closes and transfers go out as
+engagements, stages and owners, once, through dropped answers and 429s. Time is the harness clock:
+the stand-in's record times, its rate-limit window and its search lag all follow it, and every wait
+the sync makes moves it instead of sleeping.
+"""
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.__main__ import main
+from bot.crm_sync import CrmSyncer, Report
+from bot.hubspot import HubSpotCrm, Pacer
+from bot.localhubspot import HubSpot, LocalHubSpot
+from bot.slack import make_client
+from coaching.crm_mapping import CONNECTED, LEFT_VOICEMAIL, NO_ANSWER
+from store.models import Contact, CrmPush, Lead
+from tests.conftest import DANA, MORGAN, NOW, SAM, TEAM, TOKEN, Harness
+
+ACME, GLOBEX = "Acme Corp", "Globex"
+
+
+@dataclass
+class Crm:
+    hubspot: HubSpot
+    local: LocalHubSpot
+    syncer: CrmSyncer
+    h: Harness
+    owners: dict[str, str]
+    ids: dict[str, str]
+
+    def sync(self, **kw: Any) -> Report:
+        return self.syncer.sync(TEAM, **kw)
+
+    def app_sends(self) -> None:
+        """What the running app does every 15 seconds: resume requests, send the outbox, push to the CRM."""
+        dataclasses.replace(self.h.baton, crm=self.syncer).recover()
+        self.syncer.wait_for_push()
+
+    def lead(self, name: str) -> Lead:
+        with self.h.db.sessions.begin() as session:
+            lead = session.scalars(select(Lead).where(Lead.team_id == TEAM, Lead.name == name)).one()
+            session.expunge(lead)
+            return lead
+
+    def engagements(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.hubspot.objects(kind) if not e["archived"]]
+
+
+def ms(days_ago: float) -> int:
+    return int((NOW - timedelta(days=days_ago)).timestamp() * 1000)
+
+
+def syncer_for(h: Harness, hubspot: HubSpot, url: str) -> CrmSyncer:
+    pacer = Pacer(clock=lambda: h.clock.now.timestamp(), sleep=lambda s: h.clock.advance(seconds=s))
+    port = HubSpotCrm(hubspot.token, api_url=url, pacer=pacer)
+    return CrmSyncer(h.baton.deps, port, slack=make_client(TOKEN, h.api.url))
+
+
+@pytest.fixture
+def crm(harness: Harness) -> Iterator[Crm]:
+    h = harness
+    hubspot = HubSpot(
+        clock=lambda: h.clock.now.timestamp(), now_ms=lambda: int(h.clock.now.timestamp() * 1000)
+    )
+    owners = {
+        DANA: hubspot.add_owner("dana@example.com", "Dana", "Reyes"),
+        SAM: hubspot.add_owner("sam@example.com", "Sam", "Okafor"),
+        "ghost": hubspot.add_owner("ghost@elsewhere.com", "Gus", "Ghost"),
+    }
+    acme = hubspot.add_company(ACME)
+    jane = hubspot.add_contact(
+        "Jane", "Doe", "jane@acme.com", company=acme, jobtitle="CFO", phone="+1 555 0100"
+    )
+    deal = hubspot.add_deal(
+        "Acme - Q3 expansion", stage="contractsent", owner=owners[DANA], company=acme, contacts=[jane]
+    )
+    # History: reached on a call 20 days ago, then two tries nobody answered.
+    for days, disposition in ((20, CONNECTED), (10, NO_ANSWER), (6, LEFT_VOICEMAIL)):
+        hubspot.add_engagement("calls", timestamp_ms=ms(days), deal=deal, hs_call_disposition=disposition)
+    globex = hubspot.add_company(GLOBEX)
+    won = hubspot.add_deal("Globex renewal", stage="closedwon", owner=owners[SAM], company=globex)
+    ghost = hubspot.add_deal("Initech pilot", stage="qualifiedtobuy", owner=owners["ghost"])
+    hooli = hubspot.add_company("Hooli")
+    pat = hubspot.add_contact(
+        "Pat", "Prospect", "pat@hooli.com", company=hooli, hs_lead_status="NEW", hubspot_owner_id=owners[SAM]
+    )
+    hubspot.add_contact("Nobody", "Special", "n@x.com")  # no lead status, no deal: not Baton's
+    local = LocalHubSpot(hubspot).start()
+    yield Crm(
+        hubspot,
+        local,
+        syncer_for(h, hubspot, local.url),
+        h,
+        owners,
+        {"acme": acme, "jane": jane, "deal": deal, "won": won, "ghost": ghost, "pat": pat},
+    )
+    local.stop()
+
+
+def test_the_first_pull_brings_deals_contacts_prospects_and_history_into_the_pipeline(crm: Crm) -> None:
+    report = crm.sync()
+    text = "\n".join(report.lines())
+    acme = crm.lead(ACME)
+    assert (acme.owner_id, acme.status, acme.attempts, acme.reached) == (DANA, "open", 2, True)
+    assert acme.last_touch_at == NOW - timedelta(days=6)
+    assert crm.lead(GLOBEX).status == "won"  # closed won by the stage's metadata
+    prospect = crm.lead("Hooli")
+    assert (prospect.owner_id, prospect.status, prospect.reached) == (SAM, "open", False)
+    assert "ghost@elsewhere.com" in text and "its owner is nobody in Slack" in text
+    with crm.h.db.sessions.begin() as session:
+        names = set(session.scalars(select(Lead.name).where(Lead.team_id == TEAM)))
+        jane = session.scalars(select(Contact).where(Contact.name == "Jane Doe")).one()
+        assert (jane.role, jane.email, jane.phone) == ("CFO", "jane@acme.com", "+1 555 0100")
+    assert names == {ACME, GLOBEX, "Hooli"}
+    shown = crm.h.seen_text(crm.h.command(DANA, "/lead", "show acme"))
+    assert "Jane Doe" in shown and "CFO" in shown
+    # Running it again changes nothing.
+    again = crm.sync()
+    assert (again.counts.leads_added, again.counts.prospects_added, again.counts.contacts_added) == (0, 0, 0)
+
+
+def test_a_touch_becomes_one_call_on_the_deal_its_contact_and_company_owned_by_the_rep(crm: Crm) -> None:
+    crm.sync()
+    crm.h.command(DANA, "/logcall", "acme voicemail left a message about Q3 pricing")
+    crm.app_sends()
+    ours = [c for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")]
+    assert len(ours) == 1
+    call = ours[0]
+    props = call["properties"]
+    assert props["hs_call_disposition"] == LEFT_VOICEMAIL
+    assert props["hs_call_body"] == "left a message about Q3 pricing"
+    assert props["hubspot_owner_id"] == crm.owners[DANA]
+    assert datetime.fromisoformat(props["hs_timestamp"].replace("Z", "+00:00")) == NOW  # timed at the touch
+    linked = call["associations"]
+    assert (
+        crm.ids["deal"] in str(linked) and crm.ids["jane"] in str(linked) and crm.ids["acme"] in str(linked)
+    )
+    crm.app_sends()  # nothing owed any more: nothing sent twice
+    assert len([c for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")]) == 1
+
+
+def test_a_lost_answer_never_makes_a_second_engagement(crm: Crm) -> None:
+    crm.sync()
+    crm.hubspot.faults().drop_after_write(1)
+    crm.h.command(DANA, "/logcall", "acme email sent the case study")
+    crm.app_sends()
+    with crm.h.db.sessions.begin() as session:
+        assert [p.status for p in session.scalars(select(CrmPush))] == ["unknown"]
+    crm.h.clock.advance(seconds=10)
+    crm.app_sends()
+    emails = crm.engagements("emails")
+    assert len(emails) == 1 and emails[0]["properties"]["hs_email_text"] == "sent the case study"
+    with crm.h.db.sessions.begin() as session:
+        assert [(p.status, p.crm_id) for p in session.scalars(select(CrmPush))] == [("sent", emails[0]["id"])]
+
+
+def test_a_sender_killed_mid_push_is_finished_by_the_next_without_a_duplicate(crm: Crm) -> None:
+    crm.sync()
+    crm.h.command(DANA, "/logcall", "acme connected talked to Jane")
+    with crm.h.db.sessions.begin() as session:
+        push = session.scalars(select(CrmPush)).one()
+        # As if a process took it, created the call and died before recording it.
+        push.status, push.owner, push.lease_until, push.attempts = (
+            "sending",
+            "dead",
+            NOW + timedelta(minutes=2),
+            1,
+        )
+    crm.syncer.port.create_engagements(  # type: ignore[attr-defined]
+        crm_push_take_for_test(crm), push_ids={push.touch_id or 0: push.id}
+    )
+    crm.h.clock.advance(minutes=3)  # the dead sender's lease runs out
+    crm.app_sends()
+    assert len([c for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")]) == 1
+    with crm.h.db.sessions.begin() as session:
+        assert session.scalars(select(CrmPush.status)).one() == "sent"
+
+
+def crm_push_take_for_test(crm: Crm) -> list[Any]:
+    """The engagement the dead process had created: the same one a live sender would build."""
+    from coaching import crm_push
+
+    with crm.h.db.sessions.begin() as session:
+        taken = crm_push.take(
+            session,
+            team_id=TEAM,
+            crm="hubspot",
+            owner="dead-twin",
+            now=NOW + timedelta(minutes=5),  # past the lease: the row is taken, then left as it was
+            stages=crm.syncer.stages(),
+        )
+        session.rollback()
+    return list(taken.look_first)
+
+
+def test_won_in_slack_moves_the_deal_and_a_transfer_sets_its_owner(crm: Crm) -> None:
+    crm.sync()
+    crm.h.command(MORGAN, "/handoff", "acme @sam they know the CFO")  # a manager's own hand-off: at once
+    crm.h.command(SAM, "/lead", "won acme")
+    crm.app_sends()
+    deal = next(d for d in crm.hubspot.objects("deals") if d["id"] == crm.ids["deal"])
+    assert deal["properties"]["dealstage"] == "closedwon"
+    assert deal["properties"]["hubspot_owner_id"] == crm.owners[SAM]
+    crm.h.clock.advance(minutes=5)
+    report = crm.sync()  # our own changes coming back are not HubSpot's changes
+    assert crm.lead(ACME).status == "won" and crm.lead(ACME).owner_id == SAM
+    assert report.moved == []
+
+
+def test_a_deal_moved_to_another_rep_in_hubspot_tells_both_as_a_hand_off_does(crm: Crm) -> None:
+    crm.sync()
+    crm.h.clock.advance(minutes=5)
+    crm.hubspot.update("deals", crm.ids["deal"], hubspot_owner_id=crm.owners[SAM])
+    crm.h.clock.advance(minutes=1)
+    crm.sync()
+    assert crm.lead(ACME).owner_id == SAM
+    crm.app_sends()
+    assert "You now own *Acme Corp*" in crm.h.seen_text(crm.h.dms(SAM)[-1])
+    assert "is now <@U0SAM>'s lead" in crm.h.seen_text(crm.h.dms(DANA)[-1])
+
+
+def test_a_change_baton_has_not_sent_yet_wins_over_hubspots(crm: Crm) -> None:
+    crm.sync()
+    crm.h.clock.advance(minutes=5)
+    crm.h.command(DANA, "/lead", "won acme")  # owed to HubSpot, not yet sent
+    crm.hubspot.update("deals", crm.ids["deal"], dealstage="closedlost")
+    crm.h.clock.advance(minutes=1)
+    with crm.h.db.sessions.begin() as session:  # as if HubSpot were unreachable when the app tried
+        for push in session.scalars(select(CrmPush)):
+            push.next_attempt_at = NOW + timedelta(days=1)
+    report = crm.syncer.sync(TEAM)
+    assert report.counts.kept_by_baton == 1
+    assert crm.lead(ACME).status == "won"
+
+
+def test_a_deal_closed_or_deleted_in_hubspot_leaves_the_pipeline(crm: Crm) -> None:
+    crm.sync()
+    crm.h.clock.advance(minutes=5)
+    crm.hubspot.update("deals", crm.ids["deal"], dealstage="closedlost")
+    crm.hubspot.archive("contacts", crm.ids["pat"])
+    crm.h.clock.advance(minutes=1)
+    crm.sync()
+    acme, hooli = crm.lead(ACME), crm.lead("Hooli")
+    assert (acme.status, acme.next_follow_up) == ("lost", None)
+    assert (hooli.status, hooli.lost_reason) == ("lost", "Deleted in the CRM")
+
+
+def test_a_change_search_cant_see_yet_is_caught_by_the_next_sync(harness: Harness) -> None:
+    h = harness
+    hubspot = HubSpot(
+        clock=lambda: h.clock.now.timestamp(),
+        now_ms=lambda: int(h.clock.now.timestamp() * 1000),
+        search_lag_s=90,
+    )
+    owner = hubspot.add_owner("dana@example.com")
+    deal = hubspot.add_deal("Umbrella", stage="appointmentscheduled", owner=owner)
+    with LocalHubSpot(hubspot) as local:
+        syncer = syncer_for(h, hubspot, local.url)
+        syncer.sync(TEAM)
+        h.clock.advance(minutes=5)
+        hubspot.update("deals", deal, dealstage="closedwon")
+        h.clock.advance(seconds=5)
+        syncer.sync(TEAM)  # search hasn't caught up: not seen yet
+        h.clock.advance(minutes=5)
+        syncer.sync(TEAM)  # the overlapping cursor reads it now
+    with h.db.sessions.begin() as session:
+        assert session.scalars(select(Lead.status).where(Lead.name == "Umbrella")).one() == "won"
+
+
+def test_a_429_storm_is_waited_out_and_nothing_is_dropped(crm: Crm) -> None:
+    crm.hubspot.faults().rate_limit_storm(5, retry_after_s=2)
+    report = crm.sync()
+    assert report.waited_s >= 10
+    assert {crm.lead(ACME).status, crm.lead(GLOBEX).status} == {"open", "won"}
+
+
+def test_the_command_line_says_in_one_line_why_hubspot_refused(
+    crm: Crm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("HUBSPOT_API_URL", crm.local.url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("HUBSPOT_TOKEN", "pat-wrong")
+    assert main(["--env-file", str(tmp_path / "none"), "crm", "sync", "--team", TEAM]) == 1
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "token" in error
+    monkeypatch.setenv("HUBSPOT_TOKEN", crm.hubspot.token)
+    crm.hubspot.scopes.discard("crm.objects.deals.read")
+    assert main(["--env-file", str(tmp_path / "none"), "crm", "sync", "--team", TEAM]) == 1
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "scope" in error
+    crm.hubspot.scopes.add("crm.objects.deals.read")
+    assert main(["--env-file", str(tmp_path / "none"), "crm", "sync", "--team", TEAM, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Dry run" in out and "leads added" in out
+
+
+def test_a_second_process_leaves_a_pull_under_way_to_the_first(crm: Crm) -> None:
+    from store import crm_sync as rows
+
+    crm.sync()
+    with crm.h.db.sessions.begin() as session:  # another process is pulling for the team right now
+        assert rows.claim_run(
+            session, team_id=TEAM, crm="hubspot", owner="other", now=NOW, until=NOW + timedelta(minutes=10)
+        )
+    second = syncer_for(crm.h, crm.hubspot, crm.local.url).sync(TEAM)
+    assert not second.ran and "Another process" in second.lines()[0]
+    crm.h.clock.advance(minutes=11)  # that process died: its claim runs out and the pull goes ahead
+    assert syncer_for(crm.h, crm.hubspot, crm.local.url).sync(TEAM).ran
