@@ -40,6 +40,7 @@ def pipeline_rows(
                 contact.phone if contact else None,
                 lead.next_follow_up,
                 lead.meeting_on,
+                lead.snoozed_until,
                 lead.notes,
             )
 

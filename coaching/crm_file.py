@@ -51,6 +51,13 @@ class Row:
     opted_out: bool = False
     opted_out_at: datetime | None = None  # when the file says so; otherwise the import's time
     lost_reason: str | None = None
+    # The file's Reached column as written (None: no such column, or blank). Baton's export writes
+    # "no" for a lead whose current round of tries hasn't reached anyone, with the earlier
+    # conversation still under Last Contacted (a hand-off starts a new round).
+    said_reached: bool | None = None
+    next_follow_up: date | None = None
+    meeting_on: date | None = None
+    snoozed_until: date | None = None
     key: str = ""  # the lead's name as lookups compare it (worked out when not given)
 
     def __post_init__(self) -> None:
@@ -381,7 +388,7 @@ def _row(
         reached = reached or talked[key]
     status = most_final(read)
     dates: dict[str, datetime | None] = {}
-    for name in ("created", "last_activity", "last_contacted"):
+    for name in ("created", "last_activity", "last_contacted", "next_follow_up", "meeting", "snoozed"):
         try:
             dates[name] = read_date(get(name), day_first=day_first)
         except ValueError:
@@ -431,7 +438,16 @@ def _row(
         opted_out=opted_out,
         opted_out_at=opted_out_at,
         lost_reason=get("lost_reason") or None,
+        said_reached=None if not reached_text else reached_text in YES,
+        next_follow_up=_day(dates["next_follow_up"]),
+        meeting_on=_day(dates["meeting"]),
+        snoozed_until=_day(dates["snoozed"]),
     )
+
+
+def _day(moment: datetime | None) -> date | None:
+    """A calendar date the file gives (a follow-up, a meeting): read at noon UTC, so its own day."""
+    return moment.date() if moment is not None else None
 
 
 def _opt_out(values: list[str], day_first: bool, wrong: list[str]) -> tuple[bool, datetime | None]:
@@ -468,6 +484,7 @@ EXPORT_HEADERS = (
     "Phone",
     "Next Follow-up",
     "Meeting",
+    "Snoozed Until",
     "Notes",
 )
 TOUCH_HEADERS = ("Company", "Date", "Outcome", "Logged By", "Logged By Name", "Note")

@@ -324,21 +324,25 @@ def _owner_problems(rows: Sequence[Row], owners: dict[str, str], why: dict[str, 
 
 def _follow_up(plan: "_LeadPlan", now: datetime, rules: Rules, workdays: frozenset[int]) -> date:
     """The next follow-up of an open lead that hasn't opted out, from the file's dates: never in the
-    past, never on the owner's day off."""
+    past, never on the owner's day off. A lead nobody has tried yet is due for its first try now, as
+    one added with `/lead add` is; its creation date says nothing about when to call."""
     row = plan.first
     if plan.contact_at is not None:
         # After a conversation Baton checks back well before silence would count as a stall.
         due = max(plan.contact_at + timedelta(days=rules.after_contact_days), now)
+    elif (latest := _latest(row)) is not None:
+        due = max(latest + timedelta(days=rules.follow_up_days), now)
     else:
-        due = max((_latest(row) or row.created or now) + timedelta(days=rules.follow_up_days), now)
+        due = now
     return next_working_day(due.date(), workdays)
 
 
 def _closed_at(row: Row, now: datetime) -> datetime | None:
     # A deal won last spring is not a "recent win" on anyone's Home tab: close it when it last moved.
+    # A file that dates nothing doesn't say when it closed: no date, rather than "won today".
     if row.status not in CLOSED:
         return None
-    return _latest(row) or row.created or now
+    return _latest(row) or row.created
 
 
 def _new_lead(
@@ -351,8 +355,11 @@ def _new_lead(
 ) -> Lead:
     row = plan.first
     active = row.status is Status.OPEN and plan.opted_out_at is None
-    follow_up = _follow_up(plan, now, rules, workdays(plan.owner)) if active else None
-    attempts = 0 if plan.contact_at else row.attempts  # a conversation ends the round of tries
+    follow_up = (row.next_follow_up or _follow_up(plan, now, rules, workdays(plan.owner))) if active else None
+    # A conversation ends the round of tries, unless the file says the tries came after it: Baton's
+    # export writes "Reached: yes" with the tries since that conversation.
+    attempts = 0 if plan.contact_at and row.said_reached is not True else row.attempts
+    earlier = row.last_contacted if plan.contact_at is None and row.said_reached is False else None
     return Lead(
         team_id=team_id,
         name=row.lead,
@@ -362,19 +369,28 @@ def _new_lead(
         status=row.status.value,
         created_at=row.created or now,
         closed_at=_closed_at(row, now),
-        counting_since=None,
+        # An earlier conversation (see _earlier_round) is before the round of tries now counting.
+        counting_since=earlier + _AFTER if earlier else None,
         attempt_baseline=attempts,
         attempts=attempts,
         reached=plan.contact_at is not None,
-        ever_reached=plan.contact_at is not None or row.status is Status.WON,
-        crm_contact_at=plan.contact_at,
-        last_contact_at=plan.contact_at,
+        ever_reached=plan.contact_at is not None or earlier is not None or row.status is Status.WON,
+        crm_contact_at=plan.contact_at or earlier,
+        last_contact_at=plan.contact_at or earlier,
         last_touch_at=_touched(plan),
         next_follow_up=follow_up,
+        meeting_on=row.meeting_on if plan.opted_out_at is None else None,
+        snoozed_until=row.snoozed_until if active else None,
         opted_out_at=plan.opted_out_at,
         lost_reason=plan.lost_reason,
         notes=plan.notes,
     )
+
+
+# "Reached: no" beside a Last Contacted date (what Baton's export writes for a lead handed to a new
+# owner after a conversation): the conversation happened, and the new round of tries began after it.
+# The lead keeps its last two-way contact and counts its tries from just after it, as the hand-off did.
+_AFTER = timedelta(seconds=1)
 
 
 def _update(

@@ -119,8 +119,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "home phone",
     ),
     "notes": ("notes", "note", "description", "comments", "comment", "lead notes"),
-    # Baton's own export writes these for people; an import leaves them to Baton to work out again.
-    "computed": ("next follow up", "meeting"),
+    # What Baton's own export writes of a lead's schedule, so an export imports back whole.
+    "next_follow_up": ("next follow up", "next follow up date"),
+    "meeting": ("meeting", "meeting date", "next meeting"),
+    "snoozed": ("snoozed until", "snoozed"),
     "opt_out": (
         "opted out",
         "opt out",
@@ -290,7 +292,9 @@ FIELD_LABELS = {
     "opt_out": "opted out",
     "lost_reason": "lost reason",
     "owner_name": "owner's name (shown only: the owner column decides)",
-    "computed": "worked out again by Baton",
+    "next_follow_up": "next follow-up",
+    "meeting": "meeting booked",
+    "snoozed": "snoozed until",
 }
 
 

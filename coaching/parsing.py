@@ -48,6 +48,11 @@ def clean(text: str) -> Cleaned:
     return Cleaned(stripped.strip(), removed)
 
 
+def printable(text: str) -> str:
+    """Text without control characters or half surrogate pairs (what no database or Slack takes), spaces kept."""
+    return _CONTROL.sub("", _SURROGATE.sub("", text))
+
+
 def name_key(name: str) -> str:
     """What two lead names are compared by: case and spacing don't matter, and curly quotes are straight."""
     name = name.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')

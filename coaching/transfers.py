@@ -91,6 +91,17 @@ def request_transfer(
 DecideResult = Decided | AlreadyDecided | NotAManager | Unknown
 
 
+def may_decide(session: Session, caller: Caller, *, transfer_id: int) -> NotAManager | Unknown | None:
+    """Whether the caller may decide this request (None: yes), asked before a form opens for it, so a
+    rep pressing "Reject with a reason…" is told at the click, not after writing the reason."""
+    transfer = queries.handoffs.transfer(session, team_id=caller.team_id, transfer_id=transfer_id)
+    if transfer is None:
+        return Unknown()
+    if not caller.is_manager:
+        return NotAManager(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+    return None
+
+
 def decide(
     session: Session, caller: Caller, *, transfer_id: int, approve: bool, note: str | None
 ) -> DecideResult:

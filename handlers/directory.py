@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from coaching import people
+from coaching.parsing import printable
 from coaching.people import Profile
 from store.db import Database
 
@@ -30,7 +31,7 @@ def profile_from_slack(user: dict[str, Any]) -> Profile:
     )
     return Profile(
         user_id=user["id"],
-        name=str(name),
+        name=printable(str(name)),  # a NUL in a profile is stored by SQLite and refused by PostgreSQL
         tz=str(user.get("tz") or "UTC"),
         deactivated=bool(user.get("deleted")),
         is_bot=bool(user.get("is_bot")),

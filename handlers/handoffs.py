@@ -105,11 +105,22 @@ class Handoffs:
         self._decide(body, action.get("value"), respond, client, context, approve=False, note=None)
 
     def ask_reason(
-        self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         ids = clicked_ids(action, 1)
         if ids is None:
             respond(**stale_button().payload(), response_type="ephemeral", replace_original=False)
+            return
+        team_id, user_id = str(context.team_id), body["user"]["id"]
+        with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
+            refused = transfers.may_decide(session, caller, transfer_id=ids[0])
+        if refused is not None:  # said at the click, before anyone writes a reason for nothing
+            respond(**_refusal(refused).payload(), response_type="ephemeral", replace_original=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=reject_reason_modal(ids[0]))
 

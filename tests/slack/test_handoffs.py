@@ -190,6 +190,14 @@ def test_a_rep_pressing_approve_is_told_only_managers_can_and_nothing_changes(te
     assert owner(team) == DANA and transfers(team)[0].status == "pending"
 
 
+def test_a_rep_pressing_reject_with_a_reason_is_refused_at_the_click_with_no_form(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam")
+    answer = team.click(SAM, request_card(team), Action.TRANSFER_REJECT_WHY)
+    assert "Only managers" in flatten(answer.blocks)
+    assert team.slack.open_modal(SAM) is None  # no form to fill in for nothing
+    assert owner(team) == DANA and transfers(team)[0].status == "pending"
+
+
 def test_a_second_click_is_told_it_was_already_decided(team: Harness) -> None:
     team.command(DANA, "/handoff", "acme @sam")
     before_update = Shown(

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select, text
 
-from store.models import Lead, Touch
-from tests.conftest import DANA, Harness, flatten
+from store.models import Lead, Rep, Touch
+from tests.conftest import DANA, SAM, Harness, flatten
 
 NASTY_NOTES = [
     "x" * 20_000,
@@ -38,6 +38,14 @@ def test_nul_bytes_are_dropped_with_a_word_and_the_rest_is_kept(harness: Harness
     assert "Removed 2 invisible control character(s)" in flatten(reply.blocks)
     with harness.db.readers.begin() as session:
         assert session.scalars(select(Touch.note)).one() == "sent the deck"
+
+
+def test_a_nul_in_a_slack_real_name_is_dropped_and_the_profile_still_updates(harness: Harness) -> None:
+    user = harness.api.workspace.users[SAM].to_slack("T0TEST")
+    renamed = {**user, "real_name": "Sam\x00 Okafor-Hale", "profile": {"real_name": "Sam\x00 Okafor-Hale"}}
+    assert harness.slack.event({"type": "user_change", "user": renamed}).status == 200
+    with harness.db.readers.begin() as session:  # on PostgreSQL the NUL made the whole update fail
+        assert session.scalars(select(Rep.name).where(Rep.user_id == SAM)).one() == "Sam Okafor-Hale"
 
 
 def test_an_enormous_lead_name_is_refused_politely(harness: Harness) -> None:
