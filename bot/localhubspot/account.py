@@ -25,6 +25,7 @@ from bot.localhubspot.schema import (
     DATE_PROPERTIES,
     DEFAULT_STAGES,
     ENGAGEMENTS,
+    OPTIONS,
     READ_ONLY,
     REQUIRED_ON_CREATE,
     REVERSE,
@@ -233,6 +234,13 @@ class HubSpot:
                 problems.append(
                     invalid_property(
                         name, "READ_ONLY_VALUE", f"{name} is a read only property; its value cannot be set."
+                    )
+                )
+            elif name in OPTIONS and value and value not in OPTIONS[name]:
+                allowed = ", ".join(sorted(OPTIONS[name]))
+                problems.append(
+                    invalid_property(
+                        name, "INVALID_OPTION", f"{value} was not one of the allowed options: [{allowed}]"
                     )
                 )
             elif name == "hubspot_owner_id" and value and value not in self.owners:

@@ -194,3 +194,26 @@ CALL_OUTCOMES = {
     "No answer": "73a0d17f-1163-4015-bdd5-ec830791da20",
     "Wrong number": "17b47fee-58de-441e-a44c-c6300d46f273",
 }
+
+# Enumeration properties: a value outside the options is refused (INVALID_OPTION), as HubSpot does.
+OPTIONS: dict[str, set[str]] = {
+    "hs_lead_status": {
+        "NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED",
+        "BAD_TIMING",
+    },
+    "lifecyclestage": {
+        "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer",
+        "evangelist", "other",
+    },
+    "hs_call_direction": {"INBOUND", "OUTBOUND"},
+    "hs_call_status": {
+        "BUSY", "CALLING_CRM_USER", "CANCELED", "COMPLETED", "CONNECTING", "FAILED", "IN_PROGRESS",
+        "MISSED", "NO_ANSWER", "QUEUED", "RINGING",
+    },
+    "hs_email_direction": {"EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"},
+    "hs_email_status": {"BOUNCED", "FAILED", "SCHEDULED", "SENDING", "SENT"},
+    "hs_meeting_outcome": {"SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED"},
+    "hs_task_status": {"NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"},
+    "hs_email_optout": {"true", "false"},
+    "hs_call_disposition": set(CALL_OUTCOMES.values()),
+}  # fmt: skip

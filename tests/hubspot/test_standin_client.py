@@ -137,6 +137,8 @@ def test_engagement_created_with_associations_shows_on_the_deal(hubspot: HubSpot
         ({"hs_timestamp": "1767225600000", "baton_touch_id": "t1"}, 206, "PROPERTY_DOESNT_EXIST"),
         ({"hs_timestamp": "1767225600000", "hubspot_owner_id": "999"}, 206, "INVALID_OWNER_ID"),
         ({"hs_call_body": "no time"}, 206, "REQUIRED"),
+        ({"hs_timestamp": "1767225600000", "hs_call_status": "DONE"}, 206, "INVALID_OPTION"),
+        ({"hs_timestamp": "1767225600000", "hs_call_disposition": "Connected"}, 206, "INVALID_OPTION"),
         ({"hs_timestamp": "1767225600000"}, 214, None),  # a note's id on a call
     ],
 )
