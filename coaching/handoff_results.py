@@ -1,11 +1,12 @@
 """Hand-off results: what a transfer, an operations hand-off or a new contact comes back as."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from coaching.calendar import local_date
 from coaching.finding import DraftRefused, WhichLead
 from coaching.leads import BadName, ContactSaved, NotAllowed
 from coaching.people import zone
@@ -48,6 +49,10 @@ class TransferSnapshot:
     rule: GroundRule
     rules: Rules
     now: datetime  # when this picture was taken, for "asked 3 days ago"
+    # The lead as the managers weighed it: as it is while the request waits, as it was at the
+    # decision once decided (a move resets the attempts; the card keeps what was decided on).
+    facts: LeadSnapshot
+    to_user_today: date  # the proposed owner's own date, for "your first try is due tomorrow"
 
     @property
     def moved_on(self) -> "MovedOn":
@@ -65,12 +70,20 @@ class TransferSnapshot:
 
 
 def transfer_snapshot(
-    session: Session, transfer: TransferRequest, *, now: datetime, rules: Rules
+    session: Session,
+    transfer: TransferRequest,
+    *,
+    now: datetime,
+    rules: Rules,
+    decided_on: LeadSnapshot | None = None,
 ) -> TransferSnapshot:
+    """The request and its lead now; `decided_on` is the lead as the decision found it, before any move."""
     lead = queries.leads.lead(session, team_id=transfer.team_id, lead_id=transfer.lead_id)
     assert lead is not None  # the foreign key cascades deletes
     picture = lead_snapshot(lead)
+    facts = decided_on or picture
     owner = queries.people.rep(session, team_id=transfer.team_id, user_id=transfer.from_owner)
+    receiver = queries.people.rep(session, team_id=transfer.team_id, user_id=transfer.to_user)
     return TransferSnapshot(
         id=transfer.id,
         lead=picture,
@@ -84,16 +97,18 @@ def transfer_snapshot(
         note=transfer.decision_note,
         created_at=transfer.created_at,
         rule=ground_rule(
-            picture,
+            facts,
             owner=transfer.from_owner,
             requested_by=transfer.requested_by,
             to_user=transfer.to_user,
-            now=now,
+            now=transfer.decided_at or now,
             rules=rules,
             tz=zone(owner.tz if owner else None),  # the owner's days decide how long it sat untouched
         ),
         rules=rules,
         now=now,
+        facts=facts,
+        to_user_today=local_date(now, zone(receiver.tz if receiver else None)),
     )
 
 

@@ -1,12 +1,13 @@
 """Transfers: a lead to another owner, asked of the managers or moved by one, and the decision."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coaching import crm_push
+from coaching.calendar import local_date, next_working_day
 from coaching.caller import Caller
 from coaching.handoff_results import (
     AlreadyDecided,
@@ -22,7 +23,7 @@ from coaching.handoff_results import (
 )
 from coaching.leads import locked, refresh_progress
 from coaching.parsing import clean
-from coaching.people import managers
+from coaching.people import managers, own_workdays, zone
 from coaching.rules import CLOSED, Status
 from coaching.snapshots import lead_snapshot
 from store import queries
@@ -80,7 +81,9 @@ def request_transfer(
             session, transfer, status=TransferStatus.APPROVED, by=caller.user_id, now=caller.now, note=None
         )
         move(session, lead, transfer.to_user, caller)
-        return Decided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+        return Decided(
+            transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules, decided_on=picture)
+        )
     return TransferAsked(
         transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules),
         managers=team_managers,
@@ -123,9 +126,12 @@ def decide(
     if not settle(session, transfer, status=outcome, by=caller.user_id, now=caller.now, note=written or None):
         session.refresh(transfer)
         return AlreadyDecided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+    decided_on = lead_snapshot(lead)
     if outcome is TransferStatus.APPROVED:
         move(session, lead, transfer.to_user, caller)
-    return Decided(transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules))
+    return Decided(
+        transfer_snapshot(session, transfer, now=caller.now, rules=caller.rules, decided_on=decided_on)
+    )
 
 
 def settle(
@@ -151,7 +157,16 @@ def settle(
 
 def move(session: Session, lead: Lead, to_user: str, caller: Caller) -> None:
     """A hand-off is a fresh start: the new owner's attempts count from zero (the history stays),
-    and their first move is due on their next working day."""
+    and their first try is due on their own next working day, in their own time zone.
+
+    Not the decider's day: a lead approved on a Tuesday evening in Chicago reaches London on
+    Wednesday, and a first try due "today" in Chicago would greet its new owner as overdue. Not
+    today either: a lead handed over late in someone's day should not be overdue by their morning.
+    """
+    owner = queries.people.rep(session, team_id=caller.team_id, user_id=to_user)
+    tz = zone(owner.tz) if owner else caller.tz
+    workdays = own_workdays(owner.workdays if owner else None) or caller.config.digest_days
+    first_try = next_working_day(local_date(caller.now, tz) + timedelta(days=1), workdays)
     lead.owner_id = to_user
     crm_push.owe_owner(session, lead, now=caller.now)  # the CRM deal's owner follows
     lead.counting_since = caller.now
@@ -159,8 +174,8 @@ def move(session: Session, lead: Lead, to_user: str, caller: Caller) -> None:
     refresh_progress(
         session,
         lead,
-        tz=caller.tz,
+        tz=tz,
         rules=caller.rules,
-        today=caller.today,
+        today=first_try,
         team_days=caller.config.digest_days,
     )

@@ -56,9 +56,10 @@ from handlers.blocks.text import (
     calendar_days,
     clip,
     contact_text,
-    days_ago,
+    day,
     esc,
     label,
+    on_day,
     when,
     who,
     who_for,
@@ -84,22 +85,29 @@ def transfer_headline(t: TransferSnapshot) -> str:
 
 
 def _transfer_facts(t: TransferSnapshot) -> list[Block]:
-    lead, rules, now = t.lead, t.rules, t.now
-    age = calendar_days(lead.created_at, now)
+    """The lead as the managers weigh it; once decided, as it was at the decision.
+
+    Days are shown as dates Slack renders in each reader's own calendar ("Yesterday", "Fri 4 Dec"):
+    the same card sits in several managers' DMs or a channel, each reader in their own time zone.
+    """
+    lead, rules = t.facts, t.rules
+    age = calendar_days(lead.created_at, t.decided_at or t.now)
     if lead.ever_reached:
-        contact = f"yes, last {days_ago(lead.last_contact_at, now)}" if lead.last_contact_at else "yes"
+        contact = f"yes, last {on_day(lead.last_contact_at)}" if lead.last_contact_at else "yes"
     else:
         contact = "never: still a prospect"
-    attempts = (
-        f"{lead.attempts} since the last conversation"
-        if lead.reached
-        else f"{lead.attempts} of {rules.attempts_limit} without reaching anyone"
-    )
+    if lead.reached:
+        attempts = f"{lead.attempts} since the last conversation"
+    elif lead.ever_reached:
+        # A fresh round (a new owner or a new contact) after earlier conversations.
+        attempts = f"{lead.attempts} of {rules.attempts_limit} since the fresh start"
+    else:
+        attempts = f"{lead.attempts} of {rules.attempts_limit} without reaching anyone"
     fields = [
         f"*Lead age*\n{age} days (sales cycle {rules.sales_cycle_days})",
         f"*Attempts*\n{attempts}",
         f"*Contact made*\n{contact}",
-        f"*Last touch*\n{days_ago(lead.last_touch_at, now) if lead.last_touch_at else 'never'}",
+        f"*Last touch*\n{on_day(lead.last_touch_at) if lead.last_touch_at else 'never'}",
     ]
     blocks: list[Block] = [
         SectionBlock(fields=[MarkdownTextObject(text=clip(f, FIELD_TEXT)) for f in fields])
@@ -185,15 +193,23 @@ def transfer_asked(asked: TransferAsked) -> Message:
 
 
 def transfer_news(t: TransferSnapshot, person: str) -> Message:
-    """The DM each person involved gets after a decision, in their own terms ("you", not their name)."""
+    """The DM each person involved gets after a decision, in their own terms ("you", not their name).
+
+    A manager's own move is worded as a move, not an approval; whoever did not ask is told why.
+    """
     lead, by = lead_ref(t.lead.name), who(t.decided_by or "a manager")
     to, owner = who_for(t.to_user, person), who_for(t.from_owner, person)
+    direct = t.decided_by == t.requested_by
     blocks: list[Block] = []
     if t.status is TransferStatus.APPROVED:
         if person == t.to_user:
-            text = f":inbox_tray: You now own {lead} (from {owner}, approved by {by}). The first follow-up is due today."
+            how = f"moved to you by {by}" if direct else f"approved by {by}"
+            text = f":inbox_tray: You now own {lead} (from {owner}, {how})."
+            if t.lead.next_follow_up is not None:
+                text += f" Your first try is due {day(t.lead.next_follow_up, t.to_user_today)}."
         elif person == t.from_owner:
-            text = f":outbox_tray: {lead} is now {to}'s lead, approved by {by}."
+            how = f"{by} moved it" if direct else f"approved by {by}"
+            text = f":outbox_tray: {lead} is now {to}'s lead, {how}."
         else:
             text = f":white_check_mark: {by} approved moving {lead} to {to}."
     elif t.status is TransferStatus.REJECTED:
@@ -206,6 +222,9 @@ def transfer_news(t: TransferSnapshot, person: str) -> Message:
     else:
         text = f":heavy_minus_sign: The request to move {lead} to {to} was closed: {moved_on(t, person)} meanwhile."
     blocks.append(mrkdwn(text))
+    if t.reason and person != t.requested_by and t.status is not TransferStatus.MOOT:
+        why = "Why" if direct else f"Why {who_for(t.requested_by, person)} asked"
+        blocks.append(mrkdwn(f"*{why}:*\n{quote(t.reason)}"))
     if t.note:
         blocks.append(mrkdwn(quote(t.note)))
     if t.status is TransferStatus.APPROVED and person == t.to_user:

@@ -158,7 +158,8 @@ def _handoff_history(lines: Sequence[HandoffLine]) -> str:
         elif line.status == "moot":
             text += " · closed: the lead moved on first"
         else:
-            verb = "approved" if line.status == "approved" else "not approved"
+            direct = line.status == "approved" and line.decided_by == line.requested_by
+            verb = "moved" if direct else "approved" if line.status == "approved" else "not approved"
             at = when(line.decided_at) if line.decided_at else ""
             text += f" · {verb} by {who(line.decided_by or 'a manager')} {at}"
         if line.reason:

@@ -171,6 +171,13 @@ def when(instant: datetime) -> str:
     return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
+def on_day(instant: datetime) -> str:
+    """The day of a moment in each reader's own calendar ("Yesterday", "Fri, Dec 4"): for messages
+    several people read, where no one time zone is right (Slack renders the token per viewer)."""
+    stamp = int(instant.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}}|{instant:%a} {instant.day} {instant:%b}>"
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 

@@ -104,9 +104,14 @@ def test_a_managers_own_hand_off_happens_at_once_and_is_recorded(team: Harness) 
     [transfer] = transfers(team)
     assert (transfer.status, transfer.decided_by) == ("approved", MORGAN)
     assert "Moved *Acme Corp* to <@U0SAM>" in flatten(reply.blocks)
-    assert any("You now own *Acme Corp*" in flatten(m.blocks) for m in team.dms(SAM))
+    news = flatten(team.dms(SAM)[-1].blocks)
+    # A manager's own move is a move, not an approval of nobody's request, and it says why.
+    assert "You now own *Acme Corp* (from <@U0DANA>, moved to you by <@U0MORGAN>)" in news
+    assert "approved" not in news and "rebalancing territories" in news
+    told = flatten(team.dms(DANA)[-1].blocks)
+    assert "<@U0MORGAN> moved it" in told and "rebalancing territories" in told
     card = flatten(team.command(DANA, "/lead", "show acme").blocks)
-    assert "*Hand-offs*" in card and "approved by <@U0MORGAN>" in card
+    assert "*Hand-offs*" in card and "moved by <@U0MORGAN>" in card and "approved" not in card
 
 
 @pytest.mark.parametrize(
@@ -447,8 +452,18 @@ def test_people_told_of_a_rejection_read_about_themselves_as_you(team: Harness) 
         ":x: <@U0MORGAN> decided not to move *Pied Piper* to you; it stays with <@U0SAM>."
     )
     assert flatten(team.dms(SAM)[-1].blocks) == (
-        ":x: <@U0MORGAN> decided not to move *Pied Piper* to <@U0DANA>; it stays with you."
+        ":x: <@U0MORGAN> decided not to move *Pied Piper* to <@U0DANA>; it stays with you.\n"
+        "*Why <@U0DANA> asked:*\n> I used to work with their CTO"
     )
+
+
+def test_the_owner_is_told_why_a_colleague_asked_for_their_lead_when_it_is_approved(team: Harness) -> None:
+    team.command(SAM, "/lead", "add Pied Piper")
+    team.command(DANA, "/handoff", "pied piper @me I used to work with their CTO")
+    team.click(MORGAN, request_card(team), Action.TRANSFER_APPROVE)
+    told = flatten(team.dms(SAM)[-1].blocks)
+    assert told.startswith(":outbox_tray: *Pied Piper* is now <@U0DANA>'s lead, approved by <@U0MORGAN>.")
+    assert "*Why <@U0DANA> asked:*\n> I used to work with their CTO" in told
 
 
 def test_a_request_closed_as_moot_says_what_happened_to_the_lead(team: Harness) -> None:
@@ -512,3 +527,43 @@ def test_a_rep_who_takes_their_own_operations_card_is_told_in_the_second_person(
     assert flatten(team.dms(DANA)[-1].blocks) == (
         ":handshake: You took the operations hand-off for *Acme Corp* yourself."
     )
+
+
+def test_a_lead_approved_in_chicago_at_evening_is_due_on_the_london_owners_next_working_day(
+    team: Harness,
+) -> None:
+    team.clock.now = datetime(2026, 12, 14, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
+    team.command(DANA, "/handoff", "acme @sam")
+    # Monday 19:00 in Chicago is already Tuesday 01:00 in London.
+    team.clock.now = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
+    team.click(MORGAN, request_card(team), Action.TRANSFER_APPROVE)
+    news = flatten(team.dms(SAM)[-1].blocks)
+    assert "Your first try is due tomorrow" in news
+    pipeline = flatten(team.command(SAM, "/pipeline").blocks)
+    assert "overdue" not in pipeline
+    with team.db.readers.begin() as session:
+        assert session.scalars(select(Lead.next_follow_up)).one() == date(2026, 12, 16)
+    team.clock.now = datetime(2026, 12, 16, 9, 0, tzinfo=UTC)  # Wednesday morning in London
+    assert "Acme Corp" in flatten(team.command(SAM, "/pipeline").blocks).split("Due today")[1]
+
+
+def test_a_decided_card_keeps_the_facts_it_was_decided_on(team: Harness) -> None:
+    team.command(DANA, "/handoff", "acme @sam")
+    asked = flatten(request_card(team).blocks)
+    team.click(MORGAN, request_card(team), Action.TRANSFER_APPROVE)
+    decided = flatten(request_card(team).blocks)
+    # The move resets Sam's attempts to zero; the managers' card still shows what they weighed.
+    assert "5 of 8 without reaching anyone" in asked and "5 of 8 without reaching anyone" in decided
+    assert asked.split("\nApprove")[0] == decided.split("\n:white_check_mark: *Approved*")[0]
+
+
+def test_the_card_shows_the_last_touch_as_a_day_in_each_readers_own_calendar(team: Harness) -> None:
+    # 23:00 on Sunday 13 December in New York is already Monday 04:00 in UTC and in London.
+    team.clock.now = datetime(2026, 12, 14, 4, 0, tzinfo=UTC)
+    team.command(DANA, "/logcall", "acme email sent the case study")
+    team.clock.now = datetime(2026, 12, 14, 15, 0, tzinfo=UTC)
+    team.command(DANA, "/handoff", "acme @sam")
+    card = flatten(request_card(team).blocks)
+    stamp = int(datetime(2026, 12, 14, 4, 0, tzinfo=UTC).timestamp())
+    assert f"*Last touch*\n<!date^{stamp}^{{date_short_pretty}}|" in card  # "Yesterday" in New York
+    assert "days ago" not in card and "today" not in card.split("*Last touch*")[1].split("\n")[1]

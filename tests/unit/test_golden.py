@@ -156,8 +156,10 @@ def transfer(status: TransferStatus = TransferStatus.PENDING, **changes: Any) ->
         "rule": GroundRule.NOT_REACHED,
         "rules": RULES,
         "now": NOW,
+        "to_user_today": NOW.date(),
     }
     values.update(changes)
+    values.setdefault("facts", values["lead"])
     return TransferSnapshot(**values)
 
 
