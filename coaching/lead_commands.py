@@ -120,7 +120,13 @@ def lead_command(session: Session, caller: Caller, text: str) -> LeadResult:
 def _run(session: Session, caller: Caller, verb: str, lead: Lead, rest: str) -> LeadResult:
     if verb == "show":
         return lead_detail(
-            session, team_id=caller.team_id, lead=lead, now=caller.now, tz=caller.tz, rules=caller.rules
+            session,
+            team_id=caller.team_id,
+            lead=lead,
+            now=caller.now,
+            tz=caller.tz,
+            rules=caller.rules,
+            team_days=caller.config.digest_days,
         )
     if verb == "contact":
         words_read = read_contact(rest)

@@ -21,6 +21,7 @@ from coaching.rules import (
     TouchFact,
     is_past_sales_cycle,
     is_stalled,
+    overdue_days,
     progress,
     stage,
 )
@@ -173,11 +174,22 @@ class LeadDetail:
     rules: Rules
     today: date
     notes: str | None = None  # the lead's first note, from a CRM's Notes column
+    overdue_days: int = 0  # working days, counted as everywhere else
 
 
 def lead_detail(
-    session: Session, *, team_id: str, lead: Lead, now: datetime, tz: ZoneInfo, rules: Rules
+    session: Session,
+    *,
+    team_id: str,
+    lead: Lead,
+    now: datetime,
+    tz: ZoneInfo,
+    rules: Rules,
+    team_days: frozenset[int],
 ) -> LeadDetail:
+    today = local_date(now, tz)
+    # Overdue counts the owner's working days, as /pipeline and the digest count them.
+    workdays = workdays_of(session, team_id=team_id, user_id=lead.owner_id, team_days=team_days)
     return LeadDetail(
         lead=lead_snapshot(lead),
         contacts=tuple(
@@ -200,8 +212,9 @@ def lead_detail(
         past_cycle=lead.status == Status.OPEN
         and is_past_sales_cycle(lead.created_at, now=now, rules=rules, tz=tz),
         rules=rules,
-        today=local_date(now, tz),
+        today=today,
         notes=lead.notes,
+        overdue_days=overdue_days(lead.next_follow_up, today, workdays),
     )
 
 

@@ -101,7 +101,7 @@ def lead_card(detail: LeadDetail, now: datetime) -> Message:
         f"*Talking to*\n{talking_to or '_nobody recorded yet_'}",
         f"*Attempts*\n{attempt_line(lead, detail.stage, detail.rules, now)}",
         f"*Last touch*\n{days_ago(lead.last_touch_at, now) if lead.last_touch_at else '_none yet_'}",
-        f"*Coming up*\n{next_step_line(lead, detail.stage, today)}",
+        f"*Coming up*\n{next_step_line(lead, detail.stage, today, detail.overdue_days)}",
         f"*Age*\n{calendar_days(lead.created_at, now)} days (sales cycle {detail.rules.sales_cycle_days})",
     ]
     blocks: list[Block] = [

@@ -53,6 +53,7 @@ from handlers.blocks.text import (
     days_ago,
     esc,
     label,
+    overdue_text,
     relative,
     who,
 )
@@ -74,14 +75,16 @@ def attempt_line(lead: LeadSnapshot, stage: Stage, rules: Rules, now: datetime) 
     return f"Attempt {lead.attempts} of {rules.attempts_limit}"
 
 
-def next_step_line(lead: LeadSnapshot, stage: Stage, today: date) -> str:
+def next_step_line(lead: LeadSnapshot, stage: Stage, today: date, overdue: int = 0) -> str:
+    """What comes next; `overdue` is in working days, the one definition every screen uses."""
     if lead.meeting_on is not None and lead.meeting_on >= today:
         line = f"Meeting *{day(lead.meeting_on, today)}*"
         if lead.meeting_on > today and lead.opted_out_at is None:
             line += " — Baton will remind you on the working day before to send the client a reminder"
         return line
     if lead.next_follow_up is not None:
-        return f"Next follow-up *{day(lead.next_follow_up, today)}* ({relative(lead.next_follow_up, today)})"
+        when = overdue_text(overdue) if overdue else relative(lead.next_follow_up, today)
+        return f"Next follow-up *{day(lead.next_follow_up, today)}* ({when})"
     if lead.status is not Status.OPEN:
         return f"No follow-up scheduled: the lead is {STATUS_LABEL[lead.status]}"
     if lead.opted_out_at is not None:

@@ -150,3 +150,12 @@ def test_stalled_and_old_leads_are_flagged(harness: Harness) -> None:
     harness.clock.now += timedelta(days=95)
     text = flatten(harness.command(DANA, "/pipeline").blocks)
     assert "stalled" in text and "past the sales cycle" in text
+
+
+def test_the_lead_card_counts_overdue_in_working_days_as_the_pipeline_does(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")  # Monday 23 November: the first try is due today
+    harness.clock.advance(days=7)  # the Monday after: five working days missed, seven calendar days
+    card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    pipeline = flatten(harness.command(DANA, "/pipeline").blocks)
+    assert "5 working days overdue" in card and "5 working days overdue" in pipeline
+    assert "7 days overdue" not in card
