@@ -24,6 +24,7 @@ from coaching.rules import (
     is_stalled,
     meeting_reminder_due,
     overdue_days,
+    untouched_since,
 )
 
 
@@ -68,6 +69,8 @@ class DigestLead(Protocol):
     @property
     def last_contact_at(self) -> datetime | None: ...
     @property
+    def counting_since(self) -> datetime | None: ...
+    @property
     def meeting_reminded(self) -> bool: ...
     @property
     def declined(self) -> bool: ...
@@ -96,7 +99,7 @@ def section_for(lead: DigestLead, *, now: datetime, today: date, rules: Rules, d
     ):
         return Section.MEETING  # customers' meetings too: a reminder weeds out no-shows
     if lead.status is Status.WON:
-        idle = days_ago(lead.last_touch_at or lead.created_at, now=now, tz=days.tz)
+        idle = days_ago(untouched_since(lead), now=now, tz=days.tz)
         return Section.LAPSED if idle > rules.lapse_days else None
     if lead.status is not Status.OPEN or lead.declined:
         return None
@@ -118,7 +121,7 @@ class Item:
     name: str
     section: Section | None  # None outside a digest (a review's or an orphan alert's list)
     overdue_days: int  # working days past the follow-up (0 when due today or not scheduled)
-    idle_days: int  # calendar days since the last touch (or since it was added, when never touched)
+    idle_days: int  # calendar days the owner has left it alone: since the last touch or since they got it
     attempts: int
     meeting_on: date | None
     quiet_days: int | None = None  # calendar days since the last two-way contact, when there was one
@@ -151,7 +154,7 @@ def item_of(
 ) -> Item:
     """A lead as a line: ages in calendar days where the rep is; nothing invented for a lead never touched."""
     touched = days_ago(lead.last_touch_at, now=now, tz=days.tz) if lead.last_touch_at else None
-    idle = touched if touched is not None else days_ago(lead.created_at, now=now, tz=days.tz)
+    idle = days_ago(untouched_since(lead), now=now, tz=days.tz)
     quiet = days_ago(lead.last_contact_at, now=now, tz=days.tz) if lead.last_contact_at else None
     found = flags(lead, now=now, today=today, rules=rules, tz=days.tz, workdays=days.workdays) & ITEM_FLAGS
     return Item(

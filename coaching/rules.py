@@ -220,9 +220,17 @@ def is_past_sales_cycle(created_at: datetime, *, now: datetime, rules: Rules, tz
     return days_ago(created_at, now=now, tz=tz) > rules.sales_cycle_days
 
 
+def untouched_since(lead: "LeadFacts") -> datetime:
+    """Since when the owner has left the lead alone: the last touch, or when they got it (added,
+    handed to them, reopened, a new contact), whichever is later. A lead handed over this morning
+    has not been sat on for weeks, whatever the previous owner did."""
+    since = lead.last_touch_at or lead.created_at
+    return max(since, lead.counting_since) if lead.counting_since else since
+
+
 def is_untouched(lead: "LeadFacts", *, now: datetime, rules: Rules, tz: ZoneInfo) -> bool:
     """Owned and untouched for the squatting window: it may be offered to someone else."""
-    return days_ago(lead.last_touch_at or lead.created_at, now=now, tz=tz) > rules.squat_days
+    return days_ago(untouched_since(lead), now=now, tz=tz) > rules.squat_days
 
 
 def meeting_reminder_due(
@@ -356,6 +364,8 @@ class LeadFacts(Protocol):
     @property
     def last_contact_at(self) -> datetime | None: ...
     @property
+    def counting_since(self) -> datetime | None: ...
+    @property
     def meeting_on(self) -> date | None: ...
     @property
     def opted_out_at(self) -> datetime | None: ...
@@ -377,7 +387,7 @@ def flags(
     if meeting_reminder_due(lead.meeting_on, reminded=lead.meeting_reminded, today=today, workdays=workdays):
         found.add(Flag.MEETING_REMINDER)
     if lead.status is Status.WON:
-        if days_ago(lead.last_touch_at or lead.created_at, now=now, tz=tz) > rules.lapse_days:
+        if days_ago(untouched_since(lead), now=now, tz=tz) > rules.lapse_days:
             found.add(Flag.LAPSED)
         return frozenset(found)
     if lead.status is not Status.OPEN:

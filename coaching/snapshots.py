@@ -45,6 +45,7 @@ class LeadSnapshot:
     snoozed_until: date | None = None
     meeting_reminded: bool = False
     declined: bool = False
+    counting_since: datetime | None = None  # the current round began: handed over, reopened, new contact
 
     @property
     def is_open(self) -> bool:
@@ -109,6 +110,7 @@ def lead_snapshot(lead: Lead) -> LeadSnapshot:
         snoozed_until=lead.snoozed_until,
         meeting_reminded=lead.meeting_reminded,
         declined=lead.declined,
+        counting_since=lead.counting_since,
     )
 
 

@@ -66,6 +66,7 @@ NUDGE_COLUMNS = (
     Lead.snoozed_until,
     Lead.meeting_reminded,
     Lead.declined,
+    Lead.counting_since,
 )
 
 

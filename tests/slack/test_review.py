@@ -164,3 +164,16 @@ def test_set_the_limit_is_refused_to_a_rep_and_applied_for_a_manager(harness: Ha
     assert "The attempt limit is now *7* (was 8), set by <@U0MORGAN>." in flatten(done.blocks)
     assert "Set the limit to 7" not in flatten(done.blocks)
     assert limit(harness) == 7
+
+
+def test_a_lead_handed_over_minutes_before_the_review_is_not_flagged_as_sat_on(harness: Harness) -> None:
+    # Thursday 29 October: Sam adds Globex and Acme, then never touches either.
+    harness.clock.now = datetime(2026, 10, 29, 15, 0, tzinfo=UTC)
+    harness.command(SAM, "/lead", "add Globex")
+    harness.command(SAM, "/lead", "add Acme Corp")
+    harness.clock.now = MONDAY_MORNING_CHICAGO - timedelta(minutes=5)
+    harness.command(MORGAN, "/handoff", "globex @dana rebalancing")
+    send_reviews(harness)
+    review = flatten(the_review(harness).blocks)
+    assert "*Acme Corp* untouched for 25 days" in review  # Sam's: still sat on
+    assert "*Globex* untouched" not in review  # Dana got it five minutes ago
