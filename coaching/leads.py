@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coaching import crm_push
-from coaching.calendar import local_date
+from coaching.calendar import local_date, next_working_day
 from coaching.parsing import MAX_EMAIL, MAX_LEAD_NAME, MAX_PHONE, ContactWords, name_key
 from coaching.people import workdays_of
 from coaching.rules import (
@@ -128,6 +128,9 @@ def refresh_progress(
     follow-up and the meeting at once, so no screen reminds anyone of either. `owner_days`, when
     the caller already knows them, saves reading the owner's profile.
     """
+    workdays = owner_days or workdays_of(
+        session, team_id=lead.team_id, user_id=lead.owner_id, team_days=team_days
+    )
     facts = [
         TouchFact(at, Outcome(outcome), meeting)
         for at, outcome, meeting in queries.history.touch_facts(session, lead.id)
@@ -142,8 +145,7 @@ def refresh_progress(
         tz=tz,
         rules=rules,
         today=today,
-        workdays=owner_days
-        or workdays_of(session, team_id=lead.team_id, user_id=lead.owner_id, team_days=team_days),
+        workdays=workdays,
     )
     opted_out = lead.opted_out_at is not None
     lead.attempts = summary.attempts
@@ -155,7 +157,11 @@ def refresh_progress(
     lead.meeting_reminded = summary.meeting_reminded
     lead.declined = summary.declined
     active = lead.status == Status.OPEN and not opted_out
-    lead.next_follow_up = summary.next_follow_up if active else None
+    follow_up = summary.next_follow_up if active else None
+    if follow_up is not None and lead.snoozed_until is not None and follow_up < lead.snoozed_until:
+        # A snooze holds: the digest leaves the lead out until then, so nothing may count it due.
+        follow_up = next_working_day(lead.snoozed_until, workdays)
+    lead.next_follow_up = follow_up
 
 
 # ---- /lead show ----------------------------------------------------------------------------

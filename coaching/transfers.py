@@ -171,6 +171,7 @@ def move(session: Session, lead: Lead, to_user: str, caller: Caller) -> None:
     crm_push.owe_owner(session, lead, now=caller.now)  # the CRM deal's owner follows
     lead.counting_since = caller.now
     lead.attempt_baseline = 0
+    lead.snoozed_until = None  # the previous owner's snooze: the new owner starts from their own day
     refresh_progress(
         session,
         lead,

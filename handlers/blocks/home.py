@@ -82,6 +82,15 @@ def home(view: HomeView, rules: Rules, now: datetime, *, note: str | None = None
                 + lead_lines(pipe.upcoming, today, rules, now)
             )
         )
+    if pipe.undecided:
+        # Counted as "to decide" above, so listed: the attempt cap, a "no", an opt-out.
+        blocks.append(DividerBlock())
+        blocks.append(
+            mrkdwn(
+                f":thinking_face: *To decide* ({len(pipe.undecided)}): nothing scheduled\n"
+                + lead_lines(pipe.undecided, today, rules, now)
+            )
+        )
     if pipe.backburner:
         blocks.append(
             mrkdwn(

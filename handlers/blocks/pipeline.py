@@ -33,6 +33,8 @@ def pipeline(view: Pipeline, now: datetime, *, viewer: str) -> Message:
     if view.due_today:
         counts.append(f"*{len(view.due_today)}* due today")
     counts.append(f"*{len(view.upcoming)}* upcoming")
+    if view.undecided:
+        counts.append(f"*{len(view.undecided)}* to decide")  # so the groups add up to the open count
     if view.backburner:
         counts.append(f"*{len(view.backburner)}* on the back-burner")
     blocks: list[Block] = [

@@ -291,3 +291,21 @@ def test_the_people_list_is_paged_through_and_departures_are_noticed(harness: Ha
     assert departed == [DANA]
     assert len(harness.api.calls_to("users.list")) == 3  # 454 people, 200 a page
     assert harness.baton.deps.directory.zone(harness.baton.client, "T0TEST", "U100449").key == "Europe/Paris"
+
+
+def test_a_snoozed_lead_moved_to_another_rep_is_listed_in_their_digest_as_it_is_counted(
+    harness: Harness,
+) -> None:
+    seed(harness)
+    run(harness, TUESDAY_MORNING_LONDON)
+    [sams] = digests_for(harness, SAM)
+    harness.click(SAM, sams, Action.DIGEST_SNOOZE, value=str(_lead_id(harness, "Globex")))
+    harness.clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tuesday 09:00 in Chicago
+    harness.command(MORGAN, "/handoff", "globex @dana Sam is on leave")
+    harness.command(DANA, "/logcall", "acme email")  # Acme is on track: only Globex needs Dana
+    run(harness, datetime(2026, 11, 25, 13, 35, tzinfo=UTC))  # Wednesday 08:35 in New York
+    [danas] = digests_for(harness, DANA)
+    text = flatten(danas.blocks)
+    assert "1 thing needs you today" in text
+    assert "*Globex* · due today" in text  # Sam's snooze was his: it did not travel with the lead
+    assert "*0* overdue · *1* due today" in text

@@ -237,3 +237,13 @@ def test_the_review_and_digest_follow_changed_times(harness: Harness) -> None:
     harness.clock.now = at
     Deliveries(harness.baton.deps, harness.baton.client).digests(at=at)
     assert any("Good morning" in m.text for m in harness.dms(DANA))
+
+
+def test_home_lists_the_leads_it_counts_as_to_decide_and_pipeline_adds_up(harness: Harness) -> None:
+    overdue_leads(harness, DANA, ["Acme Corp", "Globex"])
+    harness.command(DANA, "/lead", "optout globex")  # open, nothing scheduled: Dana decides what next
+    text = flatten(open_home(harness, DANA)["blocks"])
+    assert "*1* to decide" in text
+    assert "*To decide* (1)" in text and "*Globex*" in text.split("*To decide* (1)")[1]
+    header = flatten(harness.command(DANA, "/pipeline").blocks).split("\n")[1]
+    assert header == "*2* open · *1* overdue · *0* upcoming · *1* to decide"
