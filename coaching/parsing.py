@@ -143,16 +143,22 @@ def coming(day: DateWord, today: date) -> DateWord:
     return day
 
 
+# How far ahead a slashed date with no year is still read as this year's for a touch: "12/4" typed
+# on 1 December is 4 December of this year (then asked about, as "2026-12-04" is: only a meeting can
+# be ahead), not the 4 December eleven months before the lead existed.
+NEAR_AHEAD = timedelta(days=31)
+
+
 def _slashed(month: int, dom: int, year: int | None, today: date, *, forward: bool) -> date | None:
-    """The date with no year given: the latest one on or before today, or for a meeting
-    (`forward`) the first one on or after today."""
+    """The date with no year given: for a touch this year's, unless that is more than a month
+    ahead (then last year's); for a meeting (`forward`) the first one on or after today."""
     try:
         if year is not None:
             return date(year, month, dom)
         this_year = date(today.year, month, dom)
     except ValueError:
         return None
-    if (this_year >= today) if forward else (this_year <= today):
+    if (this_year >= today) if forward else (this_year <= today + NEAR_AHEAD):
         return this_year
     try:
         return date(today.year + (1 if forward else -1), month, dom)

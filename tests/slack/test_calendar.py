@@ -168,3 +168,17 @@ def test_ages_are_calendar_days_where_the_rep_is_and_a_date_typed_alone_keeps_it
     harness.command(DANA, "/logcall", '"Stark Industries" email yesterday')
     card = harness.seen_text(harness.command(DANA, "/lead", "show stark"))
     assert "*Last touch*\nyesterday" in card and "email · yesterday" in card  # the card and its history agree
+
+
+def test_a_slashed_date_a_few_days_ahead_is_this_years_and_asked_about_like_a_full_one(
+    harness: Harness,
+) -> None:
+    harness.clock.now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday 1 December
+    harness.command(DANA, "/lead", "add Acme Corp")
+    asked = harness.command(DANA, "/logcall", "acme email 12/4 send the onboarding deck")
+    question = harness.seen_text(asked)
+    assert "could be *Fri 4 Dec* or *Sun 12 Apr*" in question and "2025" not in question
+    future = harness.click(DANA, asked, Action.DRAFT_MONTH_FIRST)
+    text = harness.seen_text(future)
+    assert "Book a meeting for Fri 4 Dec" in text and "It was an email today" in text
+    assert touches(harness) == []  # nothing logged eleven months before the lead existed
