@@ -45,6 +45,7 @@ class L:
     reached: bool = False
     last_touch_at: datetime | None = NOW - timedelta(days=4)
     last_contact_at: datetime | None = None
+    counting_since: datetime | None = None
     meeting_reminded: bool = False
     declined: bool = False
 

@@ -1,6 +1,6 @@
 """The coaching rules: cadence, attempt limits, stalls, flags. Time is always passed in."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from coaching.rules import (
     due,
     flags,
     ground_rule,
+    is_untouched,
     last_weekday,
     next_weekday,
     overdue_days,
@@ -307,6 +308,7 @@ class Facts:
     created_at: datetime = NOW - timedelta(days=10)
     last_touch_at: datetime | None = NOW - timedelta(days=1)
     last_contact_at: datetime | None = None
+    counting_since: datetime | None = None
     meeting_on: date | None = None
     opted_out_at: datetime | None = None
     meeting_reminded: bool = False
@@ -408,3 +410,11 @@ def test_working_days_skip_the_weekend() -> None:
     assert working_days_between(friday, tuesday, workdays) == 2
     assert working_days_between(tuesday, friday, workdays) == 0
     assert working_days_between(friday, monday, frozenset({5, 6})) == 2  # a weekend-working team
+
+
+def test_a_lead_handed_over_is_untouched_only_since_its_new_owner_got_it() -> None:
+    handed = Facts(
+        created_at=NOW - timedelta(days=60), last_touch_at=None, counting_since=NOW - timedelta(hours=1)
+    )
+    assert is_untouched(handed, now=NOW, rules=Rules(), tz=NY) is False
+    assert is_untouched(replace(handed, counting_since=None), now=NOW, rules=Rules(), tz=NY) is True
