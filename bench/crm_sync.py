@@ -69,7 +69,7 @@ def stand_in(conn: Connection, scale: float) -> None:
     companies = [hubspot.add_company(f"Company {n:05}") for n in range(int(5_000 * scale))]
     contacts = []
     for n in range(int(20_000 * scale)):
-        status = {"hs_lead_status": "NEW"} if n % 5 == 0 else {}
+        status = {"hs_lead_status": "NEW", "hubspot_owner_id": owners[n % REPS]} if n % 5 == 0 else {}
         contacts.append(
             hubspot.add_contact(
                 "Pat",

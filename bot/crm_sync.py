@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -128,11 +128,14 @@ class CrmSyncer:
             with self._work(dry_run) as work:
                 if first and not dry_run:
                     self.port.prepare()
+                # The history is read on its own thread while deals and contacts are written: the
+                # rate limit's waits and the database's work overlap instead of adding up.
+                history = _Background(self._read_history) if first or full else None
                 self._pull(
                     work, team_id, report, full=full or first, cursors=cursors, default_owner=default_owner
                 )
-                if first or full:
-                    self._history(work, team_id, report)
+                if history is not None:
+                    self._history(work, team_id, report, history.result())
                 if not dry_run:
                     with work() as session:
                         values: dict[str, object] = {
@@ -268,13 +271,19 @@ class CrmSyncer:
                     pull.archived(object_type[:-1], ids)
                     _add(report.counts, pull.counts)
 
-    def _history(self, work: "_Transactions", team_id: str, report: Report) -> None:
+    def _read_history(self) -> dict[str, list[CrmEngagement]]:
         """The first pull reads every call, e-mail and meeting once, grouped by deal."""
         by_deal: dict[str, list[CrmEngagement]] = defaultdict(list)
-        for page in ahead(self.port.history()):
+        for page in self.port.history():
             for engagement in page:
                 for deal in engagement.deals:
                     by_deal[deal].append(engagement)
+        return by_deal
+
+    def _history(
+        self, work: "_Transactions", team_id: str, report: Report, by_deal: dict[str, list[CrmEngagement]]
+    ) -> None:
+        """Each lead's progress from its deal's history, a chunk of deals per transaction."""
         deals = sorted(by_deal)
         with work() as session:
             config = team_config(session, team_id=team_id, defaults=self.deps.defaults)
@@ -446,6 +455,29 @@ def ahead(pages: Iterator[T], depth: int = AHEAD) -> Iterator[T]:
             yield item
     finally:
         stop.set()
+
+
+class _Background:
+    """One function run on its own thread; `result()` waits for it and raises what it raised."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = work()
+            except BaseException as error:  # handed to whoever asks for the result
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="crm-history", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class _RolledBack(Exception):
