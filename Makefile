@@ -39,6 +39,7 @@ bench: $(VENV)/.installed  ## print the performance figures recorded in the READ
 	$(PY) bench/digest_scale.py
 	$(PY) bench/import_scale.py
 	$(PY) bench/chaos.py
+	$(PY) bench/crm_sync.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
