@@ -7,6 +7,7 @@ days is weekday numbers, 0 = Monday, as `date.weekday()` gives them.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -132,7 +133,14 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
 def calendar_days_between(earlier: datetime, later: datetime, tz: ZoneInfo) -> int:
     """Midnights crossed between two instants in `tz`: a Friday touch seen on Sunday is 2 days ago,
     whatever the hours. Negative when `earlier` is the later date."""
-    return (local_date(later, tz) - local_date(earlier, tz)).days
+    return (_reference_date(later, tz) - local_date(earlier, tz)).days
+
+
+@lru_cache(maxsize=256)
+def _reference_date(instant: datetime, tz: ZoneInfo) -> date:
+    """`local_date` of the instant everything is measured against (`now`): a morning's digests and
+    reviews compare a million leads with the same few (now, zone) pairs, so each is worked out once."""
+    return local_date(instant, tz)
 
 
 def days_ago(instant: datetime, *, now: datetime, tz: ZoneInfo) -> int:

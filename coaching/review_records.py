@@ -7,7 +7,7 @@ one computed review, so fifty managers of one team cost what one does, plus a ro
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -70,16 +70,17 @@ def weekly_reviews(
     for recipient in recipients:
         firsts.setdefault(_key(recipient), recipient)
     keys = sorted(firsts)
-    # What is waiting depends on the team and the day, not on the manager's clock: each rep's counts
-    # are read on the rep's own calendar. So managers on one local date share one computation.
-    by_day: dict[tuple[str, date], Recipient] = {}
+    # What is waiting depends on the team and the moment, not on the manager: each rep's counts are
+    # read on the rep's own calendar at `now`, and the manager's date only heads it. So every manager
+    # of a team shares one computation (it reads every open lead), dated for each.
+    by_team: dict[str, Recipient] = {}
     for key in keys:
-        by_day.setdefault((key[0], key[1]), firsts[key])
-    waiting_by_day = {
-        (job.recipient.team_id, job.recipient.local_date): job.review
-        for job in digest_records.reviews(session, list(by_day.values()), now=now, defaults=defaults)
+        by_team.setdefault(key[0], firsts[key])
+    waiting_of_team = {
+        job.recipient.team_id: job.review
+        for job in digest_records.reviews(session, list(by_team.values()), now=now, defaults=defaults)
     }
-    waiting = {key: waiting_by_day[(key[0], key[1])] for key in keys}
+    waiting = {key: replace(waiting_of_team[key[0]], today=key[1]) for key in keys}
     configs = {team: team_config(session, team_id=team, defaults=defaults) for team in {k[0] for k in keys}}
     windows = [Window(i, team, day_bounds(today, zone(tz))) for i, (team, today, tz) in enumerate(keys)]
     touches: dict[int, list[TouchRow]] = defaultdict(list)
