@@ -1,7 +1,7 @@
 """How the morning digest and the managers' weekly review scale. A benchmark, not a test.
 
     python bench/digest_scale.py [--reps 1000] [--leads 100000] [--touches 1000000] [--managers 50]
-                                 [--database-url URL]
+                                 [--database-url URL] [--reuse]
 
 Seeds one team of reps spread over six time zones, with leads in every state and their touches,
 then times what the clock does each morning: work out who is due, claim each digest in the
@@ -12,6 +12,10 @@ must not grow with the number of reps (no query per rep or per lead).
 Then the weekly review: every manager's review (last week's figures, the attempt curve, what is
 waiting) computed and built as Block Kit, with its statements, time and peak memory, and the
 slowest of the review pictures drawn (one per team, day and time zone).
+
+Seeding ten million touches takes many minutes: with `--reuse` the seeded database is kept (give
+it a `--database-url`; SQLite files too) and seeded again only when it holds another size, and
+only the full size is measured (run the smaller size separately to compare statements).
 """
 
 import argparse
@@ -51,8 +55,19 @@ ZONES = [
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday
 
 
+def seeded(db: Database) -> tuple[int, int, int] | None:
+    """The (reps, leads, touches) this database was last seeded with by this script, if any."""
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_seed (reps INT, leads INT, touches INT)"))
+        row = connection.execute(text("SELECT reps, leads, touches FROM bench_seed")).first()
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
 def seed(db: Database, reps: int, leads: int, touches: int) -> None:
     """Bulk rows through the driver (the ORM would take minutes for a million touches)."""
+    seeded(db)
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM bench_seed"))  # half-seeded is not seeded
     rng = random.Random(11)
     with db.engine.begin() as connection:
         for table in (
@@ -148,6 +163,10 @@ def seed(db: Database, reps: int, leads: int, touches: int) -> None:
             ).replace("%s", "?" if _sqlite(db) else "%s"),
             transfers,
         )
+        connection.execute(
+            text("INSERT INTO bench_seed VALUES (:reps, :leads, :touches)"),
+            {"reps": reps, "leads": leads, "touches": touches},
+        )
 
 
 OUTCOMES = ("call", "voicemail", "no-answer", "email", "connected", "replied", "meeting")
@@ -166,8 +185,11 @@ def _sqlite(db: Database) -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, int, int, int]:
-    """Who is due, claim them, compute every digest: (seconds, peak MB, statements, digests, items).
+def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, float, int, int, int]:
+    """Who is due, claim them, compute every digest: (seconds, CPU seconds, peak MB, statements,
+    digests, items). CPU is this process's (on SQLite the database's work too; not PostgreSQL's
+    server): on a shared machine it says what the code costs when the wall clock says how busy
+    the machine was.
 
     Memory is traced in a separate pass: tracemalloc slows allocation-heavy code several times over.
     """
@@ -182,18 +204,18 @@ def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, int, int
     event.listen(db.engine, "before_cursor_execute", count)
     if trace_memory:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db.sessions.begin() as session:
         due = digest_records.due_digests(session, now=NOW, defaults=TeamConfig(), everyone=True)
         claimed = digest_records.claim(session, due, kind=Kind.DIGEST, now=NOW, owner="bench")
     with db.readers.begin() as session:
         jobs = digest_records.digests(session, claimed, now=NOW, defaults=TeamConfig())
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace_memory else 0.0
     if trace_memory:
         tracemalloc.stop()
     event.remove(db.engine, "before_cursor_execute", count)
-    return seconds, peak, statements, len(jobs), sum(job.digest.total for job in jobs)
+    return seconds, cpu, peak, statements, len(jobs), sum(job.digest.total for job in jobs)
 
 
 MANAGERS = [f"M{i:07d}" for i in range(50)]
@@ -202,8 +224,9 @@ REVIEW_AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday: every manager's
 
 def reviews(
     db: Database, *, managers: int, trace_memory: bool
-) -> tuple[float, float, int, int, list[WeeklyReview]]:
-    """Every manager's review computed and built as a message: (seconds, peak MB, statements, blocks, reviews)."""
+) -> tuple[float, float, float, int, int, list[WeeklyReview]]:
+    """Every manager's review computed and built as a message: (seconds, CPU seconds, peak MB,
+    statements, blocks, reviews)."""
     statements = 0
 
     def count(*_: Any) -> None:
@@ -214,19 +237,19 @@ def reviews(
     event.listen(db.engine, "before_cursor_execute", count)
     if trace_memory:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with db.readers.begin() as session:
         due = digest_records.due_reviews(session, now=REVIEW_AT, defaults=config, everyone=True)
         jobs = weekly_reviews(session, due, now=REVIEW_AT, defaults=config)
         names = queries.people.rep_names(session, team_ids=[TEAM])
     messages = [weekly_review(job.review, names=lambda u: names.get((TEAM, u), u)) for job in jobs]
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace_memory else 0.0
     if trace_memory:
         tracemalloc.stop()
     event.remove(db.engine, "before_cursor_execute", count)
     distinct = list({job.review.key: job.review for job in jobs}.values())
-    return seconds, peak, statements, max(len(m.blocks) for m in messages), distinct
+    return seconds, cpu, peak, statements, max(len(m.blocks) for m in messages), distinct
 
 
 def charts(reviews: list[WeeklyReview]) -> float:
@@ -249,36 +272,45 @@ def main() -> None:
     parser.add_argument("--touches", type=int, default=1_000_000)
     parser.add_argument("--managers", type=int, default=50)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the seeded database; measure only the full size"
+    )
     args = parser.parse_args()
+    if args.reuse and not args.database_url:
+        parser.error("--reuse needs --database-url (a file or server that outlives the run)")
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='baton-scale-')) / 'scale.db'}"
     db = open_database(url, pool_size=2)
     upgrade(db.engine)
     backend = db.engine.dialect.name
     print(f"Morning digests on {backend}: what the clock does for every rep at once\n")
     print(
-        f"  {'reps':>6} {'leads':>8} {'touches':>10} {'seconds':>9} {'peak MB':>9} {'statements':>11} {'digests':>8} {'items':>7}"
+        f"  {'reps':>6} {'leads':>8} {'touches':>10} {'seconds':>9} {'CPU s':>7} {'peak MB':>9} {'statements':>11} {'digests':>8} {'items':>7}"
     )
-    for scale in (10, 1):
+    for scale in (1,) if args.reuse else (10, 1):
         reps, leads, touches = args.reps // scale, args.leads // scale, args.touches // scale
-        seed(db, reps, leads, touches)
-        seconds, _, statements, done, items = morning(db, trace_memory=False)
-        _, peak, _, _, _ = morning(db, trace_memory=True)
+        if not args.reuse or seeded(db) != (reps, leads, touches):
+            began = time.perf_counter()
+            seed(db, reps, leads, touches)
+            if args.reuse:
+                print(f"  (seeded in {time.perf_counter() - began:.0f} s)", flush=True)
+        seconds, cpu, _, statements, done, items = morning(db, trace_memory=False)
+        _, _, peak, _, _, _ = morning(db, trace_memory=True)
         print(
-            f"  {reps:>6,} {leads:>8,} {touches:>10,} {seconds:>9.2f} {peak:>9.1f} {statements:>11} {done:>8,} {items:>7,}",
+            f"  {reps:>6,} {leads:>8,} {touches:>10,} {seconds:>9.2f} {cpu:>7.2f} {peak:>9.1f} {statements:>11} {done:>8,} {items:>7,}",
             flush=True,
         )
     print("\n  Targets: under 10 s and 500 MB for the full team; the same statements at every size.")
     print(f"\nWeekly reviews on {backend}: every manager's review of the whole team, and its picture\n")
     print(
-        f"  {'reps':>6} {'touches':>10} {'managers':>9} {'seconds':>9} {'peak MB':>9} {'statements':>11} "
+        f"  {'reps':>6} {'touches':>10} {'managers':>9} {'seconds':>9} {'CPU s':>7} {'peak MB':>9} {'statements':>11} "
         f"{'blocks':>7} {'pictures':>9} {'slowest picture':>16}"
     )
     for managers in (1, args.managers):
-        seconds, _, statements, blocks, distinct = reviews(db, managers=managers, trace_memory=False)
-        _, peak, _, _, _ = reviews(db, managers=managers, trace_memory=True)
+        seconds, cpu, _, statements, blocks, distinct = reviews(db, managers=managers, trace_memory=False)
+        _, _, peak, _, _, _ = reviews(db, managers=managers, trace_memory=True)
         slowest = charts(distinct)
         print(
-            f"  {reps:>6,} {touches:>10,} {managers:>9} {seconds:>9.2f} {peak:>9.1f} {statements:>11} "
+            f"  {reps:>6,} {touches:>10,} {managers:>9} {seconds:>9.2f} {cpu:>7.2f} {peak:>9.1f} {statements:>11} "
             f"{blocks:>7} {len(distinct):>9} {slowest:>14.2f} s",
             flush=True,
         )
