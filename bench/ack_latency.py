@@ -220,6 +220,21 @@ def healthz_ms(port: int, times: int = 10) -> list[float]:
     return seconds
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a server process and its forked workers (Linux /proc). On a shared
+    machine this says what the work costs, where the wall clock also says how busy the machine was."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def await_replies(arrived: dict[int, float], notes: Iterable[int], *, timeout: float) -> None:
     """Wait until every note's reply has reached the stand-in. Polled: the stand-in's own
     `wait_for` rescans every call on each arrival, which at thousands of calls eats the cores
@@ -245,8 +260,9 @@ def run(
     rate: float | None,
     threads: int | None = None,
     idle: int = 0,
-) -> tuple[dict[str, float], Load, float]:
-    """One server, one load; returns acknowledgement figures, the load, and the seconds the sending took.
+) -> tuple[dict[str, float], Load, float, float]:
+    """One server, one load; returns acknowledgement figures, the load, the seconds the sending took,
+    and the server's CPU seconds for the measured load (its work included, for Baton).
 
     With `arrived` (Baton, whose replies are timed), the warm-up's replies are awaited before
     measuring starts, so no warm-up work is still queued when the measured load begins, and the
@@ -264,6 +280,7 @@ def run(
         load.acks.clear()
         load.sent.clear()
         holding = Idle(port, idle) if idle else None
+        cpu = cpu_seconds(process.pid)
         began = time.perf_counter()
         measured = range(warmup, len(load.bodies))
         if threads is not None:
@@ -282,7 +299,7 @@ def run(
             )
         if arrived is not None:  # let the queued work finish before stopping the server
             await_replies(arrived, load.sent, timeout=900)
-        return figures, load, sending
+        return figures, load, sending, cpu_seconds(process.pid) - cpu
     finally:
         if holding is not None:
             holding.close()
@@ -410,7 +427,7 @@ def main() -> None:
         if key not in patterns:
             continue
         print(f" {pattern}, {args.requests:,} requests after {warmup} warm-up ones whose work is done first")
-        ours, load, _ = run(
+        ours, load, _, work_cpu = run(
             "Baton acknowledges",
             baton,
             env,
@@ -420,7 +437,7 @@ def main() -> None:
             requests=args.requests,
             rate=rate,
         )
-        floor, _, floor_seconds = run(
+        floor, _, floor_seconds, _ = run(
             "bare Bolt (floor)",
             bare,
             env,
@@ -436,6 +453,10 @@ def main() -> None:
             most = capacity(load, arrived)
             print(f"  {'Baton capacity':<24}{most:>27.1f} commands/s done (the middle 80% of replies)")
             print(f"  {'bare Bolt (floor)':<24}{args.requests / floor_seconds:>27.1f} acknowledgements/s")
+            print(
+                f"  {'Baton server CPU':<24}{work_cpu * 1000 / args.requests:>27.1f} ms a command "
+                f"(at most {args.requests / work_cpu:.0f}/s a core; PostgreSQL's own work not included)"
+            )
         elif most and rate > 0.8 * most:
             print(f"  (not below capacity: {rate:g}/s is over 80% of the {most:.1f}/s measured back to back)")
     for pattern, idle in (("burst", 0), ("idle", 40)):
@@ -443,7 +464,7 @@ def main() -> None:
             continue
         what = f"{args.burst} at once from 20 threads" + (f", {idle} idle connections open" if idle else "")
         print(f" {pattern}: {what}")
-        ours, load, _ = run(
+        ours, load, _, _ = run(
             "Baton acknowledges",
             baton,
             env,
