@@ -17,6 +17,7 @@ import argparse
 import logging
 import os
 import re
+import selectors
 import signal
 import socket
 import subprocess
@@ -143,13 +144,8 @@ def answered(api: SlackApi) -> set[int]:
     return found
 
 
-def kill_mid_burst(url: str, backend: str, burst: int) -> None:
-    reps = [f"U0REP{i:03d}" for i in range(20)]
-    fresh_database(url)
-    seed_leads(url, reps, per_rep=3, overdue=False)
-    api = SlackApi(workspace(reps), token=TOKEN).start()
-    port = free_port()
-    env = {
+def serve_env(url: str, api: SlackApi) -> dict[str, str]:
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COACH_"))},
         "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": TOKEN,
@@ -159,6 +155,38 @@ def kill_mid_burst(url: str, backend: str, burst: int) -> None:
         "WEB_CONCURRENCY": "2",
         "LOG_LEVEL": "ERROR",
     }
+
+
+def apologised(api: SlackApi) -> set[int]:
+    """Commands whose rep was told something went wrong (nothing saved: try again)."""
+    found = set()
+    for call in api.calls:
+        if call.method in ("response_url", "chat.postEphemeral", "chat.postMessage"):
+            shown = str(call.args.get("blocks") or call.args.get("text"))
+            if "went wrong" in shown:
+                found |= {int(n) for n in NOTE.findall(shown)}
+    return found
+
+
+def answer_counts(api: SlackApi) -> Counter[int]:
+    """How many answers (not apologies) each command got."""
+    counts: Counter[int] = Counter()
+    for call in api.calls:
+        if call.method in ("response_url", "chat.postEphemeral", "chat.postMessage") and call.status == 200:
+            shown = str(call.args.get("blocks") or call.args.get("text"))
+            if "went wrong" not in shown:
+                counts.update({int(n) for n in NOTE.findall(shown)})
+    return counts
+
+
+def stop_mid_burst(url: str, backend: str, burst: int, how: signal.Signals) -> None:
+    """SIGKILL (a crash) or SIGTERM (a deploy) of every web process once half the burst is acknowledged."""
+    reps = [f"U0REP{i:03d}" for i in range(20)]
+    fresh_database(url)
+    seed_leads(url, reps, per_rep=3, overdue=False)
+    api = SlackApi(workspace(reps), token=TOKEN).start()
+    port = free_port()
+    env = serve_env(url, api)
     server = start_server(env, port)
     slack = Platform(api, f"http://127.0.0.1:{port}", SECRET)
     bodies = [
@@ -166,36 +194,45 @@ def kill_mid_burst(url: str, backend: str, burst: int) -> None:
         for i in range(burst)
     ]
     acked: set[int] = set()
+    refused: set[int] = set()  # an error Slack would show the rep: nothing was promised
     lock = threading.Lock()
-    killed = threading.Event()
+    stopped = threading.Event()
+    stop_at = 0.0
 
     def send(i: int) -> None:
+        nonlocal stop_at
         try:
             reply = slack.send(bodies[i], "application/x-www-form-urlencoded")
         except OSError:
-            return  # refused or cut off: Slack would show the rep an error, nothing was promised
-        if reply.status != 200:
+            with lock:
+                refused.add(i)
             return
         with lock:
+            if reply.status != 200:
+                refused.add(i)
+                return
             acked.add(i)
-            if len(acked) >= burst // 2 and not killed.is_set():
-                killed.set()
-                os.killpg(server.pid, signal.SIGKILL)  # every web process, at once, mid-burst
+            if len(acked) >= burst // 2 and not stopped.is_set():
+                stopped.set()
+                stop_at = time.monotonic()
+                os.killpg(server.pid, how)  # every web process at once, mid-burst
 
     with ThreadPoolExecutor(20) as threads:
         list(threads.map(send, range(burst)))
     server.wait()
-    in_queue = len(acked) - sum(1 for n in stored_notes(url) if n in acked)
+    exited = time.monotonic() - stop_at
+    at_exit = stored_notes(url)
+    in_queue = len(acked) - sum(1 for n in at_exit if n in acked)
     restarted = start_server(env, port)
     started = time.monotonic()
-    # Recovery runs at start-up and every 15 s; work the dead process had taken is free again
+    # Recovery runs at start-up and every 15 s; work a killed process had taken is free again
     # once its lease runs out (a minute for a request, two for a message being sent).
     stored_by = answered_by = None
     while time.monotonic() - started < 300:
         stored = stored_notes(url)
         if stored_by is None and all(n in stored for n in acked):
             stored_by = time.monotonic() - started
-        if acked <= answered(api):
+        if acked <= set(answer_counts(api)):
             answered_by = time.monotonic() - started
             if stored_by is not None:
                 break
@@ -206,14 +243,120 @@ def kill_mid_burst(url: str, backend: str, burst: int) -> None:
     api.stop()
     lost = sorted(n for n in acked if n not in stored)
     doubled = sorted(n for n, count in stored.items() if count > 1)
-    unanswered = sorted(acked - answered(api))
+    answers = answer_counts(api)
+    unanswered = sorted(acked - set(answers))
+    # Told "something went wrong" (or shown an error) about a command that was stored after all.
+    contradicted = sorted((apologised(api) | refused) & set(stored))
+    twice = sorted(n for n, count in answers.items() if count > 1)
     print(
-        f"  {backend:<11} {burst} sent, {len(acked)} acknowledged before the kill, {in_queue} of them not"
-        f" yet stored at the kill; after restart: lost {len(lost)}, stored twice {len(doubled)},"
-        f" never answered {len(unanswered)}"
+        f"  {backend:<11} {how.name}: {burst} sent, {len(acked)} acknowledged, {len(refused)} refused;"
+        f" {in_queue} acknowledged not yet stored when the server exited ({exited:.1f} s after the signal);"
+        f" after restart: lost {len(lost)}, stored twice {len(doubled)}, never answered {len(unanswered)},"
+        f" answered twice {len(twice)}, contradictory answers {len(contradicted)}"
         f" (all stored {stored_by or float('nan'):.0f} s and all answered {answered_by or float('nan'):.0f} s"
         " after the restart)"
     )
+
+
+# ---- slow clients ----------------------------------------------------------------------------------------
+
+HALF_SENT = b"POST /slack/events HTTP/1.1\r\nHost: baton\r\nContent-Length: 500\r\n\r\nabc"
+
+
+class HalfSent:
+    """Keeps `count` connections open that send headers announcing a body and never send it,
+    opening a new one whenever Baton closes one (as an attacker would)."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.port, self.count = port, count
+        self.selector = selectors.DefaultSelector()
+        self.reopened = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.hold, daemon=True)
+
+    def open_one(self) -> None:
+        try:
+            connection = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            connection.sendall(HALF_SENT)
+            connection.setblocking(False)
+            self.selector.register(connection, selectors.EVENT_READ)
+        except OSError:
+            pass
+
+    def hold(self) -> None:
+        while not self.stopping.is_set():
+            for key, _ in self.selector.select(timeout=0.2):
+                self.selector.unregister(key.fileobj)
+                key.fileobj.close()  # type: ignore[union-attr]
+                self.reopened += 1
+            missing = self.count - len(self.selector.get_map())
+            for _ in range(missing):
+                self.open_one()
+        for key in list(self.selector.get_map().values()):
+            key.fileobj.close()  # type: ignore[union-attr]
+
+    def __enter__(self) -> "HalfSent":
+        for _ in range(self.count):
+            self.open_one()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
+def slow_clients(url: str, backend: str, counts: list[int], seconds: float) -> None:
+    """N half-sent connections held open while /logcall arrives at 10/s; the acknowledgements timed."""
+    reps = [f"U0REP{i:03d}" for i in range(20)]
+    fresh_database(url)
+    seed_leads(url, reps, per_rep=3, overdue=False)
+    api = SlackApi(workspace(reps), token=TOKEN).start()
+    port = free_port()
+    server = start_server(serve_env(url, api), port)
+    slack = Platform(api, f"http://127.0.0.1:{port}", SECRET)
+    number = 0
+    try:
+        for count in counts:
+            with HalfSent(port, count) as held:
+                acks: list[float] = []
+                failed = 0
+                started = time.monotonic()
+                with ThreadPoolExecutor(20) as threads:
+                    futures = []
+                    while time.monotonic() - started < seconds:
+                        body = slack.command_body(
+                            reps[number % 20],
+                            "/logcall",
+                            f"Company {number % 20:03d}-00 vm chaos note {number}",
+                        )
+                        futures.append(threads.submit(slack.send, body, "application/x-www-form-urlencoded"))
+                        number += 1
+                        time.sleep(0.1)
+                    for future in futures:
+                        try:
+                            reply = future.result()
+                        except OSError:
+                            failed += 1
+                            continue
+                        if reply.status == 200:
+                            acks.append(reply.seconds)
+                        else:
+                            failed += 1
+                reopened = held.reopened
+            acks.sort()
+            late = sum(1 for a in acks if a > 3.0)
+            p50 = acks[len(acks) // 2] * 1000 if acks else float("nan")
+            p99 = acks[min(len(acks) - 1, int(len(acks) * 0.99))] * 1000 if acks else float("nan")
+            print(
+                f"  {backend:<11} {count:>6} half-sent connections held: {len(acks) + failed} /logcall,"
+                f" ack p50 {p50:.0f} ms, p99 {p99:.0f} ms, over 3 s {late}, failed {failed};"
+                f" {reopened} connections closed by Baton (and reopened) in {seconds:.0f} s"
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait()
+        api.stop()
 
 
 # ---- digests while Slack loses answers ---------------------------------------------------------------
@@ -295,7 +438,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a SQLite file)")
     parser.add_argument("--burst", type=int, default=120)
     parser.add_argument("--reps", type=int, default=30)
-    parser.add_argument("--only", choices=("kill", "digests"))
+    parser.add_argument("--only", choices=("kill", "term", "slow", "digests"))
+    parser.add_argument(
+        "--held", default="2000", help="half-sent connections to hold, comma-separated (default 2000)"
+    )
+    parser.add_argument("--seconds", type=float, default=20, help="how long each slow-client round lasts")
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # the lost answers are the point; their log lines are noise here
     with tempfile.TemporaryDirectory() as tmp:
@@ -303,7 +450,13 @@ def main() -> None:
         backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
         if args.only in (None, "kill"):
             print("SIGKILL of every web process mid-burst of /logcall, then a restart:")
-            kill_mid_burst(url, backend, args.burst)
+            stop_mid_burst(url, backend, args.burst, signal.SIGKILL)
+        if args.only in (None, "term"):
+            print("SIGTERM (a deploy) of every web process mid-burst of /logcall, then a restart:")
+            stop_mid_burst(url, backend, args.burst, signal.SIGTERM)
+        if args.only in (None, "slow"):
+            print("Half-sent connections held open while /logcall arrives at 10/s:")
+            slow_clients(url, backend, [int(n) for n in args.held.split(",")], args.seconds)
         if args.only in (None, "digests"):
             print("Morning digests while Slack loses its answers:")
             digests(url, backend, args.reps)

@@ -180,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("current", help="show the database's migration revision").set_defaults(
         run=cmd_db_current
     )
+    db_commands.add_parser(
+        "status", help="what is waiting, unknown or dead in the inbox, the outbox and the deliveries"
+    ).set_defaults(run=cmd_db_status)
+    db_commands.add_parser(
+        "prune", help="delete finished work past its keeping time now (web processes also do it)"
+    ).set_defaults(run=cmd_db_prune)
     return parser
 
 
@@ -482,6 +488,43 @@ def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
     current, head = current_revision(engine), head_revision(engine)
     state = "up to date" if current == head else f"behind: run `python -m bot db upgrade` to reach {head}"
     print(f"{current or 'empty'} ({state})")
+    return 0
+
+
+def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
+    from store.db import open_database
+    from store.retention import counts
+
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        with db.readers.begin() as session:
+            held = counts(session)
+    finally:
+        db.engine.dispose()
+    keep = settings.retention
+    print(
+        f"inbox       waiting {held.inbox_waiting:,} · dead {held.inbox_dead:,} · done {held.inbox_done:,}\n"
+        f"outbox      pending {held.outbox_pending:,} · unknown {held.outbox_unknown:,}"
+        f" · dead {held.outbox_dead:,} · sent {held.outbox_sent:,}\n"
+        f"deliveries  under way {held.deliveries_open:,} · dead {held.deliveries_dead:,}"
+        f" · done {held.deliveries_done:,}\n"
+        f"Finished work is kept {keep.done_days} days, dead letters {keep.dead_days}"
+        " (BATON_KEEP_DONE_DAYS, BATON_KEEP_DEAD_DAYS)."
+    )
+    return 0
+
+
+def cmd_db_prune(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import utc_now
+    from bot.retention import Tidy
+    from store.db import open_database
+
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        pruned = Tidy(db, utc_now, settings.retention).run(most_batches=1_000_000)
+    finally:
+        db.engine.dispose()
+    print(f"Pruned {pruned:,} finished records older than their keeping time.")
     return 0
 
 

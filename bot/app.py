@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.crm_sync import CrmSyncer
 from bot.hubspot import HubSpotCrm
 from bot.pool import ListenerPool
+from bot.retention import Tidy
 from bot.slack import Sleep, make_client
 from coaching.standing import Standings
 from handlers import coach, digest, events, handoffs, home, leads, logcall, pipeline, registration, review
@@ -41,28 +42,35 @@ class Baton:
     client: WebClient
     signing_secret: str  # bot/front_door.py checks every HTTP request with it before Bolt sees it
     door: Door  # the inbox: what Slack had acknowledged is kept, done once, resumed
+    tidy: Tidy  # finished work pruned after its keeping time
     crm: CrmSyncer | None = None  # with HUBSPOT_TOKEN: the CRM sync (bot/crm_sync.py)
     settings: Settings | None = None
 
     def recover(self) -> None:
         """Finish what a dead process left: requests it acknowledged, messages it owed, and what
-        the CRM is owed (a touch reaches HubSpot within a minute of being logged)."""
+        the CRM is owed (a touch reaches HubSpot within a minute of being logged); and prune
+        finished work past its keeping time (every few minutes)."""
         self.door.resume(self.app)
         Courier(self.deps, self.client).sweep()
         if self.crm is not None:
             self.crm.push_in_background()
+        self.tidy.when_due()
 
-    def keep_recovering(self, every: float = 15.0) -> threading.Thread:
-        """In a serving process: `recover` at start-up and every `every` seconds, on a daemon thread.
+    def keep_recovering(
+        self, every: float = 15.0, *, stop: threading.Event | None = None
+    ) -> threading.Thread:
+        """In a serving process: `recover` at start-up and every `every` seconds, on a daemon thread,
+        until `stop` is set (a pass under way finishes first).
         Every process may do it at once: each request and each message is taken by one of them."""
+        stopped = stop or threading.Event()
 
         def loop() -> None:
-            while True:
+            while not stopped.is_set():
                 try:
                     self.recover()
                 except Exception:
                     logging.getLogger("baton").exception("Recovery failed; trying again shortly")
-                time.sleep(every)
+                stopped.wait(every)
 
         thread = threading.Thread(target=loop, name="recover", daemon=True)
         thread.start()
@@ -143,6 +151,7 @@ def create(
         client=client,
         signing_secret=settings.signing_secret or "",
         door=door,
+        tidy=Tidy(db, clock, settings.retention),
         crm=crm,
         settings=settings,
     )

@@ -14,6 +14,7 @@ from typing import TypeVar
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from coaching.retention import DEFAULT_RETENTION, Retention
 from coaching.rules import DEFAULT_RULES, Rules
 from coaching.settings import (
     DEFAULT_TEAM,
@@ -69,6 +70,7 @@ class Settings:
     hubspot_token: str | None = None
     hubspot_api_url: str = HUBSPOT_API
     hubspot_default_owner: str | None = None  # a Slack id: owner of records whose owner isn't in Slack
+    retention: Retention = DEFAULT_RETENTION  # how long finished work and dead letters are kept
 
     @property
     def rules(self) -> Rules:
@@ -183,6 +185,13 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         problems.append(
             f"HUBSPOT_DEFAULT_OWNER must be a Slack user id like U0123ABCD, got {hubspot_default_owner!r}"
         )
+    retention = Retention(
+        done_days=number("BATON_KEEP_DONE_DAYS", Retention.done_days, unit=" of days"),
+        dead_days=number("BATON_KEEP_DEAD_DAYS", Retention.dead_days, unit=" of days"),
+    )
+    problems.extend(
+        f"BATON_KEEP_DONE_DAYS/BATON_KEEP_DEAD_DAYS: {problem}" for problem in retention.problems()
+    )
 
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -203,6 +212,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         hubspot_token=get("HUBSPOT_TOKEN"),
         hubspot_api_url=hubspot_api_url,
         hubspot_default_owner=hubspot_default_owner,
+        retention=retention,
     )
     if problems:
         raise ConfigError(problems)

@@ -5,7 +5,7 @@ import csv
 import io
 import stat
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -22,9 +22,11 @@ from coaching.rules import Status
 from coaching.settings import TeamConfig, team_config
 from handlers.people import profiles_of, resolve_owners
 from store import queries
-from store.db import Database
+from store.db import Database, between_turns
 
 IMPORTED_BY = "import"  # recorded as who added the leads and contacts
+# Leads written per transaction: about 0.1 s of SQLite's write lock each (README, Performance).
+IMPORT_CHUNK = 500
 
 
 def run_import(
@@ -91,8 +93,11 @@ def run_import(
     now = now or datetime.now(UTC)
     owners = {w: slack_id for w, (slack_id, _) in assigned.items() if slack_id}
     why_not = {w: how for w, (slack_id, how) in assigned.items() if not slack_id}
-    with db.sessions.begin() as session:
+    with db.readers.begin() as session:
+        # The whole file is planned first, without the write lock: every problem is found before
+        # anything is written (all or nothing, for a file with problems).
         config = team_config(session, team_id=team_id, defaults=defaults)
+        total = 2 * len(parsed.rows)
         plan = import_rows(
             session,
             team_id=team_id,
@@ -103,14 +108,38 @@ def run_import(
             now=now,
             rules=config.rules,
             team_days=config.digest_days,
-            write=not dry_run and not parsed.problems and not problems_found,
-            progress=progress,
+            write=False,
+            progress=_share(progress, total, start=0, scale=1),
         )
-        if plan.ok and not dry_run and not parsed.problems and not problems_found:
-            for profile in profiles:
-                people.remember(session, team_id=team_id, profile=profile, now=now)
-        # All or nothing: with any problem, import_rows wrote nothing and the file is refused whole.
-        problems = sorted([*parsed.problems, *problems_found, *plan.problems], key=lambda p: (p.line, p.text))
+    if plan.ok and not dry_run and not parsed.problems and not problems_found:
+        imported = 0
+        for chunk in in_chunks(parsed.rows):
+            # Short write transactions, each re-reading its own leads: SQLite has one write lock,
+            # and a command acknowledged meanwhile needs it within a second (issue 19: 60,000 rows
+            # in one transaction held it 11 s). Running the same file again after a crash part-way
+            # finishes it: rows already written are unchanged.
+            with db.sessions.begin() as session:
+                import_rows(
+                    session,
+                    team_id=team_id,
+                    rows=chunk,
+                    owners=owners,
+                    unknown=why_not,
+                    user_id=IMPORTED_BY,
+                    now=now,
+                    rules=config.rules,
+                    team_days=config.digest_days,
+                    write=True,
+                    # A chunk counts its rows twice (planned, written): half a step each here.
+                    progress=_share(progress, total, start=len(parsed.rows) + imported, scale=0.5),
+                )
+                if imported == 0:
+                    for profile in profiles:
+                        people.remember(session, team_id=team_id, profile=profile, now=now)
+            imported += len(chunk)
+            between_turns(db)
+    # All or nothing: with any problem, nothing was written and the file is refused whole.
+    problems = sorted([*parsed.problems, *problems_found, *plan.problems], key=lambda p: (p.line, p.text))
     report(
         plan,
         problems,
@@ -125,6 +154,32 @@ def run_import(
         statuses=parsed.statuses,
     )
     return 1 if problems else 0
+
+
+def _share(
+    progress: Callable[[int, int], None] | None, total: int, *, start: int, scale: float
+) -> Callable[[int, int], None] | None:
+    """One phase's progress (`done` of its own total) as a share of the whole import's."""
+    if progress is None:
+        return None
+    return lambda done, _total: progress(min(total, start + int(done * scale)), total)
+
+
+def in_chunks(rows: Sequence[Row]) -> Iterator[list[Row]]:
+    """The rows, a few hundred leads at a time; every row of a lead in the same chunk."""
+    by_lead: dict[str, list[Row]] = {}
+    for row in rows:
+        by_lead.setdefault(row.key, []).append(row)
+    chunk: list[Row] = []
+    leads = 0
+    for lead_rows in by_lead.values():
+        chunk.extend(lead_rows)
+        leads += 1
+        if leads == IMPORT_CHUNK:
+            yield chunk
+            chunk, leads = [], 0
+    if chunk:
+        yield chunk
 
 
 def read_owner_map(text: str, name: str) -> tuple[dict[str, str], list[Problem]]:

@@ -16,7 +16,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import Baton
-from coaching import inbox
 from coaching.people import forget_old_events
 from handlers.deliveries import Deliveries
 from handlers.handoff_posts import sweep
@@ -79,8 +78,8 @@ class Jobs:
         def tidy() -> None:
             with self.deps.db.sessions.begin() as session:
                 forget_old_events(session, before=now - KEEP_EVENTS)
-                inbox.forget_old(session, now=now)
                 queries.drafts.delete_drafts_before(session, now - KEEP_DRAFTS)
+            self.baton.tidy.run()  # the inbox, outbox and deliveries, in short batches
 
         self._run("tidy", tidy)
 

@@ -64,6 +64,7 @@ class TouchLogged:
     logged_by: str
     # The contact had already asked not to be contacted: the touch is stored, and the rep is warned.
     after_opt_out: bool = False
+    note_cut: str = ""  # what the rep typed past NOTE_LIMIT: not stored, shown back to them
 
     @property
     def for_someone_else(self) -> bool:
@@ -292,6 +293,12 @@ def _answered(rest: str, details: TouchDetails, fix: Fix | None) -> str | None:
     return None
 
 
+# The longest note a touch keeps: what a Slack form's note field takes (handlers/blocks/base.py
+# MODAL_NOTE), and the text of one section of a Slack message. Twenty 1 MiB notes grew the
+# database by 45 MB (issue 16); a call note is a few lines.
+NOTE_LIMIT = 3000
+
+
 def _log(
     session: Session,
     caller: Caller,
@@ -305,6 +312,7 @@ def _log(
     readings: tuple[Reading, ...],
 ) -> TouchLogged:
     lead = locked(session, lead)
+    note, note_cut = note[:NOTE_LIMIT], note[NOTE_LIMIT:]
     now, tz, rules, today = caller.now, caller.tz, caller.rules, caller.today
     was_stalled = is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=tz)
     after_opt_out = lead.opted_out_at is not None and outcome is not Outcome.OPT_OUT
@@ -372,4 +380,5 @@ def _log(
         readings=readings,
         logged_by=caller.user_id,
         after_opt_out=after_opt_out,
+        note_cut=note_cut,
     )

@@ -17,11 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from coaching import inbox
 from coaching.outbox import new_owner
-from store.db import Database
+from handlers.blocks.base import too_busy_to_keep
+from store.db import Database, TooSlow
 
 log = logging.getLogger(__name__)
 RECEIPT = "baton_inbox"  # the Bolt context key the middleware leaves for the listener
@@ -108,6 +111,21 @@ def durable_kind(body: dict[str, Any]) -> str | None:
     return str(kind) if kind in DURABLE else None
 
 
+def not_kept(body: dict[str, Any]) -> BoltResponse:
+    """The answer when the request couldn't be kept before Slack's deadline: nothing is done, and
+    the person knows. A command is answered with what to send again; anything else gets an error
+    status, which Slack shows as a failure (a form stays open with what was typed in it) and
+    which makes Slack send an event again later."""
+    if body.get("command"):
+        message = too_busy_to_keep(str(body["command"]), body.get("text"))
+        return BoltResponse(
+            status=200,
+            body=json.dumps({**message.payload(), "response_type": "ephemeral"}),
+            headers={"content-type": ["application/json"]},
+        )
+    return BoltResponse(status=503, body="")
+
+
 class Door:
     """The middleware and the resumer, for one process."""
 
@@ -133,17 +151,22 @@ class Door:
         user = body.get("user")
         user_id = str(user.get("id") if isinstance(user, dict) else body.get("user_id") or "")
         now = self.clock()
-        # Urgent: this write stands between Slack and its acknowledgement (store/db.py Writers).
-        with self.db.sessions.begin(urgent=True) as session:
-            inbox_id = inbox.receive(
-                session,
-                key=key,
-                team_id=str(req.context.team_id),
-                user_id=user_id,
-                kind=kind,
-                body=json.dumps(body),
-                now=now,
-            )
+        # Urgent: this write stands between Slack and its acknowledgement (store/db.py Writers),
+        # and has a deadline well inside Slack's 3 seconds.
+        try:
+            with self.db.sessions.begin(urgent=True) as session:
+                inbox_id = inbox.receive(
+                    session,
+                    key=key,
+                    team_id=str(req.context.team_id),
+                    user_id=user_id,
+                    kind=kind,
+                    body=json.dumps(body),
+                    now=now,
+                )
+        except (TooSlow, OperationalError, PoolTimeout) as error:
+            log.warning("Couldn't keep a %s in time (%s): answered without doing it", kind, error)
+            return not_kept(body)
         if inbox_id is None:
             retry = req.headers.get("x-slack-retry-num")
             log.info("A %s Baton already has (%s): acknowledged, not done again", kind, retry or "a replay")

@@ -1,10 +1,12 @@
 """The engine and session factory: one of each per process."""
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,6 +20,19 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 READ_ONLY = "baton_read_only"
 LIMITS = "baton_limits"
+URGENT = "baton_urgent"
+# The request thread's write before an acknowledgement (the inbox row) gets this long to start,
+# lock waits included; then it gives up and the request is answered without being kept
+# (handlers/inbox.py). Slack waits 3 seconds for the acknowledgement; this leaves a second for
+# the rest of it and the network.
+ACK_WRITE_DEADLINE = 1.5
+# How often an urgent SQLite writer tries again for the lock. SQLite's own busy handler sleeps
+# in growing steps of up to 100 ms, so a batch writer that pauses 20 ms between its short
+# transactions (a CRM import, the retention pass) would keep the lock from it for seconds.
+URGENT_RETRY = 0.002
+# What a batch writer on SQLite pauses between its short transactions, so waiting writers
+# (the request thread's, another process's) get their turn.
+BATCH_PAUSE = 0.02
 # PostgreSQL, per transaction (SET LOCAL): (statement_timeout, lock_timeout) in milliseconds.
 # On the request thread Slack waits 3 seconds for the whole answer: a query gets 2 of them, and
 # waiting on another transaction's lock 1. Listener work may wait longer, but never for ever: a
@@ -84,12 +99,38 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY):
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
+        elif options.get(URGENT):
+            _begin_urgently(connection)
         else:
             # Take the write lock up front: a deferred transaction that reads and then writes can
             # fail with "database is locked" at once, without waiting out busy_timeout.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_urgently(connection: Any) -> None:
+    """BEGIN IMMEDIATE, retried every few milliseconds until `ACK_WRITE_DEADLINE`: a writer in
+    another process (an import, the clock) that takes short turns lets it in between two of them."""
+    deadline = _urgent_deadline.get() or time.monotonic() + ACK_WRITE_DEADLINE
+    connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise TooSlow("the database could not take a write in time") from error
+                time.sleep(URGENT_RETRY)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+# When the urgent write under way must have started: waiting for a turn in this process and for
+# SQLite's lock in another share one deadline.
+_urgent_deadline: ContextVar[float | None] = ContextVar("baton_urgent_deadline", default=None)
 
 
 class Turns:
@@ -137,7 +178,7 @@ class Writers:
     def __init__(self, engine: Engine, *, serialise: bool, pool_size: int = 1) -> None:
         self._factory = sessionmaker(engine, expire_on_commit=False)
         self._urgent = sessionmaker(
-            engine.execution_options(**{LIMITS: REQUEST_LIMITS}), expire_on_commit=False
+            engine.execution_options(**{LIMITS: REQUEST_LIMITS, URGENT: True}), expire_on_commit=False
         )
         reserved = min(RESERVED_FOR_REQUESTS, pool_size - 1)
         self._turns = Turns() if serialise else Turns(pool_size - reserved) if reserved > 0 else None
@@ -160,13 +201,18 @@ class Writers:
             with factory.begin() as session:
                 yield session
             return
-        if not self._turns.acquire(urgent=urgent, timeout=self._patience):
-            raise TooSlow("the database is busy: no turn to write in time")
+        deadline = _urgent_deadline.set(time.monotonic() + ACK_WRITE_DEADLINE if urgent else None)
         try:
-            with factory.begin() as session:
-                yield session
+            patience = ACK_WRITE_DEADLINE if urgent else self._patience
+            if not self._turns.acquire(urgent=urgent, timeout=patience):
+                raise TooSlow("the database is busy: no turn to write in time")
+            try:
+                with factory.begin() as session:
+                    yield session
+            finally:
+                self._turns.release()
         finally:
-            self._turns.release()
+            _urgent_deadline.reset(deadline)
 
 
 class TooSlow(Exception):
@@ -224,9 +270,38 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
 
 
 def answers(db: Database, *, seconds: float = 2.0) -> bool:
-    """Whether the database answers a trivial query within `seconds`: what /healthz reports."""
+    """Whether the database answers a trivial query within `seconds`."""
     try:
         db.within(seconds, lambda session: session.execute(text("SELECT 1")))
+    except Exception:
+        return False
+    return True
+
+
+def between_turns(db: Database) -> None:
+    """A batch writer's pause between two short transactions: on SQLite, the moment a waiting
+    writer (an acknowledgement's, another process's) takes the lock."""
+    if db.engine.dialect.name == "sqlite":
+        time.sleep(BATCH_PAUSE)
+
+
+def takes_writes(db: Database) -> bool:
+    """Whether the database would take the request thread's write now, within its deadline: what
+    /healthz reports. Reads alone are not enough: while an import held SQLite's lock for 11 s,
+    reads answered and every acknowledgement waited (issue 19). Nothing is written: the write
+    transaction starts (on SQLite it takes the lock) and is rolled back."""
+    try:
+        with db.sessions.begin(urgent=True) as session:
+            if session.get_bind().dialect.name == "postgresql":
+                writable = session.execute(
+                    text(
+                        "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'"
+                    )
+                ).scalar_one()
+                if not writable:
+                    return False
+            else:
+                session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE took the lock: it would write
     except Exception:
         return False
     return True

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.tryout.repl import Tryout
+from coaching.touches import NOTE_LIMIT
 from store.db import open_database
 from store.models import Touch
 from tests.test_entry_points import env
@@ -187,7 +188,8 @@ def test_a_long_line_typed_at_a_terminal_arrives_whole(tmp_path: Path) -> None:
         for start in range(0, len(line), 512):  # as a paste arrives: in chunks
             os.write(leader, line[start : start + 512])
         os.write(leader, b"\r")
-        wait_for(b"Logged a")
+        # The whole line arrived: the reply counts all of it (a touch keeps the first 3,000).
+        wait_for(f"Your note was {len(note.strip()):,} characters".encode())
         os.write(leader, b"quit\r")
         process.wait(timeout=60)
     finally:
@@ -197,4 +199,4 @@ def test_a_long_line_typed_at_a_terminal_arrives_whole(tmp_path: Path) -> None:
     with db.readers.begin() as session:
         stored = session.scalars(select(Touch.note).order_by(Touch.id.desc()).limit(1)).one()
     db.engine.dispose()
-    assert len(stored) == len(note.strip())
+    assert stored == note.strip()[:NOTE_LIMIT]

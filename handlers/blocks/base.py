@@ -112,6 +112,16 @@ def something_went_wrong(typed: str | None) -> Message:
     return Message(text, (mrkdwn(text), *you_typed(typed or "")))
 
 
+def too_busy_to_keep(command: str, typed: str | None) -> Message:
+    """The database couldn't take the request in time to acknowledge it: nothing was kept, and the
+    rep is told so at once, with the command to send again (Slack never retries a command)."""
+    text = (
+        ":hourglass_flowing_sand: Baton is too busy to take this right now, so nothing was saved. "
+        "Please send it again in a minute."
+    )
+    return Message(text, (mrkdwn(text), *you_typed(f"{command} {typed or ''}".strip())))
+
+
 def saved_without_reply(kind: str) -> Message:
     """The work was committed, then the reply failed: say it was saved, so nobody logs it twice."""
     what = f"Your `{kind}`" if kind.startswith("/") else "What you did"

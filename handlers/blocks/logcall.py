@@ -22,6 +22,7 @@ from coaching.finding import DraftProblem, DraftRefused, LeadOption, WhichLead
 from coaching.rules import Outcome, Rules, Stage, Status
 from coaching.snapshots import LeadSnapshot
 from coaching.touches import (
+    NOTE_LIMIT,
     BadNewLead,
     FutureDate,
     NotADate,
@@ -33,6 +34,7 @@ from coaching.touches import (
 from handlers.blocks.base import (
     MODAL_NOTE,
     OPTION_TEXT,
+    SECTION_TEXT,
     USAGE,
     Message,
     button,
@@ -121,6 +123,8 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
         )
     if result.note:
         blocks.append(mrkdwn(quote(result.note)))
+    if result.note_cut:
+        blocks.extend(_not_kept(result))
     status = attempt_line(lead, result.stage, result.rules, now)
     blocks.append(mrkdwn(f"{status}\n{next_step_line(lead, result.stage, result.today)}"))
     blocks.append(mrkdwn(f":bulb: {result.tip.text}"))
@@ -147,6 +151,31 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
         )
     fallback = f"Logged {a_or_an(OUTCOME_LABEL[result.outcome])} on {lead.name}. {status}."
     return Message(fallback, tuple(blocks))
+
+
+CUT_SHOWN = 8  # sections of the cut-off part shown back (2,900 characters each): 23,200 in all
+
+
+def _not_kept(result: TouchLogged) -> list[Block]:
+    """A note past the limit: say what was kept, and give the rest back so nothing typed is lost."""
+    cut = result.note_cut
+    kept = len(result.note)
+    blocks: list[Block] = [
+        mrkdwn(
+            f":scissors: Your note was {kept + len(cut):,} characters; a touch keeps {NOTE_LIMIT:,}, so Baton "
+            f"saved the first {kept:,}. The rest is below, to keep or log as another touch:"
+        )
+    ]
+    shown = 0
+    while shown < len(cut) and len(blocks) <= CUT_SHOWN:
+        size = 2900
+        while len(esc(cut[shown : shown + size])) > SECTION_TEXT - 6:  # escaping lengthens & < >
+            size //= 2
+        blocks.append(mrkdwn(f"```{esc(cut[shown : shown + size])}```"))
+        shown += size
+    if shown < len(cut):
+        blocks.append(context(f"…and {len(cut) - shown:,} more characters, too long to show here."))
+    return blocks
 
 
 def touch_on_your_lead(result: TouchLogged, now: datetime) -> Message:

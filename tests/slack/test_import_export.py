@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from bot.crm import run_export, run_import
+from bot.crm import IMPORT_CHUNK, run_export, run_import
 from bot.localslack import SlackApi, User, Workspace
 from bot.slack import make_client
 from coaching.settings import TeamConfig
@@ -413,3 +413,37 @@ def test_only_a_regular_file_is_read_a_pipe_or_a_device_is_refused_at_once(
             f"Can't read {path}: it isn't a regular file (a pipe, a device or a folder): "
             "save the export to a file\n"
         )
+
+
+def test_a_big_import_writes_in_short_turns_so_commands_never_wait_for_the_whole_file(
+    database: Database, api: SlackApi, tmp_path: Path
+) -> None:
+    leads = 3 * IMPORT_CHUNK + 1
+    big = tmp_path / "big.csv"
+    big.write_text("Company,Owner\n" + "".join(f"Company {i},{DANA}\n" for i in range(leads)))
+    turns: list[int] = []  # leads in the table at each write transaction's end
+
+    def counted(connection: Any) -> None:
+        turns.append(connection.exec_driver_sql("SELECT count(*) FROM lead").scalar())
+
+    event.listen(database.engine, "commit", counted)
+    try:
+        code = run_import(
+            database,
+            make_client(TOKEN, api.url),
+            big,
+            team_id=TEAM,
+            defaults=TeamConfig(),
+            dry_run=False,
+            day_first=False,
+            out=io.StringIO(),
+            now=NOW,
+        )
+    finally:
+        event.remove(database.engine, "commit", counted)
+    assert code == 0 and len(pipeline(database)) == leads
+    # One 60,000-row transaction held SQLite's only write lock for 11 s: every command meanwhile
+    # waited past Slack's 3 seconds. Each turn now writes a few hundred leads.
+    grew = [after - before for before, after in zip([0, *turns], turns, strict=False)]
+    assert max(grew) <= IMPORT_CHUNK
+    assert sum(grew) == leads

@@ -339,6 +339,7 @@ CASES: dict[str, Callable[[], Message | View]] = {
     "base_plain": lambda: base.plain("*Acme &amp; Sons* is ready"),
     "base_stale_button": base.stale_button,
     "base_something_went_wrong": lambda: base.something_went_wrong("/logcall acme vm"),
+    "base_too_busy_to_keep": lambda: base.too_busy_to_keep("/logcall", "acme vm left a message"),
     "base_usage": lambda: base.usage("pipeline", "Name a rep with @, like `/pipeline @jane`."),
     "base_with_note": lambda: base.with_note(base.plain("The digest"), "Snoozed Acme Corp."),
     # ---- /logcall

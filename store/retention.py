@@ -1,0 +1,87 @@
+"""Queries that prune finished work (inbox, outbox, delivery) a batch at a time, and count what is
+still owed. Never commits: each batch is the caller's own short transaction."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import Session
+
+from store.models import Delivery, Inbox, Outbox
+
+# Outcomes and statuses of work that ended well; any other ended row is a dead letter (kept longer).
+INBOX_DONE = ("done",)
+OUTBOX_DONE = ("sent", "cancelled")
+OUTBOX_DEAD = ("failed",)
+OUTBOX_OPEN = ("pending", "sending")
+DELIVERY_DONE = ("sent", "empty")
+DELIVERY_DEAD = ("failed",)
+
+
+def _delete_some(
+    session: Session,
+    model: type[Inbox] | type[Outbox] | type[Delivery],
+    where: ColumnElement[bool],
+    limit: int,
+) -> int:
+    # The oldest `limit` rows by id, in one statement whose size never grows with the table.
+    some = select(model.id).where(where).order_by(model.id).limit(limit).scalar_subquery()
+    result = session.execute(
+        delete(model).where(model.id.in_(some)).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def prune_inbox(session: Session, *, done_before: datetime, dead_before: datetime, limit: int) -> int:
+    finished = _delete_some(
+        session, Inbox, (Inbox.done_at < done_before) & Inbox.outcome.in_(INBOX_DONE), limit
+    )
+    dead = Inbox.done_at < dead_before
+    return finished + _delete_some(session, Inbox, dead & Inbox.outcome.not_in(INBOX_DONE), limit)
+
+
+def prune_outbox(session: Session, *, done_before: datetime, dead_before: datetime, limit: int) -> int:
+    sent = (Outbox.finished_at < done_before) & Outbox.status.in_(OUTBOX_DONE)
+    dead = (Outbox.finished_at < dead_before) & Outbox.status.in_(OUTBOX_DEAD)
+    return _delete_some(session, Outbox, sent, limit) + _delete_some(session, Outbox, dead, limit)
+
+
+def prune_deliveries(session: Session, *, done_before: datetime, dead_before: datetime, limit: int) -> int:
+    # A delivery is its day's once-only claim: pruned days ago, its local date is long past.
+    sent = (Delivery.finished_at < done_before) & Delivery.status.in_(DELIVERY_DONE)
+    dead = (Delivery.finished_at < dead_before) & Delivery.status.in_(DELIVERY_DEAD)
+    return _delete_some(session, Delivery, sent, limit) + _delete_some(session, Delivery, dead, limit)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the inbox, the outbox and the deliveries hold, by state."""
+
+    inbox_waiting: int  # acknowledged, not done yet
+    inbox_done: int
+    inbox_dead: int  # failed or given up: kept longer, for a look
+    outbox_pending: int  # owed, not sent yet (or being sent)
+    outbox_unknown: int  # sent, but Slack's answer was lost: checked before anything is re-sent
+    outbox_sent: int
+    outbox_dead: int
+    deliveries_open: int
+    deliveries_done: int
+    deliveries_dead: int
+
+
+def counts(session: Session) -> Counts:
+    def count(model: type[Inbox] | type[Outbox] | type[Delivery], where: ColumnElement[bool]) -> int:
+        return int(session.execute(select(func.count()).select_from(model).where(where)).scalar_one())
+
+    return Counts(
+        inbox_waiting=count(Inbox, Inbox.done_at.is_(None)),
+        inbox_done=count(Inbox, Inbox.done_at.is_not(None) & Inbox.outcome.in_(INBOX_DONE)),
+        inbox_dead=count(Inbox, Inbox.done_at.is_not(None) & Inbox.outcome.not_in(INBOX_DONE)),
+        outbox_pending=count(Outbox, Outbox.status.in_(OUTBOX_OPEN)),
+        outbox_unknown=count(Outbox, Outbox.status == "unknown"),
+        outbox_sent=count(Outbox, Outbox.status.in_(OUTBOX_DONE)),
+        outbox_dead=count(Outbox, Outbox.status.in_(OUTBOX_DEAD)),
+        deliveries_open=count(Delivery, Delivery.status.not_in((*DELIVERY_DONE, *DELIVERY_DEAD))),
+        deliveries_done=count(Delivery, Delivery.status.in_(DELIVERY_DONE)),
+        deliveries_dead=count(Delivery, Delivery.status.in_(DELIVERY_DEAD)),
+    )

@@ -1,0 +1,281 @@
+"""Under pressure (issue 19): a flood of slow clients never delays an acknowledgement, and a deploy's
+SIGTERM finishes what was started, leaves the rest to the next process, and never tells a rep
+"something went wrong" about a request that was kept."""
+
+import socket
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.localslack import Platform
+from bot.pool import ListenerPool
+from bot.server import REQUEST_DEADLINE, LocalServer, wsgi
+from coaching.touches import NOTE_LIMIT
+from store.db import Database
+from store.models import Inbox, Touch
+from tests.conftest import DANA, SECRET, Clock, Harness, flatten, start_harness
+
+HALF_SENT = b"POST /slack/events HTTP/1.1\r\nHost: baton\r\nContent-Length: 500\r\n\r\nabc"
+
+
+def address(server: LocalServer) -> tuple[str, int]:
+    host, port = server.url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+@contextmanager
+def connections(server: LocalServer, count: int, *, half_sent: bool) -> Iterator[list[socket.socket]]:
+    opened: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            connection = socket.create_connection(address(server), timeout=5)
+            if half_sent:  # headers announcing a body that never comes
+                connection.sendall(HALF_SENT)
+            opened.append(connection)
+        yield opened
+    finally:
+        for connection in opened:
+            connection.close()
+
+
+def touch_notes(h: Harness) -> list[str]:
+    with h.db.readers.begin() as session:
+        return list(session.scalars(select(Touch.note).order_by(Touch.id)))
+
+
+def seen_with(h: Harness, words: str) -> list[str]:
+    return [
+        flatten(m.blocks) or m.text for m in h.api.seen_by(DANA) if words in (flatten(m.blocks) or m.text)
+    ]
+
+
+def apologies(h: Harness) -> list[str]:
+    return [t for m in h.api.seen_by(DANA) if "went wrong" in (t := flatten(m.blocks) or m.text)]
+
+
+# ---- slow clients -----------------------------------------------------------------------------------
+
+
+def test_a_thousand_half_sent_connections_do_not_delay_a_command(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    # Waitress's old limit was 500 connections: past it no new one was accepted, and Slack's
+    # requests waited in the backlog until the half-sent ones timed out.
+    with connections(harness.server, 1000, half_sent=True):
+        started = time.perf_counter()
+        reply = harness.slack.command(DANA, "/logcall", "acme vm under siege")
+        assert reply.status == 200
+        assert reply.seconds < 3.0
+        assert time.perf_counter() - started < 3.0
+    assert touch_notes(harness) == ["under siege"]
+
+
+def test_at_the_connection_limit_the_oldest_idle_connections_make_room(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    crowded = LocalServer(wsgi(harness.baton), connection_limit=50).start()
+    try:
+        with connections(crowded, 60, half_sent=True) as held:
+            slack = Platform(harness.api, crowded.url, SECRET)
+            body = slack.command_body(DANA, "/logcall", "acme vm made room")
+            with ThreadPoolExecutor(1) as one:
+                sent = one.submit(slack.send, body, "application/x-www-form-urlencoded")
+                assert sent.result(timeout=3).status == 200
+            # The oldest of the crowd were closed to make room for Slack's request.
+            held[0].settimeout(3)
+            assert held[0].recv(100) == b""
+    finally:
+        crowded.stop()
+    harness.baton.pool.wait_idle()
+    assert touch_notes(harness) == ["made room"]
+
+
+def test_a_request_still_incomplete_after_the_deadline_is_closed_and_an_idle_one_is_not(
+    harness: Harness,
+) -> None:
+    server = harness.server.server
+    with (
+        connections(harness.server, 1, half_sent=True) as [slow],
+        connections(harness.server, 1, half_sent=False) as [idle],
+    ):
+        slow.settimeout(3)
+        idle.settimeout(0.2)
+        assert _open(slow) and _open(idle)
+        later = time.time() + REQUEST_DEADLINE + 1  # instead of waiting: the check as it runs then
+        server.trigger.pull_trigger(lambda: server.maintenance(later))
+        assert slow.recv(100) == b""  # closed by Baton
+        assert _open(idle)  # silent, but not yet past the idle timeout (30 s)
+
+
+def _open(connection: socket.socket) -> bool:
+    """Nothing to read and not closed: recv times out."""
+    timeout = connection.gettimeout()
+    connection.settimeout(0.2)
+    try:
+        connection.recv(1)
+    except TimeoutError:
+        return True
+    finally:
+        connection.settimeout(timeout)
+    return False
+
+
+# ---- SIGTERM ------------------------------------------------------------------------------------------
+
+
+def test_a_command_acknowledged_while_the_process_stops_is_done_once_by_the_next_one(
+    database: Database,
+) -> None:
+    clock = Clock()
+    stopping = start_harness(database, clock=clock)
+    stopping.command(DANA, "/lead", "add Acme Corp")
+    stopping.baton.pool.hand_back()  # SIGTERM reached the pool while a request was being acknowledged
+    reply = stopping.slack.command(DANA, "/logcall", "acme vm sent during the deploy")
+    assert reply.status == 200
+    assert touch_notes(stopping) == []
+    stopping.server.stop()
+    following = start_harness(database, clock=clock, api=stopping.api)
+    try:
+        clock.advance(seconds=11)
+        following.baton.recover()
+        following.baton.pool.wait_idle()
+        assert touch_notes(following) == ["sent during the deploy"]
+        assert len(seen_with(following, "sent during the deploy")) == 1  # answered once
+        assert apologies(following) == []  # never "something went wrong" about a kept request
+    finally:
+        following.stop()
+        stopping.baton.deps.db.engine.dispose()
+
+
+class GatedPool(ListenerPool):
+    """One worker; the first piece of work is mid-way when SIGTERM arrives and finishes after it."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.first_started = threading.Event()
+        self.offered = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.offered += 1
+        if self.offered == 1:
+            original = fn
+
+            def fn(*a: Any, **k: Any) -> Any:
+                self.first_started.set()
+                self.stopping.wait(10)  # still working when the stop comes
+                return original(*a, **k)
+
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.mark.parametrize("burst", [5])
+def test_sigterm_mid_burst_finishes_what_was_started_and_leaves_the_rest_to_the_next_process(
+    database: Database, burst: int
+) -> None:
+    clock = Clock()
+    setup = start_harness(database, clock=clock)
+    setup.command(DANA, "/lead", "add Acme Corp")
+    setup.server.stop()  # the stand-in Slack carries on for the processes that follow
+    pool = GatedPool()
+    deploying = start_harness(database, clock=clock, api=setup.api, pool=pool)
+    slack = Platform(setup.api, deploying.server.url, SECRET)  # not waiting for the work to finish
+    bodies = [slack.command_body(DANA, "/logcall", f"acme vm burst {i}") for i in range(burst)]
+    replies = [slack.send(b, "application/x-www-form-urlencoded") for b in bodies]
+    assert [r.status for r in replies] == [200] * burst
+    assert pool.first_started.wait(5)
+
+    deploying.server.drain(grace=5)  # SIGTERM: stop accepting, answer what was read
+    with pytest.raises(OSError):
+        slack.send(bodies[0], "application/x-www-form-urlencoded")
+    handed_back = pool.hand_back()  # ...then the first piece of work finishes, the queued ones go back
+    assert handed_back == burst - 1
+    assert touch_notes(deploying) == ["burst 0"]
+    with database.readers.begin() as session:
+        undone = session.scalars(select(Inbox).where(Inbox.done_at.is_(None))).all()
+    assert len(undone) == burst - 1 and all(row.owner is None for row in undone)
+
+    following = start_harness(database, clock=clock, api=setup.api)
+    try:
+        clock.advance(seconds=11)
+        following.baton.recover()
+        following.baton.pool.wait_idle()
+        assert sorted(touch_notes(following)) == [f"burst {i}" for i in range(burst)]  # none lost, none twice
+        for i in range(burst):
+            assert len(seen_with(following, f"burst {i}")) == 1, i  # each answered once
+        assert apologies(following) == []
+    finally:
+        following.stop()
+        setup.baton.pool.shutdown()
+
+
+# ---- a database that can't take a write ------------------------------------------------------------
+
+
+@contextmanager
+def write_lock_held_elsewhere(db: Database) -> Iterator[None]:
+    """Another process holds the lock the acknowledgement's write needs (an import, a long job)."""
+    if db.engine.dialect.name == "sqlite":
+        other = sqlite3.connect(str(db.engine.url.database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        return
+    with db.engine.connect() as other:
+        other.execute(text("LOCK TABLE inbox IN EXCLUSIVE MODE"))
+        yield
+        other.rollback()
+
+
+def test_a_command_that_cannot_be_kept_in_time_is_answered_at_once_with_what_to_send_again(
+    harness: Harness,
+) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    with write_lock_held_elsewhere(harness.db):
+        reply = harness.slack.command(DANA, "/logcall", "acme vm asked about pricing")
+    assert reply.status == 200
+    assert reply.seconds < 3.0  # it waited out SQLite's 5-second busy timeout and got a 500
+    shown = flatten(reply.json["blocks"])
+    assert "nothing was saved" in shown
+    assert "/logcall acme vm asked about pricing" in shown  # what to send again
+    assert reply.json["response_type"] == "ephemeral"
+    harness.clock.advance(minutes=1)
+    harness.baton.recover()
+    harness.baton.pool.wait_idle()
+    assert touch_notes(harness) == []  # not done behind the rep's back either
+
+
+def test_healthz_says_503_while_sqlite_cannot_take_a_write(harness: Harness) -> None:
+    if harness.db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's one write lock")
+    url = harness.server.url + "/healthz"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.status == 200
+    with write_lock_held_elsewhere(harness.db), pytest.raises(urllib.error.HTTPError) as failed:
+        urllib.request.urlopen(url, timeout=5)  # reads still answer: it said 200 before
+    assert failed.value.code == 503
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.status == 200
+
+
+# ---- notes past the limit -------------------------------------------------------------------------------
+
+
+def test_a_note_past_the_limit_keeps_its_start_and_gives_the_rest_back(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    note = "pricing " * 375 + "the end of a very long note"  # 3,027 characters
+    shown = harness.command(DANA, "/logcall", f"acme vm {note}")
+    assert touch_notes(harness) == [note[:NOTE_LIMIT]]
+    seen = harness.seen_text(shown)
+    assert f"Your note was {len(note):,} characters" in seen
+    assert f"saved the first {NOTE_LIMIT:,}" in seen
+    assert "the end of a very long note" in seen  # the part not kept, given back
