@@ -25,8 +25,8 @@ from store import queries
 from store.db import Database, between_turns
 
 IMPORTED_BY = "import"  # recorded as who added the leads and contacts
-# Leads written per transaction: about 0.1 s of SQLite's write lock each (README, Performance).
-IMPORT_CHUNK = 500
+# Leads written per transaction: a few tenths of a second of SQLite's write lock each.
+IMPORT_CHUNK = 250
 
 
 def run_import(

@@ -26,10 +26,8 @@ URGENT = "baton_urgent"
 # (handlers/inbox.py). Slack waits 3 seconds for the acknowledgement; this leaves a second for
 # the rest of it and the network.
 ACK_WRITE_DEADLINE = 1.5
-# How often an urgent SQLite writer tries again for the lock. SQLite's own busy handler sleeps
-# in growing steps of up to 100 ms, so a batch writer that pauses 20 ms between its short
-# transactions (a CRM import, the retention pass) would keep the lock from it for seconds.
-URGENT_RETRY = 0.002
+# How often a SQLite writer tries again for the lock (see `_begin_writing`).
+WRITE_RETRY = 0.002
 # What a batch writer on SQLite pauses between its short transactions, so waiting writers
 # (the request thread's, another process's) get their turn.
 BATCH_PAUSE = 0.02
@@ -102,18 +100,20 @@ def _tune_sqlite(engine: Engine) -> None:
         options = connection.get_execution_options()
         if options.get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
-        elif options.get(URGENT):
-            _begin_urgently(connection)
         else:
             # Take the write lock up front: a deferred transaction that reads and then writes can
             # fail with "database is locked" at once, without waiting out busy_timeout.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_writing(connection, urgent=bool(options.get(URGENT)))
 
 
-def _begin_urgently(connection: Any) -> None:
-    """BEGIN IMMEDIATE, retried every few milliseconds until `ACK_WRITE_DEADLINE`: a writer in
-    another process (an import, the clock) that takes short turns lets it in between two of them."""
-    deadline = _urgent_deadline.get() or time.monotonic() + ACK_WRITE_DEADLINE
+def _begin_writing(connection: Any, *, urgent: bool) -> None:
+    """BEGIN IMMEDIATE, tried again every few milliseconds until the deadline (the request's
+    `ACK_WRITE_DEADLINE` when urgent, else the busy timeout). SQLite's own busy handler sleeps in
+    growing steps of up to 100 ms: a writer in another process that takes short turns with short
+    pauses (an import, the retention pass) would win the lock back every time, and a listener
+    waiting that way holds this process's turn while the acknowledgements queue behind it."""
+    patience = ACK_WRITE_DEADLINE if urgent else SQLITE_BUSY_TIMEOUT_MS / 1000
+    deadline = (_urgent_deadline.get() if urgent else None) or time.monotonic() + patience
     connection.exec_driver_sql("PRAGMA busy_timeout = 0")
     try:
         while True:
@@ -122,9 +122,12 @@ def _begin_urgently(connection: Any) -> None:
                 return
             except OperationalError as error:
                 if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise TooSlow("the database could not take a write in time") from error
-                time.sleep(URGENT_RETRY)
+                    if urgent:
+                        raise TooSlow("the database could not take a write in time") from error
+                    raise
+                time.sleep(WRITE_RETRY)
     finally:
+        # Statements inside the transaction (a checkpoint, a reader's snapshot) may still wait.
         connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
