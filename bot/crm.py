@@ -5,6 +5,7 @@ import csv
 import io
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,6 +119,7 @@ def run_import(
             # and a command acknowledged meanwhile needs it within a second (issue 19: 60,000 rows
             # in one transaction held it 11 s). Running the same file again after a crash part-way
             # finishes it: rows already written are unchanged.
+            started = time.monotonic()
             with db.sessions.begin() as session:
                 import_rows(
                     session,
@@ -137,7 +139,7 @@ def run_import(
                     for profile in profiles:
                         people.remember(session, team_id=team_id, profile=profile, now=now)
             imported += len(chunk)
-            between_turns(db)
+            between_turns(db, held=time.monotonic() - started)
     # All or nothing: with any problem, nothing was written and the file is refused whole.
     problems = sorted([*parsed.problems, *problems_found, *plan.problems], key=lambda p: (p.line, p.text))
     report(

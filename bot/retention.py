@@ -5,6 +5,7 @@ pruned only by the clock's 03:17 tidy, in one statement holding SQLite's write l
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -30,12 +31,13 @@ class Tidy:
         """Prune what has expired; how many rows went."""
         pruned = 0
         for _ in range(most_batches):
+            started = time.monotonic()
             with self.db.sessions.begin() as session:
                 gone = prune_some(session, now=self.clock(), keep=self.keep, limit=self.batch)
             pruned += gone
             if gone == 0:
                 break
-            between_turns(self.db)
+            between_turns(self.db, held=time.monotonic() - started)
         if pruned:
             log.info("Pruned %d finished records past their keeping time", pruned)
         return pruned

@@ -281,11 +281,12 @@ def answers(db: Database, *, seconds: float = 2.0) -> bool:
     return True
 
 
-def between_turns(db: Database) -> None:
-    """A batch writer's pause between two short transactions: on SQLite, the moment a waiting
-    writer (an acknowledgement's, another process's) takes the lock."""
+def between_turns(db: Database, *, held: float = 0.0) -> None:
+    """A batch writer's pause after a short transaction that held the lock `held` seconds: on
+    SQLite, at least as long, so the writers waiting meanwhile (acknowledgements, listener work,
+    another process) get at least half of the lock's time."""
     if db.engine.dialect.name == "sqlite":
-        time.sleep(BATCH_PAUSE)
+        time.sleep(max(BATCH_PAUSE, held))
 
 
 def takes_writes(db: Database) -> bool:
