@@ -1,11 +1,22 @@
-"""What Baton loses or doubles when things break. A benchmark, not a test.
+"""What Baton loses or doubles when things break, and what slow clients and long writers cost.
+A benchmark, not a test.
 
-    python bench/chaos.py [--database-url URL] [--burst 120] [--reps 30] [--only kill|digests]
+    python bench/chaos.py [--database-url URL] [--burst 120] [--reps 30]
+                          [--only kill|term|slow|import|digests] [--held 2000,5000] [--rows 60000]
 
-kill: serves the real app with `python -m bot serve`, sends a burst of signed /logcall requests
-from 20 threads, SIGKILLs every server process once half of them have been acknowledged, starts
-the server again on the same database, and counts the acknowledged touches that never got stored
-(lost), the ones stored twice, and the acknowledged commands whose rep never got an answer.
+kill / term: serves the real app with `python -m bot serve`, sends a burst of signed /logcall
+requests from 20 threads, SIGKILLs (a crash) or SIGTERMs (a deploy) every server process once half
+of them have been acknowledged, starts the server again on the same database, and counts the
+acknowledged touches that never got stored (lost), the ones stored twice, the acknowledged
+commands whose rep never got an answer or got two, and contradictory answers (told "something
+went wrong", or shown an error, about a command that was stored after all).
+
+slow: holds `--held` connections open that send headers announcing a body and never send it
+(reopening each one Baton closes, as an attacker would) while signed /logcall arrives at 10/s for
+`--seconds`; times every acknowledgement.
+
+import (SQLite only): `python -m bot import` of `--rows` leads while /logcall arrives at 10/s;
+times every acknowledgement and counts those answered "too busy" (nothing kept).
 
 digests: the morning digests of `--reps` reps through the real app and a local Slack that loses
 its answers after posting (the connection dropped after the post, or an answer after the client's
@@ -359,6 +370,82 @@ def slow_clients(url: str, backend: str, counts: list[int], seconds: float) -> N
         api.stop()
 
 
+# ---- an import beside live traffic (SQLite) ----------------------------------------------------------
+
+
+def import_beside_traffic(url: str, backend: str, rows: int, rate: float) -> None:
+    """`python -m bot import` of `rows` leads while /logcall arrives at `rate`/s; the acks timed."""
+    reps = [f"U0REP{i:03d}" for i in range(20)]
+    fresh_database(url)
+    seed_leads(url, reps, per_rep=3, overdue=False)
+    api = SlackApi(workspace(reps), token=TOKEN).start()
+    port = free_port()
+    env = serve_env(url, api)
+    server = start_server(env, port)
+    slack = Platform(api, f"http://127.0.0.1:{port}", SECRET)
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) / "export.csv"
+        export.write_text(
+            "Company,Owner,Status,Last Activity,Notes\n"
+            + "".join(f"Imported {i:06d},{reps[i % 20]},open,2026-11-02,from the CRM\n" for i in range(rows))
+        )
+        report = Path(tmp) / "import.txt"
+        importer = subprocess.Popen(
+            [sys.executable, "-m", "bot", "import", str(export), "--team", TEAM],
+            cwd=ROOT,
+            env=env,
+            stdout=report.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        acks: list[float] = []
+        failed = busy = number = 0
+        started = time.monotonic()
+        with ThreadPoolExecutor(20) as threads:
+            futures = []
+            while importer.poll() is None:
+                body = slack.command_body(
+                    reps[number % 20], "/logcall", f"Company {number % 20:03d}-00 vm chaos note {number}"
+                )
+                futures.append(threads.submit(slack.send, body, "application/x-www-form-urlencoded"))
+                number += 1
+                time.sleep(1 / rate)
+            took = time.monotonic() - started
+            for future in futures:
+                try:
+                    reply = future.result()
+                except OSError:
+                    failed += 1
+                    continue
+                if reply.status != 200:
+                    failed += 1
+                    continue
+                acks.append(reply.seconds)
+                busy += "too busy" in reply.body
+        if importer.returncode:
+            print("  the import failed:", report.read_text()[-600:])
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait()
+    api.stop()
+    imported = count_leads(url) - 60
+    acks.sort()
+    p50 = acks[len(acks) // 2] * 1000 if acks else float("nan")
+    p99 = acks[min(len(acks) - 1, int(len(acks) * 0.99))] * 1000 if acks else float("nan")
+    print(
+        f"  {backend:<11} import of {rows:,} rows ({imported:,} leads written, exit {importer.returncode})"
+        f" in {took:.1f} s beside {number} /logcall at {rate:g}/s: ack p50 {p50:.0f} ms, p99 {p99:.0f} ms,"
+        f" max {max(acks, default=0) * 1000:.0f} ms; over 3 s {sum(1 for a in acks if a > 3.0)},"
+        f" answered 'too busy' {busy}, failed {failed}"
+    )
+
+
+def count_leads(url: str) -> int:
+    db = open_database(url, pool_size=1)
+    with db.engine.connect() as connection:
+        count = int(connection.execute(text("SELECT count(*) FROM lead")).scalar_one())
+    db.engine.dispose()
+    return count
+
+
 # ---- digests while Slack loses answers ---------------------------------------------------------------
 
 
@@ -438,7 +525,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a SQLite file)")
     parser.add_argument("--burst", type=int, default=120)
     parser.add_argument("--reps", type=int, default=30)
-    parser.add_argument("--only", choices=("kill", "term", "slow", "digests"))
+    parser.add_argument("--only", choices=("kill", "term", "slow", "import", "digests"))
+    parser.add_argument("--rows", type=int, default=60_000, help="rows of the import beside traffic")
     parser.add_argument(
         "--held", default="2000", help="half-sent connections to hold, comma-separated (default 2000)"
     )
@@ -457,6 +545,9 @@ def main() -> None:
         if args.only in (None, "slow"):
             print("Half-sent connections held open while /logcall arrives at 10/s:")
             slow_clients(url, backend, [int(n) for n in args.held.split(",")], args.seconds)
+        if args.only in (None, "import") and backend == "SQLite":
+            print("A CRM import beside /logcall at 10/s (SQLite: one write lock):")
+            import_beside_traffic(url, backend, args.rows, 10)
         if args.only in (None, "digests"):
             print("Morning digests while Slack loses its answers:")
             digests(url, backend, args.reps)
