@@ -28,8 +28,10 @@ from coaching.crm_mapping import (
 )
 from coaching.crm_push import OWNER, STAGE
 from coaching.parsing import name_key
+from coaching.privacy import fingerprint
 from coaching.rules import CLOSED, Rules, Status
 from store import crm_sync as rows
+from store import queries
 from store.models import Contact, CrmLink, CrmOwner, Lead, StatusChange
 
 CRM_ACTOR = "CRM"  # who a change made in the CRM is recorded as (status changes, contacts added)
@@ -108,6 +110,20 @@ class Pull:
         }
         self.counts = PullCounts()
         self.moved: list[OwnerMoved] = []
+        # People and leads erased on request (python -m bot privacy erase) never come back from the CRM.
+        self.erased = queries.privacy.fingerprints(session, team_id=team_id)
+
+    def is_erased(self, *, lead_key: str | None = None, person: CrmPerson | None = None) -> bool:
+        if not self.erased:
+            return False
+        marks = []
+        if lead_key is not None:
+            marks.append(fingerprint(self.team_id, "lead", lead_key))
+        if person is not None and person.email:
+            marks.append(fingerprint(self.team_id, "email", person.email.strip().casefold()))
+        if person is not None and lead_key is not None:
+            marks.append(fingerprint(self.team_id, "person", f"{lead_key}\n{name_key(person.name)}"))
+        return any(mark in self.erased for mark in marks)
 
     def owner_for(self, crm_owner: str | None) -> str | None:
         return self.slack_of.get(crm_owner or "") or self.default_owner
@@ -164,6 +180,9 @@ class Pull:
             owner = self.owner_for(deal.owner)
             if owner is None:
                 self.counts.skip("its owner is nobody in Slack (set --default-owner to take them)")
+                continue
+            if self.is_erased(lead_key=name_key(names[deal.id])[:200]):
+                self.counts.skip("it names someone erased on request")
                 continue
             for candidate in (names[deal.id], second_name(names[deal.id], deal)):
                 key = name_key(candidate)[:200]
@@ -315,6 +334,10 @@ class Pull:
             self.session, sorted({link.contact_id for link in links.values() if link.contact_id})
         )
         made: dict[str, Contact] = {}
+        erased = [pair for pair in pairs if self.is_erased(lead_key=pair[0].name_key, person=pair[1])]
+        if erased:
+            self.counts.skipped["a person erased on request"] += len(erased)
+            pairs = [pair for pair in pairs if pair not in erased]
         for lead, person in pairs:
             link = links.get(person.id)
             contact = made.get(person.id) or (
@@ -391,6 +414,9 @@ class Pull:
                 else:
                     company = companies.get(person.company or "")
                     name = " ".join((company.name if company else person.name).split())[:200]
+                    if self.is_erased(lead_key=name_key(name)[:200], person=person):
+                        self.counts.skip("a person erased on request")
+                        continue
                     wanted.append((person, name, owner))
             by_key = rows.leads_by_keys(
                 self.session, team_id=self.team_id, keys=sorted({name_key(n)[:200] for _, n, _ in wanted})

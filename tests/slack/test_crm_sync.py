@@ -316,3 +316,15 @@ def test_a_second_process_leaves_a_pull_under_way_to_the_first(crm: Crm) -> None
     assert not second.ran and "Another process" in second.lines()[0]
     crm.h.clock.advance(minutes=11)  # that process died: its claim runs out and the pull goes ahead
     assert syncer_for(crm.h, crm.hubspot, crm.local.url).sync(TEAM).ran
+
+
+def test_a_person_erased_on_request_does_not_come_back_from_hubspot(crm: Crm) -> None:
+    from coaching.privacy import erase
+
+    crm.sync()
+    with crm.h.db.sessions.begin() as session:
+        erase(session, now=NOW, team_id=TEAM, email="jane@acme.com", contact_id=None, lead_name=None)
+    report = crm.sync(full=True)
+    with crm.h.db.sessions.begin() as session:
+        assert session.scalars(select(Contact).where(Contact.email == "jane@acme.com")).all() == []
+    assert report.counts.skipped["a person erased on request"] >= 1
