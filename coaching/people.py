@@ -36,10 +36,19 @@ def zone(name: str | None) -> ZoneInfo:
 
 def known_profile(session: Session, *, team_id: str, user_id: str, now: datetime) -> Profile | None:
     """The stored profile if it is fresh enough to trust, else None (ask Slack again)."""
-    rep = queries.people.rep(session, team_id=team_id, user_id=user_id)
-    if rep is None or now - rep.refreshed_at > PROFILE_MAX_AGE:
+    stored = last_known_profile(session, team_id=team_id, user_id=user_id)
+    if stored is None or now - stored[1] > PROFILE_MAX_AGE:
         return None
-    return Profile(rep.user_id, rep.name, rep.tz, rep.deactivated, rep.is_bot, rep.is_admin)
+    return stored[0]
+
+
+def last_known_profile(session: Session, *, team_id: str, user_id: str) -> tuple[Profile, datetime] | None:
+    """The stored profile however old, with when Slack last said so: when Slack can't be asked, a
+    zone from last week is far likelier right than UTC (people rarely move)."""
+    rep = queries.people.rep(session, team_id=team_id, user_id=user_id)
+    if rep is None:
+        return None
+    return Profile(rep.user_id, rep.name, rep.tz, rep.deactivated, rep.is_bot, rep.is_admin), rep.refreshed_at
 
 
 def remember(session: Session, *, team_id: str, profile: Profile, now: datetime) -> bool:

@@ -1,5 +1,6 @@
 """Who a Slack user is and where they are: profiles from `users.info` and `users.list`, cached in memory and in the database."""
 
+import http.client
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -59,11 +60,22 @@ class Directory:
         if cached and now - cached[1] < MEMORY_TTL:
             return cached[0]
         with self._db.readers.begin() as session:
-            known = people.known_profile(session, team_id=team_id, user_id=user_id, now=now)
-        if known is None:
+            stored = people.last_known_profile(session, team_id=team_id, user_id=user_id)
+        if stored is not None and now - stored[1] <= people.PROFILE_MAX_AGE:
+            known = stored[0]
+        else:
             fetched = self._from_slack(client, user_id)
             if fetched is None:
-                # Slack couldn't say: use UTC for now and ask again next time.
+                # Slack couldn't say. Nothing is cached, so the next request asks again.
+                if stored is not None:
+                    log.warning(
+                        "Using %s's last known time zone, %s (from %s), until Slack answers",
+                        user_id,
+                        stored[0].tz,
+                        stored[1].isoformat(timespec="minutes"),
+                    )
+                    return stored[0]
+                log.warning("Baton has never known %s's time zone: using UTC until Slack answers", user_id)
                 return Profile(user_id, "", "UTC")
             with self._db.sessions.begin() as session:
                 people.remember(session, team_id=team_id, profile=fetched, now=now)
@@ -91,6 +103,9 @@ class Directory:
             response = client.users_info(user=user_id)
         except SlackApiError as error:
             log.warning("users.info failed for %s: %s", user_id, error.response.get("error"))
+            return None
+        except (OSError, http.client.HTTPException) as error:  # no answer at all, or half of one
+            log.warning("users.info failed for %s: %s", user_id, type(error).__name__)
             return None
         return profile_from_slack(response["user"])
 
