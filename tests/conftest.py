@@ -195,7 +195,8 @@ def start_harness(
     clock = clock or Clock()
     if api is None:
         workspace = Workspace(team_id=TEAM, team_name="Test Team", users={u.id: u for u in people()})
-        api = SlackApi(workspace, token=TOKEN).start()
+        # Slack's clock is the test's: message timestamps and history's rate limit follow it.
+        api = SlackApi(workspace, token=TOKEN, clock=lambda: clock.now.timestamp()).start()
     settings = Settings(
         bot_token=TOKEN,
         signing_secret=SECRET,

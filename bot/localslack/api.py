@@ -16,6 +16,8 @@ import contextlib
 import json
 import select
 import threading
+import time
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from bot.localslack.model import (
     iter_elements,
 )
 from bot.localslack.respond import ResponseUrls
+from bot.localslack.scopes import needed
 from bot.localslack.users import UsersMethods
 from bot.localslack.views import ViewsMethods
 
@@ -45,9 +48,16 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
     """The Web API stand-in. `start()` it, point `WebClient(base_url=api.url)` at it, read `calls`."""
 
     def __init__(
-        self, workspace: Workspace | None = None, *, token: str | None = None, files_dir: Path | None = None
+        self,
+        workspace: Workspace | None = None,
+        *,
+        token: str | None = None,
+        files_dir: Path | None = None,
+        scopes: Iterable[str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(workspace, token=token, files_dir=files_dir)
+        """`scopes`: what the workspace granted (manifest.yml's by default); `clock`: Slack's time."""
+        super().__init__(workspace, token=token, files_dir=files_dir, scopes=scopes, clock=clock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         # A short poll interval lets stop() return quickly (the default waits up to half a second).
@@ -93,7 +103,8 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
 
     def lose_answer(self, method: str, *, how: str = "drop", times: int = 1) -> None:
         """Do the next `times` calls of `method`, then lose the answer: "drop" the connection at
-        once, or answer "late" (once the client has hung up), as a lost packet or a slow Slack would."""
+        once, or answer "late" (once the client has hung up), as a lost packet or a slow Slack would.
+        `method` "response_url" loses the answers to response_url posts."""
         if how not in ("drop", "late"):
             raise ValueError(f"how must be 'drop' or 'late', not {how!r}")
         with self._lock:
@@ -173,7 +184,8 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
                     status, headers, body = api._api(parsed.path[len("/api/") :], args, token)
                 else:
                     status, headers, body = 404, {}, {"ok": False, "error": "not_found"}
-                how = api._losing(parsed.path[len("/api/") :]) if status == 200 else None
+                method = "response_url" if parsed.path.startswith("/respond/") else parsed.path[5:]
+                how = api._losing(method) if status == 200 else None
                 if how == "drop":
                     self.close_connection = True
                     return  # the work is done; the client never hears of it
@@ -211,8 +223,30 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
                 body = {"ok": False, "error": fault.error}
                 self._record(Call(method, args, fault.status, body))
                 return fault.status, headers, body
+            channel = str(args.get("channel") or "")
+            scopes = needed(
+                method,
+                args,
+                self.workspace.private_channels,
+                self._resolve_channel(channel) if channel else "",
+            )
             if self.token is not None and token != self.token:
                 body = {"ok": False, "error": "invalid_auth"}
+            elif scopes and not self.scopes.intersection(scopes):
+                # Slack's answer when the app wasn't granted the scope: HTTP 200, ok false.
+                self.problems.append(
+                    f"{method} needs {' or '.join(scopes)}, which manifest.yml doesn't ask for"
+                )
+                body = {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": ",".join(scopes),
+                    "provided": ",".join(sorted(self.scopes)),
+                }
+            elif method == "conversations.history" and (wait := self._history_wait(args)) is not None:
+                body = {"ok": False, "error": "ratelimited"}
+                self._record(Call(method, args, 429, body))
+                return 429, {"Retry-After": str(wait)}, body
             else:
                 handler = getattr(self, "_" + method.replace(".", "_"), None)
                 if handler is None:

@@ -4,6 +4,8 @@ methods (chat.py, conversations.py, …) build on it, and api.py puts them toget
 import itertools
 import json
 import threading
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +20,27 @@ from bot.localslack.model import (
     UploadedFile,
     Workspace,
 )
+from bot.localslack.scopes import manifest_scopes
 
 
 class Core:
     """State every method family reads and writes, guarded by one lock."""
 
     def __init__(
-        self, workspace: Workspace | None = None, *, token: str | None = None, files_dir: Path | None = None
+        self,
+        workspace: Workspace | None = None,
+        *,
+        token: str | None = None,
+        files_dir: Path | None = None,
+        scopes: Iterable[str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.workspace = workspace or Workspace()
         self.token = token
+        # What the workspace granted at install: manifest.yml's scopes unless a test says otherwise.
+        self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
+        self.clock = clock  # Slack's clock: message timestamps and rate-limit windows follow it
+        self.history_calls: dict[str, float] = {}  # channel -> when conversations.history last read it
         self.files: dict[str, UploadedFile] = {}  # files_upload_v2's uploads, by file id
         self.files_dir = files_dir  # when set, each shared file is written here too
         self.calls: list[Call] = []
@@ -88,7 +101,8 @@ class Core:
 
     # ---- shared by the method families ----------------------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        """Slack's message ids: the second it was posted, then a sequence (unique, in order)."""
+        return f"{int(self.clock())}.{next(self._ts) % 1_000_000:06d}"
 
     def _resolve_channel(self, channel: str) -> str:
         return self.workspace.dm_channel(channel) if channel[:1] in ("U", "W") else channel

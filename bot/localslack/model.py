@@ -116,6 +116,7 @@ class Workspace:
     channels: dict[str, str] = field(default_factory=lambda: {"C0GENERAL": "general", "C0SALES": "sales"})
     # channels Baton isn't a member of: ephemeral posts there fail like Slack's do
     closed_channels: set[str] = field(default_factory=set)
+    private_channels: set[str] = field(default_factory=set)  # their history needs groups:history
 
     def dm_channel(self, user_id: str) -> str:
         return "D" + user_id[1:]

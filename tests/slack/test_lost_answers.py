@@ -1,6 +1,7 @@
 """When Slack does the work but its answer is lost: the client must not post again blindly, and the
 message's own metadata is there to find it by."""
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -59,5 +60,6 @@ def test_history_returns_a_messages_metadata_only_when_asked(api: SlackApi) -> N
         ("second", None),
         ("first", tagged(1)),
     ]
+    api.clock = lambda: time.time() + 61  # a minute on: Slack serves a channel's history once a minute
     plain = client.conversations_history(channel=channel)["messages"]
     assert all("metadata" not in m for m in plain)
