@@ -4,7 +4,9 @@ taken by one sender at a time, and each outcome recorded.
 A row is `pending` until a sender takes it (`sending`, with a lease). The sender then records
 `sent`, or a definite failure (`pending` again after a back-off, or `failed` for good), or
 `unknown` when Slack's answer was lost. An `unknown` post, or a `sending` one whose lease ran out
-(its sender died mid-call), may already be in Slack: the sender looks for it before sending again.
+(its sender died mid-call), may already be in Slack: the sender looks for it before sending again,
+only between when the attempt in doubt began and when it ended (`window`), a page at a time.
+After `MAX_UNCERTAIN_ATTEMPTS` it is given up on (`dead`) and logged: never posted blindly.
 """
 
 import json
@@ -25,6 +27,9 @@ FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 UNKNOWN_RECHECK = timedelta(seconds=30)  # let Slack settle before looking for a lost post
 MAX_ATTEMPTS = 8  # about four hours of back-off, then the failure is recorded for good
+# A post in doubt is looked for about once a minute (conversations.history's limit outside the
+# Marketplace); after this many attempts in all it is a dead letter, kept and logged for a person.
+MAX_UNCERTAIN_ATTEMPTS = 15
 REPLY_URL_LIFETIME = timedelta(minutes=30)  # Slack's response_url accepts posts for 30 minutes
 DELIVERY = "delivery"  # the subject of a digest or review: its delivery row is settled with the post
 POST, UPDATE, REPLY = "post", "update", "reply"
@@ -53,6 +58,10 @@ class Owed:
     attempts: int  # including the one now under way
     created_at: datetime
     uncertain: bool  # a previous attempt may have reached Slack: look before sending again
+    # Where to look when uncertain: from when the attempt in doubt began to when it ended (its
+    # lease), and, after a page that didn't have it, only messages older than `looked_before`.
+    window: tuple[datetime, datetime] | None = None
+    looked_before: str | None = None
 
     def still_in_place(self, now: datetime) -> bool:
         """Is an ephemeral answer still timely? After the response_url's lifetime, a DM is better."""
@@ -107,6 +116,7 @@ def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed
     row = rows.get(session, outbox_id)
     if row is None or not rows.take(session, row, owner=owner, now=now, lease_until=now + LEASE):
         return None
+    uncertain = row.status in ("sending", "unknown")
     return Owed(
         id=row.id,
         team_id=row.team_id,
@@ -121,16 +131,44 @@ def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed
         fallback=tuple(json.loads(row.fallback)) if row.fallback else (),
         attempts=row.attempts + 1,
         created_at=row.created_at,
-        uncertain=row.status in ("sending", "unknown"),
+        uncertain=uncertain,
+        window=(row.tried_at or row.created_at, row.lease_until or now) if uncertain else None,
+        looked_before=row.looked_before if uncertain else None,
     )
 
 
-def sent(session: Session, owed: Owed, *, owner: str, now: datetime, channel: str, ts: str | None) -> None:
-    """Slack has it. A post that must change later is remembered where it landed."""
+def hold(session: Session, owed: Owed, *, owner: str, now: datetime, longer: float) -> bool:
+    """A sender about to wait (Slack's Retry-After) keeps its row: the lease covers the wait and a
+    whole send after it, so no other sender takes the row meanwhile. False if it isn't its row."""
+    return rows.renew(session, owed.id, owner=owner, lease_until=now + timedelta(seconds=longer) + LEASE)
+
+
+def sent(
+    session: Session,
+    owed: Owed,
+    *,
+    owner: str,
+    now: datetime,
+    channel: str,
+    ts: str | None,
+    note: str | None = None,
+    shows_old: bool = False,
+) -> list[int]:
+    """Slack has it (`note`: or very likely has it, and why not certain). A post that must change
+    later is remembered where it landed. If what it should show changed while it was on its way
+    (a request decided meanwhile), or it was found in Slack showing an older version
+    (`shows_old`), the change is owed too: the ids to send now."""
     if not rows.finish(
-        session, owed.id, owner=owner, status="sent", finished_at=now, sent_channel=channel, sent_ts=ts
+        session,
+        owed.id,
+        owner=owner,
+        status="sent",
+        finished_at=now,
+        sent_channel=channel,
+        sent_ts=ts,
+        error=note[:200] if note else None,
     ):
-        return
+        return []
     if owed.subject == DELIVERY and owed.subject_id is not None:
         rows.settle_delivery(session, owed.subject_id, status="sent", now=now, channel=channel, ts=ts)
     elif owed.subject is not None and owed.subject_id is not None and ts is not None:
@@ -142,6 +180,25 @@ def sent(session: Session, owed: Owed, *, owner: str, now: datetime, channel: st
             posted=[(channel, ts)],
             now=now,
         )
+    current = rows.payload_of(session, owed.id)
+    if (
+        owed.method == POST
+        and ts is not None
+        and current is not None
+        and (shows_old or json.loads(current) != owed.payload)
+    ):
+        return [
+            owe(
+                session,
+                team_id=owed.team_id,
+                method=UPDATE,
+                channel=channel,
+                ts=ts,
+                payload=json.loads(current),
+                now=now,
+            )
+        ]
+    return []
 
 
 def failed(
@@ -186,15 +243,46 @@ def failed(
     ]
 
 
-def unknown(session: Session, owed: Owed, *, owner: str, now: datetime, error: str) -> None:
-    """Slack's answer was lost: the post may be there. Look for it before anything is sent again."""
-    rows.finish(
-        session,
-        owed.id,
-        owner=owner,
-        status="unknown",
-        next_attempt_at=now + UNKNOWN_RECHECK,
-        error=error[:200],
+def unknown(
+    session: Session,
+    owed: Owed,
+    *,
+    owner: str,
+    now: datetime,
+    error: str,
+    posted_at: datetime | None = None,
+    looked_before: str | None = None,
+    retry_after: float | None = None,
+) -> bool:
+    """Slack's answer was lost (or the post couldn't be looked for yet): it may be there. Look for
+    it, between when the attempt in doubt began (`posted_at` for a post just made) and now, before
+    anything is sent again. After MAX_UNCERTAIN_ATTEMPTS it is a dead letter: True then."""
+    if owed.attempts >= MAX_UNCERTAIN_ATTEMPTS:
+        if not rows.finish(session, owed.id, owner=owner, status="dead", finished_at=now, error=error[:200]):
+            return False
+        if owed.subject == DELIVERY and owed.subject_id is not None:
+            rows.settle_delivery(session, owed.subject_id, status="failed", now=now, error=error[:200])
+        return True
+    wait = max(UNKNOWN_RECHECK, timedelta(seconds=retry_after or 0))
+    values: dict[str, object] = {
+        "next_attempt_at": now + wait,
+        "lease_until": now,
+        "looked_before": looked_before,
+    }
+    if posted_at is not None:  # the earlier attempts were looked for and aren't there: only this one counts
+        values["tried_at"] = posted_at
+    rows.finish(session, owed.id, owner=owner, status="unknown", error=error[:200], **values)
+    return False
+
+
+def settle_copies(
+    session: Session, *, team_id: str, subject: str, subject_id: int, payload: dict[str, Any], now: datetime
+) -> None:
+    """A request decided (or a card taken) while copies of it are still on their way: copies never
+    posted are cancelled, and copies that may be in Slack show `payload` whatever happens next."""
+    rows.cancel_unsent(session, team_id=team_id, subject=subject, subject_id=subject_id, now=now)
+    rows.revise_in_doubt(
+        session, team_id=team_id, subject=subject, subject_id=subject_id, payload=json.dumps(payload)
     )
 
 

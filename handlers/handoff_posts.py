@@ -16,7 +16,7 @@ from coaching import digest_records, handoff_posts, handoff_sweep
 from coaching.caller import Caller
 from coaching.handoff_posts import OPS, TRANSFER
 from coaching.handoff_results import Decided, OpsForm, OpsHandedOff, TransferAsked, TransferSnapshot
-from coaching.outbox import cancel_unsent
+from coaching.outbox import settle_copies
 from handlers import outbox
 from handlers.blocks.base import Message
 from handlers.blocks.handoffs import (
@@ -118,8 +118,17 @@ class HandoffPosts:
     def owe_decision(self, session: Session, team_id: str, transfer: TransferSnapshot) -> list[int]:
         """After a decision: every manager's copy shows the outcome, and the people involved hear of it."""
         now = self.deps.clock()
-        cancel_unsent(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id, now=now)
         decided = transfer_decided(transfer)
+        # Copies still on their way: never posted ones are dropped, ones perhaps in Slack will
+        # show the decision (posted as it, or changed to it once found): no live buttons left.
+        settle_copies(
+            session,
+            team_id=team_id,
+            subject=TRANSFER,
+            subject_id=transfer.id,
+            payload=decided.payload(),
+            now=now,
+        )
         copies = handoff_posts.posts(session, team_id=team_id, subject=TRANSFER, subject_id=transfer.id)
         owed = [
             outbox.update(session, team_id, channel, ts, decided, deps=self.deps) for channel, ts in copies

@@ -8,14 +8,19 @@ sender killed mid-call), the sender reads the conversation back (`conversations.
 `include_all_metadata`) and records the message it finds instead of posting it again.
 """
 
+import copy
 import http.client
 import logging
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
@@ -28,12 +33,19 @@ from handlers.say import Pacer
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "baton_outbox"  # the metadata event type that marks Baton's own posts
-HISTORY_PAGE = 200  # how far back a lost post is looked for: it was posted moments before
+# Slack serves conversations.history to apps outside the Marketplace at about one call a minute
+# and at most 15 messages a call: a lost post is looked for a page a minute, only around its post.
+HISTORY_PAGE = 15
+HISTORY_INTERVAL = timedelta(seconds=60)
+CLOCK_SKEW = timedelta(seconds=30)  # Slack's clock and ours: the window around a post is this wider
+_last_looks: "WeakKeyDictionary[WebClient, dict[str, datetime]]" = WeakKeyDictionary()
 # Slack's errors that pass: the same call later may well work. Any other error is for good.
 PASSING = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 LOST = (OSError, http.client.HTTPException)  # urllib: no answer, or half of one
+RATE_LIMIT_WAITS = 3  # a patient sender waits out this many 429s on one message, then puts it back
+LONGEST_HELD_WAIT = 120.0  # seconds; a longer Retry-After puts the row back instead of holding it
 
 
 def post(
@@ -105,6 +117,9 @@ class Outcome:
     ts: str | None = None
     error: str = ""
     retry_after: float | None = None
+    posted_at: datetime | None = None  # unknown: when the post in doubt was made
+    looked_before: str | None = None  # unknown: the next look reads messages older than this
+    shows_old: bool = False  # sent, found in Slack showing what the row said before it was revised
 
 
 @dataclass
@@ -121,10 +136,17 @@ class Sweep:
 class Courier:
     """One sender: takes owed rows (with a lease, under its own token), sends, records the outcome."""
 
-    def __init__(self, deps: Deps, client: WebClient, *, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self, deps: Deps, client: WebClient, *, pacer: Pacer | None = None, patient: bool | None = None
+    ) -> None:
+        """`patient`: wait out a short Retry-After holding the row (its lease renewed to cover the
+        wait), as a paced run (digests, reviews) wants; by default only paced senders are patient.
+        Anyone else puts a rate-limited row back, due when Slack said, and moves on."""
         self.deps = deps
-        self.client = client
+        self.client = _waits_for_nobody(client)
+        self.looks = _last_looks.setdefault(client, {})  # this app's history calls, by channel
         self.pacer = pacer
+        self.patient = pacer is not None if patient is None else patient
         self.owner = outbox.new_owner()
 
     def send(self, ids: Iterable[int]) -> Sweep:
@@ -158,11 +180,22 @@ class Courier:
             owed = outbox.take(session, outbox_id, owner=self.owner, now=self.deps.clock())
         if owed is None:
             return None, []  # sent already, not due yet, or another sender has it
-        try:
-            outcome = self._attempt(owed)
-        except Exception as error:  # a bug in building the call: keep it owed, and say so
-            log.exception("Sending outbox message %s failed", owed.id)
-            outcome = Outcome("retry", error=type(error).__name__)
+        outcome = self._try(owed)
+        waits = 0
+        while (
+            self.patient
+            and outcome.retry_after is not None
+            and outcome.retry_after <= LONGEST_HELD_WAIT
+            and waits < RATE_LIMIT_WAITS
+        ):
+            wait = outcome.retry_after + random.random() / 4  # jitter: paced senders don't retry in lockstep
+            with self.deps.db.sessions.begin() as session:
+                held = outbox.hold(session, owed, owner=self.owner, now=self.deps.clock(), longer=wait)
+            if not held:
+                break  # no longer this sender's row: its outcome is for whoever has it
+            self.deps.sleep(wait)
+            waits += 1
+            outcome = self._try(owed)
         try:
             return outcome, self._record(owed, outcome)
         except Exception:
@@ -171,15 +204,47 @@ class Courier:
             log.exception("Couldn't record the outcome of outbox message %s", owed.id)
             return outcome, []
 
+    def _try(self, owed: Owed) -> Outcome:
+        try:
+            return self._attempt(owed)
+        except Exception as error:  # a bug in building the call: keep it owed, and say so
+            log.exception("Sending outbox message %s failed", owed.id)
+            return Outcome("retry", error=type(error).__name__)
+
     def _record(self, owed: Owed, outcome: Outcome) -> list[int]:
         now = self.deps.clock()
         with self.deps.db.sessions.begin() as session:
             if outcome.status == "sent":
-                outbox.sent(
-                    session, owed, owner=self.owner, now=now, channel=outcome.channel or "", ts=outcome.ts
+                return outbox.sent(
+                    session,
+                    owed,
+                    owner=self.owner,
+                    now=now,
+                    channel=outcome.channel or "",
+                    ts=outcome.ts,
+                    note=outcome.error or None,
+                    shows_old=outcome.shows_old,
                 )
             elif outcome.status == "unknown":
-                outbox.unknown(session, owed, owner=self.owner, now=now, error=outcome.error)
+                dead = outbox.unknown(
+                    session,
+                    owed,
+                    owner=self.owner,
+                    now=now,
+                    error=outcome.error,
+                    posted_at=outcome.posted_at,
+                    looked_before=outcome.looked_before,
+                    retry_after=outcome.retry_after,
+                )
+                if dead:
+                    log.error(
+                        "Gave up on outbox message %s to %s after %s attempts (%s): it may or may not "
+                        "be in Slack; it is kept as a dead letter",
+                        owed.id,
+                        owed.channel,
+                        owed.attempts,
+                        outcome.error,
+                    )
             else:
                 return outbox.failed(
                     session,
@@ -216,14 +281,25 @@ class Courier:
             return None  # too late for an ephemeral: a DM
         if owed.response_url:
             try:
-                response = WebhookClient(owed.response_url, timeout=10).send_dict(
+                # No retry handlers: a connection dropped after Slack showed the answer, retried,
+                # would show it twice (a response_url has no idempotency key either).
+                response = WebhookClient(owed.response_url, timeout=10, retry_handlers=[]).send_dict(
                     {**owed.payload, "response_type": "ephemeral", "replace_original": False}
                 )
                 if response.status_code == 200:
                     return Outcome("sent", owed.reply_in, None)
                 log.info("response_url answered %s; trying chat.postEphemeral", response.status_code)
             except LOST as error:
-                log.info("response_url failed (%s); trying chat.postEphemeral", type(error).__name__)
+                if not _reached_nobody(error):
+                    # The answer may well be on the rep's screen, and an ephemeral can't be looked
+                    # for afterwards: one answer possibly lost beats the same answer twice.
+                    log.warning(
+                        "response_url's answer to outbox message %s was lost (%s); not sending it again",
+                        owed.id,
+                        type(error).__name__,
+                    )
+                    return Outcome("sent", owed.reply_in, None, error=f"uncertain: {type(error).__name__}")
+                log.info("response_url refused the connection; trying chat.postEphemeral")
         if owed.reply_in:
             try:
                 self.client.chat_postEphemeral(channel=owed.reply_in, user=owed.channel, **owed.payload)
@@ -234,15 +310,12 @@ class Courier:
 
     def _post(self, owed: Owed) -> Outcome:
         if owed.uncertain:
-            try:
-                found = self._find(owed)
-            except (SlackApiError, *LOST) as error:
-                return Outcome("unknown", error=f"looking for it: {_code(error)}")
-            if found is not None:
-                log.info("Outbox message %s was posted after all (%s)", owed.id, found[1])
-                return Outcome("sent", *found)
+            looked = self._look(owed)
+            if looked is not None:
+                return looked
         if self.pacer is not None:
             self.pacer.wait()
+        posted_at = self.deps.clock()
         try:
             response = self.client.chat_postMessage(
                 channel=owed.channel,
@@ -251,28 +324,90 @@ class Courier:
             )
         except SlackApiError as error:
             return _refused(error)
-        except ConnectionRefusedError as error:
-            return Outcome("retry", error=type(error).__name__)  # nothing reached Slack
         except LOST as error:
-            if isinstance(getattr(error, "reason", None), ConnectionRefusedError):
+            if _reached_nobody(error):
                 return Outcome("retry", error="ConnectionRefusedError")
-            return Outcome("unknown", error=type(error).__name__)
+            return Outcome("unknown", error=type(error).__name__, posted_at=posted_at)
         return Outcome("sent", str(response["channel"]), str(response["ts"]))
 
-    def _find(self, owed: Owed) -> tuple[str, str] | None:
-        """The post, if Slack has it: found by the outbox id in its metadata."""
+    # ---- a post in doubt -------------------------------------------------------------------------
+    def _look(self, owed: Owed) -> Outcome | None:
+        """Look for a post in doubt: its outcome if settled (found, or still to look for), None
+        when Slack certainly hasn't it (every message in its window read), so it is posted now."""
+        now = self.deps.clock()
+        last = self.looks.get(owed.channel)
+        if last is not None and now < last + HISTORY_INTERVAL:  # one call a minute per channel
+            wait = (last + HISTORY_INTERVAL - now).total_seconds()
+            return Outcome(
+                "unknown", error="waiting to look for it", retry_after=wait, looked_before=owed.looked_before
+            )
+        self.looks[owed.channel] = now
+        try:
+            channel, message, more, oldest = self._find(owed)
+        except SlackApiError as error:
+            refused = _refused(error)
+            return Outcome(
+                "unknown",
+                error=f"looking for it: {refused.error}",
+                retry_after=refused.retry_after,
+                looked_before=owed.looked_before,
+            )
+        except LOST as error:
+            return Outcome(
+                "unknown", error=f"looking for it: {type(error).__name__}", looked_before=owed.looked_before
+            )
+        if message is not None:
+            log.info("Outbox message %s was posted after all (%s)", owed.id, message["ts"])
+            shown = message.get("text")
+            return Outcome("sent", channel, str(message["ts"]), shows_old=shown != owed.payload.get("text"))
+        if more and oldest is not None:  # a busy channel: the older part of the window next minute
+            return Outcome(
+                "unknown",
+                error="still looking for it",
+                retry_after=HISTORY_INTERVAL.total_seconds(),
+                looked_before=oldest,
+            )
+        return None
+
+    def _find(self, owed: Owed) -> tuple[str, dict[str, Any] | None, bool, str | None]:
+        """One page of the post's window, newest first: (channel, the post if there, more older
+        messages in the window, the oldest ts read). Found by the outbox id in its metadata."""
         channel = owed.channel
         if channel[:1] in ("U", "W"):
             channel = str(self.client.conversations_open(users=channel)["channel"]["id"])
+        began, ended = owed.window or (owed.created_at, self.deps.clock())
         history = self.client.conversations_history(
-            channel=channel, include_all_metadata=True, limit=HISTORY_PAGE
+            channel=channel,
+            include_all_metadata=True,
+            limit=HISTORY_PAGE,
+            oldest=_slack_ts(began - CLOCK_SKEW),
+            latest=owed.looked_before or _slack_ts(ended + CLOCK_SKEW),
+            inclusive=False,
         )
-        for message in history.get("messages") or []:
+        messages = list(history.get("messages") or [])
+        for message in messages:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
             if metadata.get("event_type") == EVENT_TYPE and str(payload.get("outbox_id")) == str(owed.id):
-                return channel, str(message["ts"])
-        return None
+                return channel, message, False, None
+        oldest = min((str(m["ts"]) for m in messages), key=float, default=None)
+        return channel, None, bool(history.get("has_more")), oldest
+
+
+def _slack_ts(moment: datetime) -> str:
+    return f"{moment.timestamp():.6f}"
+
+
+def _waits_for_nobody(client: WebClient) -> WebClient:
+    """The client without its 429 handler: the outbox owns rate limits. A sender that slept out
+    Retry-After inside a leased send could outlive its lease (two 70-second waits outlast the
+    2-minute lease), and another sender would take the row, find nothing in Slack yet and post it;
+    then the sleeper would post it again. A 429 instead puts the row back, due after Retry-After."""
+    own = copy.copy(client)
+    own.retry_handlers = [
+        handler for handler in client.retry_handlers if not isinstance(handler, RateLimitErrorRetryHandler)
+    ]
+    return own
 
 
 def _refused(error: SlackApiError) -> Outcome:
@@ -287,6 +422,14 @@ def _refused(error: SlackApiError) -> Outcome:
         except ValueError:
             retry_after = None
     return Outcome("retry" if passing else "failed", error=code, retry_after=retry_after)
+
+
+def _reached_nobody(error: BaseException) -> bool:
+    """A refused connection (urllib wraps it in URLError.reason): nothing reached Slack, so sending
+    again is safe. Any other lost answer may have come after Slack did the work."""
+    return isinstance(error, ConnectionRefusedError) or isinstance(
+        getattr(error, "reason", None), ConnectionRefusedError
+    )
 
 
 def _code(error: Any) -> str:

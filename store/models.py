@@ -334,7 +334,8 @@ class Outbox(Base):
     fallback: Mapped[str | None] = mapped_column(
         Text
     )  # JSON list of channels to post to if this fails for good
-    status: Mapped[str] = mapped_column(String(16))  # pending | sending | unknown | sent | failed
+    # pending | sending | unknown | sent | failed | cancelled | dead (given up looking for a lost post)
+    status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     owner: Mapped[str | None] = mapped_column(String(40))  # the sender holding it while `sending`
@@ -344,6 +345,12 @@ class Outbox(Base):
     sent_channel: Mapped[str | None] = mapped_column(String(32))
     sent_ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(200))
+    # A post in doubt is looked for in Slack between these two (conversations.history's oldest and
+    # latest): when its first attempt in doubt began, and `lease_until`, when the last one ended.
+    tried_at: Mapped[datetime | None]
+    looked_before: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # a long search's next page: older than this ts
 
 
 class Inbox(Base):

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Delivery, Outbox
@@ -50,7 +50,26 @@ def take(session: Session, row: Outbox, *, owner: str, now: datetime, lease_unti
                 and_(Outbox.status == "sending", Outbox.lease_until < now),
             ),
         )
-        .values(status="sending", owner=owner, lease_until=lease_until, attempts=Outbox.attempts + 1)
+        .values(
+            status="sending",
+            owner=owner,
+            lease_until=lease_until,
+            attempts=Outbox.attempts + 1,
+            # A fresh attempt starts a new window to look in; one in doubt keeps its own.
+            tried_at=case((Outbox.status == "pending", now), else_=Outbox.tried_at),
+        )
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def renew(session: Session, outbox_id: int, *, owner: str, lease_until: datetime) -> bool:
+    """Extend the lease of a row this owner is sending; False if it isn't theirs any more."""
+    statement = (
+        update(Outbox)
+        .where(Outbox.id == outbox_id, Outbox.owner == owner, Outbox.status == "sending")
+        .values(lease_until=lease_until)
         .returning(Outbox.id)
         .execution_options(synchronize_session=False)
     )
@@ -70,7 +89,7 @@ def finish(session: Session, outbox_id: int, *, owner: str, **values: object) ->
 
 
 def cancel_unsent(session: Session, *, team_id: str, subject: str, subject_id: int, now: datetime) -> None:
-    """Posts not yet made that a decision made pointless (a request decided before it was posted)."""
+    """Posts certainly not made that a decision made pointless (every earlier try failed for sure)."""
     session.execute(
         update(Outbox)
         .where(
@@ -78,11 +97,31 @@ def cancel_unsent(session: Session, *, team_id: str, subject: str, subject_id: i
             Outbox.subject == subject,
             Outbox.subject_id == subject_id,
             Outbox.status == "pending",
-            Outbox.attempts == 0,
         )
         .values(status="cancelled", finished_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def revise_in_doubt(session: Session, *, team_id: str, subject: str, subject_id: int, payload: str) -> None:
+    """Posts that may be in Slack already (`unknown`, or `sending` right now): whatever happens
+    next, what they show is `payload` (posted as that if not found, or changed to it if found)."""
+    session.execute(
+        update(Outbox)
+        .where(
+            Outbox.team_id == team_id,
+            Outbox.subject == subject,
+            Outbox.subject_id == subject_id,
+            Outbox.method == "post",
+            Outbox.status.in_(("unknown", "sending")),
+        )
+        .values(payload=payload)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def payload_of(session: Session, outbox_id: int) -> str | None:
+    return session.scalar(select(Outbox.payload).where(Outbox.id == outbox_id))
 
 
 def rows(session: Session) -> Sequence[Outbox]:

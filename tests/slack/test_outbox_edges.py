@@ -1,0 +1,202 @@
+"""The outbox at its edges: 429s it waits out itself, answers whose outcome is uncertain, requests
+decided while a manager's copy was still on its way, and lost posts looked for within Slack's limits."""
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.localslack import Shown
+from coaching.settings import TeamConfig
+from handlers.blocks.ids import Action
+from handlers.outbox import Courier
+from store.db import Database
+from store.models import Outbox
+from tests.conftest import DANA, KENJI, MORGAN, TOKEN, Harness, flatten, start_harness
+
+OPS, MANAGERS = "C0OPS", "C0MANAGERS"
+
+
+def test_a_logcall_answer_whose_response_url_answer_is_lost_is_not_shown_twice(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    harness.api.lose_answer("response_url", how="drop")  # Slack shows it; Baton never hears back
+    before = len(harness.api.seen_by(DANA))
+    harness.slack.command(DANA, "/logcall", "acme vm left a message")
+    answers = [m for m in harness.api.seen_by(DANA)[before:] if "Acme Corp" in harness.seen_text(m)]
+    assert len(answers) == 1  # the rep sees one answer, not the same one again as an ephemeral
+    assert harness.api.calls_to("chat.postEphemeral") == []
+    with harness.db.readers.begin() as session:
+        row = session.scalars(select(Outbox).where(Outbox.method == "reply")).one()
+    assert (row.status, row.error) == ("sent", "uncertain: RemoteDisconnected")
+
+
+def test_two_long_rate_limits_and_another_sweep_meanwhile_still_give_one_copy(database: Database) -> None:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN})))
+    try:
+        h.command(DANA, "/lead", "add Acme Corp")
+        other_process = Courier(h.baton.deps, h.baton.client)
+
+        def waiting(seconds: float) -> None:
+            """Time passes while a sender waits; another process's clock job sweeps meanwhile."""
+            h.sleeps.append(seconds)
+            h.clock.advance(seconds=seconds)
+            other_process.sweep()
+
+        for handler in h.baton.client.retry_handlers:  # every wait the Web API client makes
+            if hasattr(handler, "sleep"):
+                handler.sleep = waiting
+        h.api.fail("chat.postMessage", status=429, retry_after=70, times=2)
+        h.command(DANA, "/handoff", "acme @sam they know the CFO")  # the request to Morgan: 429
+        for _ in range(5):  # the clock's outbox job, once a minute, for five minutes
+            h.clock.advance(seconds=61)
+            other_process.sweep()
+            Courier(h.baton.deps, h.baton.client).sweep()
+        requests = [m for m in h.dms(MORGAN) if "Hand-off request" in flatten(m.blocks)]
+        assert len(requests) == 1
+        assert [c.status for c in h.api.calls_to("chat.postMessage")] == [429, 429, 200]
+        assert 70 not in [int(s) for s in h.sleeps]  # nobody slept out a Retry-After holding the row
+    finally:
+        h.stop()
+
+
+# ---- copies of a hand-off request still on their way when another manager decides ------------------
+
+
+@pytest.fixture
+def managers(database: Database) -> Iterator[Harness]:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN, KENJI})))
+    h.command(DANA, "/lead", "add Acme Corp")
+    yield h
+    h.stop()
+    assert h.api.problems == [], h.api.problems
+
+
+def live_buttons(h: Harness, manager: str) -> list[str]:
+    """The Approve/Reject buttons on every copy of the request the manager can still press."""
+    return [
+        e["action_id"]
+        for m in h.dms(manager)
+        for b in m.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] in (Action.TRANSFER_APPROVE, Action.TRANSFER_REJECT)
+    ]
+
+
+def copies(h: Harness, manager: str) -> list[Shown]:
+    return [m for m in h.dms(manager) if "Acme Corp" in flatten(m.blocks) and m.source == "chat.postMessage"]
+
+
+def sweep_later(h: Harness, minutes: int = 5) -> None:
+    h.clock.advance(minutes=minutes)
+    Courier(h.baton.deps, h.baton.client).sweep()
+
+
+def decide_on_the_copy_that_arrived(h: Harness) -> str:
+    """The manager whose copy arrived approves; returns the other manager, whose copy is in doubt."""
+    arrived = next(m for m in (MORGAN, KENJI) if live_buttons(h, m))
+    card = next(m for m in h.dms(arrived) if "Hand-off request" in flatten(m.blocks))
+    h.slack.click(arrived, card, Action.TRANSFER_APPROVE)
+    return KENJI if arrived == MORGAN else MORGAN
+
+
+def test_a_copy_in_doubt_when_the_other_manager_decides_ends_without_live_buttons(managers: Harness) -> None:
+    h = managers
+    h.api.lose_answer("chat.postMessage", how="drop")  # the first manager's copy lands; Baton never hears
+    h.command(DANA, "/handoff", "acme @sam they know the CFO")
+    late = decide_on_the_copy_that_arrived(h)
+    assert live_buttons(h, late)  # in Slack, buttons and all, though Baton doesn't know it yet
+    sweep_later(h)  # found in Slack, and brought in line with the decision
+    assert live_buttons(h, late) == []
+    assert len(copies(h, late)) == 1  # found, not posted again
+    assert "approved" in flatten(copies(h, late)[0].blocks).lower()
+
+
+def test_a_copy_still_retrying_when_the_other_manager_decides_is_never_posted_with_buttons(
+    managers: Harness,
+) -> None:
+    h = managers
+    h.api.fail(
+        "chat.postMessage", status=500, error="internal_error", times=3
+    )  # one copy: 500, twice retried
+    h.command(DANA, "/handoff", "acme @sam they know the CFO")
+    late = decide_on_the_copy_that_arrived(h)
+    for _ in range(3):
+        sweep_later(h)
+    assert live_buttons(h, late) == []
+    with h.db.readers.begin() as session:
+        statuses = {r.status for r in session.scalars(select(Outbox).where(Outbox.subject == "transfer"))}
+    assert statuses == {"sent", "cancelled"}
+
+
+# ---- a post in doubt, looked for within conversations.history's limits ------------------------------
+
+
+def test_a_lost_ops_card_followed_by_250_messages_is_found_not_posted_twice(database: Database) -> None:
+    config = TeamConfig(manager_ids=frozenset({MORGAN}), ops_channel=OPS)
+    h = start_harness(database, config=config)
+    try:
+        h.api.workspace.channels[OPS] = "ops"
+        h.command(DANA, "/lead", "add Acme Corp")
+        h.api.lose_answer("chat.postMessage", how="drop")  # the card is posted; Baton never hears
+        h.command(DANA, "/handoff", "acme ops 40 seats, annual; go-live by 15 Jan")
+        colleagues = WebClient(token=TOKEN, base_url=h.api.url)
+        for number in range(250):  # a busy channel: the next hour's chatter
+            h.clock.advance(seconds=15)
+            colleagues.chat_postMessage(channel=OPS, text=f"deal chatter {number}")
+        Courier(h.baton.deps, h.baton.client).sweep()
+        cards = [m for m in h.api.shown if m.channel == OPS and "New customer" in flatten(m.blocks)]
+        assert len(cards) == 1
+        [look] = h.api.calls_to("conversations.history")
+        assert int(look.args["limit"]) <= 15
+        assert float(look.args["latest"]) - float(look.args["oldest"]) < 5 * 60  # around the post only
+        with h.db.readers.begin() as session:
+            assert session.scalars(select(Outbox.status).where(Outbox.channel == OPS)).one() == "sent"
+    finally:
+        h.stop()
+
+
+def test_a_post_that_cant_be_looked_for_is_given_up_on_as_a_dead_letter_never_posted_twice(
+    managers: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = managers
+    h.api.lose_answer("chat.postMessage", how="drop")
+    h.api.fail("conversations.history", status=500, error="internal_error", times=10_000)
+    h.command(DANA, "/handoff", "acme @sam they know the CFO")
+    with caplog.at_level(logging.ERROR, logger="handlers.outbox"):
+        for _ in range(30):
+            sweep_later(h, minutes=2)
+    with h.db.readers.begin() as session:
+        rows = list(session.scalars(select(Outbox).where(Outbox.subject == "transfer")))
+    assert sorted(r.status for r in rows) == ["dead", "sent"]
+    assert sum(len(copies(h, m)) for m in (MORGAN, KENJI)) == 2  # each manager's copy, once
+    assert "kept as a dead letter" in caplog.text
+    looks = len(h.api.calls_to("conversations.history"))
+    sweep_later(h, minutes=60)
+    assert len(h.api.calls_to("conversations.history")) == looks  # a dead letter is left alone
+
+
+def test_two_posts_in_doubt_in_one_channel_are_looked_for_once_a_minute(database: Database) -> None:
+    config = TeamConfig(manager_ids=frozenset({MORGAN}), manager_channel=MANAGERS)
+    h = start_harness(database, config=config)
+    try:
+        h.api.workspace.channels[MANAGERS] = "managers"
+        h.command(DANA, "/lead", "add Acme Corp")
+        h.command(DANA, "/lead", "add Globex")
+        h.api.lose_answer("chat.postMessage", how="drop", times=2)
+        h.command(DANA, "/handoff", "acme @sam")
+        h.command(DANA, "/handoff", "globex @sam")
+        h.clock.advance(minutes=5)
+        Courier(h.baton.deps, h.baton.client).sweep()
+        assert len(h.api.calls_to("conversations.history")) == 1  # the second waits its minute
+        h.clock.advance(seconds=61)
+        Courier(h.baton.deps, h.baton.client).sweep()
+        assert [c.status for c in h.api.calls_to("conversations.history")] == [200, 200]
+        requests = [m for m in h.api.shown if m.channel == MANAGERS]
+        assert len(requests) == 2
+        with h.db.readers.begin() as session:
+            assert set(session.scalars(select(Outbox.status).where(Outbox.channel == MANAGERS))) == {"sent"}
+    finally:
+        h.stop()
