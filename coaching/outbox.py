@@ -83,9 +83,12 @@ def owe(
     subject_id: int | None = None,
     fallback: Sequence[str] = (),
     since: datetime | None = None,
+    taken_by: str | None = None,
 ) -> int:
     """Write one owed message in the caller's transaction; its id, for sending after the commit.
-    `since`: when it became owed, if before now (a reply to a request resumed after a restart)."""
+    `since`: when it became owed, if before now (a reply to a request resumed after a restart).
+    `taken_by`: written already taken by this sender (`sending`, with a lease), which sends it
+    right after the commit without a transaction of its own to take it (`taken_here`)."""
     return rows.add(
         session,
         Outbox(
@@ -99,8 +102,11 @@ def owe(
             subject=subject,
             subject_id=subject_id,
             fallback=json.dumps(list(fallback)) if fallback else None,
-            status="pending",
-            attempts=0,
+            status="sending" if taken_by else "pending",
+            attempts=1 if taken_by else 0,
+            owner=taken_by,
+            lease_until=now + LEASE if taken_by else None,
+            tried_at=now if taken_by else None,
             next_attempt_at=now,
             created_at=since or now,
         ),
@@ -116,7 +122,22 @@ def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed
     row = rows.get(session, outbox_id)
     if row is None or not rows.take(session, row, owner=owner, now=now, lease_until=now + LEASE):
         return None
-    uncertain = row.status in ("sending", "unknown")
+    return _owed(row, now=now, uncertain=row.status in ("sending", "unknown"))
+
+
+def taken_here(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:
+    """A row written already taken by `owner` (`owe(taken_by=…)`), as it stands: a read, not a
+    write. None if it isn't (the transaction that wrote it rolled back, or its lease ran out and
+    another sender has it)."""
+    row = rows.get(session, outbox_id)
+    if row is None or row.status != "sending" or row.owner != owner or row.attempts != 1:
+        return None
+    if row.lease_until is None or row.lease_until <= now:
+        return None
+    return _owed(row, now=now, uncertain=False, attempts=1)
+
+
+def _owed(row: Outbox, *, now: datetime, uncertain: bool, attempts: int | None = None) -> Owed:
     return Owed(
         id=row.id,
         team_id=row.team_id,
@@ -129,7 +150,7 @@ def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed
         subject=row.subject,
         subject_id=row.subject_id,
         fallback=tuple(json.loads(row.fallback)) if row.fallback else (),
-        attempts=row.attempts + 1,
+        attempts=row.attempts + 1 if attempts is None else attempts,
         created_at=row.created_at,
         uncertain=uncertain,
         window=(row.tried_at or row.created_at, row.lease_until or now) if uncertain else None,
@@ -264,13 +285,16 @@ def unknown(
             rows.settle_delivery(session, owed.subject_id, status="failed", now=now, error=error[:200])
         return True
     wait = max(UNKNOWN_RECHECK, timedelta(seconds=retry_after or 0))
+    # Posted just now: the earlier attempts were looked for and aren't there, so only this one is
+    # in doubt, from when it was made to now. Otherwise (not looked for yet, or not all of it) the
+    # same window as before: the take moved the lease, so it is put back.
+    window = (posted_at, now) if posted_at is not None else owed.window or (owed.created_at, now)
     values: dict[str, object] = {
         "next_attempt_at": now + wait,
-        "lease_until": now,
+        "tried_at": window[0],
+        "lease_until": window[1],
         "looked_before": looked_before,
     }
-    if posted_at is not None:  # the earlier attempts were looked for and aren't there: only this one counts
-        values["tried_at"] = posted_at
     rows.finish(session, owed.id, owner=owner, status="unknown", error=error[:200], **values)
     return False
 

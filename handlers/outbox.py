@@ -5,13 +5,16 @@ that owes them, and hand the ids to `Courier.send` once it has committed; the cl
 retries whatever is still owed. Every post carries its outbox id in Slack message metadata: when
 Slack's answer is lost (the connection dropped after posting, an answer after the timeout, a
 sender killed mid-call), the sender reads the conversation back (`conversations.history` with
-`include_all_metadata`) and records the message it finds instead of posting it again.
+`include_all_metadata`, only around the post, within Slack's history limits) and records the
+message it finds instead of posting it again. Rate limits are the outbox's: a 429 puts the row
+back, due when Slack said, and no sender sleeps holding a row (see `_waits_for_nobody`).
 """
 
 import copy
 import http.client
 import logging
 import random
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -96,8 +99,13 @@ def reply(
     response_url: str | None,
     channel_id: str | None,
 ) -> int:
-    """Owe a private answer: through the response_url while it is valid, else an ephemeral, else a DM."""
-    return outbox.owe(
+    """Owe a private answer: through the response_url while it is valid, else an ephemeral, else a DM.
+
+    The row is written already taken (by a sender token this thread keeps): the Courier that
+    sends it right after the commit only reads it, one write transaction fewer per command. If
+    nobody sends it (the process died), its lease runs out and a sweep takes it over."""
+    owner = outbox.new_owner()
+    outbox_id = outbox.owe(
         session,
         team_id=team_id,
         method=REPLY,
@@ -107,7 +115,24 @@ def reply(
         payload=message.payload(),
         now=deps.clock(),
         since=asked_at(),
+        taken_by=owner,
     )
+    taken = _taken_here()
+    if len(taken) > 1000:  # left by work that rolled back after owing: never sent, so forget them
+        taken.clear()
+    taken[outbox_id] = owner
+    return outbox_id
+
+
+_local = threading.local()
+
+
+def _taken_here() -> dict[int, str]:
+    """Rows this thread wrote already taken, by id, with the sender token that holds them."""
+    taken: dict[int, str] | None = getattr(_local, "taken", None)
+    if taken is None:
+        taken = _local.taken = {}
+    return taken
 
 
 @dataclass(frozen=True)
@@ -148,6 +173,7 @@ class Courier:
         self.pacer = pacer
         self.patient = pacer is not None if patient is None else patient
         self.owner = outbox.new_owner()
+        self.owners: dict[int, str] = {}  # rows written already taken, under their own tokens
 
     def send(self, ids: Iterable[int]) -> Sweep:
         """Send these rows now (right after the commit that wrote them)."""
@@ -176,8 +202,7 @@ class Courier:
 
     # ---- one message ---------------------------------------------------------------------------
     def _deliver(self, outbox_id: int) -> tuple[Outcome | None, list[int]]:
-        with self.deps.db.sessions.begin() as session:
-            owed = outbox.take(session, outbox_id, owner=self.owner, now=self.deps.clock())
+        owed = self._take(outbox_id)
         if owed is None:
             return None, []  # sent already, not due yet, or another sender has it
         outcome = self._try(owed)
@@ -190,7 +215,9 @@ class Courier:
         ):
             wait = outcome.retry_after + random.random() / 4  # jitter: paced senders don't retry in lockstep
             with self.deps.db.sessions.begin() as session:
-                held = outbox.hold(session, owed, owner=self.owner, now=self.deps.clock(), longer=wait)
+                held = outbox.hold(
+                    session, owed, owner=self._owner_of(owed), now=self.deps.clock(), longer=wait
+                )
             if not held:
                 break  # no longer this sender's row: its outcome is for whoever has it
             self.deps.sleep(wait)
@@ -203,6 +230,20 @@ class Courier:
             # `sending`; when its lease runs out the next sweep looks for it in Slack first.
             log.exception("Couldn't record the outcome of outbox message %s", owed.id)
             return outcome, []
+
+    def _take(self, outbox_id: int) -> Owed | None:
+        owner = _taken_here().pop(outbox_id, None)
+        if owner is not None:  # written already taken by this thread: a read suffices
+            with self.deps.db.readers.begin() as session:
+                owed = outbox.taken_here(session, outbox_id, owner=owner, now=self.deps.clock())
+            if owed is not None:
+                self.owners[owed.id] = owner
+                return owed
+        with self.deps.db.sessions.begin() as session:
+            return outbox.take(session, outbox_id, owner=self.owner, now=self.deps.clock())
+
+    def _owner_of(self, owed: Owed) -> str:
+        return self.owners.get(owed.id, self.owner)
 
     def _try(self, owed: Owed) -> Outcome:
         try:
@@ -218,7 +259,7 @@ class Courier:
                 return outbox.sent(
                     session,
                     owed,
-                    owner=self.owner,
+                    owner=self._owner_of(owed),
                     now=now,
                     channel=outcome.channel or "",
                     ts=outcome.ts,
@@ -229,7 +270,7 @@ class Courier:
                 dead = outbox.unknown(
                     session,
                     owed,
-                    owner=self.owner,
+                    owner=self._owner_of(owed),
                     now=now,
                     error=outcome.error,
                     posted_at=outcome.posted_at,
@@ -249,7 +290,7 @@ class Courier:
                 return outbox.failed(
                     session,
                     owed,
-                    owner=self.owner,
+                    owner=self._owner_of(owed),
                     now=now,
                     error=outcome.error,
                     retry=outcome.status == "retry",
@@ -336,7 +377,7 @@ class Courier:
         when Slack certainly hasn't it (every message in its window read), so it is posted now."""
         now = self.deps.clock()
         last = self.looks.get(owed.channel)
-        if last is not None and now < last + HISTORY_INTERVAL:  # one call a minute per channel
+        if last is not None and last <= now < last + HISTORY_INTERVAL:  # one call a minute per channel
             wait = (last + HISTORY_INTERVAL - now).total_seconds()
             return Outcome(
                 "unknown", error="waiting to look for it", retry_after=wait, looked_before=owed.looked_before

@@ -3,15 +3,17 @@ decided while a manager's copy was still on its way, and lost posts looked for w
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.localslack import Shown
 from coaching.settings import TeamConfig
+from handlers.blocks.base import Message
 from handlers.blocks.ids import Action
-from handlers.outbox import Courier
+from handlers.outbox import Courier, reply
 from store.db import Database
 from store.models import Outbox
 from tests.conftest import DANA, KENJI, MORGAN, TOKEN, Harness, flatten, start_harness
@@ -200,3 +202,63 @@ def test_two_posts_in_doubt_in_one_channel_are_looked_for_once_a_minute(database
             assert set(session.scalars(select(Outbox.status).where(Outbox.channel == MANAGERS))) == {"sent"}
     finally:
         h.stop()
+
+
+# ---- fewer writes per command ------------------------------------------------------------------------
+
+
+def outbox_writes(h: Harness) -> list[list[str]]:
+    """Every committed transaction that wrote to the outbox table, by the statements it ran."""
+    found: list[list[str]] = []
+
+    @event.listens_for(h.db.engine, "before_cursor_execute")
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if sql.split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            conn.info.setdefault("wrote", []).append(" ".join(sql.split()[:3]))
+
+    @event.listens_for(h.db.engine, "commit")
+    def commit(conn: Any) -> None:
+        wrote = conn.info.pop("wrote", [])
+        if any("outbox" in s for s in wrote):
+            found.append(wrote)
+
+    @event.listens_for(h.db.engine, "rollback")
+    def rollback(conn: Any) -> None:
+        conn.info.pop("wrote", None)
+
+    return found
+
+
+def test_a_logcall_reply_is_owed_and_recorded_in_two_writes_not_three(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    writes = outbox_writes(harness)
+    reply = harness.command(DANA, "/logcall", "acme vm left a message")
+    assert "Logged a *voicemail*" in harness.seen_text(reply)
+    # Owed in the work's own transaction (already taken by its sender), then its outcome: no
+    # transaction of its own just to take it.
+    assert len(writes) == 2, writes
+    assert any("INSERT INTO touch" in s for s in writes[0])
+    assert all("outbox" in s for s in writes[1]) and len(writes[1]) == 1
+    with harness.db.readers.begin() as session:
+        row = session.scalars(select(Outbox).where(Outbox.method == "reply")).one()
+    assert (row.status, row.attempts) == ("sent", 1)
+
+
+def test_a_reply_owed_by_a_process_that_died_before_sending_it_is_sent_by_a_sweep(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    deps = harness.baton.deps
+    with deps.db.sessions.begin() as session:  # the work committed; the process died right after
+        reply(
+            session,
+            "T0TEST",
+            DANA,
+            Message(text="Logged a voicemail on Acme Corp."),
+            deps=deps,
+            response_url=harness.api.response_url(DANA, "C0GENERAL"),
+            channel_id="C0GENERAL",
+        )
+    Courier(deps, harness.baton.client).sweep()  # another process: the row is still its sender's
+    assert not [m for m in harness.api.seen_by(DANA) if m.text.startswith("Logged a voicemail")]
+    harness.clock.advance(minutes=3)  # the dead sender's lease runs out
+    Courier(deps, harness.baton.client).sweep()
+    assert len([m for m in harness.api.seen_by(DANA) if m.text.startswith("Logged a voicemail")]) == 1
