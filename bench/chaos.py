@@ -480,8 +480,9 @@ def digests(url: str, backend: str, reps_count: int) -> None:
     for scenario in ("drop", "late", "slow"):
         fresh_database(url)
         seed_leads(url, reps, per_rep=2, overdue=True)
-        api = SlackApi(workspace(reps), token=TOKEN).start()
         clock = FakeClock(morning)
+        # Slack's clock is the bench's: a lost post is looked for around when it was made.
+        api = SlackApi(workspace(reps), token=TOKEN, clock=lambda c=clock: c.now.timestamp()).start()
         settings = Settings(
             bot_token=TOKEN, signing_secret=SECRET, api_url=api.url, team=TeamConfig(), database_url=url
         )

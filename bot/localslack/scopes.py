@@ -9,8 +9,6 @@ in manifest.yml.
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 # Any one of the scopes listed suffices; an empty tuple needs none beyond the bot token.
@@ -53,6 +51,24 @@ def needed(method: str, args: dict[str, Any], private: set[str], dm_of: str) -> 
 
 
 def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
-    """The bot scopes manifest.yml asks for (what a workspace grants when it installs Baton)."""
-    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return frozenset(str(scope) for scope in manifest["oauth_config"]["scopes"]["bot"])
+    """The bot scopes manifest.yml asks for (what a workspace grants when it installs Baton).
+
+    Read without a YAML library (the try-out runs on the runtime dependencies alone): the list
+    under `oauth_config: scopes: bot:`, one `- scope # why` a line, as manifest.yml writes it;
+    tests/slack/test_fidelity.py checks this reading against PyYAML's."""
+    scopes: list[str] = []
+    path_so_far: list[tuple[int, str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        content = line.split("#", 1)[0].rstrip()
+        if not content.strip():
+            continue
+        indent = len(content) - len(content.lstrip())
+        item = content.strip()
+        if item.startswith("- "):
+            if [key for _, key in path_so_far] == ["oauth_config", "scopes", "bot"]:
+                scopes.append(item[2:].strip().strip("\"'"))
+            continue
+        while path_so_far and path_so_far[-1][0] >= indent:
+            path_so_far.pop()
+        path_so_far.append((indent, item.split(":", 1)[0]))
+    return frozenset(scopes)

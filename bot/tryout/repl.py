@@ -98,7 +98,11 @@ class Tryout:
         # Pictures Baton uploads (the weekly review's chart) are kept beside the demo database.
         files = self.db_path.parent / f"{self.db_path.stem}-files"
         files.mkdir(exist_ok=True)
-        api = SlackApi(seed.workspace(), token=TOKEN, files_dir=files).start()
+        # The stand-in keeps the try-out's time (moved to a working day when started on a day off).
+        clock = self.clock
+        api = SlackApi(
+            seed.workspace(), token=TOKEN, files_dir=files, clock=lambda: clock().timestamp()
+        ).start()
         db = open_database(f"sqlite:///{self.db_path}")
         upgrade(db.engine)
         seed.seed(db, now=self.clock(), rules=self.defaults.rules)

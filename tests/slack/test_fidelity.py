@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -114,6 +115,8 @@ def test_a_method_without_its_scope_is_refused_as_slack_refuses_it() -> None:
 
 
 def test_each_scope_the_manifest_asks_for_says_why() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    assert manifest_scopes() == frozenset(manifest["oauth_config"]["scopes"]["bot"])  # read as YAML reads it
     lines = MANIFEST.read_text(encoding="utf-8").splitlines()
     start = lines.index("    bot:")
     scope_lines = list(itertools.takewhile(lambda line: line.startswith("      - "), lines[start + 1 :]))

@@ -1,7 +1,7 @@
 """outbox: when the attempt in doubt began, and how far a lost post's search has read
 
-Revision ID: 0015_outbox_lookups
-Revises: 0014_erasure
+Revision ID: 0016_outbox_lookups
+Revises: 0015_crm_sync
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import store.types
 
-revision: str = "0015_outbox_lookups"
-down_revision: str | None = "0014_erasure"
+revision: str = "0016_outbox_lookups"
+down_revision: str | None = "0015_crm_sync"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
