@@ -6,7 +6,7 @@ treat two weeks of silence after a real conversation as a stall, and winnow lead
 the sales cycle.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -147,20 +147,19 @@ def progress(
     current = [t for t in log if counting_since is None or t.at >= counting_since]
     contacts = [t for t in current if t.outcome in TWO_WAY]
     last_contact = contacts[-1].at if contacts else None
-    attempts = sum(
-        1 for t in current if t.outcome in ATTEMPTS and (last_contact is None or t.at > last_contact)
+    attempts = attempts_at_the_cadence(
+        [t for t in current if t.outcome in ATTEMPTS and (last_contact is None or t.at > last_contact)], tz
     )
     if last_contact is None:
         attempts += baseline_attempts
-    booked = [t for t in log if t.meeting_on is not None]
-    meeting_on = booked[-1].meeting_on if booked else None
+    booking = meeting_booking(log, tz)
+    meeting_on = booking.meeting_on if booking else None
     follow_up = _next_follow_up(current[-1] if current else None, attempts, meeting_on, tz, rules, today)
     reminded = False
-    if booked and meeting_on is not None:
+    if booking is not None and meeting_on is not None:
         reminder_day = last_working_day_before(meeting_on, workdays)
         reminded = any(
-            t.at > booked[-1].at and local_date(t.at, tz) >= reminder_day
-            for t in log[log.index(booked[-1]) :]
+            t.at > booking.at and local_date(t.at, tz) >= reminder_day for t in log[log.index(booking) :]
         )
     return Progress(
         attempts=attempts,
@@ -173,6 +172,40 @@ def progress(
         meeting_reminded=reminded,
         declined=bool(log) and log[-1].outcome is Outcome.NOT_INTERESTED,
     )
+
+
+def attempts_at_the_cadence(tries: Sequence[TouchFact], tz: ZoneInfo) -> int:
+    """Tries counted toward the attempt limit: one a day, in the owner's calendar.
+
+    The seeds' rule is 6 to 8 attempts (8 to 12 for cold calls) spaced out over weeks, a cold
+    call every 4 days (shared/seeds/000_60bbef494d32b522.txt, "Number of attempts" and "Are you
+    following up enough?"). Seven calls the evening a lead was added are one day's try, not seven
+    attempts at that cadence: a burst on one day counts once, and the history keeps every touch.
+    """
+    return len({local_date(t.at, tz) for t in tries})
+
+
+def meeting_booking(log: Sequence[TouchFact], tz: ZoneInfo) -> TouchFact | None:
+    """The touch that set the lead's meeting, from a log sorted by time.
+
+    A meeting logged as held (its date on or before the day it is filed) replaces a booking only
+    when it is that meeting or a later one: "meeting yesterday, demo went great" logged while
+    another is booked for tomorrow keeps tomorrow's, and its reminder. A new booking ahead always
+    replaces the last one (a rescheduled meeting, earlier or later).
+    """
+    current: TouchFact | None = None
+    for touch in log:
+        if touch.meeting_on is None:
+            continue
+        held = touch.meeting_on <= local_date(touch.at, tz)
+        if (
+            not held
+            or current is None
+            or current.meeting_on is None
+            or touch.meeting_on >= current.meeting_on
+        ):
+            current = touch
+    return current
 
 
 def _next_follow_up(

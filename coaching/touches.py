@@ -21,6 +21,7 @@ from coaching.parsing import (
     read_touch_details,
 )
 from coaching.rules import (
+    ATTEMPTS,
     TWO_WAY,
     Outcome,
     Rules,
@@ -65,6 +66,7 @@ class TouchLogged:
     # The contact had already asked not to be contacted: the touch is stored, and the rep is warned.
     after_opt_out: bool = False
     note_cut: str = ""  # what the rep typed past NOTE_LIMIT: not stored, shown back to them
+    same_day_try: bool = False  # a try on a day already tried: kept, but one attempt at the cadence
 
     @property
     def for_someone_else(self) -> bool:
@@ -318,6 +320,7 @@ def _log(
     after_opt_out = lead.opted_out_at is not None and outcome is not Outcome.OPT_OUT
     last_tip = queries.history.last_tip(session, team_id=lead.team_id, lead_id=lead.id)
     booked = on if outcome is Outcome.MEETING and on > today else None
+    attempts_before, reached_before = lead.attempts, lead.reached
     touch = Touch(
         team_id=lead.team_id,
         lead_id=lead.id,
@@ -347,6 +350,14 @@ def _log(
         owner_days=caller.workdays_of(lead.owner_id),
     )
     current = stage(lead.attempts, reached=lead.reached, rules=rules)
+    # Another try on a day already tried: it is in the history, but the cadence counts the day once.
+    same_day_try = (
+        outcome in ATTEMPTS
+        and not lead.reached
+        and not reached_before
+        and attempts_before > 0
+        and lead.attempts == attempts_before
+    )
     touches_logged = queries.history.touch_count(session, team_id=lead.team_id, lead_id=lead.id)
     facts = TipFacts(
         outcome=outcome,
@@ -381,4 +392,5 @@ def _log(
         logged_by=caller.user_id,
         after_opt_out=after_opt_out,
         note_cut=note_cut,
+        same_day_try=same_day_try,
     )

@@ -18,9 +18,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from coaching.calendar import MON_FRI, last_working_day_before
 from coaching.finding import DraftProblem, DraftRefused, LeadOption, WhichLead
 from coaching.rules import Outcome, Rules, Stage, Status
 from coaching.snapshots import LeadSnapshot
+from coaching.tips import Situation
 from coaching.touches import (
     NOTE_LIMIT,
     BadNewLead,
@@ -77,12 +79,31 @@ def attempt_line(lead: LeadSnapshot, stage: Stage, rules: Rules, now: datetime) 
     return f"Attempt {lead.attempts} of {rules.attempts_limit}"
 
 
-def next_step_line(lead: LeadSnapshot, stage: Stage, today: date, overdue: int = 0) -> str:
-    """What comes next; `overdue` is in working days, the one definition every screen uses."""
+def next_step_line(
+    lead: LeadSnapshot,
+    stage: Stage,
+    today: date,
+    overdue: int = 0,
+    *,
+    reader: str | None = None,
+    workdays: frozenset[int] = MON_FRI,
+) -> str:
+    """What comes next; `overdue` is in working days, the one definition every screen uses.
+
+    The meeting reminder goes to the lead's owner on their last working day before the meeting:
+    on that day it is due now, and someone logging on a colleague's lead is told who is reminded.
+    """
     if lead.meeting_on is not None and lead.meeting_on >= today:
         line = f"Meeting *{day(lead.meeting_on, today)}*"
         if lead.meeting_on > today and lead.opted_out_at is None:
-            line += " — Baton will remind you on the working day before to send the client a reminder"
+            owner = "you" if reader in (None, lead.owner_id) else who(lead.owner_id)
+            if today >= last_working_day_before(lead.meeting_on, workdays):
+                ask = "send the client a reminder today" if owner == "you" else f"{owner} is reminded today"
+                line += f" — {ask}"
+            else:
+                line += (
+                    f" — Baton will remind {owner} on the working day before to send the client a reminder"
+                )
         return line
     if lead.next_follow_up is not None:
         when = overdue_text(overdue) if overdue else relative(lead.next_follow_up, today)
@@ -126,12 +147,19 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
     if result.note_cut:
         blocks.extend(_not_kept(result))
     status = attempt_line(lead, result.stage, result.rules, now)
-    blocks.append(mrkdwn(f"{status}\n{next_step_line(lead, result.stage, result.today)}"))
-    blocks.append(mrkdwn(f":bulb: {result.tip.text}"))
+    step = next_step_line(lead, result.stage, result.today, reader=result.logged_by)
+    blocks.append(mrkdwn(f"{status}\n{step}"))
+    if result.outcome_given or result.tip.situation is not Situation.CALL:
+        blocks.append(mrkdwn(f":bulb: {result.tip.text}"))  # else the note below says the same
     notes = _readings(result.readings, result.today)
     if not result.outcome_given:
         notes.append(
             "No outcome given, so it's logged as a call attempt. Next time add one: `connected`, `vm`, `no-answer`, `email`…"
+        )
+    if result.same_day_try:
+        notes.append(
+            "Tries on the same day count as one attempt: the cadence is one try every few days, "
+            "so the attempt count moves on your next day of trying. Every touch stays in the history."
         )
     if result.removed_characters:
         notes.append(f"Removed {result.removed_characters} invisible control character(s) from the text.")
@@ -283,6 +311,12 @@ def future_date(result: FutureDate) -> Message:
     )
 
 
+def _plain_label(label: str) -> str:
+    """ "a voicemail", "an email", "not interested" (an outcome that is a quote takes no article)."""
+    bare = label.strip('“”"')
+    return bare if bare != label else a_or_an(label)
+
+
 def which_outcome(result: WhichOutcome) -> Message:
     """A word that looks like a misspelt outcome: asked with buttons, like an unknown lead."""
     value = button_value(result.draft_id, result.lead.id)
@@ -295,7 +329,8 @@ def which_outcome(result: WhichOutcome) -> Message:
             ActionsBlock(
                 block_id=block_id_of(Action.DRAFT_BLOCK, result.draft_id),
                 elements=[
-                    button(f"Yes, a {meant}", Action.DRAFT_AS_GUESSED, value, style="primary"),
+                    # No quotes inside a label: a label is often shown quoted ("you pressed …").
+                    button(f"Yes, {_plain_label(meant)}", Action.DRAFT_AS_GUESSED, value, style="primary"),
                     button("No, it's part of the note", Action.DRAFT_AS_NOTE, value),
                 ],
             ),

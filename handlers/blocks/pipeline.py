@@ -76,7 +76,9 @@ def attempts_words(attempts: int, limit: int) -> str:
 def _summary(item: Item, today: date, rules: Rules, now: datetime) -> str:
     lead = item.lead
     parts = [lead_ref(lead.name)]
-    if lead.status is Status.OPEN and lead.next_follow_up:
+    meeting_ahead = lead.meeting_on is not None and lead.meeting_on >= today
+    if lead.status is Status.OPEN and lead.next_follow_up and (item.overdue_days or not meeting_ahead):
+        # With a meeting ahead the meeting is the next step: its follow-up is the day after it.
         late = item.overdue_days
         parts.append(overdue_text(late) if late else relative(lead.next_follow_up, today))
     if lead.meeting_on and lead.meeting_on >= today and Flag.MEETING_REMINDER not in item.flags:

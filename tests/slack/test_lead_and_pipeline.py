@@ -159,3 +159,13 @@ def test_the_lead_card_counts_overdue_in_working_days_as_the_pipeline_does(harne
     pipeline = flatten(harness.command(DANA, "/pipeline").blocks)
     assert "5 working days overdue" in card and "5 working days overdue" in pipeline
     assert "7 days overdue" not in card
+
+
+def test_the_pipeline_shows_a_coming_meeting_not_the_follow_up_after_it(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Umbrella")
+    harness.command(DANA, "/logcall", "umbrella meeting 2026-11-25 demo")  # booked Monday for Wednesday
+    harness.clock.advance(days=1)  # Tuesday: the reminder day
+    line = next(
+        part for part in flatten(harness.command(DANA, "/pipeline").blocks).split("\n") if "*Umbrella*" in part
+    )
+    assert "send a reminder today" in line and "in 2 days" not in line

@@ -276,3 +276,56 @@ def test_a_lead_button_opens_the_modal_on_that_lead(harness: Harness) -> None:
     view = harness.slack.open_modal(DANA)
     assert view is not None
     assert view["blocks"][0]["element"]["initial_option"]["text"]["text"] == "Acme Corp"
+
+
+def test_a_burst_of_tries_on_one_evening_is_one_attempt_at_the_cadence(harness: Harness) -> None:
+    harness.clock.now = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # Monday 17:00 in New York
+    add(harness, "Acme Corp")
+    for _ in range(7):
+        harness.clock.advance(minutes=10)
+        reply = harness.seen_text(harness.command(DANA, "/logcall", "acme no-answer"))
+    assert "Attempt 1 of 8" in reply and "back-burner" not in reply
+    assert "Tries on the same day count as one attempt" in reply
+    assert len(touches(harness)) == 7  # every try stays in the history
+    harness.clock.advance(days=4)
+    reply = harness.seen_text(harness.command(DANA, "/logcall", "acme vm"))
+    assert "Attempt 2 of 8" in reply and "same day" not in reply
+
+
+def test_a_past_meeting_logged_while_another_is_booked_keeps_the_booked_one(harness: Harness) -> None:
+    harness.clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday
+    add(harness, "Umbrella")
+    harness.command(DANA, "/logcall", "umbrella meeting 2026-11-26 pricing review")  # Thursday
+    harness.clock.now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday
+    reply = harness.seen_text(harness.command(DANA, "/logcall", "umbrella meeting yesterday demo went great"))
+    assert lead(harness, "Umbrella").meeting_on == date(2026, 11, 26)
+    assert "Meeting *tomorrow*" in reply
+
+
+def test_a_meeting_booked_for_tomorrow_asks_for_the_reminder_today(harness: Harness) -> None:
+    harness.clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday
+    add(harness, "Umbrella")
+    reply = harness.seen_text(harness.command(DANA, "/logcall", "umbrella meeting tomorrow demo"))
+    assert "Meeting *tomorrow* — send the client a reminder today" in reply
+    assert "working day before" not in reply
+
+
+def test_logging_on_a_colleagues_lead_says_who_baton_reminds(harness: Harness) -> None:
+    harness.clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday
+    add(harness, "Umbrella")
+    reply = harness.seen_text(harness.command(SAM, "/logcall", "umbrella meeting 2026-11-27 demo"))
+    assert "Baton will remind <@U0DANA> on the working day before" in reply
+    assert "remind you" not in reply
+
+
+def test_a_call_with_no_outcome_gets_the_advice_once(harness: Harness) -> None:
+    add(harness, "Acme Corp")
+    reply = harness.seen_text(harness.command(DANA, "/logcall", "Acme Corp"))
+    assert "No outcome given" in reply and ":bulb:" not in reply
+
+
+def test_a_guessed_not_interested_button_reads_without_nested_quotes(harness: Harness) -> None:
+    add(harness, "Acme Corp")
+    asked = harness.command(DANA, "/logcall", "acme not intrested")
+    labels = [text for _, text in buttons(asked)]
+    assert "Yes, not interested" in labels, labels

@@ -41,7 +41,8 @@ def at_once(count: int, work: Callable[[int], T]) -> list[T]:
 
 def test_twenty_simultaneous_touches_on_one_lead_count_twenty(database: Database) -> None:
     run(database, "add Acme Corp")
-    results = at_once(20, lambda i: log(database, f"acme corp no-answer try {i}"))
+    # Twenty tries on twenty different days (tries on one day count once at the cadence), logged at once.
+    results = at_once(20, lambda i: log(database, f"acme corp no-answer 2026-11-{i + 1:02d} try {i}"))
     assert all(isinstance(r, TouchLogged) for r in results)
     with database.readers.begin() as session:
         lead = session.scalars(select(Lead)).one()
