@@ -401,6 +401,12 @@ def lead_label(session: Session, *, team_id: str, lead_id: int) -> tuple[int, st
     return (lead.id, lead.name) if lead else None
 
 
+def lead_and_owner(session: Session, *, team_id: str, lead_id: int) -> tuple[int, str, str] | None:
+    """The lead's id, name and owner, for the Hand off form (which must not offer it to its owner)."""
+    lead = queries.leads.lead(session, team_id=team_id, lead_id=lead_id)
+    return (lead.id, lead.name, lead.owner_id) if lead else None
+
+
 def picker_options(session: Session, *, team_id: str, user_id: str, query: str) -> list[tuple[int, str]]:
     """Leads for the modal's picker: the caller's most urgent open leads, or names matching the query."""
     key = name_key(query)

@@ -31,6 +31,7 @@ from handlers.blocks.handoffs import (
     ops_card,
     ops_modal,
     ops_taken,
+    owner_picked,
     reject_reason_modal,
     transfer_already,
     transfer_decided,
@@ -58,7 +59,7 @@ def register(app: App, deps: Deps) -> None:
     answered(app.view(Action.OPS_MODAL), handler.check_ops_form, handler.ops_form_sent)
     lazily(app.action(Action.OPS_CLAIM), handler.claim)
     lazily(app.action(Action.HANDOFF_OPEN), handler.open_form)
-    lazily(app.view(Action.HANDOFF_MODAL), handler.form_sent)
+    answered(app.view(Action.HANDOFF_MODAL), handler.check_handoff_form, handler.form_sent)
 
 
 class Handoffs:
@@ -234,21 +235,35 @@ class Handoffs:
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id, write=False) as (session, caller):
-            named = leads.lead_label(session, team_id=team_id, lead_id=ids[0])
+            named = leads.lead_and_owner(session, team_id=team_id, lead_id=ids[0])
         if named is None:
             respond(**stale_button().payload(), response_type="ephemeral", replace_original=False)
             return
         channel = (body.get("channel") or {}).get("id")
         view = handoff_modal(
-            named[0], named[1], manager=caller.is_manager, channel_id=channel, home=from_home(body)
+            named[0],
+            named[1],
+            manager=caller.is_manager,
+            channel_id=channel,
+            home=from_home(body),
+            owner_id=named[2],
         )
         client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def check_handoff_form(self, ack: Ack, view: dict[str, Any]) -> None:
+        owner = read_metadata(view).get("owner")
+        if owner and selected_user(view, Action.FIELD_TO) == owner:
+            ack(response_action="errors", errors=owner_picked())
+            return
+        ack()
 
     def form_sent(
         self, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         metadata = read_metadata(view)
         to_user = selected_user(view, Action.FIELD_TO)
+        if to_user and to_user == metadata.get("owner"):
+            return  # refused in the form by `check_handoff_form`: nothing more to say
         lead_id = metadata.get("lead")
         if not isinstance(lead_id, int) or not to_user:
             return

@@ -466,8 +466,16 @@ def handoff_reply(result: object, now: datetime, *, typed: str = "") -> Message:
 
 
 def handoff_modal(
-    lead_id: int, lead_name: str, *, manager: bool, channel_id: str | None, home: bool = False
+    lead_id: int,
+    lead_name: str,
+    *,
+    manager: bool,
+    channel_id: str | None,
+    home: bool = False,
+    owner_id: str | None = None,
 ) -> View:
+    """Slack's people picker can't leave anyone out, so the owner is named here and refused in
+    place if picked (see `owner_picked`), rather than answered twice after the form closes."""
     picker = UserSelectElement(action_id=Action.FIELD_TO, placeholder="A colleague")
     why = PlainTextInputElement(action_id=Action.FIELD_WHY, multiline=True, max_length=MODAL_NOTE)
     return View(
@@ -478,7 +486,8 @@ def handoff_modal(
         close="Cancel",
         blocks=[
             mrkdwn(
-                f"Who should take {lead_ref(lead_name)}?"
+                f"Who should take {lead_ref(lead_name)}"
+                + (f" from {who(owner_id)}?" if owner_id else "?")
                 + ("" if manager else " A manager approves hand-offs.")
             ),
             InputBlock(block_id=Action.FIELD_TO, label="Hand it to", element=picker),
@@ -490,8 +499,15 @@ def handoff_modal(
                 hint="They know someone there, territory, capacity…",
             ),
         ],
-        private_metadata=json.dumps({"lead": lead_id, "channel": channel_id, "home": home}),
+        private_metadata=json.dumps(
+            {"lead": lead_id, "channel": channel_id, "home": home, "owner": owner_id}
+        ),
     )
+
+
+def owner_picked() -> dict[str, str]:
+    """The form's answer, in place, when the person picked already owns the lead."""
+    return {Action.FIELD_TO: "That's who owns it now. Pick the colleague who should take it."}
 
 
 def context_line(transfer: TransferSnapshot) -> str:

@@ -309,3 +309,17 @@ def test_a_snoozed_lead_moved_to_another_rep_is_listed_in_their_digest_as_it_is_
     assert "1 thing needs you today" in text
     assert "*Globex* · due today" in text  # Sam's snooze was his: it did not travel with the lead
     assert "*0* overdue · *1* due today" in text
+
+
+def test_the_hand_off_form_names_the_owner_and_refuses_them_in_place(harness: Harness) -> None:
+    digest = two_leads_due(harness)
+    harness.slack.click(DANA, digest, Action.HANDOFF_OPEN, value=str(_lead_id(harness, "Acme Corp")))
+    view = harness.slack.open_modal(DANA)
+    assert view is not None and "Who should take *Acme Corp* from <@U0DANA>?" in flatten(view["blocks"])
+    values = {"to": {"to": {"type": "users_select", "selected_user": DANA}}}
+    seen_before = len(harness.api.seen_by(DANA))
+    refused = harness.slack.submit(DANA, view, values)
+    assert refused.json["response_action"] == "errors" and "owns it now" in refused.json["errors"]["to"]
+    with harness.db.readers.begin() as session:
+        assert session.scalars(select(TransferRequest)).all() == []
+    assert len(harness.api.seen_by(DANA)) == seen_before  # one answer, in the form, and nothing after

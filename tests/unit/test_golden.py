@@ -472,7 +472,7 @@ CASES: dict[str, Callable[[], Message | View]] = {
     "handoffs_ops_modal": lambda: handoffs.ops_modal(lead(), channel_id="C0SALES"),
     "handoffs_reject_reason_modal": lambda: handoffs.reject_reason_modal(5),
     "handoffs_handoff_modal": lambda: handoffs.handoff_modal(
-        7, "Acme Corp", manager=False, channel_id="D0DANA"
+        7, "Acme Corp", manager=False, channel_id="D0DANA", owner_id=DANA
     ),
     # ---- the digest, orphans, the review
     "digest": lambda: digest.digest(DIGEST, RULES, name="Dana"),
