@@ -166,6 +166,8 @@ def test_the_pipeline_shows_a_coming_meeting_not_the_follow_up_after_it(harness:
     harness.command(DANA, "/logcall", "umbrella meeting 2026-11-25 demo")  # booked Monday for Wednesday
     harness.clock.advance(days=1)  # Tuesday: the reminder day
     line = next(
-        part for part in flatten(harness.command(DANA, "/pipeline").blocks).split("\n") if "*Umbrella*" in part
+        part
+        for part in flatten(harness.command(DANA, "/pipeline").blocks).split("\n")
+        if "*Umbrella*" in part
     )
     assert "send a reminder today" in line and "in 2 days" not in line
