@@ -221,5 +221,5 @@ class TryoutHubSpot:
                 return True
             self.hubspot.update("deals", deal["id"], hubspot_owner_id=self.owners[person.id])
             self.say(f"  In HubSpot, {deal['properties']['dealname']} now belongs to {person.real_name}.")
-        self.say("  `crm sync` brings it into Baton now (the clock does it every few minutes).")
+        self.say("  `crm sync` brings it into Baton now (a deployed Baton's clock syncs every 5 minutes).")
         return True
