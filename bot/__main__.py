@@ -2,15 +2,17 @@
 
 import argparse
 import contextlib
+import csv
 import logging
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dotenv import load_dotenv
+from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.config import ConfigError, Mode, Settings, load_settings
@@ -255,6 +257,9 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     if not args.dry_run and not settings.bot_token:
         print("Sending digests needs SLACK_BOT_TOKEN; --dry-run prints them without Slack.", file=sys.stderr)
         return 2
+    if missing := missing_database(settings):
+        print(missing, file=sys.stderr)
+        return 2
     at = args.at or datetime.now(UTC)
     migrate(settings)
     db = open_database(settings.database_url, pool_size=2)
@@ -267,7 +272,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
             log.warning("Couldn't refresh the people list from Slack (%s); using what Baton knows", error)
     deliveries = Deliveries(deps, client)
     run = deliveries.reviews if args.review else deliveries.digests
-    show = printer(db) if args.dry_run else None
+    show = printer(db, digests=not args.review) if args.dry_run else None
     report = run(at=at, everyone=True, force=args.force, dry_run=args.dry_run, show=show)
     print(("Reviews: " if args.review else "Digests: ") + str(report))
     return 1 if report.failed else 0
@@ -283,6 +288,9 @@ def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
 
     if not args.dry_run and not settings.bot_token:
         print("Sending reviews needs SLACK_BOT_TOKEN; --dry-run prints them without Slack.", file=sys.stderr)
+        return 2
+    if missing := missing_database(settings):
+        print(missing, file=sys.stderr)
         return 2
     at = args.at or datetime.now(UTC)
     migrate(settings)
@@ -319,9 +327,11 @@ def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def printer(db: "Database") -> "Callable[[Recipient, Message], None]":
-    """Print a digest the way the person would read it, for --dry-run."""
+def printer(db: "Database", *, digests: bool = False) -> "Callable[[Recipient, Message], None]":
+    """Print a digest (or review) the way the person would read it, for --dry-run. With `digests`, a
+    rep whose day off it is gets a line saying so instead of an empty digest."""
     from bot.tryout.render import Renderer
+    from coaching.calendar import next_working_day
     from coaching.people import zone
     from store import queries
 
@@ -339,6 +349,14 @@ def printer(db: "Database") -> "Callable[[Recipient, Message], None]":
         who = names.get(recipient.user_id) or recipient.user_id
         day = f"{recipient.local_date:%a} {recipient.local_date.day} {recipient.local_date:%b}"
         print(f"\n── {who} ({recipient.user_id}) · {recipient.tz} · {day} " + "─" * 20)
+        if digests and recipient.local_date.weekday() not in recipient.workdays:
+            # Nothing is due on a day off, so the digest would read "nothing needs you": say why instead.
+            after = next_working_day(recipient.local_date + timedelta(days=1), recipient.workdays)
+            print(
+                f"{day} is not one of {who}'s working days: nothing is sent today. "
+                f"The next goes out on {after:%a} {after.day} {after:%b}."
+            )
+            return
         for line in renderer.blocks(message.payload()["blocks"], []):
             print(line)
 
@@ -371,6 +389,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.crm import pick_team, run_export
 
+    if missing := missing_database(settings):
+        print(missing, file=sys.stderr)
+        return 2
     db, client = _crm(settings)
     team = pick_team(db, client, args.team)
     if team is None:
@@ -379,7 +400,32 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     if args.output is None:
         return run_export(db, team_id=team, touches=args.touches, out=sys.stdout, client=client)
     with args.output.open("w", newline="", encoding="utf-8") as out:
-        return run_export(db, team_id=team, touches=args.touches, out=out, client=client)
+        code = run_export(db, team_id=team, touches=args.touches, out=out, client=client)
+    # The file holds the CSV; the person at the terminal is told what went into it and where.
+    with args.output.open(newline="", encoding="utf-8") as written:
+        rows = sum(1 for _ in csv.reader(written)) - 1
+    what = "touch" if args.touches else "row"
+    print(
+        f"Wrote {rows} {what}{'' if rows == 1 else 'es' if args.touches else 's'} of team {team} "
+        f"to {args.output} ({'the touch log' if args.touches else 'one row per contact'}).",
+        file=sys.stderr,
+    )
+    return code
+
+
+def missing_database(settings: Settings) -> str | None:
+    """A reading command pointed at a SQLite file that isn't there: said, rather than creating an empty
+    database and reporting that nothing is due (the usual cause: DATABASE_URL not set in this shell)."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if Path(url.database).exists():
+        return None
+    return (
+        f"There is no database at {url.database} ({settings.database_url}), so there is nothing to read. "
+        "Set DATABASE_URL to Baton's database (the try-out's is sqlite:///baton-tryout.db), "
+        "or run `python -m bot db upgrade` to create an empty one."
+    )
 
 
 def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
@@ -469,8 +515,12 @@ def cmd_tryout(settings: Settings, args: argparse.Namespace) -> int:
 
     path = Path(args.db)
     if args.reset:
+        existed = path.exists()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+        print(
+            f"Starting over: {path} {'removed' if existed else 'was not there'}; a fresh demo team is seeded."
+        )
     return Tryout(path, settings=settings, hubspot=args.hubspot).run()
 
 

@@ -7,6 +7,7 @@ on two threads never draw on each other's canvas. The alt text says in words wha
 
 import io
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -24,6 +25,7 @@ from coaching.review import (
     ordinal,
     percent,
 )
+from handlers.blocks.text import label
 
 PANELS = 8  # reps drawn one panel each; the rest of a bigger team share one panel
 ALT_TEXT = 1000  # Slack's limit for an image's alt text
@@ -54,6 +56,16 @@ def _floats(daily: Daily) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(n) for n in day) for day in daily)
 
 
+def day_labels(days: Sequence[date]) -> list[str]:
+    """Two letters per day, in the week's own order: "Tu", "We", … "Mo"."""
+    return [f"{day:%a}"[:2] for day in days]
+
+
+def day_axis(days: Sequence[date]) -> str:
+    """The bars' axis, named by the week's first and last day (not always Monday to Sunday)."""
+    return f"touches per day ({days[0]:%a} to {days[-1]:%a})"
+
+
 def review_png(week: TeamWeek, curve: AttemptCurve, *, name: Callable[[str], str]) -> bytes:
     """One PNG: a group of seven day-bars per rep, stacked by kind, beside the attempt curve.
 
@@ -71,11 +83,15 @@ def review_png(week: TeamWeek, curve: AttemptCurve, *, name: Callable[[str], str
         bars.bar(xs, heights, bottom=bottom, width=0.85, color=COLOURS[k], label=KIND_LABEL[kind])
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     days = len(week.days)
+    # Each bar's day under it, and the rep's name below the seven: the week runs from the manager's
+    # last review, so it needn't start on a Monday.
+    bars.set_xticks(xs, day_labels(week.days) * len(panels), minor=True)
+    bars.tick_params(axis="x", which="minor", labelsize=6, length=0, pad=2)
     bars.set_xticks([g * span + (days - 1) / 2 for g in range(len(panels))], [p[0][:18] for p in panels])
-    bars.tick_params(axis="x", labelsize=7, labelrotation=20)
+    bars.tick_params(axis="x", which="major", labelsize=7, labelrotation=20, length=0, pad=12)
     bars.tick_params(axis="y", labelsize=7)
     bars.yaxis.set_major_locator(MaxNLocator(integer=True))  # touches are counted, never 1.25
-    bars.set_ylabel("touches per day (Mon to Sun)", fontsize=8)
+    bars.set_ylabel(day_axis(week.days), fontsize=8)
     bars.spines[["top", "right"]].set_visible(False)
     bars.legend(fontsize=7, frameon=False, ncols=len(KINDS), loc="upper center", bbox_to_anchor=(0.5, 1.12))
     first, last = week.days[0], week.days[-1]
@@ -118,7 +134,8 @@ def alt_text(week: TeamWeek, curve: AttemptCurve, *, name: Callable[[str], str])
         f"Bar charts of touches per rep per day, {first:%a} {first.day} to {last:%a} {last.day} {last:%b}, "
         "stacked by kind."
     ]
-    for title, daily in _panels(week, name):
+    for named, daily in _panels(week, name):
+        title = label(named, 80)  # a display name holding "<@U…>" or "<!here>" stays words
         totals = [round(sum(day[k] for day in daily)) for k in range(len(KINDS))]
         kinds = ", ".join(count_of(n, kind) for kind, n in zip(KINDS, totals, strict=True) if n)
         busiest = max(range(len(daily)), key=lambda d: sum(daily[d]))

@@ -48,8 +48,16 @@ class ReviewReport:
     pictures: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: int = 0  # already delivered today by someone else's run
+    dry_run: bool = False
+    printed: int = 0  # a dry run's reviews, shown and not sent
 
     def __str__(self) -> str:
+        if self.dry_run:
+            drawn = len(self.pictures)
+            return (
+                f"{self.due} due, {self.printed} printed, {drawn} picture{'' if drawn == 1 else 's'} drawn; "
+                "nothing sent (dry run)"
+            )
         return (
             f"{self.due} due, {len(self.sent)} sent, {len(self.pictures)} pictures, "
             f"{len(self.failed)} failed (retried later), {self.skipped} already delivered today"
@@ -81,7 +89,7 @@ class Reviews:
     ) -> ReviewReport:
         """Claim each due review's text and picture, build them after the commit, then send them:
         the text through the outbox (once, retried there), then the picture as a file."""
-        report = ReviewReport()
+        report = ReviewReport(dry_run=dry_run)
         only = set(managers)
         owner = new_owner()
         with self.deps.db.sessions.begin() as session:
@@ -118,6 +126,9 @@ class Reviews:
             if show is not None and (dry_run or recipient.key in text_keys):
                 show(recipient, message, picture)
             if dry_run:
+                report.printed += 1
+                if picture is not None:
+                    report.pictures.append(recipient.user_id)
                 continue
             channel = None
             if recipient.key in text_keys:

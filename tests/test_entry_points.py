@@ -11,6 +11,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -97,6 +98,7 @@ def test_without_credentials_baton_starts_the_try_out_on_a_demo_team(tmp_path: P
     assert (tmp_path / "baton-tryout.db").exists()
     again = baton("tryout", "--reset", cwd=tmp_path, stdin="1\nquit\n")
     assert again.returncode == 0
+    assert again.stdout.startswith("Starting over: baton-tryout.db removed; a fresh demo team is seeded.\n")
 
 
 def free_port() -> int:
@@ -282,6 +284,29 @@ def test_digest_dry_run_prints_each_reps_digest_and_sends_nothing(tmp_path: Path
     db.engine.dispose()
 
 
+def test_a_dry_run_on_a_day_off_says_it_is_one_rather_than_that_nothing_is_due(tmp_path: Path) -> None:
+    database = demo_database(tmp_path)
+    morning = demo_morning()
+    day = morning.date() + timedelta(days=(5 - morning.weekday()) % 7 or 7)
+    saturday = datetime(day.year, day.month, day.day, 15, tzinfo=UTC)  # 10:00 in New York
+    result = baton(
+        "digest",
+        "--dry-run",
+        "--at",
+        saturday.isoformat(),
+        cwd=tmp_path,
+        DATABASE_URL=f"sqlite:///{database}",
+    )
+    assert result.returncode == 0, result.stderr
+    day = saturday.astimezone(ZoneInfo("America/New_York"))
+    monday = day + timedelta(days=2)
+    assert (
+        f"{day:%a} {day.day} {day:%b} is not one of Dana Reyes's working days: nothing is sent today. "
+        f"The next goes out on {monday:%a} {monday.day} {monday:%b}."
+    ) in result.stdout
+    assert "every lead is on track" not in result.stdout
+
+
 def test_digest_sends_once_a_day_unless_forced(tmp_path: Path) -> None:
     from bot.tryout.seed import workspace
 
@@ -332,6 +357,7 @@ def test_import_then_export_from_the_command_line(tmp_path: Path) -> None:
         assert "salesforce_leads.csv → team T0CRM (imported)" in imported.stdout
         exported = baton("export", "--output", "pipeline.csv", cwd=tmp_path, **slack)
         assert exported.returncode == 0, exported.stderr
+        assert exported.stderr == "Wrote 6 rows of team T0CRM to pipeline.csv (one row per contact).\n"
         pipeline = (tmp_path / "pipeline.csv").read_text().splitlines()
         assert len(pipeline) == 7  # a row per contact: Acme Corp has two
         assert pipeline[1].startswith("Acme Corp,U0DANA,dana,open,")
@@ -347,6 +373,24 @@ def test_import_then_export_from_the_command_line(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "set SLACK_BOT_TOKEN" in refused.stdout
     which = baton("import", "pipeline.csv", cwd=tmp_path, DATABASE_URL="sqlite:///other.db")
     assert which.returncode == 2 and "--team" in which.stderr
+
+
+def test_reading_commands_without_a_database_say_so_instead_of_creating_an_empty_one(tmp_path: Path) -> None:
+    for command in (["review", "--dry-run"], ["digest", "--dry-run"], ["export", "--team", "T0DEMO"]):
+        refused = baton(*command, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stdout
+        assert refused.stderr.startswith("There is no database at baton.db (sqlite:///baton.db)")
+        assert "sqlite:///baton-tryout.db" in refused.stderr
+    assert list(tmp_path.iterdir()) == []  # no empty baton.db left behind
+
+
+def test_the_review_against_the_try_outs_database_finds_its_manager_without_coach_manager_ids(
+    tmp_path: Path,
+) -> None:
+    database = demo_database(tmp_path)
+    dry = baton("review", "--dry-run", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}")
+    assert dry.returncode == 0, dry.stderr
+    assert "Morgan Lee (U0MORGAN)" in dry.stdout and "Reviews: 1 due" in dry.stdout
 
 
 def test_review_dry_run_prints_the_review_saves_its_picture_here_and_sends_nothing(tmp_path: Path) -> None:
@@ -365,6 +409,7 @@ def test_review_dry_run_prints_the_review_saves_its_picture_here_and_sends_nothi
         assert dry.returncode == 0, dry.stderr
         assert "Morgan Lee (U0MORGAN)" in dry.stdout and "weekly review" in dry.stdout.lower()
         assert "The attempt curve" in dry.stdout and "The picture: saved to" in dry.stdout
+        assert "Reviews: 1 due, 1 printed, 1 picture drawn; nothing sent (dry run)" in dry.stdout
         [png] = tmp_path.glob("weekly-review-*.png")
         assert png.read_bytes().startswith(b"\x89PNG")
         assert api.calls_to("chat.postMessage") == [] and api.calls_to("files.completeUploadExternal") == []

@@ -18,6 +18,7 @@ from coaching.people import Profile, remember
 from coaching.rules import Outcome, Rules
 from coaching.settings import TeamConfig
 from coaching.touches import log_from_form
+from store import queries
 from store.db import Database
 from store.models import Lead
 
@@ -193,6 +194,10 @@ def seed(db: Database, *, now: datetime, rules: Rules) -> None:
             return
         for user in PEOPLE:
             remember(session, team_id=TEAM_ID, profile=Profile(user.id, user.real_name, user.tz), now=now)
+        # Recorded as `/coach managers add` would, so `python -m bot review` against this database
+        # finds Morgan without COACH_MANAGER_IDS.
+        for manager in sorted(MANAGERS):
+            queries.people.add_manager(session, team_id=TEAM_ID, user_id=manager, by=manager, now=now)
         for owner, name, age, touches, contact, change in STORIES:
             added = at_days(now, age, owner, rules)
             lead = create_lead(

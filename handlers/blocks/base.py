@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from handlers.blocks.text import clip, esc, label
+from handlers.blocks.text import clip, esc, inert, label
 
 # ---- Slack's limits ---------------------------------------------------------------------------
 MESSAGE_BLOCKS = 50
@@ -84,14 +84,14 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> B
 
 def quote(note: str) -> str:
     shown = clip(note, NOTE_SHOWN)
-    lines = "\n".join("> " + line if line else ">" for line in esc(shown).split("\n"))
+    lines = "\n".join("> " + line if line else ">" for line in inert(shown).split("\n"))
     if len(note) > NOTE_SHOWN:
         lines += f"\n_(the whole note — {len(note):,} characters — is saved)_"
     return lines
 
 
 def lead_ref(name: str) -> str:
-    return f"*{esc(clip(name, HEADER_TEXT))}*"
+    return f"*{inert(clip(name, HEADER_TEXT))}*"
 
 
 def plain(text: str) -> Message:

@@ -14,7 +14,7 @@ from coaching.digest_contents import Item as NudgeItem
 from coaching.rules import Rules
 from handlers.blocks.base import Message, button, context, lead_ref, mrkdwn, plain
 from handlers.blocks.ids import Action, block_id_of, button_value
-from handlers.blocks.text import FLAG_LABEL, day, esc, last_touch, overdue_text, plural
+from handlers.blocks.text import FLAG_LABEL, day, inert, last_touch, overdue_text, plural
 
 SECTION_TITLE = {
     Section.MEETING: ":calendar: *Meetings before your next working day*: send each client a short reminder today",
@@ -74,7 +74,7 @@ def digest(d: Digest, rules: Rules, *, name: str | None = None) -> Message:
     if d.is_empty:
         text = ":sparkles: Nothing needs you today: every lead is on track."
         return Message("Nothing needs you today.", (mrkdwn(text),))
-    greeting = f"Good morning, {esc(name)}" if name else "Good morning"
+    greeting = f"Good morning, {inert(name)}" if name else "Good morning"
     tally = d.counts  # counted exactly as /pipeline, the Home tab and the managers' views count
     blocks: list[Block] = [
         mrkdwn(

@@ -57,7 +57,7 @@ from handlers.blocks.text import (
     clip,
     contact_text,
     day,
-    esc,
+    inert,
     label,
     on_day,
     when,
@@ -137,7 +137,7 @@ def transfer_request(t: TransferSnapshot, *, reminder: bool = False) -> Message:
             ],
         )
     )
-    fallback = f"Hand-off request: {t.lead.name} from {t.from_owner} to {t.to_user}"
+    fallback = f"Hand-off request: {label(t.lead.name, 150)} from {t.from_owner} to {t.to_user}"
     return Message(fallback, tuple(blocks))
 
 
@@ -175,7 +175,7 @@ def transfer_decided(t: TransferSnapshot) -> Message:
         *_transfer_facts(t),
     ]
     blocks.append(mrkdwn(_outcome(t)))
-    return Message(f"Hand-off of {t.lead.name}: {t.status.value}", tuple(blocks))
+    return Message(f"Hand-off of {label(t.lead.name, 150)}: {t.status.value}", tuple(blocks))
 
 
 def transfer_asked(asked: TransferAsked) -> Message:
@@ -189,7 +189,7 @@ def transfer_asked(asked: TransferAsked) -> Message:
     else:
         what = f"to move {lead} to {who(t.to_user)}"
     text = f":outbox_tray: Asked {where} {what}. You'll get a DM when they decide."
-    return Message(f"Hand-off of {t.lead.name} sent to the managers.", (mrkdwn(text),))
+    return Message(f"Hand-off of {label(t.lead.name, 150)} sent to the managers.", (mrkdwn(text),))
 
 
 def transfer_news(t: TransferSnapshot, person: str) -> Message:
@@ -237,7 +237,7 @@ def transfer_news(t: TransferSnapshot, person: str) -> Message:
                 ]
             )
         )
-    return Message(f"Hand-off of {t.lead.name}: {t.status.value}", tuple(blocks))
+    return Message(f"Hand-off of {label(t.lead.name, 150)}: {t.status.value}", tuple(blocks))
 
 
 def transfer_done(t: TransferSnapshot) -> Message:
@@ -247,7 +247,7 @@ def transfer_done(t: TransferSnapshot) -> Message:
     text = f":white_check_mark: Moved {lead_ref(t.lead.name)} to {who_for(t.to_user, manager)}."
     if told:
         text += f" {and_list(told)} {'has' if len(told) == 1 else 'have'} been told."
-    return Message(f"Moved {t.lead.name}", (mrkdwn(text),))
+    return Message(f"Moved {label(t.lead.name, 150)}", (mrkdwn(text),))
 
 
 def transfer_not_yours(result: NotAManager) -> Message:
@@ -311,7 +311,7 @@ def handed_to_contact(result: HandedToContact) -> Message:
         notes.append("The previous contact's opt-out no longer stops Baton's nudges: this is a new person.")
     if notes:
         blocks.append(context(*notes))
-    return Message(f"{contact.name} is the new contact at {lead.name}", tuple(blocks))
+    return Message(f"{label(contact.name, 100)} is the new contact at {label(lead.name, 150)}", tuple(blocks))
 
 
 def ops_card(h: OpsHandoffSnapshot) -> Message:
@@ -320,12 +320,12 @@ def ops_card(h: OpsHandoffSnapshot) -> Message:
     deciders = [c for c in h.contacts if c.is_decision_maker]
     others = [c for c in h.contacts if not c.is_decision_maker]
     fields = [
-        f"*Customer*\n{esc(clip(lead.name, 150))}",
+        f"*Customer*\n{inert(clip(lead.name, 150))}",
         f"*Sales contact*\n{who(h.rep_id)} (stays the account's sales contact)",
         f"*Decision-maker*\n{', '.join(contact_text(c) for c in deciders) if deciders else '_not recorded_'}",
         f"*Other contacts*\n{', '.join(contact_text(c) for c in others[-5:]) if others else '_none recorded_'}",
-        f"*What was sold*\n{esc(clip(h.sold, 500)) if h.sold else '_see the notes_'}",
-        f"*Expected timeline*\n{esc(clip(h.timeline, 500)) if h.timeline else '_see the notes_'}",
+        f"*What was sold*\n{inert(clip(h.sold, 500)) if h.sold else '_see the notes_'}",
+        f"*Expected timeline*\n{inert(clip(h.timeline, 500)) if h.timeline else '_see the notes_'}",
     ]
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=label(f"New customer: {lead.name}", HEADER_TEXT))),
@@ -348,7 +348,7 @@ def ops_card(h: OpsHandoffSnapshot) -> Message:
                 elements=[button("I'll take it", Action.OPS_CLAIM, button_value(h.id), style="primary")],
             )
         )
-    return Message(f"New customer for operations: {lead.name}", tuple(blocks))
+    return Message(f"New customer for operations: {label(lead.name, 150)}", tuple(blocks))
 
 
 def ops_handed_off(result: OpsHandedOff, *, posted_in: str | None, problem: str | None) -> Message:
@@ -356,7 +356,7 @@ def ops_handed_off(result: OpsHandedOff, *, posted_in: str | None, problem: str 
     won = f":trophy: {lead_ref(lead.name)} is marked won. " if result.newly_won else ""
     if posted_in:
         text = f"{won}:outbox_tray: Handed to operations in <#{posted_in}>. Baton will tell you who takes it."
-        return Message(f"{lead.name} handed to operations.", (mrkdwn(text),))
+        return Message(f"{label(lead.name, 150)} handed to operations.", (mrkdwn(text),))
     reason = (
         problem
         or "No operations channel is set up (an admin can set one with `/coach set ops_channel #ops`)."
@@ -364,7 +364,7 @@ def ops_handed_off(result: OpsHandedOff, *, posted_in: str | None, problem: str 
     text = f"{won}:warning: Couldn't post the hand-off: {reason} Here is the card to forward:"
     card = ops_card(result.handoff)
     blocks = [mrkdwn(text), *[b for b in card.blocks if not isinstance(b, ActionsBlock)]]
-    return Message(f"{lead.name}: hand-off card to forward", tuple(blocks))
+    return Message(f"{label(lead.name, 150)}: hand-off card to forward", tuple(blocks))
 
 
 def ops_taken(h: OpsHandoffSnapshot) -> Message:
@@ -374,7 +374,7 @@ def ops_taken(h: OpsHandoffSnapshot) -> Message:
         text = f":handshake: You took the operations hand-off for {lead_ref(h.lead.name)} yourself."
     else:
         text = f":handshake: {who(taker)} took the operations hand-off for {lead_ref(h.lead.name)}."
-    return Message(f"{h.lead.name} was taken by operations.", (mrkdwn(text),))
+    return Message(f"{label(h.lead.name, 150)} was taken by operations.", (mrkdwn(text),))
 
 
 def ops_already_taken(h: OpsHandoffSnapshot) -> Message:
@@ -511,5 +511,5 @@ def owner_picked() -> dict[str, str]:
 
 
 def context_line(transfer: TransferSnapshot) -> str:
-    reason = f" — {esc(clip(transfer.reason, 120))}" if transfer.reason else ""
+    reason = f" — {inert(clip(transfer.reason, 120))}" if transfer.reason else ""
     return f"_{GROUND_RULE_TEXT[transfer.rule]}_{reason}"

@@ -50,6 +50,7 @@ from handlers.blocks.text import (
     day,
     days_ago,
     esc,
+    inert,
     label,
     when,
     who,
@@ -114,14 +115,14 @@ def lead_card(detail: LeadDetail, now: datetime) -> Message:
     if detail.past_cycle:
         warnings.append(":hourglass_flowing_sand: Older than your sales cycle: is it still a real lead?")
     if lead.status is Status.LOST and lead.lost_reason:
-        warnings.append(f"Lost: {esc(clip(lead.lost_reason, 500))}")
+        warnings.append(f"Lost: {inert(clip(lead.lost_reason, 500))}")
     if warnings:
         blocks.append(context(*warnings))
     if len(detail.contacts) > 1:
         people = "\n".join(f"• {contact_text(c)}" for c in reversed(detail.contacts[-LIST_LINES:]))
         blocks.append(mrkdwn(f"*Contacts*\n{people}"))
     if detail.notes:
-        blocks.append(mrkdwn(f"*Notes*\n{esc(clip(detail.notes, NOTES_SHOWN))}"))
+        blocks.append(mrkdwn(f"*Notes*\n{inert(clip(detail.notes, NOTES_SHOWN))}"))
     blocks.append(mrkdwn(_history(detail.history, detail.touch_total, today, now)))
     if detail.handoffs:
         blocks.append(mrkdwn(_handoff_history(detail.handoffs)))
@@ -141,7 +142,7 @@ def _history(history: Sequence[TouchSnapshot], total: int, today: date, now: dat
         if touch.meeting_on and touch.meeting_on >= today:
             line += f" · meeting {day(touch.meeting_on, today)}"
         if touch.note:
-            line += f" — {esc(clip(touch.note.replace(chr(10), ' '), 160))}"
+            line += f" — {inert(clip(touch.note.replace(chr(10), ' '), 160))}"
         lines.append(line)
     text = f"*History* ({total} touch{'es' if total != 1 else ''})\n" + "\n".join(lines)
     if total > len(history):
@@ -163,7 +164,7 @@ def _handoff_history(lines: Sequence[HandoffLine]) -> str:
             at = when(line.decided_at) if line.decided_at else ""
             text += f" · {verb} by {who(line.decided_by or 'a manager')} {at}"
         if line.reason:
-            text += f" — {esc(clip(line.reason.replace(chr(10), ' '), 120))}"
+            text += f" — {inert(clip(line.reason.replace(chr(10), ' '), 120))}"
         shown.append(text)
     return clip("*Hand-offs*\n" + "\n".join(shown), SECTION_TEXT)
 

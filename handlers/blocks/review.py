@@ -24,7 +24,7 @@ from coaching.review_records import WeeklyReview
 from handlers.blocks.base import MESSAGE_BLOCKS, SECTION_TEXT, Message, button, context, fit, lead_ref, mrkdwn
 from handlers.blocks.ids import Action, block_id_of, button_value
 from handlers.blocks.orphans import orphan_blocks
-from handlers.blocks.text import esc, plural, who
+from handlers.blocks.text import esc, inert, plural, who
 
 REP_SECTIONS = 8  # a line per rep up to this many; a bigger team gets the table
 TABLE_ROWS = 40  # reps in the table; the rest are counted
@@ -105,7 +105,7 @@ def _code_sections(rows: list[str]) -> list[Block]:
             chunk = [rows[0]]
         chunk.append(row)
     sections.append(chunk)
-    return [mrkdwn("```" + esc("\n".join(chunk)) + "```") for chunk in sections]
+    return [mrkdwn("```" + inert("\n".join(chunk)) + "```") for chunk in sections]
 
 
 def _reps(week: TeamWeek, names: Names) -> list[Block]:

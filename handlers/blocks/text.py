@@ -27,6 +27,22 @@ def esc(text: str) -> str:
     return "".join(out)
 
 
+def inert(text: str) -> str:
+    """Text someone else typed or a file brought in (a lead's or contact's name, a note, a reason, a
+    display name), for mrkdwn: like `esc`, and its user and channel mentions shown as typed too
+    ("<@U0SAM|sam>" as "@sam", an id alone as "@U0SAM"). Baton posts these in the managers' and
+    operations channels and in other people's DMs, where a live mention would notify someone who
+    never asked; Baton names people itself, with `who()`, where it means to."""
+    return _escape(_ANY_MENTION.sub(_mention_as_typed, _SPECIAL.sub(_as_typed, text)))
+
+
+_ANY_MENTION = re.compile(r"<([@#])([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def _mention_as_typed(match: re.Match[str]) -> str:
+    return match.group(1) + (match.group(3) or match.group(2))
+
+
 def _defuse(text: str) -> str:
     return _escape(_SPECIAL.sub(_as_typed, text))
 
@@ -152,13 +168,13 @@ STATUS_LABEL = {
 
 
 def contact_text(contact: Any) -> str:
-    text = esc(clip(contact.name, 100))
+    text = inert(clip(contact.name, 100))
     if contact.role:
-        text += f", {esc(clip(contact.role, 100))}"
+        text += f", {inert(clip(contact.role, 100))}"
     if contact.is_decision_maker:
         text += " · *decision-maker*"
     # How to reach them, right where the rep looks before a call (Slack links the address itself).
-    reach = [esc(clip(value, 100)) for value in (contact.phone, contact.email) if value]
+    reach = [inert(clip(value, 100)) for value in (contact.phone, contact.email) if value]
     if reach:
         text += " · " + " · ".join(reach)
     return text

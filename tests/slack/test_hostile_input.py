@@ -1,14 +1,18 @@
 """Awkward input gets a clear answer and is stored exactly; bursts are all acknowledged in time; failures are kind."""
 
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
+from bot.crm import run_import
+from coaching.settings import TeamConfig
 from coaching.touches import NOTE_LIMIT
 from store.models import Lead, Rep, Touch
-from tests.conftest import DANA, SAM, Harness, flatten
+from tests.conftest import DANA, MORGAN, SAM, Harness, flatten
 
 NASTY_NOTES = [
     "x" * 20_000,
@@ -94,3 +98,33 @@ def test_a_failure_inside_baton_gets_a_kind_reply_and_the_typed_text_back(harnes
     assert "something went wrong on Baton's side" in shown
     assert "the note I typed" in shown  # nothing to retype
     assert "Traceback" not in shown and "sqlalchemy" not in shown.lower()
+
+
+def test_mentions_in_imported_and_typed_text_ping_nobody_in_the_managers_request_or_on_the_card(
+    harness: Harness, tmp_path: Path
+) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text(
+        "Company,Lead Owner,First Name,Last Name,Notes\n"
+        '"Acme <@U0MORGAN> Corp",U0DANA,Jo,"<!here> Smith","call <@U0MORGAN|morgan> in <#C0SALES|sales>"\n'
+    )
+    out = io.StringIO()
+    code = run_import(
+        harness.db,
+        None,
+        export,
+        team_id="T0TEST",
+        defaults=TeamConfig(),
+        dry_run=False,
+        day_first=False,
+        out=out,
+    )
+    assert code == 0, out.getvalue()
+    harness.command(DANA, "/handoff", "acme @sam they know <@U0MORGAN|morgan> from <#C0SALES|sales>")
+    [card] = [m for m in harness.dms(MORGAN) if "Hand-off request" in flatten(m.blocks)]
+    shown = flatten(card.blocks) + card.text
+    assert "Acme @U0MORGAN Corp" in shown and "they know @morgan from #sales" in shown
+    lead_card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    assert "call @morgan in #sales" in lead_card and "@here Smith" in lead_card
+    for seen in (shown, lead_card):
+        assert "<@U0MORGAN" not in seen and "<#C0SALES" not in seen and "<!here" not in seen

@@ -1,6 +1,6 @@
 """The weekly review's figures and the attempt curve, from rows as the database groups them."""
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from coaching.review import (
     team_week,
 )
 from coaching.rules import Rules
-from handlers.review_chart import alt_text, review_png
+from handlers.review_chart import alt_text, day_axis, day_labels, review_png
 
 MON_FRI = frozenset(range(5))
 TODAY = date(2026, 11, 30)  # a Monday: last week is Mon 23 - Sun 29 November
@@ -191,6 +191,17 @@ def test_the_picture_is_a_png_and_its_alt_text_says_the_same_in_words() -> None:
     names = {DANA: "Dana Reyes", SAM: "Sam Okafor"}
     png = review_png(week, curve, name=names.__getitem__)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    # The axis names the week it shows, which starts on the day after the last review, not on a Monday.
+    assert day_axis(week.days) == f"touches per day ({week.days[0]:%a} to {week.days[-1]:%a})"
+    assert day_labels([date(2026, 11, 17) + timedelta(days=n) for n in range(7)]) == [
+        "Tu",
+        "We",
+        "Th",
+        "Fr",
+        "Sa",
+        "Su",
+        "Mo",
+    ]
     words = alt_text(week, curve, name=names.__getitem__)
     assert "Dana Reyes: 5 touches (3 calls, 2 voicemails), most on Monday." in words
     assert "Sam Okafor: 1 touch (1 reply), most on Sunday." in words
