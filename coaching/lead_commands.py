@@ -11,6 +11,7 @@ from coaching.handoff_results import HandoffResult
 from coaching.leads import (
     BadName,
     Change,
+    ContactRemoved,
     ContactSaved,
     LeadAdded,
     LeadDetail,
@@ -21,6 +22,7 @@ from coaching.leads import (
     add_lead,
     change_status,
     lead_detail,
+    remove_contact,
     save_contact,
 )
 from coaching.parsing import clean, name_key, read_contact, words
@@ -48,6 +50,8 @@ VERBS: dict[str, str] = {
     "reopen": "reopen",
     "open": "reopen",
     "contact": "contact",
+    "uncontact": "uncontact",
+    "removecontact": "uncontact",
     "optout": "optout",
     "opt-out": "optout",
     "help": "help",
@@ -77,6 +81,7 @@ LeadResult = (
     | NoChange
     | NotAllowed
     | ContactSaved
+    | ContactRemoved
     | WhichLead
     | DraftRefused
     | Found
@@ -144,6 +149,10 @@ def _run(session: Session, caller: Caller, verb: str, lead: Lead, rest: str) -> 
         if isinstance(saved, ContactSaved):
             return ContactSaved(saved.lead, saved.contact, saved.updated, words_read)
         return saved
+    if verb == "uncontact":
+        return remove_contact(
+            session, lead=lead, user_id=caller.user_id, is_manager=caller.is_manager, person=rest
+        )
     change = Change.OPT_OUT if verb == "optout" else CHANGES[verb]
     return change_status(
         session,

@@ -349,6 +349,31 @@ class ContactSaved:
     words: ContactWords | None = None  # how a typed line was split, to show the rep
 
 
+@dataclass(frozen=True)
+class ContactRemoved:
+    lead: LeadSnapshot
+    name: str  # as it was saved
+
+
+def remove_contact(
+    session: Session, *, lead: Lead, user_id: str, is_manager: bool, person: str
+) -> ContactRemoved | BadName:
+    """`/lead uncontact LEAD PERSON`: a contact saved wrong (a mis-split name, a duplicate) taken off the
+    lead, by the lead's owner or a manager. The person is named as the card shows them (case and
+    spacing aside); the touches logged with them stay in the history."""
+    if lead.owner_id != user_id and not is_manager:
+        return BadName("Only the lead's owner or a manager can remove one of its contacts. Nothing changed.")
+    known = list(queries.leads.contacts(session, team_id=lead.team_id, lead_id=lead.id))
+    wanted = name_key(person.split(",")[0])
+    for contact in known:
+        if name_key(contact.name) == wanted:
+            session.delete(contact)
+            session.flush()
+            return ContactRemoved(lead_snapshot(lead), contact.name)
+    names = ", ".join(f"“{c.name}”" for c in known) or "none yet"
+    return BadName(f"{lead.name} has no contact called “{person}” (its contacts: {names}). Nothing changed.")
+
+
 def save_contact(
     session: Session,
     *,

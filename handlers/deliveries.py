@@ -75,7 +75,8 @@ class Deliveries:
                     built.append((job.recipient, None))
                     continue
                 name = _first_name(names.get(job.recipient.key))
-                built.append((job.recipient, digest(job.digest, job.rules, name=name)))
+                hour = at.astimezone(job.recipient.days.tz).hour
+                built.append((job.recipient, digest(job.digest, job.rules, name=name, hour=hour)))
             return built
 
         return self._run(
@@ -229,7 +230,8 @@ def live_digest(deps: Deps, client: WebClient, team_id: str, user_id: str, *, no
         )
         rules = deps.caller(session, team_id, user_id, profile.zone).rules
     name = _first_name(profile.name)
-    message = digest_done() if current.is_empty else digest(current, rules, name=name)
+    hour = now.astimezone(profile.zone).hour
+    message = digest_done() if current.is_empty else digest(current, rules, name=name, hour=hour)
     return with_note(message, note)
 
 

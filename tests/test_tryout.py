@@ -200,3 +200,46 @@ def test_a_long_line_typed_at_a_terminal_arrives_whole(tmp_path: Path) -> None:
         stored = session.scalars(select(Touch.note).order_by(Touch.id.desc()).limit(1)).one()
     db.engine.dispose()
     assert stored == note.strip()[:NOTE_LIMIT]
+
+
+# ---- how the terminal shows Slack's mrkdwn (issue 17 item 16) ----------------------------------------------
+
+
+def test_every_emoji_baton_sends_is_shown_as_an_emoji_and_italics_may_hold_underscores() -> None:
+    from bot.tryout.render import EMOJI, Renderer
+
+    root = Path(__file__).resolve().parents[1]
+    used: set[str] = set()
+    for path in [*(root / "handlers").rglob("*.py"), *(root / "coaching").rglob("*.py")]:
+        used |= set(re.findall(r"(?<![\w:]):([a-z][a-z0-9_+-]*):(?!\w)", path.read_text()))
+    assert sorted(used - set(EMOJI)) == []
+    render = Renderer(lambda user: user, color=False, width=40)
+    assert render.mrkdwn(":wastebasket: _(set in COACH_MANAGER_IDS)_") == "🗑️ (set in COACH_MANAGER_IDS)"
+    lines = render.blocks(
+        [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "Marcus Whitfield-Oyelaran-Montgomery follow-up today"},
+            }
+        ],
+        [],
+    )
+    assert all(not line.rstrip().endswith("-") for line in lines), lines
+
+
+def test_digest_typed_twice_or_by_someone_else_sends_each_rep_one_a_day(
+    tryout: Callable[..., Screen],
+) -> None:
+    screen = tryout("2", "digest", "digest", "who dana", "digest")
+    text = screen.out.getvalue()
+    assert text.count("Good morning, Sam") + text.count("Good afternoon, Sam") == 1
+    runs = re.findall(r"\(digest: (\d+) due, (\d+) sent", text)
+    assert [int(sent) for _, sent in runs][1:] == [0, 0]  # the clock's rule: one per rep per local day
+
+
+def test_a_persons_buttons_keep_their_numbers_after_switching_away_and_back(
+    tryout: Callable[..., Screen],
+) -> None:
+    screen = tryout("1", "/pipeline", "who sam", "/pipeline", "who dana", "1")
+    assert "No button with that number" not in screen.out.getvalue()
+    assert "(you pressed" in screen.after("dana ▸ 1")

@@ -11,6 +11,10 @@ from zoneinfo import ZoneInfo
 
 EMOJI = {
     "white_check_mark": "✅",
+    "chart_with_upwards_trend": "📈",
+    "floppy_disk": "💾",
+    "scissors": "✂️",
+    "wastebasket": "🗑️",
     "calendar": "📅",
     "spiral_calendar_pad": "🗓️",
     "bulb": "💡",
@@ -129,7 +133,8 @@ class Renderer:
             flags=re.S,
         )
         text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", lambda m: self.style.bold(m.group(1)), text)
-        text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", lambda m: self.style.italic(m.group(1)), text)
+        # Italics may hold underscores of their own: "_(set in COACH_MANAGER_IDS)_".
+        text = re.sub(r"(?<![\w_])_([^\s_][^\n]*?)_(?!\w)", lambda m: self.style.italic(m.group(1)), text)
         text = re.sub(r"`([^`\n]+)`", lambda m: self.style.bold(m.group(1)), text)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -144,7 +149,10 @@ class Renderer:
             body = raw[2:] if quoted else raw
             prefix = indent + ("│ " if quoted else "")
             wrapped = textwrap.wrap(
-                body, width=max(30, self.width - len(prefix)), replace_whitespace=False
+                body,
+                width=max(30, self.width - len(prefix)),
+                replace_whitespace=False,
+                break_on_hyphens=False,  # "follow-up" and "Whitfield-Oyelaran" stay whole, as in Slack
             ) or [""]
             lines.extend(prefix + line for line in wrapped)
         return lines

@@ -81,6 +81,8 @@ class Tryout:
         self.clock = clock or working_clock(settings.team.digest_days)
         self.color = out.isatty() if color is None else color
         self.seen: dict[str, dict[int, int]] = {}
+        # Each person's buttons, kept across `who`: coming back to Dana, her older buttons still work.
+        self.pressables: dict[str, list[Pressable]] = {}
         self.hinted: dict[str, set[tuple[int, int]]] = {}  # person -> messages already mentioned
         self.with_hubspot = hubspot
         self.crm: TryoutHubSpot | None = None  # the stand-in HubSpot, with --hubspot
@@ -232,7 +234,9 @@ class Tryout:
             self.say(f"  No one called {choice!r} here; pick a number from the list.")
             return None
         self.say(f"\nYou're {chosen.real_name} ({seed.ROLES[chosen.id]}).")
-        session = Session(chosen.id, self.seen.setdefault(chosen.id, {}))
+        session = Session(
+            chosen.id, self.seen.setdefault(chosen.id, {}), self.pressables.setdefault(chosen.id, [])
+        )
         self.render.tz = ZoneInfo(chosen.tz)
         # Messages that arrived before this person "opened Slack" count as new.
         return session
@@ -245,7 +249,8 @@ class Tryout:
             "Press a button by typing its number. `who` switches person, `help` shows this, `quit` leaves."
         )
         self.say(
-            "`digest` sends everyone this morning's digest now (the clock does it at 08:30 their time); "
+            "`digest` sends each rep today's digest now (the clock does it at 08:30 their time; "
+            "once a day each, so typing it again sends nobody a second one); "
             "`review` sends the managers' weekly review."
         )
 
@@ -253,7 +258,9 @@ class Tryout:
         """What the clock does each morning (and on Mondays, for managers), on demand."""
         deliveries = Deliveries(self.baton.deps, self.baton.client)
         run = deliveries.reviews if what == "review" else deliveries.digests
-        report = run(at=self.clock(), everyone=True, force=True)
+        # As the clock would: one digest per rep per local day (and one review a week), so typing
+        # `digest` twice, or as someone else, sends nobody a second one.
+        report = run(at=self.clock(), everyone=True, force=False)
         self.baton.pool.wait_idle()
         self.say(self.render.style.dim(f"  ({what}: {report})"))
         self._show_new(session)

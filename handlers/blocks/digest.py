@@ -69,12 +69,18 @@ def digest_buttons(item: NudgeItem) -> ActionsBlock:
     return ActionsBlock(block_id=block_id_of(Action.NUDGE_BLOCK, item.lead_id), elements=elements)
 
 
-def digest(d: Digest, rules: Rules, *, name: str | None = None) -> Message:
+def greeting_for(hour: int) -> str:
+    """The greeting for the rep's own hour: a digest sent (or updated) late in the day says so."""
+    return "Good morning" if hour < 12 else "Good afternoon" if hour < 18 else "Good evening"
+
+
+def digest(d: Digest, rules: Rules, *, name: str | None = None, hour: int = 8) -> Message:
     """The morning DM: only what needs action today, each lead once, with the buttons to act."""
     if d.is_empty:
         text = ":sparkles: Nothing needs you today: every lead is on track."
         return Message("Nothing needs you today.", (mrkdwn(text),))
-    greeting = f"Good morning, {inert(name)}" if name else "Good morning"
+    hello = greeting_for(hour)
+    greeting = f"{hello}, {inert(name)}" if name else hello
     tally = d.counts  # counted exactly as /pipeline, the Home tab and the managers' views count
     blocks: list[Block] = [
         mrkdwn(
@@ -100,7 +106,7 @@ def digest(d: Digest, rules: Rules, *, name: str | None = None) -> Message:
             blocks.append(context(f"…and {more} more. `/pipeline` shows them all."))
         counts.append(f"{len(items) + more} {SECTION_SHORT[section]}")
     blocks.append(context("Snoozed leads come back in two days. Leads that opted out are never listed."))
-    return Message(f"Good morning: {', '.join(counts)}.", tuple(blocks))
+    return Message(f"{hello}: {', '.join(counts)}.", tuple(blocks))
 
 
 def digest_done() -> Message:

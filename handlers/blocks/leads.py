@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from coaching.lead_commands import Found
 from coaching.leads import (
     Change,
+    ContactRemoved,
     ContactSaved,
     LeadAdded,
     LeadDetail,
@@ -95,7 +96,8 @@ def talking_to_first(contacts: Sequence[ContactSnapshot]) -> list[ContactSnapsho
 def lead_card(detail: LeadDetail, now: datetime) -> Message:
     lead = detail.lead
     today = detail.today
-    talking_to = "\n".join(contact_text(c) for c in talking_to_first(detail.contacts))
+    talking = talking_to_first(detail.contacts)
+    talking_to = "\n".join(contact_text(c) for c in talking)
     fields = [
         f"*Owner*\n{who(lead.owner_id)}",
         f"*Status*\n{STATUS_LABEL[lead.status].capitalize()}" + (" · opted out" if lead.opted_out_at else ""),
@@ -118,9 +120,10 @@ def lead_card(detail: LeadDetail, now: datetime) -> Message:
         warnings.append(f"Lost: {inert(clip(lead.lost_reason, 500))}")
     if warnings:
         blocks.append(context(*warnings))
-    if len(detail.contacts) > 1:
-        people = "\n".join(f"• {contact_text(c)}" for c in reversed(detail.contacts[-LIST_LINES:]))
-        blocks.append(mrkdwn(f"*Contacts*\n{people}"))
+    others = [c for c in detail.contacts if c not in talking]  # each person once on the card
+    if others:
+        people = "\n".join(f"• {contact_text(c)}" for c in reversed(others[-LIST_LINES:]))
+        blocks.append(mrkdwn(f"*Other contacts*\n{people}"))
     if detail.notes:
         blocks.append(mrkdwn(f"*Notes*\n{inert(clip(detail.notes, NOTES_SHOWN))}"))
     blocks.append(mrkdwn(_history(detail.history, detail.touch_total, today, now)))
@@ -186,7 +189,11 @@ CHANGE_DONE = {
     Change.LOST: ":wave: {lead} is closed as lost.{reason} Leave the door open: things change.",
     Change.BACKBURNER: ":fire: {lead} is on the back-burner: no nudges until you reopen it.",
     Change.REOPEN: ":arrows_counterclockwise: {lead} is open again. A fresh round of attempts starts; the first is due today.",
-    Change.OPT_OUT: ":no_entry: {lead} opted out. Baton will never nudge anyone about it again.",
+    Change.OPT_OUT: (
+        ":no_entry: {lead} opted out: this contact asked not to be contacted, and Baton won't nudge anyone "
+        "about it again. If someone new there takes over, `/handoff LEAD contact NAME` records them and "
+        "starts afresh with that person (the opt-out was this contact's)."
+    ),
 }
 
 
@@ -234,6 +241,13 @@ def not_allowed(result: NotAllowed) -> Message:
     )
 
 
+def contact_removed(result: ContactRemoved) -> Message:
+    return plain(
+        f":wastebasket: Removed {inert(result.name)} from {lead_ref(result.lead.name)}'s contacts. "
+        "Touches logged with them stay in the history."
+    )
+
+
 def contact_saved(result: ContactSaved) -> Message:
     words = result.words
     contact = result.contact
@@ -262,7 +276,9 @@ def lead_help(problem: str | None = None) -> Message:
         "• `/lead won acme` · `/lead lost acme went with a competitor` · `/lead backburner acme` · `/lead reopen acme`",
         "• `/lead contact acme Jane Doe, CFO jane@acme.com +1 555 0100 dm` — who you talk to and how to"
         " reach them (`dm` = decision-maker)",
-        "• `/lead optout acme` — they asked not to be contacted: Baton never nudges about it again",
+        "• `/lead uncontact acme Jane Doe` — remove a contact saved wrong (then add it again as it should be)\n"
+        "• `/lead optout acme` — they asked not to be contacted: Baton stops nudging about it "
+        "(until `/handoff acme contact NAME` names someone new there)",
         "Everything else: `/coach help`",
     ]
     return Message("How to use /lead", (mrkdwn("\n".join(lines)),))

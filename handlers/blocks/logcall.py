@@ -149,8 +149,10 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
     status = attempt_line(lead, result.stage, result.rules, now)
     step = next_step_line(lead, result.stage, result.today, reader=result.logged_by)
     blocks.append(mrkdwn(f"{status}\n{step}"))
-    if result.outcome_given or result.tip.situation is not Situation.CALL:
-        blocks.append(mrkdwn(f":bulb: {result.tip.text}"))  # else the note below says the same
+    # The opt-out warning below says it once (a tip would say it again); a call with no outcome gets
+    # the note below rather than the same advice twice.
+    if not result.after_opt_out and (result.outcome_given or result.tip.situation is not Situation.CALL):
+        blocks.append(mrkdwn(f":bulb: {result.tip.text}"))
     notes = _readings(result.readings, result.today)
     if not result.outcome_given:
         notes.append(
@@ -167,8 +169,9 @@ def touch_logged(result: TouchLogged, now: datetime) -> Message:
         notes.append(f"This lead is {STATUS_LABEL[lead.status]}. `/lead reopen` puts it back in play.")
     if result.after_opt_out:
         notes.append(
-            ":warning: This contact asked not to be contacted. The touch is saved, but Baton schedules "
-            "no follow-up or meeting reminder for it: check with them before trying again."
+            ":warning: This contact asked not to be contacted: the touch is saved, with no follow-up or "
+            "meeting reminder. Don't reach out again unless they get in touch first; if someone new "
+            "there takes over, `/handoff LEAD contact NAME` starts afresh with them."
         )
     if notes:
         blocks.append(context(*notes))

@@ -6,6 +6,7 @@ from coaching.finding import DraftRefused, WhichLead
 from coaching.lead_commands import Found, LeadHelp
 from coaching.leads import (
     BadName,
+    ContactRemoved,
     ContactSaved,
     LeadAdded,
     LeadDetail,
@@ -17,6 +18,7 @@ from coaching.leads import (
 from coaching.touches import BadNewLead, FutureDate, NotADate, TouchLogged, WhichDate, WhichOutcome
 from handlers.blocks.base import Message, mrkdwn, you_typed
 from handlers.blocks.leads import (
+    contact_removed,
     contact_saved,
     found,
     lead_added,
@@ -74,6 +76,8 @@ def reply(result: object, now: datetime, *, typed: str = "") -> Message:
             return not_allowed(result)
         case ContactSaved():
             return contact_saved(result)
+        case ContactRemoved():
+            return contact_removed(result)
         case Found():
             return found(result)
         case LeadHelp():

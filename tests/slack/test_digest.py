@@ -34,7 +34,7 @@ def run(h: Harness, at: datetime, **options: bool) -> Deliveries:
 
 
 def digests_for(h: Harness, user: str) -> list[Shown]:
-    return [m for m in h.dms(user) if "need" in m.text or "Good morning" in m.text]
+    return [m for m in h.dms(user) if "need" in m.text or m.text.startswith("Good ")]
 
 
 def delivery_rows(h: Harness) -> list[Delivery]:
@@ -100,6 +100,17 @@ def test_a_manual_forced_run_sends_again_and_a_dry_run_sends_nothing(harness: Ha
     run(harness, MONDAY_MORNING_NY + timedelta(minutes=1), everyone=True, force=True)
     assert len(digests_for(harness, DANA)) == 2
     assert len(digests_for(harness, SAM)) == 1  # "everyone": a manual run doesn't wait for London's morning
+
+
+def test_a_digest_sent_by_hand_late_in_the_day_greets_the_rep_for_their_hour(harness: Harness) -> None:
+    seed(harness)
+    run(harness, MONDAY_MORNING_NY, everyone=True)  # 08:3x in New York, the afternoon in London
+    assert "Good morning, Dana" in flatten(digests_for(harness, DANA)[0].blocks)
+    assert "Good afternoon, Sam" in flatten(digests_for(harness, SAM)[0].blocks)
+    evening = MONDAY_MORNING_NY + timedelta(hours=11)  # 19:3x in New York
+    run(harness, evening, everyone=True, force=True)
+    latest = flatten(digests_for(harness, DANA)[-1].blocks)
+    assert "Good evening, Dana" in latest and "Good morning" not in latest
 
 
 def test_rate_limits_are_waited_out_as_slack_asks(harness: Harness) -> None:

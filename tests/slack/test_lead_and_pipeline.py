@@ -86,6 +86,49 @@ def test_opting_out_stops_every_follow_up(harness: Harness) -> None:
     assert "opted out" in pipeline
 
 
+def test_an_opt_out_is_said_once_and_a_new_contact_is_how_it_is_lifted(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    opted = flatten(harness.command(DANA, "/lead", "optout acme").blocks)
+    assert "asked not to be contacted" in opted and "`/handoff LEAD contact NAME`" in opted
+    logged = flatten(harness.command(DANA, "/logcall", "acme voicemail left a message").blocks)
+    assert logged.count("asked not to be contacted") == 1 and ":bulb:" not in logged
+    assert "Don't reach out again unless they get in touch first" in logged
+    assert "check with them" not in logged  # that would mean contacting someone who asked not to be
+    handed = flatten(harness.command(DANA, "/handoff", "acme contact Raj Patel Procurement").blocks)
+    assert "opt-out no longer stops Baton's nudges: this is a new person" in handed
+    with harness.db.readers.begin() as session:
+        assert session.scalars(select(Lead.opted_out_at)).one() is None
+
+
+def test_the_card_lists_each_contact_once(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    harness.command(DANA, "/lead", "contact acme Jane Doe, CFO dm")
+    harness.command(DANA, "/lead", "contact acme Bob Smith, Ops Manager")
+    harness.command(DANA, "/lead", "contact acme Ann Lee, Analyst")
+    card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    for person in ("Jane Doe", "Bob Smith", "Ann Lee"):
+        assert card.count(person) == 1, card
+    assert "*Talking to*\nJane Doe, CFO · *decision-maker*\nAnn Lee, Analyst" in card
+    assert "*Other contacts*\n• Bob Smith, Ops Manager" in card
+
+
+def test_a_mis_split_contact_is_removed_and_saved_again_leaving_no_duplicate(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    harness.command(
+        DANA, "/lead", "contact acme Joanna Smith office manager"
+    )  # read as "Joanna Smith office"
+    harness.command(DANA, "/lead", "contact acme Joanna Smith, office manager")
+    assert "Joanna Smith office" in flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    refused = flatten(harness.command(SAM, "/lead", "uncontact acme Joanna Smith office").blocks)
+    assert "Only the lead's owner or a manager" in refused
+    wrong = flatten(harness.command(DANA, "/lead", "uncontact acme Joan Smith").blocks)
+    assert "has no contact called “Joan Smith”" in wrong and "“Joanna Smith office”" in wrong
+    removed = flatten(harness.command(DANA, "/lead", "uncontact acme Joanna Smith office").blocks)
+    assert "Removed Joanna Smith office from *Acme Corp*'s contacts" in removed
+    card = flatten(harness.command(DANA, "/lead", "show acme").blocks)
+    assert "*Talking to*\nJoanna Smith, office manager" in card and "Joanna Smith office" not in card
+
+
 def test_find_lists_matching_leads_with_show_buttons(harness: Harness) -> None:
     for name in ("Acme Corp", "Acme Logistics", "Globex"):
         harness.command(DANA, "/lead", f"add {name}")
