@@ -373,7 +373,12 @@ class CrmSyncer:
                 ):
                     break
             if stages is None:
-                stages = self.stages()
+                try:
+                    stages = self.stages()
+                except HubSpotUnavailable as error:
+                    # Nothing was taken yet: what is owed stays due, for the next round of this loop.
+                    report.errors.append(str(error))
+                    break
             with self.deps.db.sessions.begin() as session:
                 taken = crm_push.take(
                     session,

@@ -328,3 +328,19 @@ def test_a_person_erased_on_request_does_not_come_back_from_hubspot(crm: Crm) ->
     with crm.h.db.sessions.begin() as session:
         assert session.scalars(select(Contact).where(Contact.email == "jane@acme.com")).all() == []
     assert report.counts.skipped["a person erased on request"] >= 1
+
+
+def test_a_process_started_while_hubspot_is_down_keeps_what_is_owed_and_sends_it_once_back_up(
+    crm: Crm,
+) -> None:
+    crm.sync()
+    crm.h.command(DANA, "/logcall", "acme email sent the pricing sheet")
+    crm.hubspot.faults().down(until_clock=crm.h.clock.now.timestamp() + 600)
+    fresh = syncer_for(crm.h, crm.hubspot, crm.local.url)  # a new process: it has never read the stages
+    report = fresh.push(TEAM)
+    assert report.errors and report.pushed == 0  # said, not raised: the loop that called it carries on
+    assert crm.engagements("emails") == []
+    crm.h.clock.advance(minutes=11)
+    assert fresh.push(TEAM).pushed == 1
+    emails = crm.engagements("emails")
+    assert [e["properties"]["hs_email_text"] for e in emails] == ["sent the pricing sheet"]
