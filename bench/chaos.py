@@ -487,7 +487,7 @@ def digests(url: str, backend: str, reps_count: int) -> None:
             bot_token=TOKEN, signing_secret=SECRET, api_url=api.url, team=TeamConfig(), database_url=url
         )
         baton = create(settings, clock=clock, sleep=lambda _: None, verify_token=False, client_timeout=2)
-        baton.deps.directory.refresh(baton.client, TEAM)  # who works here, in which time zone
+        Deliveries(baton.deps, baton.client).refresh_directory(TEAM)  # who works here, in which time zone
         if scenario in ("drop", "late"):
             api.lose_answer("chat.postMessage", how=scenario, times=reps_count // 3)
             Deliveries(baton.deps, baton.client).digests(at=clock.now)

@@ -267,7 +267,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     client = make_client(settings.bot_token, settings.api_url)
     if not args.dry_run:
         try:  # who works where, and who has left, before deciding whose morning it is
-            deps.directory.refresh(client, str(client.auth_test()["team_id"]))
+            Deliveries(deps, client).refresh_directory(str(client.auth_test()["team_id"]))
         except Exception as error:
             log.warning("Couldn't refresh the people list from Slack (%s); using what Baton knows", error)
     deliveries = Deliveries(deps, client)
@@ -299,7 +299,7 @@ def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
     client = make_client(settings.bot_token, settings.api_url)
     if not args.dry_run:
         try:  # who manages, where they are, and who has left
-            deps.directory.refresh(client, str(client.auth_test()["team_id"]))
+            Deliveries(deps, client).refresh_directory(str(client.auth_test()["team_id"]))
         except Exception as error:
             log.warning("Couldn't refresh the people list from Slack (%s); using what Baton knows", error)
     show = printer(db)

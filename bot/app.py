@@ -135,6 +135,7 @@ def create(
     door.register(app)  # first: a request is in the inbox before any listener acknowledges it
     for module in HANDLER_MODULES:
         module.register(app, deps)
+    registration.unhandled(app)  # last: whatever no listener above matched
     crm = (
         CrmSyncer(
             deps,

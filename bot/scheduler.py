@@ -65,10 +65,7 @@ class Jobs:
 
         def refresh() -> None:
             team_id = str(self.client.auth_test()["team_id"])
-            departed = self.deps.directory.refresh(self.client, team_id)
-            deliveries = Deliveries(self.deps, self.client)
-            for user_id in departed:
-                deliveries.orphans(team_id, user_id)
+            Deliveries(self.deps, self.client).refresh_directory(team_id)
 
         self._run("directory", refresh)
 

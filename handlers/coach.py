@@ -12,7 +12,7 @@ from handlers.blocks.coach import coach_reply, settings_modal, settings_saved_vi
 from handlers.blocks.ids import Action
 from handlers.deps import Deps
 from handlers.payloads import read_settings
-from handlers.registration import guarded, lazily
+from handlers.registration import at_once, lazily
 from handlers.say import answer
 
 
@@ -21,7 +21,7 @@ def register(app: App, deps: Deps) -> None:
     lazily(app.command("/coach"), handler.command)
     lazily(app.action(Action.COACH_SETTINGS_OPEN), handler.open_form)
     # Saved while the form is open, so problems show in place next to the field they concern.
-    app.view(Action.COACH_SETTINGS_MODAL)(guarded(handler.save_form))
+    at_once(app.view(Action.COACH_SETTINGS_MODAL), handler.save_form)
 
 
 class Coach:
@@ -33,8 +33,7 @@ class Coach:
     ) -> None:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         profile = self.deps.directory.profile(client, team_id, user_id)
-        with self.deps.db.sessions.begin() as session:
-            caller = self.deps.caller(session, team_id, user_id, profile.zone)
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = coach.coach_command(session, caller, text, is_admin=profile.is_admin)
         respond(**coach_reply(result).payload(), response_type="ephemeral")
 

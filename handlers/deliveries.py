@@ -22,6 +22,7 @@ from handlers.blocks.base import Message, with_note
 from handlers.blocks.digest import digest, digest_done
 from handlers.blocks.orphans import orphan_alert
 from handlers.deps import Deps
+from handlers.directory import everyone
 from handlers.review_delivery import Picture, ReviewReport, Reviews
 from handlers.review_delivery import Show as ShowReview
 from handlers.say import Pacer
@@ -135,7 +136,7 @@ class Deliveries:
         """
         report = RunReport()
         owner = new_owner()
-        with self.deps.db.sessions.begin() as session:
+        with self.deps.bookkeeping() as session:
             due = due_for(session, now=at, defaults=self.deps.defaults, everyone=everyone)
             claimed = (
                 due
@@ -177,7 +178,7 @@ class Deliveries:
     def _queue(self, recipient: Recipient, kind: Kind, message: Message | None, owner: str) -> int | None:
         """Renew this run's claims, and turn this recipient's claim into an outbox row (or close it)."""
         now = self.deps.clock()
-        with self.deps.db.sessions.begin() as session:
+        with self.deps.bookkeeping() as session:
             renew_claims(session, owner=owner, now=now)
             delivery_id = queue_delivery(
                 session,
@@ -201,23 +202,33 @@ class Deliveries:
                 subject_id=delivery_id,
             )
 
-    def orphans(self, team_id: str, departed: str) -> int:
-        """Tell the managers at once that someone who left still owns open leads."""
-        with self.deps.db.sessions.begin() as session:
-            found = digest_records.orphans(
-                session,
-                team_id=team_id,
-                departed=departed,
-                now=self.deps.clock(),
-                defaults=self.deps.defaults,
-            )
-            if not found.items:
-                return 0
-            message = orphan_alert(departed, found.items)
-            targets = [found.manager_channel] if found.manager_channel else list(found.managers)
-            owed = [outbox.post(session, team_id, target, message, deps=self.deps) for target in targets]
+    def owe_orphan_alert(self, session: Session, team_id: str, departed: str) -> list[int]:
+        """Tell the managers at once that someone who left still owns open leads: owed in the
+        transaction that learnt they left, so the alert is never lost between the two."""
+        found = digest_records.orphans(
+            session, team_id=team_id, departed=departed, now=self.deps.clock(), defaults=self.deps.defaults
+        )
+        if not found.items:
+            return []
+        message = orphan_alert(departed, found.items)
+        targets = [found.manager_channel] if found.manager_channel else list(found.managers)
+        return [outbox.post(session, team_id, target, message, deps=self.deps) for target in targets]
+
+    def send(self, owed: Iterable[int]) -> None:
         outbox.Courier(self.deps, self.client, pacer=self.pacer).send(owed)
-        return len(found.items)
+
+    def refresh_directory(self, team_id: str) -> list[str]:
+        """Everyone in the workspace from users.list (page by page: Tier 2); each person learnt in
+        one transaction with the managers' alert if they have just left. Returns who has left."""
+        departed: list[str] = []
+        for user in everyone(self.client):
+            with self.deps.bookkeeping() as session:
+                if not self.deps.directory.learn(session, team_id, user):
+                    continue
+                departed.append(str(user["id"]))
+                owed = self.owe_orphan_alert(session, team_id, str(user["id"]))
+            self.send(owed)
+        return departed
 
 
 def live_digest(deps: Deps, client: WebClient, team_id: str, user_id: str, *, note: str) -> Message:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from coaching import people
 from coaching.parsing import printable
@@ -84,19 +85,15 @@ class Directory:
             self._memory[key] = (known, now)
         return known
 
-    def learn(self, team_id: str, user: dict[str, Any]) -> bool:
-        """A profile Slack sent (the `user_change` event, a `users.list` page); True if they just left."""
+    def learn(self, session: Session, team_id: str, user: dict[str, Any]) -> bool:
+        """A profile Slack sent (the `user_change` event, a `users.list` page), kept in the caller's
+        transaction (with whatever it owes: an alert that they left); True if they just left."""
         profile = profile_from_slack(user)
         now = self._clock()
-        with self._db.sessions.begin() as session:
-            departed = people.remember(session, team_id=team_id, profile=profile, now=now)
+        departed = people.remember(session, team_id=team_id, profile=profile, now=now)
         with self._lock:
             self._memory[(team_id, profile.user_id)] = (profile, now)
         return departed
-
-    def refresh(self, client: WebClient, team_id: str) -> list[str]:
-        """Everyone in the workspace, page by page (users.list is Tier 2); returns who has just left."""
-        return [str(user["id"]) for user in everyone(client) if self.learn(team_id, user)]
 
     def _from_slack(self, client: WebClient, user_id: str) -> Profile | None:
         try:

@@ -23,13 +23,17 @@ class Events:
         self, body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         team_id = str(context.team_id or body.get("team_id"))
-        # Slack retries an event it thinks went unanswered, with the same event_id: act once.
-        with self.deps.db.sessions.begin() as session:
+        user = event.get("user")
+        deliveries = Deliveries(self.deps, client)
+        owed: list[int] = []
+        # One transaction: the event seen, the person learnt, and the managers' alert if they left.
+        # Killed before its commit, all of it is done again; after it, the alert is owed and sent.
+        with self.deps.working() as session:
+            # Slack retries an event it thinks went unanswered, with the same event_id: act once.
             fresh = first_sighting(
                 session, event_id=str(body.get("event_id")), team_id=team_id, now=self.deps.clock()
             )
-        user = event.get("user")
-        if not fresh or not isinstance(user, dict) or "id" not in user:
-            return
-        if self.deps.directory.learn(team_id, user):
-            Deliveries(self.deps, client).orphans(team_id, str(user["id"]))
+            known = user if fresh and isinstance(user, dict) and "id" in user else None
+            if known is not None and self.deps.directory.learn(session, team_id, known):
+                owed = deliveries.owe_orphan_alert(session, team_id, str(known["id"]))
+        deliveries.send(owed)

@@ -161,7 +161,7 @@ def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
         missing = digest_records.managers_without_profile(session, defaults=deps.defaults)
     for team_id, user_id in missing:
         deps.directory.profile(client, team_id, user_id)
-    with deps.db.sessions.begin() as session:
+    with deps.bookkeeping() as session:
         resurface, mooted = handoff_sweep.sweep_waiting(session, now=deps.clock(), defaults=deps.defaults)
         for waiting in resurface:
             owed += posts.owe_request(

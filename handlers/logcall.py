@@ -22,7 +22,7 @@ from handlers.deps import Deps
 from handlers.forms import open_logcall_form
 from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, from_home, in_block, read_form, read_metadata
-from handlers.registration import answered, guarded, lazily
+from handlers.registration import answered, lazily, options
 from handlers.say import publish_home
 from store.db import TooSlow
 
@@ -43,7 +43,7 @@ def register(app: App, deps: Deps) -> None:
     lazily(app.command("/logcall"), handler.command)
     answered(app.view(Action.LOGCALL_MODAL), handler.check_form, handler.submit)
     # Options must come back in the acknowledgement itself: a quick search in the request thread.
-    app.options(Action.LEAD_SEARCH)(guarded(handler.lead_options))
+    options(app.options(Action.LEAD_SEARCH), handler.lead_options)
     lazily(app.action(Action.LOGCALL_OPEN), handler.open_for_lead)
     lazily(app.action(Action.HOME_LOGCALL), handler.open_for_lead)
     for action_id in (Action.DRAFT_PICK, *FIXES):

@@ -214,7 +214,7 @@ class Courier:
             and waits < RATE_LIMIT_WAITS
         ):
             wait = outcome.retry_after + random.random() / 4  # jitter: paced senders don't retry in lockstep
-            with self.deps.db.sessions.begin() as session:
+            with self.deps.bookkeeping() as session:
                 held = outbox.hold(
                     session, owed, owner=self._owner_of(owed), now=self.deps.clock(), longer=wait
                 )
@@ -239,7 +239,7 @@ class Courier:
             if owed is not None:
                 self.owners[owed.id] = owner
                 return owed
-        with self.deps.db.sessions.begin() as session:
+        with self.deps.bookkeeping() as session:
             return outbox.take(session, outbox_id, owner=self.owner, now=self.deps.clock())
 
     def _owner_of(self, owed: Owed) -> str:
@@ -254,7 +254,7 @@ class Courier:
 
     def _record(self, owed: Owed, outcome: Outcome) -> list[int]:
         now = self.deps.clock()
-        with self.deps.db.sessions.begin() as session:
+        with self.deps.bookkeeping() as session:
             if outcome.status == "sent":
                 return outbox.sent(
                     session,

@@ -16,6 +16,7 @@ replay, a retry or a resumed copy of it is done once.
 
 import inspect
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -48,10 +49,21 @@ def require_team(context: BoltContext, next: Callable[[], None]) -> BoltResponse
     return None
 
 
+DURABLE = "baton_durable"  # set on a listener that does a kept request's work (takes and closes its row)
+CHECK = "baton_check"  # set on an acknowledgement that only checks a form; the work is durable, later
+OPTIONS = "baton_options"  # set on an options listener: answered in the acknowledgement, never kept
+
+
 def ack_now(ack: Ack) -> None:
     ack()
 
 
+setattr(ack_now, CHECK, True)
+
+
+# The one way to register a listener. Every request the inbox keeps (handlers/inbox.py
+# `durable_kind`) is done by a durable listener, registered by one of the first three below;
+# tests/slack/test_inbox_contract.py walks every route of the built app and fails on any other.
 def lazily(route: Callable[..., Any], work: Callable[..., Any]) -> None:
     """Register `work` for `route` (e.g. `app.command("/lead")`): acknowledged now, done on the pool."""
     route(ack=ack_now, lazy=[guarded(work, durable=True)])
@@ -59,7 +71,58 @@ def lazily(route: Callable[..., Any], work: Callable[..., Any]) -> None:
 
 def answered(route: Callable[..., Any], check: Callable[..., Any], work: Callable[..., Any]) -> None:
     """For modals: `check` answers in the request thread (errors shown in place), then `work` runs lazily."""
-    route(ack=guarded(check), lazy=[guarded(work, durable=True)])
+    checking = guarded(check)
+    setattr(checking, CHECK, True)
+    route(ack=checking, lazy=[guarded(work, durable=True)])
+
+
+def at_once(route: Callable[..., Any], work: Callable[..., Any]) -> None:
+    """Work whose answer is the acknowledgement itself (a form saved while it is open, its problems
+    shown in place): done in the request thread, and kept like any other."""
+    route(ack=guarded(work, durable=True), lazy=[])
+
+
+def options(route: Callable[..., Any], listener: Callable[..., Any]) -> None:
+    """An options request (a lead search): answered in the acknowledgement; nothing to keep."""
+    answering = guarded(listener)
+    setattr(answering, OPTIONS, True)
+    route(ack=answering, lazy=[])
+
+
+def unhandled(app: App) -> None:
+    """Registered last: a kept request no listener matched (a retired button, an event Baton no
+    longer handles) is acknowledged and closed at once as unhandled, never run again."""
+
+    def close(ack: Ack, body: dict[str, Any], context: BoltContext, logger: logging.Logger) -> None:
+        ack()
+        receipt: Receipt | None = context.get(RECEIPT)
+        kind = body.get("command") or body.get("type")
+        logger.warning("No listener for a %s (%s): closed as unhandled", kind, _what(body))
+        if receipt is not None and receipt.take():
+            receipt.close("unhandled")
+
+    setattr(close, DURABLE, True)
+    everything = re.compile(".*")
+    for route in (app.command, app.action, app.view, app.event):
+        route(everything)(close)
+
+
+def is_durable(listener: Any) -> bool:
+    """Whether a registered Bolt listener does a kept request's work the durable way."""
+    lazy = list(getattr(listener, "lazy_functions", []) or [])
+    ack = getattr(listener, "ack_function", None)
+    if getattr(ack, DURABLE, False):
+        return not lazy
+    return bool(lazy) and getattr(ack, CHECK, False) and all(getattr(f, DURABLE, False) for f in lazy)
+
+
+def _what(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or []
+    if actions and isinstance(actions[0], dict):
+        return str(actions[0].get("action_id"))
+    view = body.get("view") or {}
+    event = body.get("event") or {}
+    return str(view.get("callback_id") or event.get("type") or body.get("command") or "?")
 
 
 def guarded(listener: Callable[..., Any], *, durable: bool = False) -> Callable[[Args], None]:
@@ -73,12 +136,13 @@ def guarded(listener: Callable[..., Any], *, durable: bool = False) -> Callable[
     def run(args: Args) -> None:
         receipt: Receipt | None = args.context.get(RECEIPT) if durable else None
         token = CURRENT.set(receipt)
-        outcome = "done"
+        outcome: str | None = None  # how the request ends; None: it doesn't, it is left to run again
         try:
             if receipt is not None and not receipt.take():
                 args.logger.info("Request %s is done or in hand elsewhere: not twice", receipt.inbox_id)
                 return
             listener(**{name: getattr(args, name) for name in names})
+            outcome = "done"
         except Superseded:
             args.logger.warning("Another worker took this request over; its work counts, not this one")
         except Exception as error:
@@ -88,11 +152,15 @@ def guarded(listener: Callable[..., Any], *, durable: bool = False) -> Callable[
             saved = receipt is not None and receipt.committed
             on_error(error, args.body, args.logger, args.respond, args.client, saved=saved)
         finally:
+            # Anything else (a BaseException: the thread or the process being stopped) ends nothing:
+            # unless its work committed, the request stays undone and is run again.
             CURRENT.reset(token)
-            if receipt is not None:
+            if receipt is not None and outcome is not None:
                 receipt.close(outcome)
 
     run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
+    if durable:
+        setattr(run, DURABLE, True)
     return run
 
 

@@ -92,7 +92,7 @@ class Reviews:
         report = ReviewReport(dry_run=dry_run)
         only = set(managers)
         owner = new_owner()
-        with self.deps.db.sessions.begin() as session:
+        with self.deps.bookkeeping() as session:
             due = digest_records.due_reviews(
                 session, now=at, defaults=self.deps.defaults, everyone=everyone or bool(only)
             )
@@ -194,7 +194,7 @@ class Reviews:
         report.pictures.append(recipient.user_id)
 
     def _done(self, recipient: Recipient, owner: str, **outcome: str | None) -> None:
-        with self.deps.db.sessions.begin() as session:
+        with self.deps.bookkeeping() as session:
             review_records.picture_done(session, recipient, owner=owner, now=self.deps.clock(), **outcome)
 
 

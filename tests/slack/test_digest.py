@@ -241,7 +241,9 @@ def test_managers_get_a_weekly_review_with_transfers_to_propose(harness: Harness
     harness.command(DANA, "/lead", "add Massive Dynamic")  # untouched since
     at = datetime(2026, 11, 23, 14, 35, tzinfo=UTC)  # Monday 08:35 in Chicago
     harness.clock.now = at
-    harness.baton.deps.directory.refresh(harness.baton.client, "T0TEST")  # as the clock does on start
+    Deliveries(harness.baton.deps, harness.baton.client).refresh_directory(
+        "T0TEST"
+    )  # as the clock does on start
     Deliveries(harness.baton.deps, harness.baton.client).reviews(at=at)
     [review] = [m for m in harness.dms(MORGAN) if "Weekly review" in flatten(m.blocks)]
     text = flatten(review.blocks)
@@ -298,7 +300,7 @@ def test_the_people_list_is_paged_through_and_departures_are_noticed(harness: Ha
     for index in range(450):
         harness.api.add_user(User(f"U1{index:05d}", f"rep{index}", tz="Europe/Paris"))
     harness.api.workspace.users[DANA].deleted = True
-    departed = harness.baton.deps.directory.refresh(harness.baton.client, "T0TEST")
+    departed = Deliveries(harness.baton.deps, harness.baton.client).refresh_directory("T0TEST")
     assert departed == [DANA]
     assert len(harness.api.calls_to("users.list")) == 3  # 454 people, 200 a page
     assert harness.baton.deps.directory.zone(harness.baton.client, "T0TEST", "U100449").key == "Europe/Paris"

@@ -39,7 +39,7 @@ def scripted_week(h: Harness) -> None:
 
 def send_reviews(h: Harness, when: datetime = MONDAY_MORNING_CHICAGO) -> object:
     h.clock.now = when
-    h.baton.deps.directory.refresh(h.baton.client, TEAM)
+    Deliveries(h.baton.deps, h.baton.client).refresh_directory(TEAM)
     return Deliveries(h.baton.deps, h.baton.client).reviews(at=when)
 
 
