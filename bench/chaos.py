@@ -236,8 +236,9 @@ def stop_mid_burst(url: str, backend: str, burst: int, how: signal.Signals) -> N
     in_queue = len(acked) - sum(1 for n in at_exit if n in acked)
     restarted = start_server(env, port)
     started = time.monotonic()
-    # Recovery runs at start-up and every 15 s; work a killed process had taken is free again
-    # once its lease runs out (a minute for a request, two for a message being sent).
+    # Recovery runs at start-up and every 2 s: on SQLite the new process frees the dead one's
+    # requests at once; on PostgreSQL they are free when its 6-second lease runs out. A message
+    # the dead process was sending waits out the outbox's own lease.
     stored_by = answered_by = None
     while time.monotonic() - started < 300:
         stored = stored_notes(url)

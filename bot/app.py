@@ -17,8 +17,21 @@ from bot.hubspot import HubSpotCrm
 from bot.pool import ListenerPool
 from bot.retention import Tidy
 from bot.slack import Sleep, make_client
+from coaching import inbox
 from coaching.standing import Standings
-from handlers import coach, digest, events, handoffs, home, leads, logcall, pipeline, registration, review
+from handlers import (
+    coach,
+    dead_letters,
+    digest,
+    events,
+    handoffs,
+    home,
+    leads,
+    logcall,
+    pipeline,
+    registration,
+    review,
+)
 from handlers.deps import Deps
 from handlers.directory import Directory
 from handlers.inbox import Door
@@ -46,11 +59,24 @@ class Baton:
     crm: CrmSyncer | None = None  # with HUBSPOT_TOKEN: the CRM sync (bot/crm_sync.py)
     settings: Settings | None = None
 
-    def recover(self) -> None:
+    def recover(self) -> int:
         """Finish what a dead process left: requests it acknowledged, messages it owed, and what
         the CRM is owed (a touch reaches HubSpot within a minute of being logged); and prune
-        finished work past its keeping time (every few minutes)."""
-        self.door.resume(self.app)
+        finished work past its keeping time (every few minutes). Requests that used up their
+        tries end as dead letters, their senders told. Returns requests resumed."""
+        resumed = self.resume()
+        self._owed()
+        return resumed
+
+    def resume(self) -> int:
+        courier = Courier(self.deps, self.client)
+        return self.door.resume(
+            self.app,
+            tell=lambda session, dead: dead_letters.owe_notices(self.deps, session, dead),
+            send=courier.send,
+        )
+
+    def _owed(self) -> None:
         Courier(self.deps, self.client).sweep()
         if self.crm is not None:
             self.crm.push_in_background()
@@ -59,18 +85,26 @@ class Baton:
     def keep_recovering(
         self, every: float = 15.0, *, stop: threading.Event | None = None
     ) -> threading.Thread:
-        """In a serving process: `recover` at start-up and every `every` seconds, on a daemon thread,
-        until `stop` is set (a pass under way finishes first).
-        Every process may do it at once: each request and each message is taken by one of them."""
+        """In a serving process, on a daemon thread, until `stop` is set (a pass under way finishes
+        first): at start-up and then every few seconds, the heartbeat (this process's leases
+        renewed) and a recovery pass (a cheap read when there is nothing to do); the outbox's
+        sweep, the CRM push and the tidy every `every` seconds. Every process may do it at once:
+        each request and each message is taken by one of them."""
         stopped = stop or threading.Event()
+        beat = inbox.HEARTBEAT.total_seconds()
 
         def loop() -> None:
+            last_sweep = -every
             while not stopped.is_set():
                 try:
-                    self.recover()
+                    self.door.heartbeat()
+                    self.resume()
+                    if time.monotonic() - last_sweep >= every:
+                        last_sweep = time.monotonic()
+                        self._owed()
                 except Exception:
                     logging.getLogger("baton").exception("Recovery failed; trying again shortly")
-                stopped.wait(every)
+                stopped.wait(beat)
 
         thread = threading.Thread(target=loop, name="recover", daemon=True)
         thread.start()

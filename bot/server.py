@@ -357,6 +357,10 @@ def _serve_one(settings: "Settings", listener: socket.socket) -> int:
         recovering.set()
         recovery.join(timeout=DRAIN_GRACE)  # a pass under way may be sending what the outbox owes
         handed_back = baton.pool.hand_back()
+        try:  # their inbox rows free at once for the next process, not when this one's lease runs out
+            baton.door.hand_back_all()
+        except Exception:
+            log.exception("Couldn't hand back the inbox rows; they are free when the lease runs out")
         log.info("Stopped: work in hand finished, %d queued requests left for the next process", handed_back)
         baton.deps.db.engine.dispose()
     return 0

@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from coaching import coach
 from coaching.settings import SettingsChanged
+from handlers import answers
 from handlers.blocks.base import plain
 from handlers.blocks.coach import coach_reply, settings_modal, settings_saved_view
 from handlers.blocks.ids import Action
@@ -35,7 +36,9 @@ class Coach:
         profile = self.deps.directory.profile(client, team_id, user_id)
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = coach.coach_command(session, caller, text, is_admin=profile.is_admin)
-        respond(**coach_reply(result).payload(), response_type="ephemeral")
+            message = coach_reply(result)
+            owed = answers.owe(self.deps, session, command, context, message)
+        answers.send(self.deps, client, command, context, owed, message)
 
     def open_form(
         self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext

@@ -14,7 +14,7 @@ from coaching.caller import Caller
 from coaching.settings import TeamConfig
 from coaching.standing import Standing, Standings
 from handlers.directory import Directory
-from handlers.inbox import committed_current, mark_current
+from handlers.inbox import mark_current
 from store.db import Database
 
 
@@ -70,13 +70,20 @@ class Deps:
 
     @contextmanager
     def working(self) -> Iterator[Session]:
-        """A request's work in one write transaction, the request marked done in it."""
-        with self.db.sessions.begin() as session:
-            yield session
-            # The request this work answers is marked done in the same transaction: both or neither.
-            marked = mark_current(session)
-        if marked:
-            committed_current()
+        """A request's work in one write transaction. Its first statement takes the request and
+        marks it done (handlers/inbox.py Receipt.mark): both commit or neither does, and a second
+        copy of the work (a replay, a resumed run) finds it done and rolls back (Superseded)."""
+        receipt = None
+        try:
+            with self.db.sessions.begin() as session:
+                receipt = mark_current(session)
+                yield session
+        except BaseException:
+            if receipt is not None:
+                receipt.marked = False  # rolled back with the work
+            raise
+        if receipt is not None:
+            receipt.committed = True
 
     @contextmanager
     def bookkeeping(self) -> Iterator[Session]:

@@ -20,13 +20,15 @@ from coaching.handoff_results import (
     OpsAlreadyClaimed,
     OpsClaimed,
     OpsForm,
+    OpsHandedOff,
     Unknown,
 )
 from coaching.parsing import mentioned
-from handlers import outbox
+from handlers import answers, outbox
 from handlers.blocks.base import Message, stale_button
 from handlers.blocks.handoffs import (
     handoff_modal,
+    handoff_reply,
     ops_already_taken,
     ops_card,
     ops_modal,
@@ -77,9 +79,18 @@ class Handoffs:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.handoff_command(session, caller, text)
             owed = self.posts.owe(session, result, team_id)
+            # The answer is owed with the change, except where it says how the operations card
+            # went (known only once it is sent) or a form opens instead.
+            answer_owed = not isinstance(result, OpsForm | OpsHandedOff)
+            if answer_owed:
+                message = handoff_reply(result, caller.local_now, typed=text)
+                owed = owed + answers.owe(self.deps, session, command, context, message)
         if isinstance(result, OpsForm):
             view = ops_modal(result.lead, channel_id=command.get("channel_id"))
             client.views_open(trigger_id=command["trigger_id"], view=view)
+            return
+        if answer_owed:
+            answers.send(self.deps, client, command, context, owed, message)
             return
         message = self.posts.deliver(result, client, caller, owed, typed=text)
         respond(**message.payload(), response_type="ephemeral")

@@ -1,17 +1,22 @@
-"""The inbox at the front door: what Slack has had acknowledged is kept, done once, and resumed.
+"""The inbox at the front door: what Slack has had acknowledged is kept, done once, and ends.
 
 A global Bolt middleware writes each command, click, form submission and event to the inbox (one
 short committed transaction of its own, in the request thread) before the listener acknowledges
-it; a replay of the same signed body, or Slack's retry of an event, is acknowledged without
-being done again. The listener's work (handlers/errors.py `guarded`) takes the row, and marks it
-done in the work's own transaction (handlers/deps.py `acting`): a SIGKILL before that commit
-leaves the row undone, and `resume` runs it again after a restart, so the rep still gets what
-they asked for, and the answer they were owed.
+it, leased to this process; a replay of the same signed body, or Slack's retry of an event, is
+acknowledged without being done again. The work marks its row done as the first statement of
+its own transaction (handlers/deps.py `working`): a SIGKILL before that commit leaves the row
+undone, and `resume` (in this or another process) runs it again; after it, the work is saved and
+its answer owed in the outbox. A listener with nothing to write closes its row when it ends.
+
+While the process lives, a heartbeat renews its leases, so nobody else runs what is in its queue.
+When it dies, its requests are taken over: on SQLite at once by the one process that replaced it,
+on PostgreSQL by any process once the lease (seconds, measured on the database's clock) runs out.
 """
 
 import contextvars
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,82 +29,101 @@ from sqlalchemy.orm import Session
 from coaching import inbox
 from coaching.outbox import new_owner
 from handlers.blocks.base import too_busy_to_keep
-from store.db import Database, TooSlow
+from store.db import Database, TooSlow, is_sqlite
+from store.inbox import Kept
 
 log = logging.getLogger(__name__)
 RECEIPT = "baton_inbox"  # the Bolt context key the middleware leaves for the listener
 RESUMING = "baton_resuming"  # set on a request `resume` runs again: it is in the inbox already
 DURABLE = frozenset({"block_actions", "view_submission", "event_callback"})
+# Errors that pass: the same work a little later may well succeed (a lock, a timeout, the
+# database briefly away). Their request goes back to the inbox with a backoff.
+PASSING = (OperationalError, PoolTimeout, TooSlow)
 
 
 class Superseded(Exception):
-    """Another worker took this request over (this one was presumed dead): its work must not commit."""
+    """The request is done already, or another process took it over: this work must not commit."""
+
+
+def is_passing(error: BaseException) -> bool:
+    return isinstance(error, PASSING)
 
 
 class Receipt:
     """One kept request, as the listener working on it sees it."""
 
-    def __init__(
-        self, inbox_id: int, db: Database, clock: Callable[[], datetime], *, received_at: datetime
-    ) -> None:
+    def __init__(self, inbox_id: int, door: "Door", *, received_at: datetime, attempts: int) -> None:
         self.inbox_id = inbox_id
         self.received_at = received_at  # when Slack sent it: a response_url lives 30 minutes from here
-        self.db = db
-        self.clock = clock
-        self.owner = new_owner()
+        self.attempts = attempts  # this try included
+        self.door = door
         self.marked = False  # the work's transaction marked it done
         self.committed = False  # ...and that transaction committed: the work is saved
+        self.ended = False  # closed, released or superseded: this process holds it no longer
 
     def __deepcopy__(self, memo: dict[int, object]) -> "Receipt":
         # Bolt deep-copies the context for lazy listeners; a receipt holds the engine, keep it whole.
         return self
 
-    def take(self) -> bool:
-        """Start work on it, unless it is done or another live worker has it."""
-        with self.db.sessions.begin() as session:
-            return inbox.take(session, self.inbox_id, owner=self.owner, now=self.clock())
-
     def mark(self, session: Session) -> None:
-        """Mark it done inside the work's transaction: the work and the mark commit together."""
+        """The first statement of the work's transaction: take the request and mark it done at
+        once. The work and the mark commit together, or neither does."""
         if self.marked:
             return
-        if not inbox.finish(session, self.inbox_id, owner=self.owner, now=self.clock()):
-            raise Superseded(f"inbox {self.inbox_id} was taken over")
+        door = self.door
+        if not inbox.finish(session, self.inbox_id, owner=door.owner, now=door.clock()):
+            raise Superseded(f"inbox {self.inbox_id} is done already or was taken over")
         self.marked = True
 
     def close(self, outcome: str) -> None:
-        """After the listener: done, if its work had no transaction to mark it in (a read, a refusal)."""
+        """After the listener: ended, if its work had no transaction to mark it in (a read, a refusal)."""
         if self.marked:
+            self._end()
             return
         try:
-            with self.db.sessions.begin() as session:
-                inbox.finish(session, self.inbox_id, owner=self.owner, now=self.clock(), outcome=outcome)
-        except Exception:  # it stays undone, and is run again by `resume`: better than lost
-            log.exception("Couldn't close inbox %s", self.inbox_id)
+            with self.door.db.sessions.begin() as session:
+                inbox.finish(
+                    session, self.inbox_id, owner=self.door.owner, now=self.door.clock(), outcome=outcome
+                )
+        except Exception:  # left to the process: handed back by its heartbeat, or run again
+            log.exception("Couldn't close inbox %s; it will be handed back", self.inbox_id)
+            self.door.hand_back_later(self.inbox_id, self.attempts, backoff=True)
+        self._end()
+
+    def try_again_later(self) -> None:
+        """A passing error before the work committed: back to the inbox, for another try after a backoff."""
+        self.door.hand_back_later(self.inbox_id, self.attempts, backoff=True)
+        self.door.hand_back_pending()
+        self._end()
+
+    def leave(self) -> None:
+        """Ended without closing (superseded, or stopped by a BaseException): not this process's to finish."""
+        if not self.committed and not self.ended:
+            self.door.hand_back_later(self.inbox_id, self.attempts, backoff=False)
+        self._end()
+
+    def _end(self) -> None:
+        if not self.ended:
+            self.ended = True
+            self.door.let_go()
 
 
 CURRENT: contextvars.ContextVar[Receipt | None] = contextvars.ContextVar("baton_receipt", default=None)
 
 
-def mark_current(session: Session) -> bool:
-    """Called by every write transaction on a listener's behalf: the first one carries the mark."""
+def mark_current(session: Session) -> Receipt | None:
+    """Called first by every request's work transaction: the first one takes and marks the request."""
     receipt = CURRENT.get()
     if receipt is None or receipt.marked:
-        return False
+        return None
     receipt.mark(session)
-    return True
+    return receipt
 
 
 def asked_at() -> datetime | None:
     """When the request being worked on arrived (its reply's response_url is that old), if any."""
     receipt = CURRENT.get()
     return receipt.received_at if receipt is not None else None
-
-
-def committed_current() -> None:
-    receipt = CURRENT.get()
-    if receipt is not None and receipt.marked:
-        receipt.committed = True
 
 
 def durable_kind(body: dict[str, Any]) -> str | None:
@@ -126,16 +150,27 @@ def not_kept(body: dict[str, Any]) -> BoltResponse:
     return BoltResponse(status=503, body="")
 
 
+Tell = Callable[[Session, list[Kept]], list[int]]  # owes the dead letters' notices; their outbox ids
+Send = Callable[[list[int]], object]
+
+
 class Door:
-    """The middleware and the resumer, for one process."""
+    """The middleware, the heartbeat and the resumer, for one process (one owner of leases)."""
 
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.clock = clock
+        self.owner = new_owner()
+        self._lock = threading.Lock()
+        self._held = 0  # requests this process has received or taken and not yet ended
+        # inbox id -> (attempts, after a backoff): to hand back undone at the next heartbeat
+        self._hand_back: dict[int, tuple[int, bool]] = {}
+        self._adopted = False
 
     def register(self, app: App) -> None:
         app.middleware(self.keep)
 
+    # ---- receiving -------------------------------------------------------------------------------
     def keep(self, req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         body = req.body
         kind = durable_kind(body)
@@ -143,8 +178,7 @@ class Door:
             return next()  # nothing to keep (a request naming no team is refused further on)
         resuming = req.context.get(RESUMING)
         if resuming is not None:
-            inbox_id, received_at = resuming
-            req.context[RECEIPT] = Receipt(int(inbox_id), self.db, self.clock, received_at=received_at)
+            req.context[RECEIPT] = resuming  # taken by `resume` already
             return next()
         raw = req.raw_body or json.dumps(body, sort_keys=True)
         key = inbox.request_key(raw, body.get("event_id") if kind == "event_callback" else None)
@@ -163,6 +197,7 @@ class Door:
                     kind=kind,
                     body=json.dumps(body),
                     now=now,
+                    owner=self.owner,
                 )
         except (TooSlow, OperationalError, PoolTimeout) as error:
             log.warning("Couldn't keep a %s in time (%s): answered without doing it", kind, error)
@@ -171,19 +206,101 @@ class Door:
             retry = req.headers.get("x-slack-retry-num")
             log.info("A %s Baton already has (%s): acknowledged, not done again", kind, retry or "a replay")
             return BoltResponse(status=200, body="")
-        req.context[RECEIPT] = Receipt(inbox_id, self.db, self.clock, received_at=now)
+        req.context[RECEIPT] = self._hold(inbox_id, now, attempts=1)
         return next()
 
-    def resume(self, app: App) -> int:
-        """Run again what a dead process acknowledged but never finished. Safe in every process at
-        once: whoever takes a row first does it, the others skip it."""
+    def _hold(self, inbox_id: int, received_at: datetime, *, attempts: int) -> Receipt:
+        with self._lock:
+            self._held += 1
+        return Receipt(inbox_id, self, received_at=received_at, attempts=attempts)
+
+    def let_go(self) -> None:
+        with self._lock:
+            self._held = max(0, self._held - 1)
+
+    def hand_back_later(self, inbox_id: int, attempts: int, *, backoff: bool) -> None:
+        with self._lock:
+            self._hand_back[inbox_id] = (attempts, backoff)
+
+    # ---- the heartbeat ---------------------------------------------------------------------------
+    def heartbeat(self) -> None:
+        """Renew this process's leases while it holds anything, and hand back what it let go of."""
+        self.hand_back_pending()
+        with self._lock:
+            holding = self._held > 0
+        if holding:
+            with self.db.sessions.begin() as session:
+                inbox.renew(session, owner=self.owner)
+
+    def hand_back_pending(self) -> None:
+        with self._lock:
+            pending, self._hand_back = self._hand_back, {}
+        if not pending:
+            return
+        try:
+            with self.db.sessions.begin() as session:
+                for inbox_id, (attempts, backoff) in pending.items():
+                    inbox.release(
+                        session,
+                        inbox_id,
+                        owner=self.owner,
+                        now=self.clock(),
+                        attempts=attempts,
+                        backoff=backoff,
+                    )
+        except Exception:  # the next heartbeat tries again; if the process dies, its lease runs out
+            log.exception("Couldn't hand back %d requests yet", len(pending))
+            with self._lock:
+                self._hand_back = {**pending, **self._hand_back}
+
+    def hand_back_all(self) -> int:
+        """On the way out (SIGTERM): everything this process holds goes back for the next one."""
         with self.db.sessions.begin() as session:
-            pending = inbox.unfinished(session, now=self.clock())
-        for inbox_id, body, received_at in pending:
-            log.info("Resuming inbox %s, acknowledged before a restart", inbox_id)
+            return inbox.hand_back(session, owner=self.owner)
+
+    # ---- recovery --------------------------------------------------------------------------------
+    def adopt(self) -> int:
+        """At start-up on SQLite (served by one process): every lease of the process this one
+        replaced is freed at once, so its requests are taken now, not when the lease runs out."""
+        if self._adopted or not is_sqlite(str(self.db.engine.url)):
+            return 0
+        self._adopted = True
+        with self.db.sessions.begin() as session:
+            freed = inbox.adopt(session, owner=self.owner)
+        if freed:
+            log.info("Took over %d requests from the process this one replaced", freed)
+        return freed
+
+    def resume(self, app: App, tell: Tell, send: Send) -> int:
+        """Dead-letter what used up its tries, then run again what a dead process (or a passing
+        error) left. Safe in every process at once: each row is taken by one of them."""
+        self.adopt()
+        self.hand_back_pending()
+        now = self.clock()
+        with self.db.readers.begin() as session:
+            if not inbox.anything_to_do(session, owner=self.owner, now=now):
+                return 0  # the usual case: no write lock taken
+        with self.db.sessions.begin() as session:
+            dead = inbox.dead_letters(session, owner=self.owner, now=now)
+            owed = tell(session, dead) if dead else []
+        for kept in dead:
+            log.error(
+                "Gave up on inbox %s (a %s from %s) after %d tries; they have been told",
+                kept.id,
+                kept.kind,
+                kept.user_id,
+                kept.attempts,
+            )
+        if owed:
+            send(owed)
+        with self.db.sessions.begin() as session:
+            pending = inbox.take_unfinished(session, owner=self.owner, now=now)
+        for kept in pending:
+            log.info("Resuming inbox %s (try %d)", kept.id, kept.attempts)
+            receipt = self._hold(kept.id, kept.received_at, attempts=kept.attempts)
             request = BoltRequest(
-                body=json.loads(body),
-                context={RESUMING: (inbox_id, received_at)},
+                body=json.loads(kept.body),
+                context={RESUMING: receipt},
                 # The JSON Bolt parsed when it arrived (signature checked then): Socket Mode's
                 # form of a request, which Bolt copies for lazy listeners from the parsed body.
                 mode="socket_mode",
@@ -191,5 +308,6 @@ class Door:
             try:
                 app.dispatch(request)
             except Exception:
-                log.exception("Resuming inbox %s failed", inbox_id)
+                log.exception("Resuming inbox %s failed", kept.id)
+                receipt.leave()
         return len(pending)

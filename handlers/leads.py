@@ -6,6 +6,7 @@ from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching import lead_commands
+from handlers import answers
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import LEAD_BUTTONS, Action, read_ids
 from handlers.blocks.replies import reply
@@ -42,7 +43,9 @@ class Leads:
         team_id, user_id, text = str(context.team_id), command["user_id"], command.get("text") or ""
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = lead_commands.lead_command(session, caller, text)
-        respond(**reply(result, caller.local_now, typed=text).payload(), response_type="ephemeral")
+            message = reply(result, caller.local_now, typed=text)
+            owed = answers.owe(self.deps, session, command, context, message)
+        answers.send(self.deps, client, command, context, owed, message)
 
     def button(
         self,
@@ -93,4 +96,6 @@ class Leads:
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = lead_commands.lead_action(session, caller, ids[0], VERBS[action_id])
-        answer(self.deps, body, respond, client, context, reply(result, caller.local_now), replace=False)
+            message = reply(result, caller.local_now)
+            owed = answers.owe(self.deps, session, body, context, message)
+        answers.send(self.deps, client, body, context, owed, message)

@@ -7,6 +7,7 @@ from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from coaching.pipeline import pipeline
+from handlers import answers
 from handlers.blocks.base import plain, usage
 from handlers.blocks.pipeline import pipeline as pipeline_message
 from handlers.deps import Deps
@@ -53,4 +54,8 @@ class Pipelines:
                     team_days=caller.config.digest_days,
                 )
                 message = pipeline_message(view, caller.local_now, viewer=user_id)
-        respond(**message.payload(), response_type="ephemeral")
+        # Read-only, but answered through the outbox with the request ended in one write: a second
+        # run of it (its process presumed dead) finds it ended and answers nothing.
+        with self.deps.working() as session:
+            owed = answers.owe(self.deps, session, command, context, message)
+        answers.send(self.deps, client, command, context, owed, message)

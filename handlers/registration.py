@@ -10,8 +10,8 @@ overwrite an acknowledgement already given). The answer is honest: after the wor
 says the work was saved (never "nothing was saved", which would have the rep log it twice), and
 a form, which has no response_url, is answered by DM with everything the rep typed in it.
 
-The work of a request kept in the inbox (handlers/inbox.py) first takes its inbox row, so a
-replay, a retry or a resumed copy of it is done once.
+The work of a request kept in the inbox (handlers/inbox.py) takes and ends its inbox row in its
+own transaction, so a replay, a retry or a resumed copy of it is done once.
 """
 
 import inspect
@@ -27,7 +27,7 @@ from slack_sdk import WebClient
 
 from handlers.blocks.base import form_not_done, saved_without_reply, something_went_wrong
 from handlers.deps import Deps
-from handlers.inbox import CURRENT, RECEIPT, Receipt, Superseded
+from handlers.inbox import CURRENT, RECEIPT, Receipt, Superseded, is_passing
 from handlers.payloads import form_answers
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def answered(route: Callable[..., Any], check: Callable[..., Any], work: Callabl
 def at_once(route: Callable[..., Any], work: Callable[..., Any]) -> None:
     """Work whose answer is the acknowledgement itself (a form saved while it is open, its problems
     shown in place): done in the request thread, and kept like any other."""
-    route(ack=guarded(work, durable=True), lazy=[])
+    route(ack=guarded(work, durable=True, retry=False), lazy=[])
 
 
 def options(route: Callable[..., Any], listener: Callable[..., Any]) -> None:
@@ -98,7 +98,7 @@ def unhandled(app: App) -> None:
         receipt: Receipt | None = context.get(RECEIPT)
         kind = body.get("command") or body.get("type")
         logger.warning("No listener for a %s (%s): closed as unhandled", kind, _what(body))
-        if receipt is not None and receipt.take():
+        if receipt is not None:
             receipt.close("unhandled")
 
     setattr(close, DURABLE, True)
@@ -116,6 +116,10 @@ def is_durable(listener: Any) -> bool:
     return bool(lazy) and getattr(ack, CHECK, False) and all(getattr(f, DURABLE, False) for f in lazy)
 
 
+def _id(receipt: Receipt | None) -> str:
+    return str(receipt.inbox_id) if receipt is not None else "?"
+
+
 def _what(body: dict[str, Any]) -> str:
     actions = body.get("actions") or []
     if actions and isinstance(actions[0], dict):
@@ -125,27 +129,38 @@ def _what(body: dict[str, Any]) -> str:
     return str(view.get("callback_id") or event.get("type") or body.get("command") or "?")
 
 
-def guarded(listener: Callable[..., Any], *, durable: bool = False) -> Callable[[Args], None]:
+def guarded(
+    listener: Callable[..., Any], *, durable: bool = False, retry: bool = True
+) -> Callable[[Args], None]:
     """Wrap a listener so any failure is logged and answered kindly instead of raised into Bolt.
 
-    `durable`: the work of a request kept in the inbox. It runs only if it can take the inbox row
-    (not done, and nobody else on it), and the row is closed when it ends.
+    `durable`: the work of a request kept in the inbox. Its work transaction takes and ends the
+    request (handlers/deps.py `working`); if it wrote nothing, the request is closed when it ends.
+    A passing database error before the work committed sends the request back to the inbox for
+    another try (coaching/inbox.py BACKOFF), and after the last a dead letter tells the sender;
+    not with `retry=False` (work answered in the acknowledgement: the person is told at once).
     """
     names = list(inspect.signature(listener).parameters)
 
     def run(args: Args) -> None:
         receipt: Receipt | None = args.context.get(RECEIPT) if durable else None
         token = CURRENT.set(receipt)
-        outcome: str | None = None  # how the request ends; None: it doesn't, it is left to run again
+        outcome: str | None = None  # how the request ends; None: not here (run again, or by another)
         try:
-            if receipt is not None and not receipt.take():
-                args.logger.info("Request %s is done or in hand elsewhere: not twice", receipt.inbox_id)
-                return
             listener(**{name: getattr(args, name) for name in names})
             outcome = "done"
         except Superseded:
-            args.logger.warning("Another worker took this request over; its work counts, not this one")
+            args.logger.info("Request %s is done already or in hand elsewhere: not twice", _id(receipt))
         except Exception as error:
+            if retry and receipt is not None and not receipt.committed and is_passing(error):
+                args.logger.warning(
+                    "A passing database error on request %s (try %d): it goes back to the inbox",
+                    receipt.inbox_id,
+                    receipt.attempts,
+                    exc_info=error,
+                )
+                receipt.try_again_later()
+                return
             outcome = "failed"
             if args.ack.response is None:
                 args.ack()  # failed before acknowledging: acknowledge now, so Slack shows only our reply
@@ -155,8 +170,11 @@ def guarded(listener: Callable[..., Any], *, durable: bool = False) -> Callable[
             # Anything else (a BaseException: the thread or the process being stopped) ends nothing:
             # unless its work committed, the request stays undone and is run again.
             CURRENT.reset(token)
-            if receipt is not None and outcome is not None:
-                receipt.close(outcome)
+            if receipt is not None:
+                if outcome is not None:
+                    receipt.close(outcome)
+                else:
+                    receipt.leave()
 
     run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
     if durable:

@@ -1,9 +1,15 @@
-"""Queries on the inbox: requests kept from their acknowledgement until they are done. Never commits."""
+"""Queries on the inbox: requests kept from their acknowledgement until they end. Never commits.
+
+Leases are measured on the database's clock (`database_now`), never a process's own: two
+machines whose clocks disagree still agree on whose lease has run out. A retry's "not before"
+(`retry_at`) is a schedule, kept on the app's clock like every other time Baton stores.
+"""
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -11,33 +17,55 @@ from sqlalchemy.orm import Session
 from store.models import Inbox
 
 
-def receive(session: Session, **values: object) -> int | None:
-    """Insert the request unless its key is known; its id, or None for a replay or a retry."""
+@dataclass(frozen=True)
+class Kept:
+    """A kept request as recovery or the dead letter sees it."""
+
+    id: int
+    team_id: str
+    user_id: str
+    kind: str
+    body: str
+    received_at: datetime
+    attempts: int
+
+
+def database_now(session: Session, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
+    """The database server's clock (plus `plus`), as a SQL expression comparable with lease_until."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.clock_timestamp() + plus
+    # SQLite: the text form SQLAlchemy stores datetimes in ("YYYY-MM-DD HH:MM:SS.ffffff").
+    seconds = plus.total_seconds()
+    modifier = f"'{seconds:+.3f} seconds'"
+    return literal_column(f"strftime('%Y-%m-%d %H:%M:%f', 'now', {modifier}) || '000'")
+
+
+def receive(session: Session, *, owner: str, lease: timedelta, **values: object) -> int | None:
+    """Insert the request, already leased to the process that received it, unless its key is
+    known; its id, or None for a replay or a retry."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(Inbox).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(Inbox.id)
+        insert(Inbox)
+        .values(**values, owner=owner, lease_until=database_now(session, lease), attempts=1)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Inbox.id)
     )
     return session.execute(statement).scalar_one_or_none()
 
 
-def _free(now: datetime) -> ColumnElement[bool]:
-    return and_(Inbox.done_at.is_(None), or_(Inbox.owner.is_(None), Inbox.lease_until < now))
-
-
-def take(session: Session, inbox_id: int, *, owner: str, now: datetime, lease_until: datetime) -> bool:
-    """Take an undone request nobody is working on (or whose worker's lease ran out)."""
-    statement = (
-        update(Inbox)
-        .where(Inbox.id == inbox_id, _free(now))
-        .values(owner=owner, lease_until=lease_until, attempts=Inbox.attempts + 1)
-        .returning(Inbox.id)
-        .execution_options(synchronize_session=False)
+def _free(session: Session, *, owner: str, now: datetime) -> ColumnElement[bool]:
+    """Undone, nobody alive on it (no owner, or one whose lease ran out), not this process's own
+    (it is in this process's queue), and its retry, if any, is due."""
+    return and_(
+        Inbox.done_at.is_(None),
+        or_(Inbox.owner.is_(None), and_(Inbox.owner != owner, Inbox.lease_until < database_now(session))),
+        or_(Inbox.retry_at.is_(None), Inbox.retry_at <= now),
     )
-    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def finish(session: Session, inbox_id: int, *, owner: str, now: datetime, outcome: str) -> bool:
-    """Mark it done, if it is still this worker's: False when another worker took it over."""
+    """End it, if it is still this process's: False when it is done already or was taken over.
+    In the work's own transaction this is its first statement, and the take and the mark at once."""
     statement = (
         update(Inbox)
         .where(Inbox.id == inbox_id, Inbox.owner == owner, Inbox.done_at.is_(None))
@@ -48,29 +76,123 @@ def finish(session: Session, inbox_id: int, *, owner: str, now: datetime, outcom
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def unfinished(
-    session: Session, *, now: datetime, received_before: datetime, max_attempts: int, limit: int
-) -> Sequence[tuple[int, str, datetime]]:
-    """Requests nobody is working on that should have been done by now: (id, body, received_at)."""
-    query = (
-        select(Inbox.id, Inbox.body, Inbox.received_at)
-        .where(_free(now), Inbox.received_at < received_before, Inbox.attempts < max_attempts)
-        .order_by(Inbox.id)
-        .limit(limit)
-    )
-    return [(row.id, row.body, row.received_at) for row in session.execute(query)]
-
-
-def give_up(session: Session, *, now: datetime, max_attempts: int) -> int:
-    """Requests that failed every try (the process died each time): stop retrying them."""
+def release(session: Session, inbox_id: int, *, owner: str, retry_at: datetime) -> bool:
+    """Hand it back undone, to be tried again from `retry_at` by whichever process is free."""
     statement = (
         update(Inbox)
-        .where(_free(now), Inbox.attempts >= max_attempts)
-        .values(done_at=now, outcome="abandoned")
+        .where(Inbox.id == inbox_id, Inbox.owner == owner, Inbox.done_at.is_(None))
+        .values(owner=None, lease_until=None, retry_at=retry_at)
         .returning(Inbox.id)
         .execution_options(synchronize_session=False)
     )
-    return len(session.execute(statement).all())
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def renew(session: Session, *, owner: str, lease: timedelta) -> int:
+    """The heartbeat: every request this process still holds is leased again from now."""
+    statement = (
+        update(Inbox)
+        .where(Inbox.owner == owner, Inbox.done_at.is_(None))
+        .values(lease_until=database_now(session, lease))
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+def adopt(session: Session, *, owner: str) -> int:
+    """Free every request another process held: on SQLite, which one process serves, whoever held
+    them is the process this one replaced, and dead."""
+    statement = (
+        update(Inbox)
+        .where(Inbox.done_at.is_(None), Inbox.owner.is_not(None), Inbox.owner != owner)
+        .values(owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+def hand_back(session: Session, *, owner: str) -> int:
+    """Everything `owner` holds, undone, back to the inbox for any process to take now."""
+    statement = (
+        update(Inbox)
+        .where(Inbox.owner == owner, Inbox.done_at.is_(None))
+        .values(owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+def take_free(
+    session: Session, *, owner: str, now: datetime, lease: timedelta, max_attempts: int, limit: int
+) -> list[Kept]:
+    """Take up to `limit` free requests (oldest first) for this process, counting the attempt.
+    Every row chosen is taken, so the next pass sees the next ones: none can starve the rest."""
+    chosen = (
+        select(Inbox.id)
+        .where(_free(session, owner=owner, now=now), Inbox.attempts < max_attempts)
+        .order_by(Inbox.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)  # two processes recovering take different rows
+    ids = list(session.scalars(chosen))
+    if not ids:
+        return []
+    statement = (
+        update(Inbox)
+        .where(Inbox.id.in_(ids))  # at most `limit` ids
+        .values(
+            owner=owner, lease_until=database_now(session, lease), retry_at=None, attempts=Inbox.attempts + 1
+        )
+        .returning(
+            Inbox.id,
+            Inbox.team_id,
+            Inbox.user_id,
+            Inbox.kind,
+            Inbox.body,
+            Inbox.received_at,
+            Inbox.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((Kept(*row) for row in session.execute(statement)), key=lambda k: k.id)
+
+
+def dead_letters(session: Session, *, owner: str, now: datetime, max_attempts: int, limit: int) -> list[Kept]:
+    """Free requests that used up their tries: closed as dead, returned so their senders are told."""
+    chosen = (
+        select(Inbox.id)
+        .where(_free(session, owner=owner, now=now), Inbox.attempts >= max_attempts)
+        .order_by(Inbox.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    ids = list(session.scalars(chosen))
+    if not ids:
+        return []
+    statement = (
+        update(Inbox)
+        .where(Inbox.id.in_(ids))
+        .values(done_at=now, outcome="dead", owner=owner)
+        .returning(
+            Inbox.id,
+            Inbox.team_id,
+            Inbox.user_id,
+            Inbox.kind,
+            Inbox.body,
+            Inbox.received_at,
+            Inbox.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((Kept(*row) for row in session.execute(statement)), key=lambda k: k.id)
+
+
+def anything_free(session: Session, *, owner: str, now: datetime) -> bool:
+    """A cheap read first, so an idle recovery pass takes no write lock."""
+    query = select(Inbox.id).where(_free(session, owner=owner, now=now)).limit(1)
+    return session.execute(query).first() is not None
 
 
 def forget_done_before(session: Session, before: datetime) -> None:

@@ -377,7 +377,8 @@ class Inbox(Base):
     owner: Mapped[str | None] = mapped_column(String(40))  # the process working on it
     lease_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(16))  # done | failed | abandoned
+    outcome: Mapped[str | None] = mapped_column(String(16))  # done | failed | unhandled | dead
+    retry_at: Mapped[datetime | None]  # after a passing error: not tried again before then
 
 
 class Erasure(Base):

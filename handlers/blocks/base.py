@@ -175,3 +175,32 @@ def fit(blocks: list[Block], limit: int, more: str) -> list[Block]:
     if len(blocks) <= limit:
         return blocks
     return [*blocks[: limit - 1], context(more)]
+
+
+def not_done(
+    *,
+    tries: int,
+    typed: str | None = None,
+    form: list[tuple[str, str]] | None = None,
+    pressed: str | None = None,
+) -> Message:
+    """A request Baton gave up on after `tries` tries: what was not done, and what was sent, to send again."""
+    if form is not None:
+        text = (
+            f":warning: Baton couldn't save the form you sent after {tries} tries (its database kept "
+            "failing). Nothing was saved. Here is everything you typed, to send it again:"
+        )
+        lines = "\n".join(f"*{esc(name)}:* {esc(value)}" for name, value in form if value.strip())
+        return Message(text, (mrkdwn(text), *((mrkdwn(clip(lines, SECTION_TEXT)),) if lines else ())))
+    if pressed is not None:
+        text = (
+            f":warning: Baton couldn't do what you pressed (*{esc(clip(pressed, 75))}*) after {tries} "
+            "tries (its database kept failing). Nothing was changed; please press it again."
+        )
+        return Message(text, (mrkdwn(text),))
+    command = (typed or "").split(" ", 1)[0]
+    text = (
+        f":warning: Baton couldn't do your `{esc(command)}` after {tries} tries (its database kept "
+        "failing). Nothing was saved; please send it again."
+    )
+    return Message(text, (mrkdwn(text), *you_typed(typed or "")))

@@ -340,6 +340,11 @@ CASES: dict[str, Callable[[], Message | View]] = {
     "base_stale_button": base.stale_button,
     "base_something_went_wrong": lambda: base.something_went_wrong("/logcall acme vm"),
     "base_too_busy_to_keep": lambda: base.too_busy_to_keep("/logcall", "acme vm left a message"),
+    "base_not_done_command": lambda: base.not_done(tries=4, typed="/logcall acme vm <!channel> asked"),
+    "base_not_done_form": lambda: base.not_done(
+        tries=4, form=[("Lead", "Acme & Sons"), ("Outcome", "Replied"), ("Note", "")]
+    ),
+    "base_not_done_button": lambda: base.not_done(tries=4, pressed="Won"),
     "base_usage": lambda: base.usage("pipeline", "Name a rep with @, like `/pipeline @jane`."),
     "base_with_note": lambda: base.with_note(base.plain("The digest"), "Snoozed Acme Corp."),
     # ---- /logcall

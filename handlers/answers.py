@@ -1,0 +1,54 @@
+"""The answer to a command or a click, owed in the work's own transaction and sent from the outbox.
+
+Owed with the change it reports (`owe`), the answer outlives a kill right after the commit: the
+restarted process's outbox sweep sends it, once. A click on the Home tab is answered by
+publishing the tab again after the commit (a view published twice shows the same thing).
+"""
+
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from handlers import outbox
+from handlers.blocks.base import Message
+from handlers.deps import Deps
+from handlers.payloads import from_home
+from handlers.say import publish_home
+
+
+def owe(
+    deps: Deps, session: Session, body: dict[str, Any], context: BoltContext, message: Message
+) -> list[int]:
+    """Owe `message` to whoever sent `body` (a command or a click), ephemeral where they were."""
+    if from_home(body):
+        return []
+    user = body.get("user")
+    user_id = str(user.get("id") if isinstance(user, dict) else body.get("user_id"))
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    owed = outbox.reply(
+        session,
+        str(context.team_id),
+        user_id,
+        message,
+        deps=deps,
+        response_url=body.get("response_url"),
+        channel_id=channel,
+    )
+    return [owed]
+
+
+def send(
+    deps: Deps,
+    client: WebClient,
+    body: dict[str, Any],
+    context: BoltContext,
+    owed: list[int],
+    message: Message,
+) -> None:
+    """After the commit: send what was owed (the answer among it), or show it on the Home tab."""
+    outbox.Courier(deps, client).send(owed)
+    if from_home(body):
+        user = body.get("user") or {}
+        publish_home(deps, client, str(context.team_id), str(user.get("id")), note=message.text)
