@@ -37,8 +37,22 @@ RECEIPT = "baton_inbox"  # the Bolt context key the middleware leaves for the li
 RESUMING = "baton_resuming"  # set on a request `resume` runs again: it is in the inbox already
 DURABLE = frozenset({"block_actions", "view_submission", "event_callback"})
 # Errors that pass: the same work a little later may well succeed (a lock, a timeout, the
-# database briefly away). Their request goes back to the inbox with a backoff.
-PASSING = (OperationalError, PoolTimeout, TooSlow)
+# database briefly away). Their request goes back to the inbox with a backoff. Any other database
+# error (a missing table, a broken query) is a bug: the rep is told at once, honestly.
+PASSING_TYPES = (PoolTimeout, TooSlow)
+PASSING_WORDS = (
+    "database is locked",  # SQLite: another writer held the lock past busy_timeout
+    "database table is locked",
+    "lock timeout",  # PostgreSQL: lock_timeout
+    "statement timeout",  # PostgreSQL: statement_timeout
+    "deadlock detected",
+    "could not serialize",
+    "server closed the connection",
+    "terminating connection",
+    "connection refused",
+    "could not connect",
+    "connection timeout",
+)
 
 
 class Superseded(Exception):
@@ -46,7 +60,14 @@ class Superseded(Exception):
 
 
 def is_passing(error: BaseException) -> bool:
-    return isinstance(error, PASSING)
+    if isinstance(error, PASSING_TYPES):
+        return True
+    if isinstance(error, OperationalError):
+        if error.connection_invalidated:
+            return True
+        words = str(error.orig or error).lower()
+        return any(word in words for word in PASSING_WORDS)
+    return False
 
 
 class Receipt:
