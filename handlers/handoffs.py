@@ -290,8 +290,20 @@ class Handoffs:
                 )
             )
             owed = self.posts.owe(session, result, team_id)
-        message = unknown_request() if result is None else self.posts.deliver(result, client, caller, owed)
-        tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+            # A form has no response_url: an ephemeral where the rep was, else a DM; owed with the request.
+            message = unknown_request() if result is None else handoff_reply(result, caller.local_now)
+            owed.append(
+                outbox.reply(
+                    session,
+                    team_id,
+                    user_id,
+                    message,
+                    deps=self.deps,
+                    response_url=None,
+                    channel_id=metadata.get("channel"),
+                )
+            )
+        outbox.Courier(self.deps, client).send(owed)
         if metadata.get("home"):
             publish_home(self.deps, client, team_id, user_id, note=message.text)
 

@@ -223,8 +223,11 @@ def test_hand_off_from_the_digest_asks_a_manager(harness: Harness) -> None:
         "to": {"to": {"type": "users_select", "selected_user": SAM}},
         "why": {"why": {"type": "plain_text_input", "value": "territory"}},
     }
+    before = len(harness.api.seen_by(DANA))
     harness.slack.submit(DANA, view, values)
     assert any("Hand-off request" in flatten(m.blocks) for m in harness.dms(MORGAN))
+    [told] = harness.api.seen_by(DANA)[before:]  # the rep's answer, owed with the request itself
+    assert "Acme Corp" in flatten(told.blocks)
 
 
 def _lead_id(h: Harness, name: str) -> int:
