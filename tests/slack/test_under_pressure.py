@@ -149,6 +149,7 @@ def test_a_command_acknowledged_while_the_process_stops_is_done_once_by_the_next
     assert reply.status == 200
     assert touch_notes(stopping) == []
     stopping.server.stop()
+    stopping.baton.door.hand_back_all()  # the end of a SIGTERM (bot/server.py): its rows free at once
     following = start_harness(database, clock=clock, api=stopping.api)
     try:
         clock.advance(seconds=11)
@@ -204,6 +205,7 @@ def test_sigterm_mid_burst_finishes_what_was_started_and_leaves_the_rest_to_the_
         slack.send(bodies[0], "application/x-www-form-urlencoded")
     handed_back = pool.hand_back()  # ...then the first piece of work finishes, the queued ones go back
     assert handed_back == burst - 1
+    deploying.baton.door.hand_back_all()  # and their inbox rows free at once (bot/server.py)
     assert touch_notes(deploying) == ["burst 0"]
     with database.readers.begin() as session:
         undone = session.scalars(select(Inbox).where(Inbox.done_at.is_(None))).all()
