@@ -1,7 +1,7 @@
 """inbox.retry_at: a request that met a passing database error is tried again from then (issue 16)
 
-Revision ID: 0016_inbox_retry
-Revises: 0015_crm_sync
+Revision ID: 0017_inbox_retry
+Revises: 0016_outbox_lookups
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import store.types
 
-revision: str = "0016_inbox_retry"
-down_revision: str | None = "0015_crm_sync"
+revision: str = "0017_inbox_retry"
+down_revision: str | None = "0016_outbox_lookups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
