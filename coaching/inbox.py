@@ -32,7 +32,6 @@ MAX_ATTEMPTS = 4
 # before the next try, by the number of tries so far: 2 s, then 10 s, then 30 s.
 BACKOFF = (timedelta(seconds=2), timedelta(seconds=10), timedelta(seconds=30))
 BATCH = 50  # requests one recovery pass takes; the next pass takes the next ones
-KEEP_DONE = timedelta(days=2)  # replays are refused for this long (Slack's window is 5 minutes)
 
 
 def request_key(raw_body: str, event_id: str | None = None) -> str:
@@ -110,7 +109,3 @@ def take_unfinished(session: Session, *, owner: str, now: datetime) -> Sequence[
     """Requests to run again, taken for this process: handed back after a passing error, or held
     by a process whose lease ran out (it died). Never this process's own: they are in its queue."""
     return rows.take_free(session, owner=owner, now=now, lease=LEASE, max_attempts=MAX_ATTEMPTS, limit=BATCH)
-
-
-def forget_old(session: Session, *, now: datetime) -> None:
-    rows.forget_done_before(session, now - KEEP_DONE)

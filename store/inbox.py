@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -193,10 +193,6 @@ def anything_free(session: Session, *, owner: str, now: datetime) -> bool:
     """A cheap read first, so an idle recovery pass takes no write lock."""
     query = select(Inbox.id).where(_free(session, owner=owner, now=now)).limit(1)
     return session.execute(query).first() is not None
-
-
-def forget_done_before(session: Session, before: datetime) -> None:
-    session.execute(delete(Inbox).where(Inbox.done_at < before))
 
 
 def rows(session: Session) -> Sequence[Inbox]:
