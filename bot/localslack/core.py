@@ -95,9 +95,12 @@ class Core:
         return None
 
     def _check_mentions(self, method: str, payload: Any) -> None:
-        found = SPECIAL_MENTION.search(json.dumps(payload, ensure_ascii=False))
+        dumped = json.dumps(payload, ensure_ascii=False)
+        found = SPECIAL_MENTION.search(dumped)
         if found:
-            self.problems.append(f"{method} would ping {found.group(0)}")
+            # Where it was, so a failure found once by a generated example can be traced to its text.
+            around = dumped[max(0, found.start() - 80) : found.end() + 80]
+            self.problems.append(f"{method} would ping {found.group(0)} in …{around}…")
 
     # ---- shared by the method families ----------------------------------------------------------------------------
     def _next_ts(self) -> str:

@@ -115,7 +115,7 @@ def answered_sensibly(h: Harness, command: str, typed: str) -> None:
     assert "something went wrong" not in shown, shown
     assert "Traceback" not in shown
     assert all(m.text.strip() for m in changed)
-    assert h.api.problems == []
+    assert h.api.problems == [], (command, typed)
 
 
 SETTINGS = settings(
