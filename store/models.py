@@ -489,3 +489,7 @@ class CrmPush(Base):
     finished_at: Mapped[datetime | None]
     crm_id: Mapped[str | None] = mapped_column(String(32))  # the engagement HubSpot made
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+# slack-sdk's installation and OAuth state tables live on this metadata too (Alembic creates them).
+from store import installations as _installations  # noqa: E402, F401
