@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session
 
 from bot.hubspot import HubSpotRefused, HubSpotUnavailable
 from coaching import crm_push
-from coaching.crm_mapping import CrmCompany, CrmDeal, CrmEngagement, CrmOwner, CrmPerson, CrmPort, CrmStage
+from coaching.crm_mapping import (
+    CrmCompany,
+    CrmDeal,
+    CrmEngagement,
+    CrmOwner,
+    CrmPerson,
+    CrmPort,
+    CrmStage,
+    PushResult,
+)
 from coaching.crm_pull import OwnerMoved, Pull, PullCounts, remember_owners
 from coaching.outbox import new_owner
 from coaching.settings import team_config
@@ -100,6 +109,7 @@ class CrmSyncer:
         self.deps, self.port, self.crm, self.slack = deps, port, crm, slack
         self.owner = new_owner()
         self._stages: list[CrmStage] | None = None
+        self._prepared = False  # the CRM's markers made sure of, once per process
         self._pushing: threading.Thread | None = None
         self._pushing_lock = threading.Lock()
 
@@ -128,6 +138,7 @@ class CrmSyncer:
             with self._work(dry_run) as work:
                 if first and not dry_run:
                     self.port.prepare()
+                    self._prepared = True
                 # The history is read on its own thread while deals and contacts are written: the
                 # rate limit's waits and the database's work overlap instead of adding up.
                 history = _Background(self._read_history) if first or full else None
@@ -392,7 +403,8 @@ class CrmSyncer:
             if taken.empty:
                 continue
             try:
-                results = (
+                results = self._deals(taken)
+                results += (
                     self.port.find_engagements(taken.look_first, push_ids=taken.push_of_touch)
                     if taken.look_first
                     else []
@@ -416,11 +428,24 @@ class CrmSyncer:
                     owner=self.owner,
                     now=self.deps.clock(),
                     changes=taken.deal_changes,
+                    deals=taken.new_deals + taken.deals_look_first,
                 )
             report.pushed += sent
             report.push_waiting += owed
             report.push_failed += len(results) - sent - owed
         return report
+
+    def _deals(self, taken: crm_push.Taken) -> list[PushResult]:
+        """Leads added in Slack, as deals: looked for first when an earlier try may have made them.
+        The deal marker is made sure of once per process (a team synced before Baton created deals
+        has none yet)."""
+        if not (taken.new_deals or taken.deals_look_first):
+            return []
+        if not self._prepared:
+            self.port.prepare()
+            self._prepared = True
+        found = self.port.find_deals(taken.deals_look_first) if taken.deals_look_first else []
+        return found + (self.port.create_deals(taken.new_deals) if taken.new_deals else [])
 
 
 T = TypeVar("T")

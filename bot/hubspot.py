@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from hubspot.crm.properties.exceptions import ApiException as PropertiesError
 from urllib3.util.retry import Retry
 
 from coaching.crm_mapping import (
+    LEAD_ID_PROPERTY,
     TOUCH_ID_PROPERTY,
     CrmCompany,
     CrmDeal,
@@ -38,6 +40,7 @@ from coaching.crm_mapping import (
     CrmPerson,
     CrmStage,
     DealChange,
+    DealOut,
     EngagementKind,
     EngagementOut,
     PushResult,
@@ -533,23 +536,26 @@ class HubSpotCrm:
     # ---- writing -----------------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Each engagement type gets Baton's touch id as a unique property: the marker that lets a
-        create whose answer was lost be found again (and that HubSpot refuses to repeat)."""
-        for kind in EngagementKind:
+        """Each engagement type gets Baton's touch id as a unique property, and deals Baton's lead
+        id: the marker that lets a create whose answer was lost be found again (and that HubSpot
+        refuses to repeat). Asked again by a new process before it creates a deal: a team synced
+        before deals were created from Slack has no deal marker yet."""
+        marked = [(kind.value, TOUCH_ID_PROPERTY, "activity", "touch") for kind in EngagementKind]
+        for object_type, name, thing, what in [*marked, ("deals", LEAD_ID_PROPERTY, "deal", "lead")]:
             try:
-                self._call(self.properties.get_by_name, kind.value, TOUCH_ID_PROPERTY)
+                self._call(self.properties.get_by_name, object_type, name)
                 continue
             except PropertiesError as error:
                 if int(getattr(error, "status", 0) or 0) != 404:
                     raise
             self._call(
                 self.properties.create,
-                kind.value,
+                object_type,
                 property_create={
-                    "name": TOUCH_ID_PROPERTY,
-                    "label": "Baton touch id",
-                    "description": "The Slack-logged touch this activity is (set by Baton, unique)",
-                    "groupName": f"{kind.value[:-1]}information",
+                    "name": name,
+                    "label": f"Baton {what} id",
+                    "description": f"The Slack-logged {what} this {thing} is (set by Baton, unique)",
+                    "groupName": f"{object_type[:-1]}information",
                     "type": "string",
                     "fieldType": "text",
                     "hasUniqueValue": True,
@@ -561,65 +567,11 @@ class HubSpotCrm:
     ) -> list[PushResult]:
         results: list[PushResult] = []
         for kind in EngagementKind:
-            batch = [item for item in items if item.kind is kind]
-            for chunk in _chunks(batch, PAGE):
-                results.extend(self._create(kind, chunk, push_ids))
+            for chunk in _chunks([item for item in items if item.kind is kind], PAGE):
+                results.extend(
+                    self._create(kind.value, TOUCH_ID_PROPERTY, _marked_engagements(kind, chunk, push_ids))
+                )
         return results
-
-    def _create(
-        self, kind: EngagementKind, items: list[EngagementOut], push_ids: dict[int, int]
-    ) -> list[PushResult]:
-        to_contact, to_company, to_deal = ASSOCIATION[kind]
-
-        def associations(item: EngagementOut) -> list[dict[str, Any]]:
-            pairs = [(item.deal, to_deal), *((c, to_contact) for c in item.contacts)]
-            if item.company:
-                pairs.append((item.company, to_company))
-            return [
-                {
-                    "to": {"id": target},
-                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
-                }
-                for target, type_id in pairs
-            ]
-
-        body = {
-            "inputs": [{"properties": item.properties, "associations": associations(item)} for item in items]
-        }
-        try:
-            answer = self._call(
-                self.batch.create,
-                kind.value,
-                batch_input_simple_public_object_batch_input_for_create=body,
-                write=True,
-            )
-        except Lost as lost:
-            return [PushResult(push_ids[i.touch_id], error=str(lost), unknown=True) for i in items]
-        except (HubSpotUnavailable, *API_ERRORS) as error:
-            status, message, _ = _error_text(error) if isinstance(error, API_ERRORS) else (0, str(error), {})
-            if status == 409 or "already has that value" in message or "unique" in message.lower():
-                # HubSpot already holds an engagement with one of these touch ids: find them first.
-                return [PushResult(push_ids[i.touch_id], error=message, unknown=True) for i in items]
-            retry = isinstance(error, HubSpotUnavailable) or status in (0, 429) or status >= 500
-            return [
-                PushResult(push_ids[i.touch_id], error=f"{status}: {message}"[:200], retry=retry)
-                for i in items
-            ]
-        made = {
-            str((row.get("properties") or {}).get(TOUCH_ID_PROPERTY)): str(row["id"])
-            for row in answer.get("results", [])
-        }
-        errors = " / ".join(str(e.get("message")) for e in answer.get("errors") or [])
-        return [
-            PushResult(push_ids[i.touch_id], crm_id=made[str(i.touch_id)])
-            if str(i.touch_id) in made
-            else PushResult(
-                push_ids[i.touch_id],
-                error=errors[:200] or "HubSpot created no engagement for it",
-                unknown=True,
-            )
-            for i in items
-        ]
 
     def find_engagements(
         self, items: Sequence[EngagementOut], *, push_ids: dict[int, int]
@@ -627,30 +579,86 @@ class HubSpotCrm:
         """Which of these touches HubSpot already has (read by the unique touch id, not searched:
         search lags). Found: recorded as sent. Not found: created now."""
         results: list[PushResult] = []
-        missing: list[EngagementOut] = []
         for kind in EngagementKind:
-            batch = [item for item in items if item.kind is kind]
-            for chunk in _chunks(batch, PAGE):
-                answer = self._call(
-                    self.batch.read,
-                    kind.value,
-                    batch_read_input_simple_public_object_id={
-                        "idProperty": TOUCH_ID_PROPERTY,
-                        "inputs": [{"id": str(i.touch_id)} for i in chunk],
-                        "properties": [TOUCH_ID_PROPERTY],
-                    },
-                    archived=False,
+            for chunk in _chunks([item for item in items if item.kind is kind], PAGE):
+                results.extend(
+                    self._find(kind.value, TOUCH_ID_PROPERTY, _marked_engagements(kind, chunk, push_ids))
                 )
-                found = {
-                    str((row.get("properties") or {}).get(TOUCH_ID_PROPERTY)): str(row["id"])
-                    for row in answer.get("results", [])
-                }
-                for item in chunk:
-                    if str(item.touch_id) in found:
-                        results.append(PushResult(push_ids[item.touch_id], crm_id=found[str(item.touch_id)]))
-                    else:
-                        missing.append(item)
-        return results + (self.create_engagements(missing, push_ids=push_ids) if missing else [])
+        return results
+
+    def create_deals(self, deals: Sequence[DealOut]) -> list[PushResult]:
+        return [
+            result
+            for chunk in _chunks(list(deals), PAGE)
+            for result in self._create("deals", LEAD_ID_PROPERTY, _marked_deals(chunk))
+        ]
+
+    def find_deals(self, deals: Sequence[DealOut]) -> list[PushResult]:
+        """Which of these leads HubSpot already has a deal for (by the unique lead id); the rest are created."""
+        return [
+            result
+            for chunk in _chunks(list(deals), PAGE)
+            for result in self._find("deals", LEAD_ID_PROPERTY, _marked_deals(chunk))
+        ]
+
+    def _create(self, object_type: str, marker: str, items: list["_Marked"]) -> list[PushResult]:
+        """One batch create of records that each carry their own id in the unique `marker` property."""
+        body = {"inputs": [item.body for item in items]}
+        try:
+            answer = self._call(
+                self.batch.create,
+                object_type,
+                batch_input_simple_public_object_batch_input_for_create=body,
+                write=True,
+            )
+        except Lost as lost:
+            return [PushResult(item.push_id, error=str(lost), unknown=True) for item in items]
+        except (HubSpotUnavailable, *API_ERRORS) as error:
+            status, message, _ = _error_text(error) if isinstance(error, API_ERRORS) else (0, str(error), {})
+            if status == 409 or "already has that value" in message or "unique" in message.lower():
+                # HubSpot already holds a record with one of these markers: find them first.
+                return [PushResult(item.push_id, error=message, unknown=True) for item in items]
+            retry = isinstance(error, HubSpotUnavailable) or status in (0, 429) or status >= 500
+            return [
+                PushResult(item.push_id, error=f"{status}: {message}"[:200], retry=retry) for item in items
+            ]
+        made = {
+            str((row.get("properties") or {}).get(marker)): str(row["id"])
+            for row in answer.get("results", [])
+        }
+        errors = " / ".join(str(e.get("message")) for e in answer.get("errors") or [])
+        return [
+            PushResult(item.push_id, crm_id=made[item.key])
+            if item.key in made
+            else PushResult(
+                item.push_id,
+                error=errors[:200] or f"HubSpot created no {object_type[:-1]} for it",
+                unknown=True,
+            )
+            for item in items
+        ]
+
+    def _find(self, object_type: str, marker: str, items: list["_Marked"]) -> list[PushResult]:
+        """Read these records by their marker (a batch read, not a search: search lags); create
+        the ones HubSpot doesn't have."""
+        answer = self._call(
+            self.batch.read,
+            object_type,
+            batch_read_input_simple_public_object_id={
+                "idProperty": marker,
+                "inputs": [{"id": item.key} for item in items],
+                "properties": [marker],
+            },
+            archived=False,
+        )
+        found = {
+            str((row.get("properties") or {}).get(marker)): str(row["id"])
+            for row in answer.get("results", [])
+        }
+        missing = [item for item in items if item.key not in found]
+        return [PushResult(item.push_id, crm_id=found[item.key]) for item in items if item.key in found] + (
+            self._create(object_type, marker, missing) if missing else []
+        )
 
     def change_deals(self, changes: Sequence[DealChange]) -> list[PushResult]:
         """Stages and owners, a batch update each 100 (setting a property twice is harmless)."""
@@ -678,6 +686,49 @@ class HubSpotCrm:
                 for c in chunk
             )
         return results
+
+
+@dataclass(frozen=True)
+class _Marked:
+    """One record to create, with the id it carries in its marker property (what finds it again)."""
+
+    push_id: int
+    key: str
+    body: dict[str, Any]
+
+
+def _marked_engagements(
+    kind: EngagementKind, items: list[EngagementOut], push_ids: dict[int, int]
+) -> list[_Marked]:
+    to_contact, to_company, to_deal = ASSOCIATION[kind]
+
+    def associations(item: EngagementOut) -> list[dict[str, Any]]:
+        # A prospect's touch has no deal: it goes on the contact and the company alone.
+        pairs = [(c, to_contact) for c in item.contacts]
+        if item.deal:
+            pairs.insert(0, (item.deal, to_deal))
+        if item.company:
+            pairs.append((item.company, to_company))
+        return [
+            {
+                "to": {"id": target},
+                "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+            }
+            for target, type_id in pairs
+        ]
+
+    return [
+        _Marked(
+            push_ids[item.touch_id],
+            str(item.touch_id),
+            {"properties": item.properties, "associations": associations(item)},
+        )
+        for item in items
+    ]
+
+
+def _marked_deals(deals: list[DealOut]) -> list[_Marked]:
+    return [_Marked(deal.push_id, str(deal.lead_id), {"properties": deal.properties}) for deal in deals]
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:

@@ -108,9 +108,18 @@ class EngagementOut:
     touch_id: int
     kind: EngagementKind
     properties: dict[str, str]
-    deal: str
+    deal: str | None  # None: a prospect, a contact in the CRM with no deal (logged on the contact)
     contacts: tuple[str, ...]
     company: str | None
+
+
+@dataclass(frozen=True)
+class DealOut:
+    """A lead added in Slack, as a new deal: created once, found again by `lead_id` if the answer is lost."""
+
+    push_id: int
+    lead_id: int
+    properties: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,10 @@ class CrmPort(Protocol):
     ) -> list[PushResult]: ...
 
     def change_deals(self, changes: Sequence[DealChange]) -> list[PushResult]: ...
+
+    def create_deals(self, deals: Sequence[DealOut]) -> list[PushResult]: ...
+
+    def find_deals(self, deals: Sequence[DealOut]) -> list[PushResult]: ...
 
 
 # ---- reading a CRM ------------------------------------------------------------------------------
@@ -289,6 +302,21 @@ OUTCOME_WORDS = {
     Outcome.OPT_OUT: "Asked not to be contacted",
 }
 TOUCH_ID_PROPERTY = "baton_touch_id"  # a unique property on each engagement type: our marker
+LEAD_ID_PROPERTY = "baton_lead_id"  # the same on deals: a deal Baton created for a lead added in Slack
+
+
+def deal_properties(*, lead_id: int, name: str, stage: CrmStage, crm_owner: str | None) -> dict[str, str]:
+    """A lead added in Slack as a deal: its name, the stage its status means in the default
+    pipeline, the rep's CRM owner when they have one (HubSpot takes a deal with none), our marker."""
+    props = {
+        "dealname": name,
+        "pipeline": stage.pipeline,
+        "dealstage": stage.id,
+        LEAD_ID_PROPERTY: str(lead_id),
+    }
+    if crm_owner:
+        props["hubspot_owner_id"] = crm_owner
+    return props
 
 
 def engagement_kind(outcome: Outcome) -> EngagementKind:

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from coaching.crm_mapping import (
     CrmStage,
     DealChange,
+    DealOut,
     EngagementOut,
     PushResult,
     TouchFacts,
+    deal_properties,
     engagement_kind,
     engagement_properties,
     stage_for,
@@ -31,7 +33,8 @@ FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(minutes=30)
 UNKNOWN_RECHECK = timedelta(seconds=5)  # look for a lost create soon: it is read back, not searched
 MAX_ATTEMPTS = 20  # with the back-off capped at 30 minutes: most of a working day, then recorded
-TOUCH, STAGE, OWNER = "touch", "stage", "owner"
+DEAL_WAIT = timedelta(seconds=10)  # a push waiting for its lead's deal, being created by another sender
+TOUCH, STAGE, OWNER, DEAL = "touch", "stage", "owner", "deal"
 
 
 def _owe(
@@ -66,6 +69,12 @@ def owe_touch(session: Session, lead: Lead, touch: Touch, *, now: datetime) -> N
     _owe(session, lead=lead, kind=TOUCH, now=now, touch_id=touch.id)
 
 
+def owe_deal(session: Session, lead: Lead, *, now: datetime) -> None:
+    """A lead added in Slack: a deal owed to every CRM the team syncs with, so the team's pipeline
+    in the CRM has it too (and its touches have a deal to go on)."""
+    _owe(session, lead=lead, kind=DEAL, now=now)
+
+
 def owe_stage(session: Session, lead: Lead, *, now: datetime) -> None:
     """Won, lost, back-burnered or reopened in Slack: the deal's stage follows."""
     _owe(session, lead=lead, kind=STAGE, now=now, value=lead.status)
@@ -88,10 +97,15 @@ class Taken:
     deal_changes: tuple[DealChange, ...]
     push_of_touch: dict[int, int]  # touch id → push id
     skipped: int
+    new_deals: tuple[DealOut, ...] = ()
+    deals_look_first: tuple[DealOut, ...] = ()  # a previous attempt may have created the deal
+    waiting: int = 0  # pushes put back until their lead's deal exists
 
     @property
     def empty(self) -> bool:
-        return not (self.create or self.look_first or self.deal_changes)
+        return not (
+            self.create or self.look_first or self.deal_changes or self.new_deals or self.deals_look_first
+        )
 
 
 def take(
@@ -105,22 +119,33 @@ def take(
     limit: int = 100,
 ) -> Taken:
     """Take up to `limit` due pushes (one batch call's worth) and say what each is in CRM terms.
-    A push the CRM can't take (its lead is no deal there, its owner has no CRM owner) is recorded
-    as failed with the reason, so the report shows it."""
+    A lead added in Slack becomes a deal first; its touches, stage and owner wait for it. A push
+    the CRM can't take (its owner has no CRM owner, a prospect's stage) is recorded as failed with
+    the reason, so the report shows it."""
     due = rows.due_pushes(session, team_id=team_id, crm=crm, now=now, limit=limit)
     taken = [
         row for row in due if rows.take_push(session, row, owner=owner, now=now, lease_until=now + LEASE)
     ]
     leads = rows.leads_by_id(session, sorted({row.lead_id for row in taken}))
     touches = rows.touches_by_id(session, sorted({row.touch_id for row in taken if row.touch_id}))
+    deal_pushes = rows.deal_pushes(session, crm=crm, lead_ids=sorted(leads))
+    creating = {row.lead_id for row in taken if row.kind == DEAL}
     create: list[EngagementOut] = []
     look_first: list[EngagementOut] = []
     changes: list[DealChange] = []
+    new_deals: list[DealOut] = []
+    deals_look_first: list[DealOut] = []
     push_of_touch: dict[int, int] = {}
-    skipped = 0
+    skipped = waiting = 0
     latest: dict[tuple[int, str], CrmPush] = {}
+
+    def fail(row: CrmPush, why: str) -> None:
+        nonlocal skipped
+        skipped += 1
+        rows.finish_push(session, row.id, owner=owner, status="failed", finished_at=now, error=why)
+
     for row in taken:
-        if row.kind != TOUCH:
+        if row.kind not in (TOUCH, DEAL):
             earlier = latest.get((row.lead_id, row.kind))
             if earlier is not None:  # the same deal changed twice before a send: the last change counts
                 rows.finish_push(
@@ -129,46 +154,130 @@ def take(
             latest[(row.lead_id, row.kind)] = row
     for row in taken:
         lead = leads.get(row.lead_id)
-        links = rows.links_of_lead(session, team_id=team_id, crm=crm, lead_id=row.lead_id) if lead else []
+        if lead is None:
+            fail(row, "the lead was deleted")
+            continue
+        links = rows.links_of_lead(session, team_id=team_id, crm=crm, lead_id=row.lead_id)
         deal = next((link for link in links if link.object_type == "deal" and not link.archived), None)
-        if lead is None or deal is None:
-            skipped += 1
-            rows.finish_push(
-                session,
-                row.id,
-                owner=owner,
-                status="failed",
-                finished_at=now,
-                error="the lead is not a deal in the CRM",
-            )
+        if row.kind == DEAL:
+            if deal is not None:  # a pull adopted the lead for a deal of its name, or it was linked
+                rows.finish_push(
+                    session,
+                    row.id,
+                    owner=owner,
+                    status="sent",
+                    finished_at=now,
+                    crm_id=deal.crm_id,
+                    error=None,
+                )
+                continue
+            out = _new_deal(session, row, lead=lead, team_id=team_id, crm=crm, stages=stages)
+            if isinstance(out, str):
+                fail(row, out)
+            else:
+                (deals_look_first if row.status in ("sending", "unknown") else new_deals).append(out)
+            continue
+        prospect = deal is None and any(link.object_type == "contact" and not link.archived for link in links)
+        if deal is None and not (row.kind == TOUCH and prospect):
+            if links:
+                fail(row, "the lead is a contact in the CRM, not a deal")
+                continue
+            until = _deal_first(session, row, lead=lead, creating=creating, deal_pushes=deal_pushes, now=now)
+            if isinstance(until, str):
+                fail(row, until)
+            else:
+                waiting += 1
+                # Back as it was (its attempts too): waiting for the deal is not a failed try.
+                rows.finish_push(
+                    session,
+                    row.id,
+                    owner=owner,
+                    status="pending",
+                    next_attempt_at=until,
+                    attempts=row.attempts,
+                )
             continue
         if row.kind == TOUCH:
             touch = touches.get(row.touch_id or 0)
             if touch is None:
-                skipped += 1
-                rows.finish_push(
-                    session, row.id, owner=owner, status="failed", finished_at=now, error="touch deleted"
-                )
+                fail(row, "touch deleted")
                 continue
-            out = _engagement(
+            out_touch = _engagement(
                 session, team_id=team_id, crm=crm, lead=lead, touch=touch, deal=deal, links=links
             )
             push_of_touch[touch.id] = row.id
-            (look_first if row.status in ("sending", "unknown") else create).append(out)
+            (look_first if row.status in ("sending", "unknown") else create).append(out_touch)
         elif latest.get((row.lead_id, row.kind)) is row:
+            assert deal is not None
             change = _deal_change(session, row, deal=deal, team_id=team_id, crm=crm, stages=stages)
             if isinstance(change, str):
-                skipped += 1
-                rows.finish_push(session, row.id, owner=owner, status="failed", finished_at=now, error=change)
+                fail(row, change)
             else:
                 changes.append(change)
-    return Taken(tuple(create), tuple(look_first), tuple(changes), push_of_touch, skipped)
+    return Taken(
+        tuple(create),
+        tuple(look_first),
+        tuple(changes),
+        push_of_touch,
+        skipped,
+        tuple(new_deals),
+        tuple(deals_look_first),
+        waiting,
+    )
+
+
+def _deal_first(
+    session: Session,
+    row: CrmPush,
+    *,
+    lead: Lead,
+    creating: set[int],
+    deal_pushes: dict[int, CrmPush],
+    now: datetime,
+) -> datetime | str:
+    """When a push on a lead that is no deal yet is due again, or why it never will be."""
+    if lead.id in creating:
+        return now  # its deal is created in this round: the push goes in the next
+    owed = deal_pushes.get(lead.id)
+    if owed is None:
+        # A lead from before the CRM was connected (a CSV import, a rep's own), worked in Slack
+        # now: it becomes a deal like a lead added today.
+        owe_deal(session, lead, now=now)
+        return now
+    if owed.status == "failed":
+        return f"the lead could not become a deal: {owed.error or 'the CRM refused it'}"
+    if owed.status == "sent":
+        return "the lead's deal is gone from the CRM"
+    return now + DEAL_WAIT  # another sender is creating it, or it waits out a back-off
+
+
+def _new_deal(
+    session: Session, row: CrmPush, *, lead: Lead, team_id: str, crm: str, stages: list[CrmStage]
+) -> DealOut | str:
+    pipelines = [s.pipeline for s in sorted(stages, key=lambda s: s.order)]
+    pipeline = "default" if "default" in pipelines else next(iter(pipelines), None)
+    stage = stage_for(Status(lead.status), stages, pipeline) if pipeline else None
+    if stage is None:
+        return f"the CRM's pipeline has no stage for {lead.status}"
+    owner = rows.crm_owner_of(session, team_id=team_id, crm=crm, user_id=lead.owner_id)
+    return DealOut(
+        row.id, lead.id, deal_properties(lead_id=lead.id, name=lead.name, stage=stage, crm_owner=owner)
+    )
 
 
 def _engagement(
-    session: Session, *, team_id: str, crm: str, lead: Lead, touch: Touch, deal: CrmLink, links: list[CrmLink]
+    session: Session,
+    *,
+    team_id: str,
+    crm: str,
+    lead: Lead,
+    touch: Touch,
+    deal: CrmLink | None,
+    links: list[CrmLink],
 ) -> EngagementOut:
-    owner = rows.crm_owner_of(session, team_id=team_id, crm=crm, user_id=touch.user_id) or deal.crm_owner
+    owner = rows.crm_owner_of(session, team_id=team_id, crm=crm, user_id=touch.user_id) or (
+        deal.crm_owner if deal is not None else None
+    )
     facts = TouchFacts(
         touch_id=touch.id,
         outcome=Outcome(touch.outcome),
@@ -182,7 +291,7 @@ def _engagement(
         touch_id=touch.id,
         kind=engagement_kind(facts.outcome),
         properties=engagement_properties(facts),
-        deal=deal.crm_id,
+        deal=deal.crm_id if deal is not None else None,
         contacts=tuple(link.crm_id for link in links if link.object_type == "contact" and not link.archived),
         company=next((link.crm_id for link in links if link.object_type == "company"), None),
     )
@@ -214,10 +323,13 @@ def settle(
     owner: str,
     now: datetime,
     changes: tuple[DealChange, ...] = (),
+    deals: tuple[DealOut, ...] = (),
 ) -> tuple[int, int]:
     """Record what became of each push: (sent, still owed). A deal change that landed becomes the
-    deal's last-synced stage or owner, so the next pull doesn't take it for HubSpot's own change."""
+    deal's last-synced stage or owner, so the next pull doesn't take it for HubSpot's own change;
+    a deal created links its lead, with the stage and owner it was created with."""
     by_push = {change.push_id: change for change in changes}
+    made = {deal.push_id: deal for deal in deals}
     sent = owed = 0
     for result in results:
         row = session.get(CrmPush, result.push_id, populate_existing=True)
@@ -231,6 +343,17 @@ def settle(
                 change = by_push.get(row.id)
                 if change is not None:
                     _remember(session, team_id=team_id, crm=crm, change=change)
+                deal = made.get(row.id)
+                if deal is not None and result.crm_id:
+                    rows.link_deal(
+                        session,
+                        team_id=team_id,
+                        crm=crm,
+                        lead_id=deal.lead_id,
+                        crm_id=result.crm_id,
+                        stage=deal.properties["dealstage"],
+                        crm_owner=deal.properties.get("hubspot_owner_id"),
+                    )
         elif result.unknown:
             owed += 1
             rows.finish_push(

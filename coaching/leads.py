@@ -100,6 +100,7 @@ def create_lead(
         if raced is None:
             raise
         return LeadExists(lead_snapshot(raced))
+    crm_push.owe_deal(session, lead, now=now)  # a team that syncs with a CRM has it there too
     return lead
 
 

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import Contact, CrmLink, CrmOwner, CrmPush, CrmSync, Lead, Touch
@@ -235,6 +236,46 @@ def finish_push(session: Session, push_id: int, *, owner: str, **values: object)
         .execution_options(synchronize_session=False)
     )
     return session.execute(statement).scalar_one_or_none() is not None
+
+
+def deal_pushes(session: Session, *, crm: str, lead_ids: Sequence[int]) -> dict[int, CrmPush]:
+    """The newest deal-creating push of each of these leads (at most one batch's worth of ids)."""
+    if not lead_ids:
+        return {}
+    found = session.scalars(
+        select(CrmPush)
+        .where(CrmPush.crm == crm, CrmPush.kind == "deal", CrmPush.lead_id.in_(lead_ids))
+        .order_by(CrmPush.id)
+    )
+    return {row.lead_id: row for row in found}
+
+
+def link_deal(
+    session: Session, *, team_id: str, crm: str, lead_id: int, crm_id: str, **values: object
+) -> None:
+    """Record that `crm_id` is this lead's deal. A pull may have seen the new deal first and
+    adopted the lead by its name: then its link is the one kept, pointed at the lead."""
+    link = links(session, team_id=team_id, crm=crm, object_type="deal", crm_ids=[crm_id]).get(crm_id)
+    if link is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    CrmLink(
+                        team_id=team_id,
+                        crm=crm,
+                        object_type="deal",
+                        crm_id=crm_id,
+                        lead_id=lead_id,
+                        archived=False,
+                        **values,
+                    )
+                )
+            return
+        except IntegrityError:  # a pull in another process linked it this very moment
+            link = links(session, team_id=team_id, crm=crm, object_type="deal", crm_ids=[crm_id])[crm_id]
+    link.lead_id = lead_id
+    for name, value in values.items():
+        setattr(link, name, value)
 
 
 def touches_by_id(session: Session, ids: Sequence[int]) -> dict[int, Touch]:

@@ -7,6 +7,7 @@ the sync makes moves it instead of sleeping.
 """
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +56,15 @@ class Crm:
         return [e for e in self.hubspot.objects(kind) if not e["archived"]]
 
 
+def readme_scopes() -> set[str]:
+    """The scopes in the README's table for the HubSpot private app."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("**Scopes the private app needs.**", 1)[1].split("\n\n", 2)[1]
+    return {
+        scope for row in table.splitlines()[2:] for scope in re.findall(r"`([a-z.-]+)`", row.split("|")[1])
+    }
+
+
 def ms(days_ago: float) -> int:
     return int((NOW - timedelta(days=days_ago)).timestamp() * 1000)
 
@@ -94,6 +104,8 @@ def crm(harness: Harness) -> Iterator[Crm]:
         "Pat", "Prospect", "pat@hooli.com", company=hooli, hs_lead_status="NEW", hubspot_owner_id=owners[SAM]
     )
     hubspot.add_contact("Nobody", "Special", "n@x.com")  # no lead status, no deal: not Baton's
+    # The private app has exactly the scopes the README asks a team to give it, no more.
+    hubspot.scopes = readme_scopes()
     local = LocalHubSpot(hubspot).start()
     yield Crm(
         hubspot,
@@ -344,3 +356,81 @@ def test_a_process_started_while_hubspot_is_down_keeps_what_is_owed_and_sends_it
     assert fresh.push(TEAM).pushed == 1
     emails = crm.engagements("emails")
     assert [e["properties"]["hs_email_text"] for e in emails] == ["sent the pricing sheet"]
+
+
+def deals_named(crm: Crm, name: str) -> list[dict[str, Any]]:
+    return [d for d in crm.hubspot.objects("deals") if d["properties"].get("dealname") == name]
+
+
+def test_a_lead_added_in_slack_becomes_one_open_deal_owned_by_the_rep_and_its_touches_go_on_it(
+    crm: Crm,
+) -> None:
+    crm.sync()
+    crm.h.command(DANA, "/lead", "add Initrode")
+    crm.h.command(DANA, "/logcall", "initrode vm asked for the facilities manager")
+    crm.app_sends()
+    [deal] = deals_named(crm, "Initrode")
+    props = deal["properties"]
+    assert (props["pipeline"], props["dealstage"]) == (
+        "default",
+        "appointmentscheduled",
+    )  # its first open stage
+    assert props["hubspot_owner_id"] == crm.owners[DANA]
+    calls = [c for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")]
+    assert len(calls) == 1 and deal["id"] in str(calls[0]["associations"])
+    assert calls[0]["properties"]["hs_call_body"] == "asked for the facilities manager"
+    # Later syncs see the deal Baton made as the lead it is: no second lead, no second deal.
+    crm.h.clock.advance(minutes=5)
+    report = crm.sync()
+    crm.app_sends()
+    assert len(deals_named(crm, "Initrode")) == 1 and report.counts.leads_added == 0
+    crm.h.command(DANA, "/lead", "won initrode")
+    crm.app_sends()
+    assert deals_named(crm, "Initrode")[0]["properties"]["dealstage"] == "closedwon"
+    with crm.h.db.sessions.begin() as session:
+        assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
+
+
+def test_a_deal_whose_answer_was_lost_is_found_again_not_made_twice(crm: Crm) -> None:
+    crm.sync()
+    crm.hubspot.faults().drop_after_write(1)
+    crm.h.command(SAM, "/lead", "add Soylent")
+    crm.h.command(SAM, "/logcall", "soylent email sent the deck")
+    crm.app_sends()
+    with crm.h.db.sessions.begin() as session:
+        assert {p.kind: p.status for p in session.scalars(select(CrmPush))} == {
+            "deal": "unknown",
+            "touch": "pending",
+        }
+    crm.h.clock.advance(seconds=15)
+    crm.app_sends()
+    [deal] = deals_named(crm, "Soylent")
+    emails = [e for e in crm.engagements("emails") if e["properties"].get("baton_touch_id")]
+    assert len(emails) == 1 and deal["id"] in str(emails[0]["associations"])
+    with crm.h.db.sessions.begin() as session:
+        assert {p.kind: (p.status, p.crm_id) for p in session.scalars(select(CrmPush))}["deal"] == (
+            "sent",
+            deal["id"],
+        )
+
+
+def test_a_lead_from_before_the_crm_was_connected_becomes_a_deal_when_it_is_worked(crm: Crm) -> None:
+    crm.h.command(DANA, "/lead", "add Umbrella Corp")  # no CRM yet: nothing owed
+    crm.sync()  # HubSpot has no deal of that name: the lead stays Baton's alone
+    assert deals_named(crm, "Umbrella Corp") == []
+    crm.h.command(DANA, "/logcall", "umbrella connected spoke to Albert")
+    crm.app_sends()
+    [deal] = deals_named(crm, "Umbrella Corp")
+    calls = [c for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")]
+    assert len(calls) == 1 and deal["id"] in str(calls[0]["associations"])
+
+
+def test_a_prospects_touch_goes_on_its_contact_and_company_not_on_a_new_deal(crm: Crm) -> None:
+    crm.sync()
+    crm.h.command(SAM, "/logcall", "hooli no answer")
+    crm.app_sends()
+    calls = [c for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")]
+    assert len(calls) == 1
+    linked = calls[0]["associations"]
+    assert crm.ids["pat"] in str(linked.get("contacts")) and "deals" not in linked
+    assert deals_named(crm, "Hooli") == []
