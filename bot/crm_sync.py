@@ -88,7 +88,8 @@ class Report:
             f"Came in: {self.deals} deals and {self.people} contacts read; {c.leads_added} leads added, "
             f"{c.prospects_added} prospects added, {c.leads_updated} updated, {c.unchanged} unchanged, "
             f"{c.contacts_added} contacts added, {c.closed} won or lost in the CRM, {c.archived} deleted in the CRM, "
-            f"{len(self.moved)} moved to another rep, {c.histories} leads' history read.",
+            f"{len(self.moved)} moved to another rep, {c.histories} leads' history read, "
+            f"{c.activity} calls, e-mails and meetings logged in the CRM added as touches.",
         ]
         if c.kept_by_baton:
             out.append(f"Kept Baton's change (not yet sent) over the CRM's: {c.kept_by_baton}.")
@@ -147,11 +148,28 @@ class CrmSyncer:
                 )
                 if history is not None:
                     self._history(work, team_id, report, history.result())
+                # Activity logged in HubSpot since the first pull (whose history counted what came
+                # before) becomes touches; a team synced before this was read starts from now.
+                logged_since = cursors.get("activity_from") or started.isoformat()
+                if not first:
+                    since = cursors.get("engagements") or logged_since
+                    self._activity(
+                        work,
+                        team_id,
+                        report,
+                        since=None if full else datetime.fromisoformat(since) - OVERLAP,
+                        logged_since=datetime.fromisoformat(logged_since),
+                    )
                 if not dry_run:
                     with work() as session:
                         values: dict[str, object] = {
                             "cursors": json.dumps(
-                                {"deals": started.isoformat(), "contacts": started.isoformat()}
+                                {
+                                    "deals": started.isoformat(),
+                                    "contacts": started.isoformat(),
+                                    "engagements": started.isoformat(),
+                                    "activity_from": logged_since,
+                                }
                             ),
                             "last_run_at": self.deps.clock(),
                         }
@@ -312,6 +330,37 @@ class CrmSyncer:
                     team_days=config.digest_days,
                 )
                 pull.history(chunk)
+                _add(report.counts, pull.counts)
+
+    def _activity(
+        self,
+        work: "_Transactions",
+        team_id: str,
+        report: Report,
+        *,
+        since: datetime | None,
+        logged_since: datetime,
+    ) -> None:
+        """Calls, e-mails and meetings changed in the CRM since `since` (all of them on a full
+        pull: each becomes a touch once), a page per transaction."""
+        with work() as session:
+            config = team_config(session, team_id=team_id, defaults=self.deps.defaults)
+        for page in self.port.history(since=since):
+            if not page:
+                continue
+            with work() as session:
+                self._renew(session, team_id)
+                pull = Pull(
+                    session,
+                    team_id=team_id,
+                    crm=self.crm,
+                    now=self.deps.clock(),
+                    stages=self.stages(),
+                    default_owner=None,
+                    rules=config.rules,
+                    team_days=config.digest_days,
+                )
+                pull.activity(page, logged_since=logged_since)
                 _add(report.counts, pull.counts)
 
     def _match(self, owners: list[CrmOwner]) -> dict[str, str]:
@@ -545,6 +594,7 @@ def _add(total: PullCounts, part: PullCounts) -> None:
         "archived",
         "kept_by_baton",
         "histories",
+        "activity",
     ):
         setattr(total, name, getattr(total, name) + getattr(part, name))
     for why, count in part.skipped.items():

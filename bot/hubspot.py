@@ -507,13 +507,22 @@ class HubSpotCrm:
         for rows in self._list(object_type, ["hs_object_id"], archived=True):
             yield [str(r["id"]) for r in rows]
 
-    def history(self) -> Iterator[list[CrmEngagement]]:
-        """Every call, e-mail and meeting with the deals it belongs to, a page at a time."""
+    def history(self, *, since: datetime | None = None) -> Iterator[list[CrmEngagement]]:
+        """Every call, e-mail and meeting (or those changed since `since`, searched) with the deals
+        and contacts it belongs to, a page at a time."""
         for kind, properties in HISTORY_PROPS.items():
-            for rows in self._list(kind.value, properties):
+            wanted = [*properties, "hubspot_owner_id", "hs_createdate"]
+            pages = (
+                self._search(kind.value, "hs_lastmodifieddate", since, wanted)
+                if since is not None
+                else self._list(kind.value, wanted)
+            )
+            for rows in pages:
                 if not rows:
                     continue
-                deals = self._associated(kind.value, "deals", [str(r["id"]) for r in rows])
+                ids = [str(r["id"]) for r in rows]
+                deals = self._associated(kind.value, "deals", ids)
+                contacts = self._associated(kind.value, "contacts", ids) if since is not None else {}
                 page = []
                 for row in rows:
                     p = row.get("properties") or {}
@@ -529,6 +538,9 @@ class HubSpotCrm:
                             incoming=str(p.get("hs_email_direction") or "") == "INCOMING_EMAIL",
                             deals=tuple(d for d, _ in deals.get(str(row["id"]), [])),
                             ours=bool(p.get(TOUCH_ID_PROPERTY)),
+                            owner=str(p.get("hubspot_owner_id") or "") or None,
+                            created_at=_time(p.get("hs_createdate") or row.get("createdAt")),
+                            contacts=tuple(c for c, _ in contacts.get(str(row["id"]), [])),
                         )
                     )
                 yield page

@@ -87,7 +87,7 @@ class EngagementKind(StrEnum):
 
 @dataclass(frozen=True)
 class CrmEngagement:
-    """An activity in the CRM's history, as the first pull reads it."""
+    """An activity in the CRM: the first pull's history, or logged there since (a touch for Baton)."""
 
     id: str
     kind: EngagementKind
@@ -96,6 +96,18 @@ class CrmEngagement:
     incoming: bool = False  # emails: the client wrote to the rep
     deals: tuple[str, ...] = ()
     ours: bool = False  # Baton pushed it (it carries a touch id): already in Baton's own log
+    owner: str | None = None  # the CRM owner who logged it
+    created_at: datetime | None = None  # when it was logged in the CRM (`at` is when it happened)
+    contacts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActivityTouch:
+    """An activity logged straight into the CRM, as the touch it is in Baton's log."""
+
+    outcome: Outcome
+    at: datetime
+    meeting_on: date | None
 
 
 # ---- what Baton sends a CRM ----------------------------------------------------------------------
@@ -160,7 +172,7 @@ class CrmPort(Protocol):
 
     def companies(self, ids: Sequence[str]) -> list[CrmCompany]: ...
 
-    def history(self) -> Iterator[list[CrmEngagement]]: ...
+    def history(self, *, since: datetime | None = None) -> Iterator[list[CrmEngagement]]: ...
 
     def prepare(self) -> None: ...
 
@@ -274,6 +286,31 @@ def history_of(engagements: Iterable[CrmEngagement]) -> History:
         last_touch_at=touches[-1][0] if touches else None,
         last_contact_at=last_contact,
     )
+
+
+def activity_touch(engagement: CrmEngagement, *, now: datetime) -> ActivityTouch | None:
+    """What a call, e-mail or meeting logged in the CRM is as a touch; None for a note (not a
+    touch) or Baton's own engagement (already in its log). A meeting set for a later day was
+    booked when it was logged: a touch of that moment, with the meeting on its day."""
+    if engagement.ours or engagement.kind is EngagementKind.NOTE:
+        return None
+    if engagement.kind is EngagementKind.MEETING:
+        if engagement.at > now:
+            return ActivityTouch(
+                Outcome.MEETING, min(engagement.created_at or now, now), engagement.at.date()
+            )
+        return ActivityTouch(Outcome.MEETING, engagement.at, engagement.at.date())
+    at = min(engagement.at, now)
+    if engagement.kind is EngagementKind.EMAIL:
+        return ActivityTouch(Outcome.REPLIED if engagement.incoming else Outcome.EMAIL, at, None)
+    outcome = {
+        CONNECTED: Outcome.CONNECTED,
+        LEFT_VOICEMAIL: Outcome.VOICEMAIL,
+        LEFT_LIVE_MESSAGE: Outcome.VOICEMAIL,
+        NO_ANSWER: Outcome.NO_ANSWER,
+        BUSY: Outcome.NO_ANSWER,
+    }.get(engagement.disposition, Outcome.CALL)  # wrong number, an account's own outcome, none: a try
+    return ActivityTouch(outcome, at, None)
 
 
 # ---- writing to a CRM ---------------------------------------------------------------------------

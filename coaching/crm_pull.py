@@ -12,13 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from coaching.calendar import next_working_day
+from coaching.calendar import local_date, next_working_day
 from coaching.crm_mapping import (
+    ActivityTouch,
     CrmCompany,
     CrmDeal,
     CrmEngagement,
     CrmPerson,
     CrmStage,
+    activity_touch,
     history_of,
     lead_name,
     prospect_reached,
@@ -27,14 +29,17 @@ from coaching.crm_mapping import (
     status_of_stage,
 )
 from coaching.crm_push import OWNER, STAGE
+from coaching.leads import refresh_progress
 from coaching.parsing import name_key
+from coaching.people import last_known_profile, zone
 from coaching.privacy import fingerprint
 from coaching.rules import CLOSED, Rules, Status
 from store import crm_sync as rows
 from store import queries
-from store.models import Contact, CrmLink, CrmOwner, Lead, StatusChange
+from store.models import Contact, CrmLink, CrmOwner, Lead, StatusChange, Touch
 
 CRM_ACTOR = "CRM"  # who a change made in the CRM is recorded as (status changes, contacts added)
+ACTIVITY_NOTE = "Logged in HubSpot"  # a touch that came from the CRM says so in /lead show
 ARCHIVED_REASON = "Deleted in the CRM"
 
 
@@ -59,6 +64,7 @@ class PullCounts:
     archived: int = 0
     kept_by_baton: int = 0
     histories: int = 0
+    activity: int = 0  # calls, e-mails and meetings logged in the CRM that became touches
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def skip(self, why: str) -> None:
@@ -533,6 +539,102 @@ class Pull:
                 due = max((past.last_touch_at + spacing).date(), self._today())
                 lead.next_follow_up = next_working_day(due, self.team_days)
             self.counts.histories += 1
+
+    # ---- activity logged in the CRM after the first pull ------------------------------------------
+
+    def activity(self, engagements: list[CrmEngagement], *, logged_since: datetime) -> None:
+        """Calls, e-mails and meetings logged straight into the CRM since Baton started syncing
+        (`logged_since`; what came before is the first pull's history) become touches on their
+        lead, each once (its id kept as a link), so a rep who dials from HubSpot is coached from
+        those calls too. Baton's own engagements are its touches already."""
+        fresh = [e for e in engagements if not e.ours and (e.created_at or e.at) > logged_since]
+        by_type: dict[str, list[CrmEngagement]] = defaultdict(list)
+        for e in fresh:
+            by_type[e.kind.value].append(e)
+        seen = {
+            (kind, crm_id)
+            for kind, group in by_type.items()
+            for crm_id in rows.links(
+                self.session,
+                team_id=self.team_id,
+                crm=self.crm,
+                object_type=kind,
+                crm_ids=[e.id for e in group],
+            )
+        }
+        fresh = [e for e in fresh if (e.kind.value, e.id) not in seen]
+        deal_of = {
+            crm_id: link.lead_id
+            for crm_id, link in rows.links(
+                self.session,
+                team_id=self.team_id,
+                crm=self.crm,
+                object_type="deal",
+                crm_ids=sorted({d for e in fresh for d in e.deals}),
+            ).items()
+            if not link.archived
+        }
+        contact_of = {
+            crm_id: link.lead_id
+            for crm_id, link in rows.links(
+                self.session,
+                team_id=self.team_id,
+                crm=self.crm,
+                object_type="contact",
+                crm_ids=sorted({c for e in fresh for c in e.contacts}),
+            ).items()
+            if not link.archived
+        }
+        placed: list[tuple[int, CrmEngagement, ActivityTouch]] = []
+        for e in fresh:
+            # Its deal's lead first; a prospect's activity is on its contact.
+            lead_id = next((deal_of[d] for d in e.deals if deal_of.get(d)), None) or next(
+                (contact_of[c] for c in e.contacts if contact_of.get(c)), None
+            )
+            touch = activity_touch(e, now=self.now)
+            if lead_id is not None and touch is not None:
+                placed.append((lead_id, e, touch))
+        leads = rows.leads_by_id(self.session, sorted({lead_id for lead_id, _, _ in placed}), for_update=True)
+        worked: dict[int, Lead] = {}
+        for lead_id, e, touch in sorted(placed, key=lambda item: item[2].at):
+            lead = leads.get(lead_id)
+            if lead is None:
+                continue
+            self.session.add(
+                Touch(
+                    team_id=self.team_id,
+                    lead_id=lead.id,
+                    user_id=self.slack_of.get(e.owner or "") or lead.owner_id,
+                    outcome=touch.outcome.value,
+                    at=touch.at,
+                    meeting_on=touch.meeting_on,
+                    note=ACTIVITY_NOTE,
+                    logged_at=self.now,
+                    # the first one does the follow-up that was due, as a touch logged in Slack would
+                    due_on=lead.next_follow_up
+                    if lead.status == Status.OPEN and lead.id not in worked
+                    else None,
+                )
+            )
+            self.session.add(
+                CrmLink(
+                    team_id=self.team_id, crm=self.crm, object_type=e.kind.value, crm_id=e.id, lead_id=lead.id
+                )
+            )
+            worked[lead.id] = lead
+            self.counts.activity += 1
+        self.session.flush()
+        for lead in worked.values():
+            known = last_known_profile(self.session, team_id=self.team_id, user_id=lead.owner_id)
+            tz = zone(known[0].tz if known else None)
+            refresh_progress(
+                self.session,
+                lead,
+                tz=tz,
+                rules=self.rules,
+                today=local_date(self.now, tz),
+                team_days=self.team_days,
+            )
 
     def _today(self) -> date:
         return next_working_day(self.now.astimezone(UTC).date(), self.team_days)

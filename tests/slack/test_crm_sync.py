@@ -434,3 +434,57 @@ def test_a_prospects_touch_goes_on_its_contact_and_company_not_on_a_new_deal(crm
     linked = calls[0]["associations"]
     assert crm.ids["pat"] in str(linked.get("contacts")) and "deals" not in linked
     assert deals_named(crm, "Hooli") == []
+
+
+def touches_of(crm: Crm, name: str) -> list[tuple[str, str, str]]:
+    with crm.h.db.sessions.begin() as session:
+        lead = session.scalars(select(Lead).where(Lead.team_id == TEAM, Lead.name == name)).one()
+        return [(t.user_id, t.outcome, t.note) for t in sorted(lead.touches, key=lambda t: t.at)]
+
+
+def test_calls_and_emails_logged_in_hubspot_after_the_first_sync_coach_the_rep_as_slack_touches_do(
+    crm: Crm,
+) -> None:
+    crm.sync()
+    before = crm.lead(ACME)
+    assert (before.attempts, before.reached) == (2, True)  # from the first pull's history
+    crm.h.clock.advance(days=1)
+    # Dana dials from HubSpot and gets through; Sam's prospect Pat replies to an e-mail.
+    crm.hubspot.add_engagement(
+        "calls",
+        timestamp_ms=int(crm.h.clock.now.timestamp() * 1000),
+        owner=crm.owners[DANA],
+        deal=crm.ids["deal"],
+        hs_call_disposition=CONNECTED,
+    )
+    crm.hubspot.add_engagement(
+        "emails",
+        timestamp_ms=int(crm.h.clock.now.timestamp() * 1000),
+        owner=crm.owners[SAM],
+        contact=crm.ids["pat"],
+        hs_email_direction="INCOMING_EMAIL",
+    )
+    crm.h.command(DANA, "/logcall", "acme email sent the contract")  # Baton's own: pushed, not read back
+    crm.app_sends()
+    crm.h.clock.advance(minutes=5)
+    report = crm.sync()
+    assert report.counts.activity == 2
+    assert touches_of(crm, ACME) == [
+        (DANA, "email", "sent the contract"),
+        (DANA, "connected", "Logged in HubSpot"),
+    ]
+    acme = crm.lead(ACME)
+    assert (acme.attempts, acme.reached, acme.last_contact_at) == (
+        0,
+        True,
+        crm.h.clock.now - timedelta(minutes=5),
+    )
+    hooli = crm.lead("Hooli")
+    assert touches_of(crm, "Hooli") == [(SAM, "replied", "Logged in HubSpot")] and hooli.reached
+    shown = crm.h.seen_text(crm.h.command(DANA, "/lead", "show acme"))
+    assert "Logged in HubSpot" in shown
+    # Read again by the next sync's overlapping window, or by a full one: still one touch each.
+    crm.h.clock.advance(minutes=5)
+    assert crm.sync().counts.activity == 0
+    assert crm.sync(full=True).counts.activity == 0
+    assert len(touches_of(crm, ACME)) == 2
