@@ -109,6 +109,7 @@ class TryoutHubSpot:
         self.owners = seed_hubspot(self.hubspot, now=clock())
         self.local = LocalHubSpot(self.hubspot)
         self.say = say
+        self.clock = clock
 
     @property
     def url(self) -> str:
@@ -127,7 +128,7 @@ class TryoutHubSpot:
 
     # ---- what `crm` shows and changes ------------------------------------------------------------
     def handle(self, words: list[str], sync: Callable[[], list[str]] | None) -> None:
-        """`crm`, `crm sync`, `crm stage DEAL STAGE`, `crm owner DEAL PERSON`."""
+        """`crm`, `crm sync`, `crm stage DEAL STAGE`, `crm owner DEAL PERSON`, `crm call DEAL OUTCOME`."""
         if not words or words[0] == "show":
             self.show()
         elif words[0] == "sync":
@@ -138,8 +139,9 @@ class TryoutHubSpot:
                 self.say("  " + line)
         elif not self.change(words):
             self.say(
-                "  `crm` shows HubSpot's side; `crm sync` syncs now; `crm stage acme closedwon` and "
-                "`crm owner pied piper dana` change a deal in HubSpot, as someone working there would."
+                "  `crm` shows HubSpot's side; `crm sync` syncs now; `crm stage acme closedwon`, "
+                "`crm owner pied piper dana` and `crm call acme connected` change a deal or log a call "
+                "in HubSpot, as someone working there would."
             )
 
     def show(self) -> None:
@@ -188,8 +190,9 @@ class TryoutHubSpot:
             )
 
     def change(self, words: list[str]) -> bool:
-        """`crm stage DEAL STAGE` or `crm owner DEAL PERSON`: a change made in HubSpot, not Baton."""
-        if len(words) < 3 or words[0] not in ("stage", "owner"):
+        """`crm stage DEAL STAGE`, `crm owner DEAL PERSON` or `crm call DEAL OUTCOME`: a change
+        made (a call logged) in HubSpot, not Baton."""
+        if len(words) < 3 or words[0] not in ("stage", "owner", "call"):
             return False
         what, target = words[0], words[-1].lower()
         deal_words = " ".join(words[1:-1]).lower()
@@ -204,7 +207,22 @@ class TryoutHubSpot:
         if deal is None:
             self.say(f"  HubSpot has no deal matching {deal_words!r}.")
             return True
-        if what == "stage":
+        if what == "call":
+            outcomes = {name.lower().replace(" ", ""): value for name, value in CALL_OUTCOMES.items()}
+            disposition = outcomes.get(target.replace("-", ""))
+            if disposition is None:
+                self.say("  Call outcomes: " + ", ".join(sorted(outcomes)) + ".")
+                return True
+            owner = deal["properties"].get("hubspot_owner_id")
+            self.hubspot.add_engagement(
+                "calls",
+                timestamp_ms=int(self.clock().timestamp() * 1000),
+                owner=owner,
+                deal=deal["id"],
+                hs_call_disposition=disposition,
+            )
+            self.say(f"  In HubSpot, a call on {deal['properties']['dealname']} was logged: {target}.")
+        elif what == "stage":
             stages = {s.id: s for s in self.hubspot.pipelines["default"].stages}
             stage = next(
                 (s for s in stages.values() if target in (s.id, s.label.lower().replace(" ", ""))), None

@@ -35,6 +35,9 @@ def test_demo_team_in_hubspot_and_changes_made_there() -> None:
         by_name = {d.properties["dealname"]: d.properties for d in changed.results}
         assert by_name["Acme Corp"]["dealstage"] == "closedwon"
         assert by_name["Pied Piper"]["hubspot_owner_id"] == side.owners[seed.DANA]
+        assert side.change(["call", "tyrell", "connected"])  # a rep dialling from HubSpot
+        calls = client.crm.associations.v4.basic_api.get_page("deals", tyrell.id, "calls")
+        assert len(calls.results) == 3
         assert not side.change(["stage"])  # not a change: the caller shows help
         side.show()
         assert any("Closed Won" in line and "Acme Corp" in line for line in said)
