@@ -39,7 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    logs.install([settings.bot_token, settings.signing_secret, settings.app_token, settings.hubspot_token])
+    logs.install(
+        [
+            settings.bot_token,
+            settings.signing_secret,
+            settings.app_token,
+            settings.hubspot_token,
+            *settings.secret_keys,
+        ]
+    )
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -175,6 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.set_defaults(run=cmd_crm_sync)
 
+    secrets = commands.add_parser(
+        "secrets", help="the tokens Baton stores, sealed with BATON_SECRET_KEY: rotate the key"
+    )
+    secrets.set_defaults(serving=False)
+    secrets_commands = secrets.add_subparsers(title="secrets commands", metavar="ACTION", required=True)
+    secrets_commands.add_parser(
+        "rotate",
+        help="re-seal every stored secret under BATON_SECRET_KEY's first key (then drop the old keys)",
+    ).set_defaults(run=cmd_secrets_rotate)
+    secrets_commands.add_parser(
+        "new-key", help="print a new key to put first in BATON_SECRET_KEY"
+    ).set_defaults(run=cmd_secrets_new_key)
+
     db = commands.add_parser("db", help="database maintenance")
     db.set_defaults(serving=False)
     db_commands = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
@@ -212,6 +233,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.server import serve
 
     migrate(settings)
+    if refused := unreadable_secrets(settings):
+        print(refused, file=sys.stderr)
+        return 2
     return serve(settings, port=args.port or settings.port)
 
 
@@ -222,6 +246,9 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scheduler import build
 
     migrate(settings)
+    if refused := unreadable_secrets(settings):
+        print(refused, file=sys.stderr)
+        return 2
     baton = create(settings)
     baton.keep_recovering()  # requests acknowledged before a restart are finished
     build(baton, blocking=False).start()  # one process for a small team: the clock runs alongside
@@ -239,6 +266,9 @@ def cmd_clock(settings: Settings, args: argparse.Namespace) -> int:
     from bot.scheduler import build
 
     migrate(settings)
+    if refused := unreadable_secrets(settings):
+        print(refused, file=sys.stderr)
+        return 2
     baton = create(settings)
     log.info(
         "Baton's clock is running: digests at %s local time", settings.team.digest_time.strftime("%H:%M")
@@ -576,6 +606,56 @@ def cmd_db_prune(settings: Settings, args: argparse.Namespace) -> int:
         db.engine.dispose()
     print(f"Pruned {pruned:,} finished records older than their keeping time.")
     return 0
+
+
+def cmd_secrets_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.secrets import ENV, Keyring, SecretsError, rotate
+    from store.db import open_database
+
+    if not settings.secret_keys:
+        print(f"Rotating needs {ENV}: the new key first, then the old ones (new,old).", file=sys.stderr)
+        return 2
+    migrate(settings)
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        resealed = rotate(db, Keyring(settings.secret_keys))
+    except SecretsError as error:
+        print(
+            f"Nothing more re-sealed: {error}. Add the key it was sealed with after the new one.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        db.engine.dispose()
+    old = len(settings.secret_keys) - 1
+    print(
+        f"Re-sealed {resealed:,} stored secret{'' if resealed == 1 else 's'} under the first key of {ENV}."
+        + (f" The other {old} key{'' if old == 1 else 's'} can now be removed from it." if old else "")
+    )
+    return 0
+
+
+def cmd_secrets_new_key(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.secrets import new_key
+
+    print(new_key())
+    return 0
+
+
+def unreadable_secrets(settings: Settings) -> str | None:
+    """Why Baton must not start: a stored secret none of BATON_SECRET_KEY's keys opens (said
+    without the secret), or None. Checked once, before serving, not on each workspace's requests."""
+    from bot.secrets import SecretsError, check_stored, keyring
+    from store.db import open_database
+
+    db = open_database(settings.database_url, pool_size=1)
+    try:
+        check_stored(db, keyring(settings.secret_keys))
+    except SecretsError as error:
+        return str(error)
+    finally:
+        db.engine.dispose()
+    return None
 
 
 def migrate(settings: Settings) -> None:

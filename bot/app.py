@@ -141,7 +141,7 @@ def create(
     so a wrong token fails at start-up rather than on the first command."""
     if not settings.bot_token or (not settings.signing_secret and not settings.app_token):
         raise ValueError("create() needs Slack credentials; without them run the try-out")
-    logs.install([settings.bot_token, settings.signing_secret, settings.app_token])
+    logs.install([settings.bot_token, settings.signing_secret, settings.app_token, *settings.secret_keys])
     if db is None:
         # SQLite connections cost nothing but a file handle: one per thread. PostgreSQL's are
         # counted against the server's limit: threads beyond the budget wait their turn.

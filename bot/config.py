@@ -14,6 +14,8 @@ from typing import TypeVar
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.secrets import ENV as SECRET_KEY_ENV
+from bot.secrets import parse_keys
 from coaching.retention import DEFAULT_RETENTION, Retention
 from coaching.rules import DEFAULT_RULES, Rules
 from coaching.settings import (
@@ -71,6 +73,8 @@ class Settings:
     hubspot_api_url: str = HUBSPOT_API
     hubspot_default_owner: str | None = None  # a Slack id: owner of records whose owner isn't in Slack
     retention: Retention = DEFAULT_RETENTION  # how long finished work and dead letters are kept
+    # BATON_SECRET_KEY: Fernet keys sealing the tokens stored in the database; the first seals (bot/secrets.py)
+    secret_keys: tuple[str, ...] = ()
 
     @property
     def rules(self) -> Rules:
@@ -193,6 +197,9 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         f"BATON_KEEP_DONE_DAYS/BATON_KEEP_DEAD_DAYS: {problem}" for problem in retention.problems()
     )
 
+    secret_keys, key_problems = parse_keys(get(SECRET_KEY_ENV))
+    problems.extend(key_problems)
+
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -213,6 +220,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         hubspot_api_url=hubspot_api_url,
         hubspot_default_owner=hubspot_default_owner,
         retention=retention,
+        secret_keys=tuple(secret_keys),
     )
     if problems:
         raise ConfigError(problems)
