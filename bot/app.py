@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import logs
+from bot import installations, logs
 from bot.config import Settings
 from bot.crm_sync import CrmSyncer
 from bot.hubspot import HubSpotCrm
 from bot.pool import ListenerPool
 from bot.retention import Tidy
+from bot.secrets import keyring
 from bot.slack import Sleep, make_client
 from coaching import inbox
 from coaching.standing import Standings
@@ -142,6 +143,7 @@ def create(
     if not settings.bot_token or (not settings.signing_secret and not settings.app_token):
         raise ValueError("create() needs Slack credentials; without them run the try-out")
     logs.install([settings.bot_token, settings.signing_secret, settings.app_token, *settings.secret_keys])
+    installations.use_keys(keyring(settings.secret_keys))  # installation tokens sealed at rest
     if db is None:
         # SQLite connections cost nothing but a file handle: one per thread. PostgreSQL's are
         # counted against the server's limit: threads beyond the budget wait their turn.

@@ -199,6 +199,11 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
 
     secret_keys, key_problems = parse_keys(get(SECRET_KEY_ENV))
     problems.extend(key_problems)
+    if get("SLACK_CLIENT_ID") and not secret_keys:
+        problems.append(
+            f"{SECRET_KEY_ENV} is missing (needed with SLACK_CLIENT_ID: each workspace's tokens are stored "
+            "sealed; make a key with `python -m bot secrets new-key`)"
+        )
 
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

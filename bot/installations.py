@@ -4,8 +4,8 @@ Bolt's OAuth flow saves an installation here when a workspace installs Baton, an
 reads the bot token back for every request. The tables are Baton's own (store/installations.py,
 created by the migrations), so the stores never create anything themselves.
 
-Every token passes through one seam on its way in (`_seal`) and out (`_open`): today they do
-nothing; encryption at rest plugs in there and nowhere else. Finding an installation reads
+Every token passes through one seam on its way in (`_seal`) and out (`_open`): sealed at rest with
+Fernet under BATON_SECRET_KEY (bot/secrets.py, `use_keys`), and nowhere else. Finding an installation reads
 through a read-only engine: on SQLite a write transaction takes the database's one write lock,
 and `authorize` runs on every request.
 
@@ -23,6 +23,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, and_, delete, select
 
+from bot.secrets import PLAIN_PREFIXES, Keyring
 from store import installations as tables
 from store.db import READ_ONLY, Database
 
@@ -32,14 +33,29 @@ STATE_EXPIRES_SECONDS = 600  # an install link is good for ten minutes (Bolt's d
 _TOKENS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 
 
+_keys: Keyring | None = None  # BATON_SECRET_KEY's keys (bot/secrets.py), set once at start-up
+
+
+def use_keys(keys: Keyring | None) -> None:
+    """Seal every token written from now on with `keys`, and open the stored ones with them. Without
+    keys a token is stored as given, and the next start-up refuses it until it is sealed
+    (`python -m bot secrets rotate`)."""
+    global _keys
+    _keys = keys
+
+
 def _seal(token: str | None) -> str | None:
-    """A token as it is written to the database."""
-    return token
+    """A token as it is written to the database: sealed under BATON_SECRET_KEY's first key."""
+    if token is None or _keys is None:
+        return token
+    return _keys.seal(token)
 
 
 def _open(token: str | None) -> str | None:
-    """A token as it was before `_seal`."""
-    return token
+    """A token as it was before `_seal` (one stored before sealing began reads as it is)."""
+    if token is None or _keys is None or token.startswith(PLAIN_PREFIXES):
+        return token
+    return _keys.open(token)
 
 
 def _with_tokens(thing: Any, change: Any) -> Any:

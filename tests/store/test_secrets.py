@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
+from bot import installations
 from bot.config import ConfigError, load_settings
+from bot.installations import Installations
 from bot.secrets import Keyring, SealedColumns, SecretsError, check_stored, new_key, rotate
-from store.db import Database
+from store import installations as tables
+from store.db import Database, open_database
+from store.migrate import upgrade
+from tests.store.test_installations import CLIENT_ID, installation
 from tests.test_entry_points import baton
 
 OLD, NEW = new_key(), new_key()
@@ -104,11 +109,14 @@ def test_a_start_up_without_the_key_a_secret_was_sealed_with_is_refused_by_place
     assert TOKENS[1] not in str(stored(database, vault))
 
 
-def test_without_installation_tables_there_is_nothing_to_check(database: Database) -> None:
+def test_without_installations_there_is_nothing_to_check(database: Database) -> None:
     assert check_stored(database, None) == 0  # a single-workspace Baton stores no token
 
 
-def test_a_malformed_key_is_refused_at_start_up_without_being_quoted() -> None:
+def test_oauth_needs_a_key_and_a_malformed_key_is_refused_without_being_quoted() -> None:
+    with pytest.raises(ConfigError) as keyless:
+        load_settings({"SLACK_CLIENT_ID": "111.222"})
+    assert "BATON_SECRET_KEY is missing (needed with SLACK_CLIENT_ID" in str(keyless.value)
     with pytest.raises(ConfigError) as refused:
         load_settings({"BATON_SECRET_KEY": f"{NEW}, not-a-key-at-all"})
     assert "BATON_SECRET_KEY: key 2 of 2 is not a Fernet key" in str(refused.value)
@@ -132,24 +140,13 @@ def test_the_command_line_makes_a_key_and_rotates_with_it(tmp_path: Path) -> Non
 
 
 def test_serve_refuses_to_start_when_a_stored_token_cannot_be_opened(tmp_path: Path) -> None:
-    from store.db import open_database
-    from store.migrate import upgrade
-
     db = open_database(f"sqlite:///{tmp_path / 'baton.db'}", pool_size=1)
     upgrade(db.engine)
-    metadata = MetaData()
-    bots = Table(
-        "slack_bots",  # slack-sdk's, as the OAuth install keeps it: every token in it is sealed
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("bot_token", String(400)),
-        Column("bot_refresh_token", String(400), nullable=True),
-    )
-    metadata.create_all(db.engine)
-    with db.sessions.begin() as session:
-        session.execute(
-            insert(bots), [{"bot_token": Keyring([OLD]).seal(TOKENS[0]), "bot_refresh_token": None}]
-        )
+    installations.use_keys(Keyring([OLD]))
+    try:
+        Installations(db, CLIENT_ID).store.save(installation("T0AAA", TOKENS[0]))
+    finally:
+        installations.use_keys(None)
     db.engine.dispose()
     slack = {
         "SLACK_BOT_TOKEN": "xoxb-1",
@@ -159,11 +156,32 @@ def test_serve_refuses_to_start_when_a_stored_token_cannot_be_opened(tmp_path: P
     refused = baton("serve", "--port", "0", cwd=tmp_path, BATON_SECRET_KEY=NEW, **slack)
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
-        "Baton can't start: 1 stored secret(s) can't be opened with any key in BATON_SECRET_KEY "
-        "(slack_bots.bot_token (row 1)): put the key they were sealed with after the new one (new,old), "
-        "start again, run `python -m bot secrets rotate`, then drop the old key."
+        "Baton can't start: 4 stored secret(s) can't be opened with any key in BATON_SECRET_KEY "
+        "(slack_installations.bot_token (row 1), slack_installations.bot_refresh_token (row 1), "
+        "slack_bots.bot_token (row 1) and 1 more): put the key they were sealed with after the new one "
+        "(new,old), start again, run `python -m bot secrets rotate`, then drop the old key."
     ]
     assert TOKENS[0] not in refused.stderr and NEW not in refused.stderr
+
+
+def test_an_installations_tokens_are_sealed_at_rest_and_survive_a_key_rotation(database: Database) -> None:
+    kept = Installations(database, CLIENT_ID)
+    installations.use_keys(Keyring([OLD]))
+    try:
+        kept.store.save(installation("T0AAA", TOKENS[0]))
+        with database.readers.begin() as session:
+            stored = session.execute(select(tables.bots.c.bot_token, tables.bots.c.bot_refresh_token)).one()
+        assert TOKENS[0] not in stored and "xoxe-1-refresh-T0AAA" not in stored
+        assert rotate(database, Keyring([NEW, OLD])) == 4  # the installation's two tokens, the bot's two
+        installations.use_keys(Keyring([NEW]))  # the old key gone
+        bot = kept.bot("T0AAA")
+        assert bot is not None and (bot.bot_token, bot.bot_refresh_token) == (
+            TOKENS[0],
+            "xoxe-1-refresh-T0AAA",
+        )
+        assert check_stored(database, Keyring([NEW])) == 4
+    finally:
+        installations.use_keys(None)
 
 
 def test_the_secret_keys_never_reach_a_log_line_even_at_debug(
