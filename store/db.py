@@ -1,7 +1,9 @@
 """The engine and session factory: one of each per process."""
 
+import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -111,24 +113,31 @@ def _begin_writing(connection: Any, *, urgent: bool) -> None:
     `ACK_WRITE_DEADLINE` when urgent, else the busy timeout). SQLite's own busy handler sleeps in
     growing steps of up to 100 ms: a writer in another process that takes short turns with short
     pauses (an import, the retention pass) would win the lock back every time, and a listener
-    waiting that way holds this process's turn while the acknowledgements queue behind it."""
+    waiting that way holds this process's turn while the acknowledgements queue behind it.
+
+    Said straight to the driver's connection: these three statements open every write
+    transaction, and through SQLAlchemy's execution path (events, cursor wrapping, results) they
+    cost more than some transactions' own work (issue 19)."""
     patience = ACK_WRITE_DEADLINE if urgent else SQLITE_BUSY_TIMEOUT_MS / 1000
     deadline = (_urgent_deadline.get() if urgent else None) or time.monotonic() + patience
-    connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+    driver = connection.connection.dbapi_connection
+    driver.execute("PRAGMA busy_timeout = 0")
     try:
         while True:
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                driver.execute("BEGIN IMMEDIATE")
                 return
-            except OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
+            except sqlite3.OperationalError as raw:
+                # As SQLAlchemy would have raised it, so callers tell a lock from a bug the same way.
+                error = OperationalError("BEGIN IMMEDIATE", None, raw)
+                if "locked" not in str(raw) or time.monotonic() > deadline:
                     if urgent:
                         raise TooSlow("the database could not take a write in time") from error
-                    raise
+                    raise error from raw
                 time.sleep(WRITE_RETRY)
     finally:
         # Statements inside the transaction (a checkpoint, a reader's snapshot) may still wait.
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 # When the urgent write under way must have started: waiting for a turn in this process and for
@@ -138,33 +147,46 @@ _urgent_deadline: ContextVar[float | None] = ContextVar("baton_urgent_deadline",
 
 class Turns:
     """A lock whose urgent waiters go first: an acknowledgement waiting to write never queues
-    behind listener work that can wait (Slack gives the acknowledgement 3 seconds)."""
+    behind listener work that can wait (Slack gives the acknowledgement 3 seconds).
+
+    Waiters queue in order, each on a lock of its own, and a release hands the turn straight to
+    the next one: waking every waiter to race for it (a condition's notify_all) cost a sixth of
+    the process's CPU with 32 listener threads queued behind SQLite's one writer (issue 19)."""
 
     def __init__(self, slots: int = 1) -> None:
         self._free = slots
-        self._urgent_waiting = 0
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        self._urgent: deque[threading.Lock] = deque()
+        self._others: deque[threading.Lock] = deque()
+
+    @property
+    def urgent_waiting(self) -> int:
+        return len(self._urgent)
 
     def acquire(self, *, urgent: bool, timeout: float) -> bool:
-        with self._changed:
-            if urgent:
-                self._urgent_waiting += 1
-                try:
-                    got = self._changed.wait_for(lambda: self._free > 0, timeout=timeout)
-                finally:
-                    self._urgent_waiting -= 1
-            else:
-                got = self._changed.wait_for(
-                    lambda: self._free > 0 and self._urgent_waiting == 0, timeout=timeout
-                )
-            if got:
+        with self._lock:
+            if self._free > 0 and (urgent or not self._urgent):
                 self._free -= 1
-            return got
+                return True
+            turn = threading.Lock()
+            turn.acquire()  # released by whoever hands this waiter the turn
+            queue = self._urgent if urgent else self._others
+            queue.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True
+        with self._lock:
+            if turn in queue:  # still waiting: give up
+                queue.remove(turn)
+                return False
+        return True  # handed the turn just as the wait ran out: it is ours
 
     def release(self) -> None:
-        with self._changed:
-            self._free += 1
-            self._changed.notify_all()
+        with self._lock:
+            queue = self._urgent or self._others
+            if queue:
+                queue.popleft().release()  # the turn passes on; the slot never becomes free
+            else:
+                self._free += 1
 
 
 class Writers:

@@ -66,9 +66,34 @@ def test_an_acknowledgement_waiting_to_write_goes_before_queued_listener_work() 
     queued.wait()
     ack = threading.Thread(target=wait, args=("acknowledgement", True))
     ack.start()
-    while turns._urgent_waiting == 0:  # the acknowledgement is queued too
+    while turns.urgent_waiting == 0:  # the acknowledgement is queued too
         threading.Event().wait(0.001)
     turns.release()
     listener.join()
     ack.join()
     assert order == ["acknowledgement", "listener work"]
+
+
+def test_writers_take_turns_in_the_order_they_came_and_one_who_gave_up_keeps_no_turn() -> None:
+    turns = Turns()
+    assert turns.acquire(urgent=False, timeout=1)
+    assert not turns.acquire(urgent=False, timeout=0.01)  # gave up waiting
+    order: list[int] = []
+    started: list[threading.Thread] = []
+
+    def take_a_turn(number: int) -> None:
+        assert turns.acquire(urgent=False, timeout=5)
+        order.append(number)
+        turns.release()
+
+    for number in range(5):
+        waiter = threading.Thread(target=take_a_turn, args=(number,))
+        waiter.start()
+        started.append(waiter)
+        while len(turns._others) < number + 1:  # queued before the next one comes
+            threading.Event().wait(0.001)
+    turns.release()
+    for waiter in started:
+        waiter.join()
+    assert order == [0, 1, 2, 3, 4]
+    assert turns.acquire(urgent=False, timeout=0.01)  # the turn came back free at the end
