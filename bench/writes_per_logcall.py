@@ -4,8 +4,10 @@ PostgreSQL write transaction). A benchmark, not a test.
     python bench/writes_per_logcall.py [--commands 50] [--database-url URL]
 
 Serves the real app in this process (waitress, as the try-out does) against the Slack stand-in,
-adds a lead, sends one /logcall to warm up (the rep's time zone is learnt once), then sends
-`--commands` signed /logcall one at a time, each finished before the next. A write transaction is
+adds a lead of the rep's own and one of a colleague's, sends one /logcall to warm up (the rep's
+time zone is learnt once), then sends `--commands` signed /logcall one at a time, each finished
+before the next: on the rep's own lead, then on the colleague's (whose owner is told by DM, a
+second message owed). A write transaction is
 one that committed after an INSERT, UPDATE or DELETE; each is listed by the statements it ran.
 """
 
@@ -30,7 +32,7 @@ from coaching.settings import TeamConfig  # noqa: E402
 from store.db import open_database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 
-TEAM, TOKEN, SECRET, REP = "T0BENCH", "xoxb-bench", "bench-secret", "U0REP001"
+TEAM, TOKEN, SECRET, REP, COLLEAGUE = "T0BENCH", "xoxb-bench", "bench-secret", "U0REP001", "U0REP002"
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -81,7 +83,13 @@ def main() -> None:
         upgrade(db.engine)
         counter = WriteCounter()
         counter.attach(db.engine)
-        workspace = Workspace(team_id=TEAM, users={REP: User(REP, "rep", tz="America/New_York")})
+        workspace = Workspace(
+            team_id=TEAM,
+            users={
+                REP: User(REP, "rep", tz="America/New_York"),
+                COLLEAGUE: User(COLLEAGUE, "colleague", tz="America/New_York"),
+            },
+        )
         api = SlackApi(workspace, token=TOKEN).start()
         settings = Settings(
             bot_token=TOKEN,
@@ -93,13 +101,17 @@ def main() -> None:
         baton = create(settings, db=db)
         server = LocalServer(wsgi(baton)).start()
         slack = Platform(api, server.url, SECRET, settle=baton.pool.wait_idle)
+        figures: list[tuple[str, Counter[str]]] = []
         try:
             slack.command(REP, "/lead", "add Acme Corp")
+            slack.command(COLLEAGUE, "/lead", "add Globex Inc")
             slack.command(REP, "/logcall", "acme vm warm-up")
-            counter.reset()
-            for number in range(options.commands):
-                reply = slack.command(REP, "/logcall", f"acme vm note {number}")
-                assert reply.status == 200, reply.body
+            for whose, typed in (("the rep's own lead", "acme"), ("a colleague's lead", "globex")):
+                counter.reset()
+                for number in range(options.commands):
+                    reply = slack.command(REP, "/logcall", f"{typed} vm note {number}")
+                    assert reply.status == 200, reply.body
+                figures.append((whose, Counter(counter.shapes)))
             answered = len([c for c in api.calls_to("response_url") if c.status == 200])
         finally:
             server.stop()
@@ -107,11 +119,13 @@ def main() -> None:
             baton.pool.shutdown(wait=True)
             db.engine.dispose()
     print(
-        f"{options.commands} /logcall on {url.split(':', 1)[0]}, {answered} answers through the response_url"
+        f"{options.commands} /logcall on each lead, {url.split(':', 1)[0]}, "
+        f"{answered} answers through the response_url"
     )
-    print(f"write transactions per /logcall: {counter.total / options.commands:.2f}")
-    for shape, count in counter.shapes.most_common():
-        print(f"  {count / options.commands:5.2f}  {shape}")
+    for whose, shapes in figures:
+        print(f"write transactions per /logcall on {whose}: {sum(shapes.values()) / options.commands:.2f}")
+        for shape, count in shapes.most_common():
+            print(f"  {count / options.commands:5.2f}  {shape}")
 
 
 if __name__ == "__main__":

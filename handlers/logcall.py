@@ -76,7 +76,7 @@ class LogCall:
                 response_url=command.get("response_url"),
                 channel_id=command.get("channel_id"),
             )
-            told = self._owe_owner(session, caller, result)
+            told = self._owe_owner(session, caller, result, sending_now=True)
         outbox.Courier(self.deps, client).send([owed, *told])
 
     def open_for_lead(
@@ -156,7 +156,7 @@ class LogCall:
                 response_url=None,
                 channel_id=metadata.get("channel"),
             )
-            told = self._owe_owner(session, caller, result)
+            told = self._owe_owner(session, caller, result, sending_now=True)
         outbox.Courier(self.deps, client).send([owed, *told])
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
@@ -232,10 +232,14 @@ class LogCall:
         respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
         outbox.Courier(self.deps, client).send(owed)
 
-    def _owe_owner(self, session: Session, caller: Caller, result: object) -> list[int]:
+    def _owe_owner(
+        self, session: Session, caller: Caller, result: object, *, sending_now: bool = False
+    ) -> list[int]:
         """A touch logged on a colleague's lead: its owner hears of it (owed in the touch's own
-        transaction, so it is sent once the touch is saved, and never lost or doubled)."""
+        transaction, so it is sent once the touch is saved, and never lost or doubled).
+        `sending_now`: the caller sends it right after the commit (written already taken)."""
         if not isinstance(result, touches.TouchLogged) or not result.for_someone_else:
             return []
         told = touch_on_your_lead(result, caller.local_now)
-        return [outbox.post(session, caller.team_id, result.lead.owner_id, told, deps=self.deps)]
+        owner_id = result.lead.owner_id
+        return [outbox.post(session, caller.team_id, owner_id, told, deps=self.deps, sending_now=sending_now)]

@@ -61,9 +61,13 @@ def post(
     subject: str | None = None,
     subject_id: int | None = None,
     fallback: Iterable[str] = (),
+    sending_now: bool = False,
 ) -> int:
-    """Owe a post (a DM when `channel` is a person). `fallback`: where it goes if `channel` refuses it."""
-    return outbox.owe(
+    """Owe a post (a DM when `channel` is a person). `fallback`: where it goes if `channel` refuses it.
+    `sending_now`: this thread sends it right after the commit (`Courier.send`), so it is written
+    already taken, as a reply is (see `reply`)."""
+    owner = outbox.new_owner() if sending_now else None
+    outbox_id = outbox.owe(
         session,
         team_id=team_id,
         method=POST,
@@ -73,7 +77,11 @@ def post(
         subject=subject,
         subject_id=subject_id,
         fallback=tuple(fallback),
+        taken_by=owner,
     )
+    if owner is not None:
+        _keep_taken(outbox_id, owner)
+    return outbox_id
 
 
 def update(session: Session, team_id: str, channel: str, ts: str, message: Message, *, deps: Deps) -> int:
@@ -117,14 +125,18 @@ def reply(
         since=asked_at(),
         taken_by=owner,
     )
-    taken = _taken_here()
-    if len(taken) > 1000:  # left by work that rolled back after owing: never sent, so forget them
-        taken.clear()
-    taken[outbox_id] = owner
+    _keep_taken(outbox_id, owner)
     return outbox_id
 
 
 _local = threading.local()
+
+
+def _keep_taken(outbox_id: int, owner: str) -> None:
+    taken = _taken_here()
+    if len(taken) > 1000:  # left by work that rolled back after owing: never sent, so forget them
+        taken.clear()
+    taken[outbox_id] = owner
 
 
 def _taken_here() -> dict[int, str]:
