@@ -36,6 +36,7 @@ from bot.localslack.model import (
     Workspace,
     iter_elements,
 )
+from bot.localslack.oauth import OAuthMethods
 from bot.localslack.respond import ResponseUrls
 from bot.localslack.scopes import needed
 from bot.localslack.users import UsersMethods
@@ -44,7 +45,9 @@ from bot.localslack.views import ViewsMethods
 __all__ = ["Call", "Shown", "SlackApi", "UploadedFile", "User", "Workspace", "iter_elements"]
 
 
-class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, ViewsMethods, ResponseUrls):
+class SlackApi(
+    ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, ViewsMethods, ResponseUrls, OAuthMethods
+):
     """The Web API stand-in. `start()` it, point `WebClient(base_url=api.url)` at it, read `calls`."""
 
     def __init__(
@@ -96,10 +99,14 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
         error: str = "ratelimited",
         retry_after: int | None = 1,
         times: int = 1,
+        team: str | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` fail the way Slack fails."""
+        """Make the next `times` calls of `method` fail the way Slack fails (with `team`: only
+        calls made with that workspace's token)."""
         with self._lock:
-            self._faults.append(Fault(method, status, error, retry_after if status == 429 else None, times))
+            self._faults.append(
+                Fault(method, status, error, retry_after if status == 429 else None, times, team)
+            )
 
     def lose_answer(self, method: str, *, how: str = "drop", times: int = 1) -> None:
         """Do the next `times` calls of `method`, then lose the answer: "drop" the connection at
@@ -125,6 +132,11 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
         """Wait until `count` calls of `method` have arrived (for an app in another process)."""
         with self._arrived:
             return self._arrived.wait_for(lambda: len(self.calls_to(method)) >= count, timeout=timeout)
+
+    def wait_for_shown(self, wanted: Callable[[Shown], bool], timeout: float = 30.0) -> bool:
+        """Wait until a message `wanted` is shown to someone."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: any(wanted(m) for m in self.shown), timeout=timeout)
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -170,6 +182,14 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
                     self.end_headers()
                     self.wfile.write(answer)
                     return
+                if parsed.path == "/oauth/v2/authorize":  # a browser, not the Web API
+                    status, headers, _ = api._authorize_page(parsed.query)
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 args: dict[str, Any] = dict(parse_qsl(parsed.query))
                 kind = self.headers.get("Content-Type") or ""
                 if raw and "json" in kind:
@@ -180,8 +200,15 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
                     status, headers, body = api._respond(parsed.path.rsplit("/", 1)[-1], args)
                 elif parsed.path.startswith("/api/"):
                     auth = self.headers.get("Authorization") or ""
-                    token = auth.removeprefix("Bearer ").strip() or args.pop("token", "")
-                    status, headers, body = api._api(parsed.path[len("/api/") :], args, token)
+                    method = parsed.path[len("/api/") :]
+                    if method == "oauth.v2.access":  # the app's credentials, not a token
+                        with api._lock:
+                            body = api._oauth_v2_access(args, auth)
+                            api._record(Call(method, args, 200, body))
+                        status, headers = 200, {}
+                    else:
+                        token = auth.removeprefix("Bearer ").strip() or args.pop("token", "")
+                        status, headers, body = api._api(method, args, token)
                 else:
                     status, headers, body = 404, {}, {"ok": False, "error": "not_found"}
                 method = "response_url" if parsed.path.startswith("/respond/") else parsed.path[5:]
@@ -212,16 +239,38 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
         self, method: str, args: dict[str, Any], token: str
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
+            refusal, workspace, granted = self._token_refusal(token)
+            if refusal is None and workspace is None and self.token is None and self._oauth_state().apps:
+                refusal = "invalid_auth"  # with OAuth installs, only a token Slack issued works
+            self._speaking.workspace = workspace
+            try:
+                return self._answer(method, args, token, refusal, granted)
+            finally:
+                self._speaking.workspace = None
+
+    def _answer(
+        self,
+        method: str,
+        args: dict[str, Any],
+        token: str,
+        refusal: str | None,
+        granted: frozenset[str] | None,
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self._lock:
+            team = self.workspace.team_id
             for key in ("blocks", "view", "attachments", "metadata"):
                 if isinstance(args.get(key), str):
                     with contextlib.suppress(ValueError):
                         args[key] = json.loads(args[key])
-            fault = next((f for f in self._faults if f.method == method and f.times > 0), None)
-            if fault is not None:
+            fault = next(
+                (f for f in self._faults if f.method == method and f.times > 0 and f.team in (None, team)),
+                None,
+            )
+            if fault is not None and refusal is None:
                 fault.times -= 1
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = {"ok": False, "error": fault.error}
-                self._record(Call(method, args, fault.status, body))
+                self._record(Call(method, args, fault.status, body, team))
                 return fault.status, headers, body
             channel = str(args.get("channel") or "")
             scopes = needed(
@@ -230,9 +279,12 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
                 self.workspace.private_channels,
                 self._resolve_channel(channel) if channel else "",
             )
-            if self.token is not None and token != self.token:
+            allowed = self.scopes if granted is None else granted
+            if refusal is not None:
+                body = {"ok": False, "error": refusal}
+            elif granted is None and self.token is not None and token != self.token:
                 body = {"ok": False, "error": "invalid_auth"}
-            elif scopes and not self.scopes.intersection(scopes):
+            elif scopes and not allowed.intersection(scopes):
                 # Slack's answer when the app wasn't granted the scope: HTTP 200, ok false.
                 self.problems.append(
                     f"{method} needs {' or '.join(scopes)}, which manifest.yml doesn't ask for"
@@ -241,11 +293,11 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
                     "ok": False,
                     "error": "missing_scope",
                     "needed": ",".join(scopes),
-                    "provided": ",".join(sorted(self.scopes)),
+                    "provided": ",".join(sorted(allowed)),
                 }
             elif method == "conversations.history" and (wait := self._history_wait(args)) is not None:
                 body = {"ok": False, "error": "ratelimited"}
-                self._record(Call(method, args, 429, body))
+                self._record(Call(method, args, 429, body, team))
                 return 429, {"Retry-After": str(wait)}, body
             else:
                 handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -254,5 +306,5 @@ class SlackApi(ChatMethods, ConversationsMethods, UsersMethods, FilesMethods, Vi
                     body = {"ok": False, "error": "unknown_method"}
                 else:
                     body = handler(args)
-            self._record(Call(method, args, 200, body))
+            self._record(Call(method, args, 200, body, team))
             return 200, {}, body

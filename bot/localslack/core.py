@@ -35,7 +35,11 @@ class Core:
         scopes: Iterable[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.workspace = workspace or Workspace()
+        self.home = workspace or Workspace()
+        # Every workspace the stand-in knows, by team id: the home one, and those a test adds
+        # (bot/localslack/oauth.py); a call speaks for the workspace its token was issued in.
+        self.workspaces: dict[str, Workspace] = {self.home.team_id: self.home}
+        self._speaking = threading.local()
         self.token = token
         # What the workspace granted at install: manifest.yml's scopes unless a test says otherwise.
         self.scopes = frozenset(manifest_scopes() if scopes is None else scopes)
@@ -61,6 +65,12 @@ class Core:
     def base(self) -> str:
         """Where the stand-in answers (upload and response URLs point here); api.py's server knows."""
         raise NotImplementedError
+
+    @property
+    def workspace(self) -> Workspace:
+        """The workspace of the call being answered on this thread; the home workspace otherwise."""
+        speaking: Workspace | None = getattr(self._speaking, "workspace", None)
+        return speaking or self.home
 
     def message(self, message_id: int) -> Shown:
         with self._lock:

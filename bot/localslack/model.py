@@ -48,6 +48,7 @@ class Call:
     args: dict[str, Any]
     status: int
     body: dict[str, Any]
+    team: str = ""  # the workspace whose token made the call ("" when no token named one)
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Fault:
     error: str
     retry_after: int | None
     times: int
+    team: str | None = None  # only calls made with this workspace's token fail
 
 
 @dataclass

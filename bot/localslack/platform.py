@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.localslack.api import Shown, SlackApi, User, iter_elements
+from bot.localslack.api import Shown, SlackApi, User, Workspace, iter_elements
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,11 @@ class Platform:
         *,
         settle: Callable[[], object] | None = None,
         clock: Callable[[], float] = time.time,
+        workspace: Workspace | None = None,
     ) -> None:
+        """`workspace`: the one its people are in (the stand-in's home workspace by default)."""
         self.api = api
+        self.workspace = workspace or api.home
         self.events_url = app_url.rstrip("/") + "/slack/events"
         self.signer = SignatureVerifier(signing_secret)
         self.settle = settle or (lambda: None)
@@ -55,7 +58,7 @@ class Platform:
 
     @property
     def team_id(self) -> str:
-        return self.api.workspace.team_id
+        return self.workspace.team_id
 
     # ---- sending --------------------------------------------------------------------------------
     def send(
@@ -98,17 +101,17 @@ class Platform:
 
     # ---- what a person does ---------------------------------------------------------------------
     def command_body(self, user_id: str, command: str, text: str, channel_id: str = "C0GENERAL") -> str:
-        user = self.api.workspace.users.get(user_id)
+        user = self.workspace.users.get(user_id)
         fields = {
             "token": "legacy-verification-token",
             "team_id": self.team_id,
             "team_domain": "demo",
             "channel_id": channel_id,
-            "channel_name": self.api.workspace.channels.get(channel_id, "directmessage"),
+            "channel_name": self.workspace.channels.get(channel_id, "directmessage"),
             "user_id": user_id,
             "user_name": user.name if user else "someone",
             "command": command,
-            "text": slack_escape(text, self.api.workspace.users.values(), self.api.workspace.channels),
+            "text": slack_escape(text, self.workspace.users.values(), self.workspace.channels),
             "api_app_id": "A0BATON",
             "is_enterprise_install": "false",
             "response_url": self.api.response_url(user_id, channel_id),
@@ -153,7 +156,7 @@ class Platform:
         return self._interaction(self.block_actions(user_id, message, [action]))
 
     def block_actions(self, user_id: str, message: Shown, actions: list[dict[str, Any]]) -> dict[str, Any]:
-        user = self.api.workspace.users.get(user_id)
+        user = self.workspace.users.get(user_id)
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user_id, "username": user.name if user else "someone", "team_id": self.team_id},
@@ -171,7 +174,7 @@ class Platform:
             "is_enterprise_install": False,
             "channel": {
                 "id": message.channel,
-                "name": self.api.workspace.channels.get(message.channel, "dm"),
+                "name": self.workspace.channels.get(message.channel, "dm"),
             },
             "state": {"values": {}},
             "response_url": self.api.response_url(user_id, message.channel, message.id),
@@ -297,7 +300,7 @@ class Platform:
             "event_id": event_id or f"Ev{next(self._ids):08d}",
             "event_time": int(self.clock()),
             "authorizations": [
-                {"team_id": self.team_id, "user_id": self.api.workspace.bot_user_id, "is_bot": True}
+                {"team_id": self.team_id, "user_id": self.workspace.bot_user_id, "is_bot": True}
             ],
         }
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
