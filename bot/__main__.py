@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             settings.signing_secret,
             settings.app_token,
             settings.hubspot_token,
+            settings.client_secret,
             *settings.secret_keys,
         ]
     )
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="baton",
         description=(
             "Baton, a sales coach in Slack. With no command: Socket Mode when SLACK_APP_TOKEN is set, "
-            "the HTTP server when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are, the local try-out otherwise."
+            "the HTTP server when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are (or, installed in many "
+            "workspaces, SLACK_CLIENT_ID and SLACK_CLIENT_SECRET), the local try-out otherwise."
         ),
     )
     parser.add_argument(
@@ -99,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--review", action="store_true", help="the managers' weekly review instead of digests"
     )
+    digest.add_argument("--team", help=TEAM_HELP)
     digest.set_defaults(serving=False, run=cmd_digest)
 
     review = commands.add_parser(
@@ -113,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--manager", action="append", default=[], metavar="U…", help="only this manager (repeatable)"
     )
+    review.add_argument("--team", help=TEAM_HELP)
     review.set_defaults(serving=False, run=cmd_review)
 
     importer = commands.add_parser(
@@ -120,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("file", type=Path, help="the CSV file (Salesforce, HubSpot or a spreadsheet)")
     importer.add_argument("--dry-run", action="store_true", help="show what would happen, write nothing")
-    importer.add_argument("--team", help="Slack team id (default: the bot token's team)")
+    importer.add_argument("--team", help=TEAM_HELP)
     importer.add_argument("--day-first", action="store_true", help="read 03/04/2026 as 3 April, not March 4")
     importer.add_argument(
         "--default-owner",
@@ -148,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--touches", action="store_true", help="every logged touch instead of one row per lead"
     )
     exporter.add_argument("--output", type=Path, help="a file to write (default: standard output)")
-    exporter.add_argument("--team", help="Slack team id (default: the bot token's team)")
+    exporter.add_argument("--team", help=TEAM_HELP)
     exporter.set_defaults(serving=False, run=cmd_export)
 
     privacy = commands.add_parser("privacy", help="personal data: erase a person on request")
@@ -177,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--dry-run", action="store_true", help="report what would come in; save and send nothing"
     )
-    sync.add_argument("--team", help="Slack team id (default: the bot token's team)")
+    sync.add_argument("--team", help=TEAM_HELP)
     sync.add_argument(
         "--default-owner", metavar="U…", help="Slack id taking records whose HubSpot owner isn't in Slack"
     )
@@ -212,20 +216,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TEAM_HELP = (
+    "Slack team id T… (default: the bot token's team; with OAuth installs, required when Baton is "
+    "installed in more than one workspace)"
+)
+
+
 def start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.mode is Mode.TRYOUT:
         args.db, args.reset, args.hubspot = "baton-tryout.db", False, False
         return cmd_tryout(settings, args)
-    if settings.mode is Mode.HTTP:
+    if settings.mode in (Mode.HTTP, Mode.OAUTH):
         args.port = None
         return cmd_serve(settings, args)
     return cmd_socket(settings, args)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.bot_token or not settings.signing_secret:
+    if not (settings.bot_token or settings.client_id) or not settings.signing_secret:
         print(
-            "baton serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README). "
+            "baton serve needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET for installs in many workspaces (see README). "
             "Without Slack credentials, `python -m bot` starts the local try-out.",
             file=sys.stderr,
         )
@@ -259,8 +270,12 @@ def cmd_socket(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_clock(settings: Settings, args: argparse.Namespace) -> int:
-    if not settings.bot_token:
-        print("baton clock needs SLACK_BOT_TOKEN to send digests (see README).", file=sys.stderr)
+    if not settings.bot_token and settings.mode is not Mode.OAUTH:
+        print(
+            "baton clock needs SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) to send "
+            "digests (see README).",
+            file=sys.stderr,
+        )
         return 2
     from bot.app import create
     from bot.scheduler import build
@@ -280,11 +295,10 @@ def cmd_clock(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import deps_for
-    from bot.slack import make_client
     from handlers.deliveries import Deliveries
     from store.db import open_database
 
-    if not args.dry_run and not settings.bot_token:
+    if not args.dry_run and not settings.bot_token and settings.mode is not Mode.OAUTH:
         print("Sending digests needs SLACK_BOT_TOKEN; --dry-run prints them without Slack.", file=sys.stderr)
         return 2
     if missing := missing_database(settings):
@@ -294,13 +308,17 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings)
     db = open_database(settings.database_url, pool_size=2)
     deps = deps_for(settings, db)
-    client = make_client(settings.bot_token, settings.api_url)
+    try:
+        team, client = workspace(settings, db, args.team)
+    except WhichTeam as which:
+        print(which, file=sys.stderr)
+        return 2
     if not args.dry_run:
         try:  # who works where, and who has left, before deciding whose morning it is
-            Deliveries(deps, client).refresh_directory(str(client.auth_test()["team_id"]))
+            Deliveries(deps, client).refresh_directory(team or str(client.auth_test()["team_id"]))
         except Exception as error:
             log.warning("Couldn't refresh the people list from Slack (%s); using what Baton knows", error)
-    deliveries = Deliveries(deps, client)
+    deliveries = Deliveries(deps, client, team_id=team)
     run = deliveries.reviews if args.review else deliveries.digests
     show = printer(db, digests=not args.review) if args.dry_run else None
     report = run(at=at, everyone=True, force=args.force, dry_run=args.dry_run, show=show)
@@ -311,12 +329,11 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
     """Every manager's weekly review (or those named), printed; sent unless --dry-run."""
     from bot.app import deps_for
-    from bot.slack import make_client
     from handlers.deliveries import Deliveries
     from handlers.review_delivery import save_picture
     from store.db import open_database
 
-    if not args.dry_run and not settings.bot_token:
+    if not args.dry_run and not settings.bot_token and settings.mode is not Mode.OAUTH:
         print("Sending reviews needs SLACK_BOT_TOKEN; --dry-run prints them without Slack.", file=sys.stderr)
         return 2
     if missing := missing_database(settings):
@@ -326,10 +343,14 @@ def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
     migrate(settings)
     db = open_database(settings.database_url, pool_size=2)
     deps = deps_for(settings, db)
-    client = make_client(settings.bot_token, settings.api_url)
+    try:
+        team, client = workspace(settings, db, args.team)
+    except WhichTeam as which:
+        print(which, file=sys.stderr)
+        return 2
     if not args.dry_run:
         try:  # who manages, where they are, and who has left
-            Deliveries(deps, client).refresh_directory(str(client.auth_test()["team_id"]))
+            Deliveries(deps, client).refresh_directory(team or str(client.auth_test()["team_id"]))
         except Exception as error:
             log.warning("Couldn't refresh the people list from Slack (%s); using what Baton knows", error)
     show = printer(db)
@@ -345,7 +366,7 @@ def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
             print(f"\n🖼  The picture ({picture.filename}) is uploaded to the manager's DM after the message.")
         print(f"   In words: {picture.alt}")
 
-    report = Deliveries(deps, client).reviews(
+    report = Deliveries(deps, client, team_id=team).reviews(
         at=at,
         everyone=True,
         force=args.force,
@@ -394,10 +415,13 @@ def printer(db: "Database", *, digests: bool = False) -> "Callable[[Recipient, M
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.crm import pick_team, progress_bar, run_import
+    from bot.crm import progress_bar, run_import
 
-    db, client = _crm(settings)
-    team = pick_team(db, client, args.team)
+    try:
+        db, client, team = _crm(settings, args.team)
+    except WhichTeam as which:
+        print(which, file=sys.stderr)
+        return 2
     if team is None:
         print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
         return 2
@@ -417,13 +441,16 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.crm import pick_team, run_export
+    from bot.crm import run_export
 
     if missing := missing_database(settings):
         print(missing, file=sys.stderr)
         return 2
-    db, client = _crm(settings)
-    team = pick_team(db, client, args.team)
+    try:
+        db, client, team = _crm(settings, args.team)
+    except WhichTeam as which:
+        print(which, file=sys.stderr)
+        return 2
     if team is None:
         print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
         return 2
@@ -491,7 +518,6 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when done; 1 with one line when HubSpot refuses (a bad token, a missing scope) or is
     unreachable; 2 when it can't start (no token, no team)."""
     from bot.app import deps_for
-    from bot.crm import pick_team
     from bot.crm_sync import CrmSyncer
     from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
 
@@ -501,8 +527,11 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    db, client = _crm(settings)
-    team = pick_team(db, client, args.team)
+    try:
+        db, client, team = _crm(settings, args.team)
+    except WhichTeam as which:
+        print(which, file=sys.stderr)
+        return 2
     if team is None:
         print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
         return 2
@@ -522,13 +551,52 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _crm(settings: Settings) -> "tuple[Database, WebClient | None]":
+def _crm(settings: Settings, given: str | None) -> "tuple[Database, WebClient | None, str | None]":
+    """The database, the client speaking for the team, and the team (None: couldn't tell which)."""
+    from bot.crm import pick_team
     from bot.slack import make_client
     from store.db import open_database
 
     migrate(settings)
+    db = open_database(settings.database_url, pool_size=2)
+    if settings.mode is Mode.OAUTH:
+        team, installed = workspace(settings, db, given)
+        return db, installed, team
     client = make_client(settings.bot_token, settings.api_url) if settings.bot_token else None
-    return open_database(settings.database_url, pool_size=2), client
+    return db, client, pick_team(db, client, given)
+
+
+class WhichTeam(Exception):
+    """Baton is installed in several workspaces (or not in the one named): the command must be told which."""
+
+
+def workspace(settings: Settings, db: "Database", given: str | None) -> "tuple[str | None, WebClient]":
+    """The workspace a command works on, and the client speaking for it. One bot token: its own
+    client, and `--team` if given (None: every team it serves). OAuth installs: `--team`, or the
+    only workspace Baton is installed in."""
+    from bot.app import utc_now
+    from bot.installations import Installations
+    from bot.slack import make_client
+    from bot.workspaces import Installed
+
+    if settings.mode is not Mode.OAUTH:
+        return given, make_client(settings.bot_token, settings.api_url)
+    assert settings.client_id and settings.client_secret
+    installed = Installed(
+        Installations(db, settings.client_id),
+        api_url=settings.api_url,
+        client_secret=settings.client_secret,
+        clock=utc_now,
+        refresh_minutes=settings.token_refresh_minutes,
+    )
+    teams = installed.teams()
+    if given is None and len(teams) == 1:
+        given = teams[0]
+    if given is None or given not in teams:
+        listed = ", ".join(teams) or "none yet"
+        problem = f"Baton isn't installed in workspace {given}" if given else "Which workspace?"
+        raise WhichTeam(f"{problem}: pass --team T… (installed in: {listed}).")
+    return given, installed.client(given)
 
 
 def instant(text: str) -> datetime:

@@ -1,4 +1,4 @@
-"""The app factory: one engine, one Web API client, one Bolt App with every handler module registered."""
+"""The app factory: one engine, the Web API clients (one bot token's, or each installed workspace's), one Bolt App with every handler module registered."""
 
 import logging
 import threading
@@ -11,13 +11,16 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import installations, logs
-from bot.config import Settings
+from bot.config import Mode, Settings
 from bot.crm_sync import CrmSyncer
 from bot.hubspot import HubSpotCrm
+from bot.install import oauth_flow
+from bot.installations import Installations
 from bot.pool import ListenerPool
 from bot.retention import Tidy
 from bot.secrets import keyring
 from bot.slack import Sleep, make_client
+from bot.workspaces import Installed, OneWorkspace, TeamAuthorize, Workspaces
 from coaching import inbox
 from coaching.standing import Standings
 from handlers import (
@@ -53,12 +56,14 @@ class Baton:
     app: App
     deps: Deps
     pool: ListenerPool
-    client: WebClient
+    client: WebClient  # the bot token's; with OAuth installs, tokenless (each workspace has its own)
     signing_secret: str  # bot/front_door.py checks every HTTP request with it before Bolt sees it
     door: Door  # the inbox: what Slack had acknowledged is kept, done once, resumed
     tidy: Tidy  # finished work pruned after its keeping time
+    workspaces: Workspaces  # each workspace's client, and which workspaces Baton serves
     crm: CrmSyncer | None = None  # with HUBSPOT_TOKEN: the CRM sync (bot/crm_sync.py)
     settings: Settings | None = None
+    installations: Installations | None = None  # with OAuth installs (SLACK_CLIENT_ID/SECRET)
 
     def recover(self) -> int:
         """Finish what a dead process left: requests it acknowledged, messages it owed, and what
@@ -70,7 +75,7 @@ class Baton:
         return resumed
 
     def resume(self) -> int:
-        courier = Courier(self.deps, self.client)
+        courier = Courier(self.deps, self.client, per_team=self.workspaces.client)
         return self.door.resume(
             self.app,
             tell=lambda session, dead: dead_letters.owe_notices(self.deps, session, dead),
@@ -78,7 +83,7 @@ class Baton:
         )
 
     def _owed(self) -> None:
-        Courier(self.deps, self.client).sweep()
+        Courier(self.deps, self.client, per_team=self.workspaces.client).sweep()
         if self.crm is not None:
             self.crm.push_in_background()
         self.tidy.when_due()
@@ -139,10 +144,24 @@ def create(
     pool: ListenerPool | None = None,
 ) -> Baton:
     """Build the app. With `verify_token`, Bolt checks the bot token with `auth.test` right away,
-    so a wrong token fails at start-up rather than on the first command."""
-    if not settings.bot_token or (not settings.signing_secret and not settings.app_token):
+    so a wrong token fails at start-up rather than on the first command. With OAuth installs
+    (`settings.client_id`), there is no one token: Bolt's OAuth flow installs Baton in each
+    workspace and `authorize` picks the workspace's token for each request (bot/workspaces.py)."""
+    oauth = settings.mode is Mode.OAUTH
+    if oauth:
+        if not settings.client_secret or not settings.signing_secret:
+            raise ValueError("OAuth installs need the client id, client secret and signing secret")
+    elif not settings.bot_token or (not settings.signing_secret and not settings.app_token):
         raise ValueError("create() needs Slack credentials; without them run the try-out")
-    logs.install([settings.bot_token, settings.signing_secret, settings.app_token, *settings.secret_keys])
+    logs.install(
+        [
+            settings.bot_token,
+            settings.signing_secret,
+            settings.app_token,
+            settings.client_secret,
+            *settings.secret_keys,
+        ]
+    )
     installations.use_keys(keyring(settings.secret_keys))  # installation tokens sealed at rest
     if db is None:
         # SQLite connections cost nothing but a file handle: one per thread. PostgreSQL's are
@@ -153,6 +172,34 @@ def create(
         )
     client = make_client(settings.bot_token, settings.api_url, sleep=sleep, timeout=client_timeout)
     pool = pool or ListenerPool(settings.listener_threads)
+    deps = deps_for(settings, db, clock=clock, sleep=sleep)
+    kept: Installations | None = None  # each workspace's installation
+    workspaces: Workspaces = OneWorkspace(client)
+    installs: dict[str, object] = {}
+    if oauth and settings.client_id and settings.client_secret:
+        kept = Installations(db, settings.client_id, clock=clock)
+        installed = Installed(
+            kept,
+            api_url=settings.api_url,
+            client_secret=settings.client_secret,
+            clock=clock,
+            refresh_minutes=settings.token_refresh_minutes,
+            sleep=sleep,
+            timeout=client_timeout,
+        )
+        workspaces = installed
+        installs = {
+            "oauth_flow": oauth_flow(
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                installations=kept,
+                deps=deps,
+                api_url=settings.api_url,
+                redirect_uri=settings.redirect_uri,
+                refresh_minutes=settings.token_refresh_minutes,
+            ),
+            "authorize": TeamAuthorize(installed),
+        }
     app = App(
         name="baton",
         logger=logging.getLogger("baton.bolt"),
@@ -161,12 +208,12 @@ def create(
         signing_secret=settings.signing_secret or "",
         request_verification_enabled=False,
         client=client,
-        token_verification_enabled=verify_token,
+        token_verification_enabled=verify_token and not oauth,
         listener_executor=pool,
         # Acknowledge in the request thread; work runs as lazy listeners on the pool (handlers/registration.py).
         process_before_response=True,
+        **installs,  # type: ignore[arg-type]
     )
-    deps = deps_for(settings, db, clock=clock, sleep=sleep)
     door = Door(db, clock)
     door.register(app)  # first: a request is in the inbox before any listener acknowledges it
     for module in HANDLER_MODULES:
@@ -189,6 +236,8 @@ def create(
         signing_secret=settings.signing_secret or "",
         door=door,
         tidy=Tidy(db, clock, settings.retention),
+        workspaces=workspaces,
         crm=crm,
         settings=settings,
+        installations=kept,
     )

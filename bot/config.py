@@ -50,7 +50,8 @@ assert set(RULE_ENV) == {f.name for f in fields(Rules)}
 
 class Mode(StrEnum):
     SOCKET = "socket"  # SLACK_APP_TOKEN: Socket Mode, scheduler in the same process
-    HTTP = "http"  # bot token and signing secret: the HTTP server
+    HTTP = "http"  # bot token and signing secret: the HTTP server, one workspace
+    OAUTH = "oauth"  # client id, secret and signing secret: the HTTP server, installed from a link in many
     TRYOUT = "tryout"  # no Slack credentials: the local try-out
 
 
@@ -59,6 +60,11 @@ class Settings:
     bot_token: str | None = None
     signing_secret: str | None = None
     app_token: str | None = None
+    # OAuth installs in many workspaces (README, Deploying): instead of SLACK_BOT_TOKEN.
+    client_id: str | None = None
+    client_secret: str | None = None
+    redirect_uri: str | None = None  # SLACK_REDIRECT_URI: only if the app lists several redirect URLs
+    token_refresh_minutes: int = 120  # a rotating token is refreshed this long before it expires
     api_url: str = SLACK_API
     database_url: str = DEFAULT_DATABASE
     team: TeamConfig = DEFAULT_TEAM  # each workspace's defaults; /coach set overrides them per team
@@ -88,6 +94,8 @@ class Settings:
     def mode(self) -> Mode:
         if self.app_token:
             return Mode.SOCKET
+        if self.client_id:
+            return Mode.OAUTH
         if self.bot_token:
             return Mode.HTTP
         return Mode.TRYOUT
@@ -134,12 +142,39 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         problems.append("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     if app_token and not app_token.startswith("xapp-"):
         problems.append("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
-    if (app_token or signing_secret) and not bot_token:
-        problems.append("SLACK_BOT_TOKEN is missing (needed with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET)")
-    if serving and bot_token and not app_token and not signing_secret:
-        problems.append(
-            "SLACK_SIGNING_SECRET is missing (needed to serve HTTP; or set SLACK_APP_TOKEN for Socket Mode)"
-        )
+    client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+    redirect_uri = get("SLACK_REDIRECT_URI")
+    oauth = bool(client_id or client_secret)
+    if oauth:
+        # Installed from a link: each workspace's token comes from its installation.
+        if not client_id:
+            problems.append("SLACK_CLIENT_ID is missing (OAuth installs need it with SLACK_CLIENT_SECRET)")
+        if not client_secret:
+            problems.append("SLACK_CLIENT_SECRET is missing (OAuth installs need it with SLACK_CLIENT_ID)")
+        if bot_token:
+            problems.append(
+                "SLACK_BOT_TOKEN can't be used with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: each workspace's "
+                "token comes from its install (remove one or the other)"
+            )
+        if app_token:
+            problems.append(
+                "SLACK_APP_TOKEN (Socket Mode) serves one workspace: OAuth installs in many need the "
+                "HTTP server (remove SLACK_APP_TOKEN, or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET)"
+            )
+        if serving and not signing_secret:
+            problems.append("SLACK_SIGNING_SECRET is missing (needed to serve HTTP with OAuth installs)")
+        if redirect_uri and not re.match(r"^https?://[^/\s]+/", redirect_uri):
+            problems.append(f"SLACK_REDIRECT_URI must be an http(s) URL, got {redirect_uri!r}")
+    else:
+        if (app_token or signing_secret) and not bot_token:
+            problems.append(
+                "SLACK_BOT_TOKEN is missing (needed with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET; "
+                "or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)"
+            )
+        if serving and bot_token and not app_token and not signing_secret:
+            problems.append(
+                "SLACK_SIGNING_SECRET is missing (needed to serve HTTP; or set SLACK_APP_TOKEN for Socket Mode)"
+            )
 
     api_url = get("SLACK_API_URL") or SLACK_API
     if not re.match(r"^https?://[^/\s]+", api_url):
@@ -209,10 +244,18 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
+    if oauth and get("HUBSPOT_TOKEN"):
+        problems.append(
+            "HUBSPOT_TOKEN serves one workspace: the CRM sync can't be used with OAuth installs in many yet"
+        )
     settings = Settings(
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=redirect_uri,
+        token_refresh_minutes=number("SLACK_TOKEN_REFRESH_MINUTES", 120, unit=" of minutes"),
         api_url=api_url,
         database_url=database_url,
         team=team,

@@ -15,6 +15,10 @@ Here, in order, each check cheaper than the next:
    the request for a lazy listener.
 
 No body, and no part of one, is ever written to the log.
+
+With OAuth installs, two pages are let through unsigned, and only as GET: the install link
+(/slack/install) and Slack's redirect back (/slack/oauth_redirect). A browser, not Slack, asks for
+them; Bolt's OAuth flow answers, and checks the state it issued instead of a signature.
 """
 
 import hashlib
@@ -29,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.oauth import OAuthFlow
 from slack_bolt.request.internals import build_context
 
 log = logging.getLogger(__name__)
@@ -111,7 +116,8 @@ class SlackRequest(BoltRequest):
 
 
 class FrontDoor:
-    """The WSGI application: Bolt at POST /slack/events, and GET /healthz."""
+    """The WSGI application: Bolt at POST /slack/events, GET /healthz, and (with OAuth installs)
+    GET /slack/install and /slack/oauth_redirect."""
 
     def __init__(
         self,
@@ -129,6 +135,7 @@ class FrontDoor:
         self.secret = signing_secret.encode()
         self.healthy = healthy
         self.max_body = max_body
+        self.oauth: OAuthFlow | None = app.oauth_flow
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
@@ -136,6 +143,10 @@ class FrontDoor:
             ok = self.healthy()
             status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
             return _answer(start_response, status, {"ok": ok}, environ)
+        if self.oauth is not None and path in (self.oauth.install_path, self.oauth.redirect_uri_path):
+            if method != "GET":
+                return _answer(start_response, HTTPStatus.METHOD_NOT_ALLOWED, {"error": "GET only"}, environ)
+            return self._install(path, environ, start_response)
         if path != EVENTS_PATH:
             return _answer(start_response, HTTPStatus.NOT_FOUND, {"error": "not found"}, environ)
         if method != "POST":
@@ -146,11 +157,17 @@ class FrontDoor:
             # Who sent it is unknown (it may not be Slack): say what was wrong, never what was sent.
             log.info("Refused a request to %s: %s (%d)", path, refused.reason, refused.status.value)
             return _answer(start_response, refused.status, {"error": refused.reason}, environ)
-        response: BoltResponse = self.app.dispatch(request)
-        body = response.body.encode()
-        headers = [(k, v) for k, values in response.headers.items() for v in values if k != "content-length"]
-        start_response(_status(HTTPStatus(response.status)), [*headers, ("Content-Length", str(len(body)))])
-        return [body]
+        return _respond(self.app.dispatch(request), start_response)
+
+    def _install(
+        self, path: str, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """The install link and Slack's redirect back: a browser's GET, with no body to read."""
+        assert self.oauth is not None
+        request = BoltRequest(body="", query=environ.get("QUERY_STRING", ""), headers=_headers(environ))
+        if path == self.oauth.install_path:
+            return _respond(self.oauth.handle_installation(request), start_response)
+        return _respond(self.oauth.handle_callback(request), start_response)
 
     def admit(self, environ: dict[str, Any]) -> SlackRequest:
         raw = self._read(environ)
@@ -203,6 +220,13 @@ def _headers(environ: dict[str, Any]) -> dict[str, str | Sequence[str]]:
         elif key.startswith("HTTP_"):
             headers[key[5:].lower().replace("_", "-")] = str(value)
     return headers
+
+
+def _respond(response: BoltResponse, start_response: Callable[..., Any]) -> list[bytes]:
+    body = response.body.encode()
+    headers = [(k, v) for k, values in response.headers.items() for v in values if k != "content-length"]
+    start_response(_status(HTTPStatus(response.status)), [*headers, ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _status(status: HTTPStatus) -> str:

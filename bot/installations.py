@@ -11,10 +11,18 @@ and `authorize` runs on every request.
 
 For the parts of Baton that look after a workspace's life (uninstall, deletion after a grace
 period): `installed_teams()`, `is_installed(team_id)` and `forget(team_id)`.
+
+Expiry times: slack-sdk stamps a rotating token's expiry from the wall clock (`time()` plus
+Slack's `expires_in`) just before saving it; the store moves it onto Baton's clock, the one tests
+move, so the token expires when Baton (and the stand-in Slack) think it does. In production the
+two clocks are one and the move changes nothing.
 """
 
 import copy
 import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.oauth.installation_store.models.bot import Bot
@@ -70,21 +78,32 @@ def _with_tokens(thing: Any, change: Any) -> Any:
 class _Tables(SQLAlchemyInstallationStore):
     """The SDK's store on Baton's tables, every token through the seam."""
 
-    def __init__(self, client_id: str, engine: Engine) -> None:
+    def __init__(self, client_id: str, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(client_id, engine, logger=log)
         self.metadata = tables.installations.metadata
         self.installations = tables.installations
         self.bots = tables.bots
+        self.clock = clock
 
     def save(self, installation: Installation) -> None:
-        sealed = _with_tokens(installation, _seal)
+        sealed = self._on_our_clock(_with_tokens(installation, _seal))
         # The SDK saves the bot row from `installation.to_bot()`; that goes through save_bot,
         # which seals on its own: hand it the tokens as they came, not sealed twice.
         sealed.to_bot = installation.to_bot
         super().save(sealed)
 
     def save_bot(self, bot: Bot) -> None:
-        super().save_bot(_with_tokens(bot, _seal))
+        super().save_bot(self._on_our_clock(_with_tokens(bot, _seal)))
+
+    def _on_our_clock(self, thing: Any) -> Any:
+        if self.clock is None:
+            return thing
+        shift = int(self.clock().timestamp()) - int(time.time())
+        for name in ("bot_token_expires_at", "user_token_expires_at"):
+            expires = getattr(thing, name, None)
+            if isinstance(expires, int):
+                setattr(thing, name, expires + shift)
+        return thing
 
     @classmethod
     def build_installation_entity(cls, row: Any) -> Installation:
@@ -100,8 +119,8 @@ class _Tables(SQLAlchemyInstallationStore):
 class InstallationStore(_Tables):
     """What Bolt's OAuth flow and `authorize` are given: writes as the SDK does them, finds read-only."""
 
-    def __init__(self, client_id: str, db: Database) -> None:
-        super().__init__(client_id, db.engine)
+    def __init__(self, client_id: str, db: Database, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(client_id, db.engine, clock)
         self._reads = _Tables(client_id, db.engine.execution_options(**{READ_ONLY: True}))
 
     def find_bot(
@@ -139,10 +158,11 @@ class StateStore(SQLAlchemyOAuthStateStore):
 class Installations:
     """Baton's installations: the two stores Bolt needs, and what the rest of Baton asks of them."""
 
-    def __init__(self, db: Database, client_id: str) -> None:
+    def __init__(self, db: Database, client_id: str, *, clock: Callable[[], datetime] | None = None) -> None:
+        """`clock`: Baton's, when it isn't the wall clock (tests); token expiry follows it."""
         self.db = db
         self.client_id = client_id
-        self.store = InstallationStore(client_id, db)
+        self.store = InstallationStore(client_id, db, clock)
         self.states = StateStore(db)
 
     def installed_teams(self) -> list[str]:
@@ -157,6 +177,10 @@ class Installations:
                 .order_by(bots.team_id)
             )
             return [str(team_id) for (team_id,) in rows]
+
+    def save_bot(self, bot: Bot) -> None:
+        """A bot whose token was refreshed: found from now on instead of the one before."""
+        self.store.save_bot(bot)
 
     def is_installed(self, team_id: str) -> bool:
         return self.bot(team_id) is not None

@@ -4,6 +4,10 @@ A single tick every few minutes decides who is due, in each person's own time zo
 cron job per rep: time zones and daylight-saving changes need no rescheduling, a tick missed while
 the clock was down is simply caught up by the next one, and the database (not the scheduler)
 guarantees one digest per person per local day, so a second clock or a restart never double-sends.
+
+Every job runs per workspace, with that workspace's own client (bot/workspaces.py), and the
+workspaces side by side: one whose token was revoked, or that is waiting out a 429, holds up
+no other's digests.
 """
 
 import logging
@@ -14,8 +18,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
 
 from bot.app import Baton
+from bot.workspaces import each_team
 from coaching.people import forget_old_events
 from handlers.deliveries import Deliveries
 from handlers.handoff_posts import sweep
@@ -34,18 +40,28 @@ class Jobs:
         self.baton = baton
         self.deps = baton.deps
         self.client = baton.client
+        self.workspaces = baton.workspaces
 
     def tick(self) -> None:
         """Digests and reviews due now, and hand-off requests waiting too long."""
         now = self.deps.clock()
-        deliveries = Deliveries(self.deps, self.client)
-        self._run("digests", lambda: log.info("Digests: %s", deliveries.digests(at=now)))
-        self._run("reviews", lambda: log.info("Reviews: %s", deliveries.reviews(at=now)))
-        self._run("hand-offs", lambda: sweep(self.deps, self.client))
+
+        def deliver(team_id: str | None, client: WebClient) -> None:
+            deliveries = Deliveries(self.deps, client, team_id=team_id)
+            where = f" in {team_id}" if team_id else ""
+            self._run("digests", lambda: log.info("Digests%s: %s", where, deliveries.digests(at=now)))
+            self._run("reviews", lambda: log.info("Reviews%s: %s", where, deliveries.reviews(at=now)))
+
+        if self.baton.installations is None:
+            deliver(None, self.client)  # one bot token speaks for every team Baton holds
+        else:
+            self._run("deliveries", lambda: each_team(self.workspaces, "deliveries", deliver))
+        self._run("hand-offs", lambda: sweep(self.deps, self.client, per_team=self.workspaces.client))
 
     def outbox(self) -> None:
         """Messages still owed: a passing Slack failure retried, a lost answer settled."""
-        self._run("outbox", lambda: log.info("Outbox: %s", Courier(self.deps, self.client).sweep()))
+        courier = Courier(self.deps, self.client, per_team=self.workspaces.client)
+        self._run("outbox", lambda: log.info("Outbox: %s", courier.sweep()))
 
     def crm_sync(self) -> None:
         """With HUBSPOT_TOKEN: pull what changed in HubSpot and push what Baton owes it."""
@@ -54,7 +70,8 @@ class Jobs:
             return
 
         def sync() -> None:
-            team_id = str(self.client.auth_test()["team_id"])
+            # One workspace: HUBSPOT_TOKEN is refused with OAuth installs (bot/config.py).
+            [team_id] = self.workspaces.teams()
             default = self.baton.settings.hubspot_default_owner if self.baton.settings else None
             log.info("CRM sync: %s", " ".join(crm.sync(team_id, default_owner=default).lines()))
 
@@ -63,11 +80,10 @@ class Jobs:
     def refresh_directory(self) -> None:
         """Time zones and deactivations from users.list; someone who left has their leads flagged at once."""
 
-        def refresh() -> None:
-            team_id = str(self.client.auth_test()["team_id"])
-            Deliveries(self.deps, self.client).refresh_directory(team_id)
+        def refresh(team_id: str, client: WebClient) -> None:
+            Deliveries(self.deps, client, team_id=team_id).refresh_directory(team_id)
 
-        self._run("directory", refresh)
+        self._run("directory", lambda: each_team(self.workspaces, "directory", refresh))
 
     def tidy(self) -> None:
         now = self.deps.clock()

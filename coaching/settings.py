@@ -300,3 +300,16 @@ def change_managers(
     else:
         queries.people.remove_manager(session, team_id=team_id, user_id=user_id)
     return ManagersChanged(user_id, add, tuple(managers(session, team_id=team_id, configured=configured)))
+
+
+def make_first_manager(
+    session: Session, *, team_id: str, user_id: str, configured: frozenset[str], now: datetime
+) -> bool:
+    """The person who installs Baton in a workspace becomes its first manager, unless it has
+    managers already (a reinstall, or COACH_MANAGER_IDS): returns whether they became one."""
+    if configured or queries.people.listed_managers(session, team_id=team_id):
+        return user_id in configured or queries.people.is_listed_manager(
+            session, team_id=team_id, user_id=user_id
+        )
+    queries.people.add_manager(session, team_id=team_id, user_id=user_id, by=user_id, now=now)
+    return True

@@ -53,9 +53,14 @@ Show = Callable[[Recipient, Message], None]
 
 
 class Deliveries:
-    def __init__(self, deps: Deps, client: WebClient, *, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self, deps: Deps, client: WebClient, *, pacer: Pacer | None = None, team_id: str | None = None
+    ) -> None:
+        """`team_id`: only that workspace's people (its run, with its client); None: everyone
+        (one bot token, which speaks for every team Baton holds)."""
         self.deps = deps
         self.client = client
+        self.team_id = team_id
         self.pacer = pacer or Pacer(POSTS_PER_MINUTE, sleep=deps.sleep)
 
     def digests(
@@ -107,7 +112,13 @@ class Deliveries:
 
         reviews = Reviews(self.deps, self.client, self.pacer, self._queue)
         return reviews.run(
-            at=at, everyone=everyone, force=force, dry_run=dry_run, managers=managers, show=shown
+            at=at,
+            everyone=everyone,
+            force=force,
+            dry_run=dry_run,
+            managers=managers,
+            show=shown,
+            team_id=self.team_id,
         )
 
     def know_managers(self) -> None:
@@ -116,7 +127,8 @@ class Deliveries:
         with self.deps.db.readers.begin() as session:
             missing = digest_records.managers_without_profile(session, defaults=self.deps.defaults)
         for team_id, user_id in missing:
-            self.deps.directory.profile(self.client, team_id, user_id)
+            if self.team_id in (None, team_id):
+                self.deps.directory.profile(self.client, team_id, user_id)
 
     def _run(
         self,
@@ -138,6 +150,8 @@ class Deliveries:
         owner = new_owner()
         with self.deps.bookkeeping() as session:
             due = due_for(session, now=at, defaults=self.deps.defaults, everyone=everyone)
+            if self.team_id is not None:
+                due = [r for r in due if r.team_id == self.team_id]
             claimed = (
                 due
                 if dry_run

@@ -30,6 +30,7 @@ from handlers.blocks.handoffs import (
     transfer_request,
 )
 from handlers.deps import Deps
+from handlers.workspaces import ClientFor, NotInstalled
 
 
 class HandoffPosts:
@@ -151,16 +152,19 @@ def ops_posted(result: OpsHandedOff, outcome: outbox.Outcome | None) -> tuple[st
     return None, "Slack didn't accept the post just now; Baton will post it as soon as Slack does."
 
 
-def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
+def sweep(deps: Deps, client: WebClient, *, per_team: ClientFor | None = None) -> tuple[int, int]:
     """The scheduler's job: re-surface requests waiting 2 working days (on each manager's own
-    working morning), close the moot ones."""
+    working morning), close the moot ones. `per_team`: each workspace's own client."""
     posts = HandoffPosts(deps)
     owed: list[int] = []
     # Each manager is reminded on their own morning: learn where anyone new is before deciding.
     with deps.db.readers.begin() as session:
         missing = digest_records.managers_without_profile(session, defaults=deps.defaults)
     for team_id, user_id in missing:
-        deps.directory.profile(client, team_id, user_id)
+        try:
+            deps.directory.profile(per_team(team_id) if per_team else client, team_id, user_id)
+        except NotInstalled:
+            continue
     with deps.bookkeeping() as session:
         resurface, mooted = handoff_sweep.sweep_waiting(session, now=deps.clock(), defaults=deps.defaults)
         for waiting in resurface:
@@ -174,5 +178,5 @@ def sweep(deps: Deps, client: WebClient) -> tuple[int, int]:
             )
         for waiting in mooted:
             owed += posts.owe_decision(session, waiting.team_id, waiting.transfer)
-    outbox.Courier(deps, client).send(owed)
+    outbox.Courier(deps, client, per_team=per_team).send(owed)
     return len(resurface), len(mooted)

@@ -33,6 +33,7 @@ from handlers.blocks.base import Message
 from handlers.deps import Deps
 from handlers.inbox import asked_at
 from handlers.say import Pacer
+from handlers.workspaces import ClientFor, NotInstalled
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "baton_outbox"  # the metadata event type that marks Baton's own posts
@@ -44,7 +45,14 @@ CLOCK_SKEW = timedelta(seconds=30)  # Slack's clock and ours: the window around 
 _last_looks: "WeakKeyDictionary[WebClient, dict[str, datetime]]" = WeakKeyDictionary()
 # Slack's errors that pass: the same call later may well work. Any other error is for good.
 PASSING = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "token_expired",  # a rotating token ran out between being read and used: refreshed next time
+    }
 )
 LOST = (OSError, http.client.HTTPException)  # urllib: no answer, or half of one
 RATE_LIMIT_WAITS = 3  # a patient sender waits out this many 429s on one message, then puts it back
@@ -174,14 +182,22 @@ class Courier:
     """One sender: takes owed rows (with a lease, under its own token), sends, records the outcome."""
 
     def __init__(
-        self, deps: Deps, client: WebClient, *, pacer: Pacer | None = None, patient: bool | None = None
+        self,
+        deps: Deps,
+        client: WebClient,
+        *,
+        pacer: Pacer | None = None,
+        patient: bool | None = None,
+        per_team: ClientFor | None = None,
     ) -> None:
         """`patient`: wait out a short Retry-After holding the row (its lease renewed to cover the
         wait), as a paced run (digests, reviews) wants; by default only paced senders are patient.
-        Anyone else puts a rate-limited row back, due when Slack said, and moves on."""
+        Anyone else puts a rate-limited row back, due when Slack said, and moves on.
+        `per_team`: each row is sent with its own workspace's client (a sweep of every
+        workspace's rows); without it, with `client` (a request's, or one workspace's run)."""
         self.deps = deps
-        self.client = _waits_for_nobody(client)
-        self.looks = _last_looks.setdefault(client, {})  # this app's history calls, by channel
+        self.per_team = per_team
+        self._use(client)
         self.pacer = pacer
         self.patient = pacer is not None if patient is None else patient
         self.owner = outbox.new_owner()
@@ -211,6 +227,10 @@ class Courier:
         with self.deps.db.readers.begin() as session:
             ids = outbox.due(session, now=self.deps.clock(), limit=limit)
         return self.send(ids)
+
+    def _use(self, client: WebClient) -> None:
+        self.client = _waits_for_nobody(client)
+        self.looks = _last_looks.setdefault(client, {})  # this app's history calls, by channel
 
     # ---- one message ---------------------------------------------------------------------------
     def _deliver(self, outbox_id: int) -> tuple[Outcome | None, list[int]]:
@@ -258,6 +278,14 @@ class Courier:
         return self.owners.get(owed.id, self.owner)
 
     def _try(self, owed: Owed) -> Outcome:
+        if self.per_team is not None:
+            try:
+                self._use(self.per_team(owed.team_id))
+            except NotInstalled:
+                return Outcome("failed", error="not_installed")
+            except Exception as error:  # its token couldn't be refreshed just now: later
+                log.warning("No Slack client for workspace %s (%s); trying again later", owed.team_id, error)
+                return Outcome("retry", error=type(error).__name__)
         try:
             return self._attempt(owed)
         except Exception as error:  # a bug in building the call: keep it owed, and say so

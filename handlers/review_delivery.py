@@ -86,6 +86,7 @@ class Reviews:
         dry_run: bool = False,
         managers: Iterable[str] = (),
         show: Show | None = None,
+        team_id: str | None = None,
     ) -> ReviewReport:
         """Claim each due review's text and picture, build them after the commit, then send them:
         the text through the outbox (once, retried there), then the picture as a file."""
@@ -98,6 +99,8 @@ class Reviews:
             )
             if only:
                 due = [r for r in due if r.user_id in only]
+            if team_id is not None:
+                due = [r for r in due if r.team_id == team_id]
             if dry_run:
                 texts, charts = due, due
             else:

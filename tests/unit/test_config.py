@@ -96,3 +96,40 @@ def test_commands_that_only_call_slack_need_just_the_bot_token() -> None:
 )
 def test_working_days_are_shown_the_way_they_are_written_and_read_back(written: str) -> None:
     assert days_text(parse_days(written)) == written
+
+
+OAUTH = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "client-secret", "SLACK_SIGNING_SECRET": "s"}
+
+
+def test_a_client_id_and_secret_switch_to_installs_from_a_link() -> None:
+    settings = load_settings(OAUTH)
+    assert settings.mode is Mode.OAUTH
+    assert (settings.client_id, settings.client_secret, settings.bot_token) == (
+        "1111.2222",
+        "client-secret",
+        None,
+    )
+    assert settings.token_refresh_minutes == 120
+
+
+def test_oauth_settings_that_contradict_each_other_are_all_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(
+            {
+                "SLACK_CLIENT_ID": "1111.2222",
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "SLACK_APP_TOKEN": "xapp-1",
+                "HUBSPOT_TOKEN": "pat-1",
+                "SLACK_REDIRECT_URI": "not a url",
+            }
+        )
+    message = str(raised.value)
+    for name in (
+        "SLACK_CLIENT_SECRET is missing",
+        "SLACK_BOT_TOKEN can't be used with SLACK_CLIENT_ID",
+        "SLACK_APP_TOKEN (Socket Mode) serves one workspace",
+        "SLACK_SIGNING_SECRET is missing",
+        "HUBSPOT_TOKEN serves one workspace",
+        "SLACK_REDIRECT_URI must be",
+    ):
+        assert name in message, name
