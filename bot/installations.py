@@ -186,8 +186,24 @@ class Installations:
         return self.bot(team_id) is not None
 
     def bot(self, team_id: str) -> Bot | None:
-        """The workspace's newest bot (its token opened), or None if Baton isn't installed there."""
-        return self.store.find_bot(enterprise_id=self._enterprise_of(team_id), team_id=team_id)
+        """The workspace's newest bot (its token opened), or None if Baton isn't installed there.
+
+        The SDK's `find_bot` finds by (enterprise, team); Baton knows the team alone, so this is
+        the same query by team, in one read."""
+        bots = tables.bots.c
+        with self.db.readers.begin() as session:
+            row = (
+                session.execute(
+                    select(tables.bots)
+                    .where(and_(bots.client_id == self.client_id, bots.team_id == team_id))
+                    .where(bots.bot_token.is_not(None))
+                    .order_by(bots.installed_at.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else self.store.build_bot_entity(row)
 
     def forget(self, team_id: str) -> int:
         """Delete every installation and bot row of the workspace (its tokens with them). Returns rows deleted."""
@@ -199,14 +215,3 @@ class Installations:
                 )
                 deleted += int(getattr(result, "rowcount", 0) or 0)
         return deleted
-
-    def _enterprise_of(self, team_id: str) -> str | None:
-        """The SDK finds a bot by (enterprise, team); Baton knows only the team: read its enterprise."""
-        bots = tables.bots.c
-        with self.db.readers.begin() as session:
-            return session.execute(
-                select(bots.enterprise_id)
-                .where(and_(bots.client_id == self.client_id, bots.team_id == team_id))
-                .order_by(bots.installed_at.desc())
-                .limit(1)
-            ).scalar_one_or_none()

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from slack_bolt.authorization import AuthorizeResult
@@ -33,6 +33,9 @@ from handlers.workspaces import NotInstalled
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MOST_TEAMS_AT_ONCE = 8  # threads for `each_team`: enough that a stuck workspace holds up nobody
+# A workspace's bot is read once per this long, not once per request (authorize runs before every
+# acknowledgement). A token revoked meanwhile is refused by Slack; `forget` drops it at once here.
+KEEP_BOT = timedelta(seconds=30)
 
 
 class Workspaces(Protocol):
@@ -88,6 +91,7 @@ class Installed:
             client=make_client(None, api_url, sleep=sleep, timeout=timeout),
         )
         self._clients: dict[str, WebClient] = {}  # team -> the client of its current token
+        self._bots: dict[str, tuple[Bot, datetime]] = {}  # team -> its bot, and until when it is kept
         self._refreshing: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -105,8 +109,25 @@ class Installed:
                 )
             return client
 
+    def forget(self, team_id: str) -> None:
+        """Drop what this process keeps of the workspace (it was uninstalled, or its token revoked)."""
+        with self._lock:
+            self._bots.pop(team_id, None)
+            self._clients.pop(team_id, None)
+
     def bot(self, team_id: str) -> Bot:
         """The workspace's bot, its token refreshed first if it expires soon (by Baton's clock)."""
+        now = self.clock()
+        with self._lock:
+            kept = self._bots.get(team_id)
+        if kept is not None and now < kept[1] and not self._expiring(kept[0]):
+            return kept[0]
+        bot = self._read(team_id)
+        with self._lock:
+            self._bots[team_id] = (bot, now + KEEP_BOT)
+        return bot
+
+    def _read(self, team_id: str) -> Bot:
         bot = self.installations.bot(team_id)
         if bot is None or not bot.bot_token:
             raise NotInstalled(team_id)
