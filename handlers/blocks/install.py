@@ -25,8 +25,8 @@ def welcome(installer: str, *, team_name: str, manager: bool) -> Message:
             mrkdwn(f":wave: Hi <@{installer}>, Baton is installed in *{team}*; {role}"),
             mrkdwn(
                 "*What to do next*\n"
-                "1. Bring your pipeline in: `/lead add` one at a time, or import a CRM export "
-                "(see `/coach help`).\n"
+                "1. Bring your pipeline in: `/lead add` one lead at a time, or ask whoever runs "
+                "Baton to import your CRM's CSV export.\n"
                 "2. Ask your reps to log every call, email and meeting with `/logcall`: each gets "
                 "a private digest every working morning.\n"
                 "3. `/coach settings` shows the follow-up rules, the digest time and who manages; "

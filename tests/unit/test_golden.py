@@ -67,6 +67,7 @@ from handlers.blocks import (
     digest,
     handoffs,
     home,
+    install,
     leads,
     logcall,
     orphans,
@@ -508,6 +509,9 @@ CASES: dict[str, Callable[[], Message | View]] = {
     "coach_settings_saved_view": lambda: coach.settings_saved_view(
         SettingsChanged((("digest_time", "08:30", "09:00"),))
     ),
+    # ---- a new install
+    "install_welcome_first_manager": lambda: install.welcome(MORGAN, team_name="Acme & Sons", manager=True),
+    "install_welcome_reinstall": lambda: install.welcome(MORGAN, team_name="Acme & Sons", manager=False),
     # ---- the CRM sync
     "crm_owner_changed_new_owner": lambda: crm.owner_changed_in_crm(
         lead_id=7, lead_name="Acme & Sons", from_user=DANA, to_user=SAM, reader=SAM, crm="HubSpot"
