@@ -98,7 +98,12 @@ def test_working_days_are_shown_the_way_they_are_written_and_read_back(written: 
     assert days_text(parse_days(written)) == written
 
 
-OAUTH = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "client-secret", "SLACK_SIGNING_SECRET": "s"}
+OAUTH = {
+    "SLACK_CLIENT_ID": "1111.2222",
+    "SLACK_CLIENT_SECRET": "client-secret",
+    "SLACK_SIGNING_SECRET": "s",
+    "BATON_SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # installation tokens are sealed
+}
 
 
 def test_a_client_id_and_secret_switch_to_installs_from_a_link() -> None:
