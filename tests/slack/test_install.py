@@ -24,11 +24,13 @@ from bot.localslack import Platform, Shown, SlackApi, User, Workspace
 from bot.scheduler import Jobs
 from bot.server import LocalServer, wsgi
 from coaching.settings import TeamConfig
+from store import installations
 from store.db import Database
 from store.models import Manager
 from tests.conftest import SECRET, Clock, flatten
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "test-client-secret"
+SEALING_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 ACME, GLOBEX = "T0ACME", "T0GLOBEX"
 ANA, BEN = "U0ANA", "U0BEN"  # Acme Sales: Ana installs Baton, Ben sells
 GIL, HAL = "U0GIL", "U0HAL"  # Globex: Gil installs, Hal sells
@@ -133,6 +135,7 @@ def start(db: Database, *, rotation: bool = False, sleep: object = None) -> Work
         api_url=api.url,
         team=TeamConfig(),
         listener_threads=8,
+        secret_keys=(SEALING_KEY,),  # each workspace's tokens sealed at rest, as OAuth mode requires
     )
     sleeps: list[float] = []
     baton = create(settings, db=db, clock=clock, sleep=sleep or sleeps.append)  # type: ignore[arg-type]
@@ -190,6 +193,9 @@ def test_two_workspaces_install_from_the_link_and_each_is_answered_with_its_own_
     assert teams_of_calls_about(both.api, BEN) == {ACME}
     assert teams_of_calls_about(both.api, HAL) == {GLOBEX}
     assert teams_of_calls_about(both.api, GIL) == {GLOBEX}
+    with both.db.readers.begin() as session:  # no token is kept readable in the database
+        stored = set(session.scalars(select(installations.bots.c.bot_token)))
+    assert len(stored) == 2 and not any(token.startswith("xox") for token in stored)
 
 
 def seed_leads(w: Workspaces) -> None:
