@@ -34,7 +34,7 @@ from coaching.crm_mapping import (
 )
 from coaching.crm_pull import OwnerMoved, Pull, PullCounts, remember_owners
 from coaching.outbox import new_owner
-from coaching.settings import team_config
+from coaching.settings import TeamConfig, team_config
 from handlers import outbox
 from handlers.blocks.crm import owner_changed_in_crm
 from handlers.deps import Deps
@@ -319,16 +319,7 @@ class CrmSyncer:
         for start in range(0, len(deals), HISTORY_CHUNK):
             chunk = {d: by_deal[d] for d in deals[start : start + HISTORY_CHUNK]}
             with work() as session:
-                pull = Pull(
-                    session,
-                    team_id=team_id,
-                    crm=self.crm,
-                    now=self.deps.clock(),
-                    stages=self.stages(),
-                    default_owner=None,
-                    rules=config.rules,
-                    team_days=config.digest_days,
-                )
+                pull = self._pull_in(session, team_id, config)
                 pull.history(chunk)
                 _add(report.counts, pull.counts)
 
@@ -350,18 +341,22 @@ class CrmSyncer:
                 continue
             with work() as session:
                 self._renew(session, team_id)
-                pull = Pull(
-                    session,
-                    team_id=team_id,
-                    crm=self.crm,
-                    now=self.deps.clock(),
-                    stages=self.stages(),
-                    default_owner=None,
-                    rules=config.rules,
-                    team_days=config.digest_days,
-                )
+                pull = self._pull_in(session, team_id, config)
                 pull.activity(page, logged_since=logged_since)
                 _add(report.counts, pull.counts)
+
+    def _pull_in(self, session: Session, team_id: str, config: TeamConfig) -> Pull:
+        """A pull of what was read already (history, activity): no new records, so no default owner."""
+        return Pull(
+            session,
+            team_id=team_id,
+            crm=self.crm,
+            now=self.deps.clock(),
+            stages=self.stages(),
+            default_owner=None,
+            rules=config.rules,
+            team_days=config.digest_days,
+        )
 
     def _match(self, owners: list[CrmOwner]) -> dict[str, str]:
         """CRM owner id → Slack user id, by e-mail (users.lookupByEmail, each address once)."""

@@ -563,28 +563,8 @@ class Pull:
             )
         }
         fresh = [e for e in fresh if (e.kind.value, e.id) not in seen]
-        deal_of = {
-            crm_id: link.lead_id
-            for crm_id, link in rows.links(
-                self.session,
-                team_id=self.team_id,
-                crm=self.crm,
-                object_type="deal",
-                crm_ids=sorted({d for e in fresh for d in e.deals}),
-            ).items()
-            if not link.archived
-        }
-        contact_of = {
-            crm_id: link.lead_id
-            for crm_id, link in rows.links(
-                self.session,
-                team_id=self.team_id,
-                crm=self.crm,
-                object_type="contact",
-                crm_ids=sorted({c for e in fresh for c in e.contacts}),
-            ).items()
-            if not link.archived
-        }
+        deal_of = self._leads_of("deal", {d for e in fresh for d in e.deals})
+        contact_of = self._leads_of("contact", {c for e in fresh for c in e.contacts})
         placed: list[tuple[int, CrmEngagement, ActivityTouch]] = []
         for e in fresh:
             # Its deal's lead first; a prospect's activity is on its contact.
@@ -635,6 +615,13 @@ class Pull:
                 today=local_date(self.now, tz),
                 team_days=self.team_days,
             )
+
+    def _leads_of(self, object_type: str, crm_ids: set[str]) -> dict[str, int | None]:
+        """The lead each of these CRM records is (records deleted in the CRM left out)."""
+        found = rows.links(
+            self.session, team_id=self.team_id, crm=self.crm, object_type=object_type, crm_ids=sorted(crm_ids)
+        )
+        return {crm_id: link.lead_id for crm_id, link in found.items() if not link.archived}
 
     def _today(self) -> date:
         return next_working_day(self.now.astimezone(UTC).date(), self.team_days)
