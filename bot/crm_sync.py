@@ -459,6 +459,7 @@ class CrmSyncer:
                     else []
                 )
                 results += self.port.change_deals(taken.deal_changes) if taken.deal_changes else []
+                results += self._contacts(taken)
             except HubSpotUnavailable as error:
                 # Nothing is lost: the rows stay leased and are taken again when the lease runs out.
                 report.errors.append(str(error))
@@ -473,6 +474,7 @@ class CrmSyncer:
                     now=self.deps.clock(),
                     changes=taken.deal_changes,
                     deals=taken.new_deals + taken.deals_look_first,
+                    contacts=taken.contacts,
                 )
             report.pushed += sent
             report.push_waiting += owed
@@ -480,16 +482,25 @@ class CrmSyncer:
         return report
 
     def _deals(self, taken: crm_push.Taken) -> list[PushResult]:
-        """Leads added in Slack, as deals: looked for first when an earlier try may have made them.
-        The deal marker is made sure of once per process (a team synced before Baton created deals
-        has none yet)."""
+        """Leads added in Slack, as deals: looked for first when an earlier try may have made them."""
         if not (taken.new_deals or taken.deals_look_first):
             return []
+        self._prepare_once()
+        found = self.port.find_deals(taken.deals_look_first) if taken.deals_look_first else []
+        return found + (self.port.create_deals(taken.new_deals) if taken.new_deals else [])
+
+    def _contacts(self, taken: crm_push.Taken) -> list[PushResult]:
+        if not taken.contacts:
+            return []
+        self._prepare_once()
+        return self.port.upsert_contacts(taken.contacts)
+
+    def _prepare_once(self) -> None:
+        """The CRM's markers made sure of, once per process: a team synced before Baton created
+        deals and contacts has no deal or contact marker yet."""
         if not self._prepared:
             self.port.prepare()
             self._prepared = True
-        found = self.port.find_deals(taken.deals_look_first) if taken.deals_look_first else []
-        return found + (self.port.create_deals(taken.new_deals) if taken.new_deals else [])
 
 
 T = TypeVar("T")

@@ -31,8 +31,10 @@ from hubspot.crm.properties.exceptions import ApiException as PropertiesError
 from urllib3.util.retry import Retry
 
 from coaching.crm_mapping import (
+    CONTACT_ID_PROPERTY,
     LEAD_ID_PROPERTY,
     TOUCH_ID_PROPERTY,
+    ContactOut,
     CrmCompany,
     CrmDeal,
     CrmEngagement,
@@ -553,7 +555,11 @@ class HubSpotCrm:
         refuses to repeat). Asked again by a new process before it creates a deal: a team synced
         before deals were created from Slack has no deal marker yet."""
         marked = [(kind.value, TOUCH_ID_PROPERTY, "activity", "touch") for kind in EngagementKind]
-        for object_type, name, thing, what in [*marked, ("deals", LEAD_ID_PROPERTY, "deal", "lead")]:
+        records = [
+            ("deals", LEAD_ID_PROPERTY, "deal", "lead"),
+            ("contacts", CONTACT_ID_PROPERTY, "contact", "contact"),
+        ]
+        for object_type, name, thing, what in [*marked, *records]:
             try:
                 self._call(self.properties.get_by_name, object_type, name)
                 continue
@@ -611,6 +617,69 @@ class HubSpotCrm:
             result
             for chunk in _chunks(list(deals), PAGE)
             for result in self._find("deals", LEAD_ID_PROPERTY, _marked_deals(chunk))
+        ]
+
+    def upsert_contacts(self, contacts: Sequence[ContactOut]) -> list[PushResult]:
+        """Contacts added or changed in Slack: upserted by e-mail (HubSpot's own key for people:
+        someone HubSpot already has is updated, not duplicated), or by Baton's contact id when the
+        rep gave no e-mail; then put on the deal. Repeating it changes nothing more, so a lost
+        answer is simply tried again."""
+        results: list[PushResult] = []
+        for key, group in (
+            ("email", [c for c in contacts if c.email]),
+            (CONTACT_ID_PROPERTY, [c for c in contacts if not c.email]),
+        ):
+            for chunk in _chunks(group, PAGE):
+                results.extend(self._upsert_contacts(key, chunk))
+        return results
+
+    def _upsert_contacts(self, key: str, contacts: list[ContactOut]) -> list[PushResult]:
+        def id_of(contact: ContactOut) -> str:
+            return (contact.email or "").casefold() if key == "email" else str(contact.contact_id)
+
+        inputs = [
+            {
+                "idProperty": key,
+                "id": id_of(c),
+                "properties": {**c.properties, **({key: id_of(c)} if key != "email" else {})},
+            }
+            for c in contacts
+        ]
+        try:
+            answer = self._call(
+                self.batch.upsert,
+                "contacts",
+                batch_input_simple_public_object_batch_input_upsert={"inputs": inputs},
+                write=True,
+            )
+            by_key = {
+                str((row.get("properties") or {}).get(key) or "").casefold(): str(row["id"])
+                for row in answer.get("results", [])
+            }
+            pairs = [
+                {"from": {"id": by_key[id_of(c)]}, "to": {"id": c.deal}}
+                for c in contacts
+                if c.deal and id_of(c) in by_key
+            ]
+            for chunk in _chunks(pairs, PAGE):
+                self._call(
+                    self.associations.create_default,
+                    "contacts",
+                    "deals",
+                    batch_input_public_default_association_multi_post={"inputs": chunk},
+                    write=True,
+                )
+        except Lost as lost:
+            return [PushResult(c.push_id, error=str(lost), retry=True) for c in contacts]
+        except (HubSpotUnavailable, *API_ERRORS) as error:
+            status, message, _ = _error_text(error) if isinstance(error, API_ERRORS) else (0, str(error), {})
+            retry = isinstance(error, HubSpotUnavailable) or status in (0, 429) or status >= 500
+            return [PushResult(c.push_id, error=f"{status}: {message}"[:200], retry=retry) for c in contacts]
+        return [
+            PushResult(c.push_id, crm_id=by_key[id_of(c)])
+            if id_of(c) in by_key
+            else PushResult(c.push_id, error="HubSpot upserted no contact for it", retry=True)
+            for c in contacts
         ]
 
     def _create(self, object_type: str, marker: str, items: list["_Marked"]) -> list[PushResult]:

@@ -135,6 +135,20 @@ class DealOut:
 
 
 @dataclass(frozen=True)
+class ContactOut:
+    """A contact added or changed in Slack, as a HubSpot contact: upserted (by e-mail, or by
+    `contact_id` when it has none), so sending it twice changes nothing more; then put on the
+    lead's deal. Not on a company: that association needs a companies write scope Baton doesn't
+    ask for, and HubSpot puts a contact on its company by the e-mail's domain itself."""
+
+    push_id: int
+    contact_id: int
+    properties: dict[str, str]
+    email: str | None
+    deal: str | None
+
+
+@dataclass(frozen=True)
 class DealChange:
     """A deal's stage or owner, as Baton changed it."""
 
@@ -189,6 +203,8 @@ class CrmPort(Protocol):
     def create_deals(self, deals: Sequence[DealOut]) -> list[PushResult]: ...
 
     def find_deals(self, deals: Sequence[DealOut]) -> list[PushResult]: ...
+
+    def upsert_contacts(self, contacts: Sequence[ContactOut]) -> list[PushResult]: ...
 
 
 # ---- reading a CRM ------------------------------------------------------------------------------
@@ -340,6 +356,20 @@ OUTCOME_WORDS = {
 }
 TOUCH_ID_PROPERTY = "baton_touch_id"  # a unique property on each engagement type: our marker
 LEAD_ID_PROPERTY = "baton_lead_id"  # the same on deals: a deal Baton created for a lead added in Slack
+CONTACT_ID_PROPERTY = "baton_contact_id"  # and on contacts: what a contact with no e-mail is upserted by
+
+
+def contact_properties(
+    *, name: str, role: str | None, email: str | None, phone: str | None
+) -> dict[str, str]:
+    """A contact's HubSpot properties: the name split at its first space (HubSpot has first and
+    last names), and only what the rep gave, so an upsert never blanks what HubSpot knows."""
+    first, _, last = name.partition(" ")
+    props = {"firstname": first, "lastname": last}
+    for prop, value in (("jobtitle", role), ("email", email), ("phone", phone)):
+        if value:
+            props[prop] = value
+    return props
 
 
 def deal_properties(*, lead_id: int, name: str, stage: CrmStage, crm_owner: str | None) -> dict[str, str]:

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from coaching.crm_mapping import (
+    ContactOut,
     CrmStage,
     DealChange,
     DealOut,
     EngagementOut,
     PushResult,
     TouchFacts,
+    contact_properties,
     deal_properties,
     engagement_kind,
     engagement_properties,
@@ -26,7 +28,7 @@ from coaching.crm_mapping import (
 )
 from coaching.rules import Outcome, Status
 from store import crm_sync as rows
-from store.models import CrmLink, CrmPush, Lead, Touch
+from store.models import Contact, CrmLink, CrmPush, Lead, Touch
 
 LEASE = timedelta(minutes=2)
 FIRST_RETRY = timedelta(seconds=30)
@@ -34,7 +36,7 @@ LAST_RETRY = timedelta(minutes=30)
 UNKNOWN_RECHECK = timedelta(seconds=5)  # look for a lost create soon: it is read back, not searched
 MAX_ATTEMPTS = 20  # with the back-off capped at 30 minutes: most of a working day, then recorded
 DEAL_WAIT = timedelta(seconds=10)  # a push waiting for its lead's deal, being created by another sender
-TOUCH, STAGE, OWNER, DEAL = "touch", "stage", "owner", "deal"
+TOUCH, STAGE, OWNER, DEAL, CONTACT = "touch", "stage", "owner", "deal", "contact"
 
 
 def _owe(
@@ -75,6 +77,11 @@ def owe_deal(session: Session, lead: Lead, *, now: datetime) -> None:
     _owe(session, lead=lead, kind=DEAL, now=now)
 
 
+def owe_contact(session: Session, lead: Lead, contact: Contact, *, now: datetime) -> None:
+    """A contact added or changed in Slack: the CRM gets it too, on the lead's deal."""
+    _owe(session, lead=lead, kind=CONTACT, now=now, value=str(contact.id))
+
+
 def owe_stage(session: Session, lead: Lead, *, now: datetime) -> None:
     """Won, lost, back-burnered or reopened in Slack: the deal's stage follows."""
     _owe(session, lead=lead, kind=STAGE, now=now, value=lead.status)
@@ -99,12 +106,18 @@ class Taken:
     skipped: int
     new_deals: tuple[DealOut, ...] = ()
     deals_look_first: tuple[DealOut, ...] = ()  # a previous attempt may have created the deal
+    contacts: tuple[ContactOut, ...] = ()
     waiting: int = 0  # pushes put back until their lead's deal exists
 
     @property
     def empty(self) -> bool:
         return not (
-            self.create or self.look_first or self.deal_changes or self.new_deals or self.deals_look_first
+            self.create
+            or self.look_first
+            or self.deal_changes
+            or self.new_deals
+            or self.deals_look_first
+            or self.contacts
         )
 
 
@@ -128,6 +141,10 @@ def take(
     ]
     leads = rows.leads_by_id(session, sorted({row.lead_id for row in taken}))
     touches = rows.touches_by_id(session, sorted({row.touch_id for row in taken if row.touch_id}))
+    people = rows.contacts_by_id(
+        session, sorted({int(row.value or 0) for row in taken if row.kind == CONTACT})
+    )
+    contacts: list[ContactOut] = []
     deal_pushes = rows.deal_pushes(session, crm=crm, lead_ids=sorted(leads))
     creating = {row.lead_id for row in taken if row.kind == DEAL}
     create: list[EngagementOut] = []
@@ -145,7 +162,7 @@ def take(
         rows.finish_push(session, row.id, owner=owner, status="failed", finished_at=now, error=why)
 
     for row in taken:
-        if row.kind not in (TOUCH, DEAL):
+        if row.kind in (STAGE, OWNER):
             earlier = latest.get((row.lead_id, row.kind))
             if earlier is not None:  # the same deal changed twice before a send: the last change counts
                 rows.finish_push(
@@ -178,7 +195,7 @@ def take(
                 (deals_look_first if row.status in ("sending", "unknown") else new_deals).append(out)
             continue
         prospect = deal is None and any(link.object_type == "contact" and not link.archived for link in links)
-        if deal is None and not (row.kind == TOUCH and prospect):
+        if deal is None and not (row.kind in (TOUCH, CONTACT) and prospect):
             if links:
                 fail(row, "the lead is a contact in the CRM, not a deal")
                 continue
@@ -207,6 +224,22 @@ def take(
             )
             push_of_touch[touch.id] = row.id
             (look_first if row.status in ("sending", "unknown") else create).append(out_touch)
+        elif row.kind == CONTACT:
+            contact = people.get(int(row.value or 0))
+            if contact is None:
+                fail(row, "the contact was removed")
+                continue
+            contacts.append(
+                ContactOut(
+                    row.id,
+                    contact.id,
+                    contact_properties(
+                        name=contact.name, role=contact.role, email=contact.email, phone=contact.phone
+                    ),
+                    contact.email,
+                    deal=deal.crm_id if deal is not None else None,
+                )
+            )
         elif latest.get((row.lead_id, row.kind)) is row:
             assert deal is not None
             change = _deal_change(session, row, deal=deal, team_id=team_id, crm=crm, stages=stages)
@@ -222,6 +255,7 @@ def take(
         skipped,
         tuple(new_deals),
         tuple(deals_look_first),
+        tuple(contacts),
         waiting,
     )
 
@@ -324,12 +358,14 @@ def settle(
     now: datetime,
     changes: tuple[DealChange, ...] = (),
     deals: tuple[DealOut, ...] = (),
+    contacts: tuple[ContactOut, ...] = (),
 ) -> tuple[int, int]:
     """Record what became of each push: (sent, still owed). A deal change that landed becomes the
     deal's last-synced stage or owner, so the next pull doesn't take it for HubSpot's own change;
     a deal created links its lead, with the stage and owner it was created with."""
     by_push = {change.push_id: change for change in changes}
     made = {deal.push_id: deal for deal in deals}
+    people = {contact.push_id: contact for contact in contacts}
     sent = owed = 0
     for result in results:
         row = session.get(CrmPush, result.push_id, populate_existing=True)
@@ -345,14 +381,26 @@ def settle(
                     _remember(session, team_id=team_id, crm=crm, change=change)
                 deal = made.get(row.id)
                 if deal is not None and result.crm_id:
-                    rows.link_deal(
+                    rows.link_record(
                         session,
                         team_id=team_id,
                         crm=crm,
+                        object_type="deal",
                         lead_id=deal.lead_id,
                         crm_id=result.crm_id,
                         stage=deal.properties["dealstage"],
                         crm_owner=deal.properties.get("hubspot_owner_id"),
+                    )
+                person = people.get(row.id)
+                if person is not None and result.crm_id:
+                    rows.link_record(
+                        session,
+                        team_id=team_id,
+                        crm=crm,
+                        object_type="contact",
+                        lead_id=row.lead_id,
+                        crm_id=result.crm_id,
+                        contact_id=person.contact_id,
                     )
         elif result.unknown:
             owed += 1

@@ -400,6 +400,7 @@ def save_contact(
             existing.is_decision_maker = existing.is_decision_maker or decision_maker
             existing.email = email or existing.email
             existing.phone = phone or existing.phone
+            crm_push.owe_contact(session, lead, existing, now=now)
             return ContactSaved(lead_snapshot(lead), contact_snapshot(existing), updated=True)
     contact = Contact(
         team_id=lead.team_id,
@@ -414,6 +415,7 @@ def save_contact(
     )
     session.add(contact)
     session.flush()
+    crm_push.owe_contact(session, lead, contact, now=now)  # the CRM has the lead's people too
     return ContactSaved(lead_snapshot(lead), contact_snapshot(contact), updated=False)
 
 

@@ -250,12 +250,12 @@ def deal_pushes(session: Session, *, crm: str, lead_ids: Sequence[int]) -> dict[
     return {row.lead_id: row for row in found}
 
 
-def link_deal(
-    session: Session, *, team_id: str, crm: str, lead_id: int, crm_id: str, **values: object
+def link_record(
+    session: Session, *, team_id: str, crm: str, object_type: str, lead_id: int, crm_id: str, **values: object
 ) -> None:
-    """Record that `crm_id` is this lead's deal. A pull may have seen the new deal first and
-    adopted the lead by its name: then its link is the one kept, pointed at the lead."""
-    link = links(session, team_id=team_id, crm=crm, object_type="deal", crm_ids=[crm_id]).get(crm_id)
+    """Record that `crm_id` is this lead's deal (or contact). A pull may have seen the new record
+    first and adopted the lead by its name: then its link is the one kept, pointed at the lead."""
+    link = links(session, team_id=team_id, crm=crm, object_type=object_type, crm_ids=[crm_id]).get(crm_id)
     if link is None:
         try:
             with session.begin_nested():
@@ -263,7 +263,7 @@ def link_deal(
                     CrmLink(
                         team_id=team_id,
                         crm=crm,
-                        object_type="deal",
+                        object_type=object_type,
                         crm_id=crm_id,
                         lead_id=lead_id,
                         archived=False,
@@ -272,7 +272,7 @@ def link_deal(
                 )
             return
         except IntegrityError:  # a pull in another process linked it this very moment
-            link = links(session, team_id=team_id, crm=crm, object_type="deal", crm_ids=[crm_id])[crm_id]
+            link = links(session, team_id=team_id, crm=crm, object_type=object_type, crm_ids=[crm_id])[crm_id]
     link.lead_id = lead_id
     for name, value in values.items():
         setattr(link, name, value)

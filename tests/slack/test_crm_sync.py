@@ -488,3 +488,32 @@ def test_calls_and_emails_logged_in_hubspot_after_the_first_sync_coach_the_rep_a
     assert crm.sync().counts.activity == 0
     assert crm.sync(full=True).counts.activity == 0
     assert len(touches_of(crm, ACME)) == 2
+
+
+def contacts_named(crm: Crm, first: str) -> list[dict[str, Any]]:
+    return [c for c in crm.engagements("contacts") if c["properties"].get("firstname") == first]
+
+
+def test_a_contact_added_in_slack_is_on_the_deal_in_hubspot_once_whatever_is_lost(crm: Crm) -> None:
+    crm.sync()
+    crm.hubspot.faults().drop_after_write(1)  # the first upsert lands, its answer never comes back
+    crm.h.command(DANA, "/lead", "contact acme Bob Builder, CTO bob@acme.com +1 555 0199 dm")
+    crm.h.command(DANA, "/lead", "contact acme Wendy Works, Office manager")  # no e-mail
+    crm.app_sends()
+    crm.h.clock.advance(minutes=1)
+    crm.app_sends()
+    [bob] = contacts_named(crm, "Bob")
+    wanted = {"lastname": "Builder", "jobtitle": "CTO", "email": "bob@acme.com", "phone": "+1 555 0199"}
+    assert {k: bob["properties"].get(k) for k in wanted} == wanted
+    assert crm.ids["deal"] in str(bob["associations"].get("deals"))
+    [wendy] = contacts_named(crm, "Wendy")
+    assert crm.ids["deal"] in str(wendy["associations"].get("deals"))
+    # Someone HubSpot already has (by e-mail) is updated, not made twice; the next pull adds no one.
+    crm.h.command(DANA, "/lead", "contact acme Jane Doe, Chief Financial Officer jane@acme.com")
+    crm.app_sends()
+    assert [c["properties"]["jobtitle"] for c in contacts_named(crm, "Jane")] == ["Chief Financial Officer"]
+    crm.h.clock.advance(minutes=5)
+    assert crm.sync(full=True).counts.contacts_added == 0
+    with crm.h.db.sessions.begin() as session:
+        assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
+        assert len(session.scalars(select(Contact).where(Contact.name == "Bob Builder")).all()) == 1
