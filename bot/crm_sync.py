@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.hubspot import HubSpotRefused, HubSpotUnavailable
+from bot.secrets import Keyring
 from coaching import crm_push
 from coaching.crm_mapping import (
     CrmCompany,
@@ -101,18 +102,50 @@ class Report:
         return out
 
 
-class CrmSyncer:
+class _PushesInBackground:
+    """What each web process's recovery loop calls every 15 seconds: `push_all` on its own thread."""
+
+    def __init__(self) -> None:
+        self._pushing: threading.Thread | None = None
+        self._pushing_lock = threading.Lock()
+
+    def push_all(self) -> int:
+        raise NotImplementedError
+
+    def push_in_background(self) -> None:
+        """Start `push_all` on its own thread unless one is still running: a HubSpot outage (retries
+        with back-off) must not hold up the recovery loop that resumes Slack requests."""
+        with self._pushing_lock:
+            if self._pushing is not None and self._pushing.is_alive():
+                return
+
+            def run() -> None:
+                try:
+                    self.push_all()
+                except Exception:
+                    log.exception("Pushing to the CRM failed; what is owed stays owed and is tried again")
+
+            self._pushing = threading.Thread(target=run, name="crm-push", daemon=True)
+            self._pushing.start()
+
+    def wait_for_push(self, timeout: float | None = None) -> None:
+        """For a caller that must see the push done (tests, the try-out): wait for the thread."""
+        pushing = self._pushing
+        if pushing is not None:
+            pushing.join(timeout)
+
+
+class CrmSyncer(_PushesInBackground):
     """Syncs one team with one CRM (its adapter: `port`)."""
 
     def __init__(
         self, deps: Deps, port: CrmPort, *, crm: str = "hubspot", slack: WebClient | None = None
     ) -> None:
+        super().__init__()
         self.deps, self.port, self.crm, self.slack = deps, port, crm, slack
         self.owner = new_owner()
         self._stages: list[CrmStage] | None = None
         self._prepared = False  # the CRM's markers made sure of, once per process
-        self._pushing: threading.Thread | None = None
-        self._pushing_lock = threading.Lock()
 
     # ---- the whole sync ------------------------------------------------------------------------------
 
@@ -389,28 +422,6 @@ class CrmSyncer:
 
     # ---- pushing -------------------------------------------------------------------------------------
 
-    def push_in_background(self) -> None:
-        """Start `push_all` on its own thread unless one is still running: a HubSpot outage (retries
-        with back-off) must not hold up the recovery loop that resumes Slack requests."""
-        with self._pushing_lock:
-            if self._pushing is not None and self._pushing.is_alive():
-                return
-
-            def run() -> None:
-                try:
-                    self.push_all()
-                except Exception:
-                    log.exception("Pushing to the CRM failed; what is owed stays owed and is tried again")
-
-            self._pushing = threading.Thread(target=run, name="crm-push", daemon=True)
-            self._pushing.start()
-
-    def wait_for_push(self, timeout: float | None = None) -> None:
-        """For a caller that must see the push done (tests, the try-out): wait for the thread."""
-        pushing = self._pushing
-        if pushing is not None:
-            pushing.join(timeout)
-
     def push_all(self) -> int:
         """Every team's due pushes: each web process's recovery loop runs this every 15 seconds."""
         with self.deps.db.readers.begin() as session:
@@ -501,6 +512,70 @@ class CrmSyncer:
         if not self._prepared:
             self.port.prepare()
             self._prepared = True
+
+
+class CrmSyncers(_PushesInBackground):
+    """Each team's CRM sync, with its own token: the one it stored with `python -m bot crm connect`
+    (sealed at rest), or HUBSPOT_TOKEN for a Baton that serves one workspace. Each team pushes
+    on its own, so one team's refused token or rate limit never holds up another's."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        make_port: Callable[[str], CrmPort],
+        keys: Keyring | None,
+        env_token: str | None = None,
+        slack: Callable[[str], WebClient | None] | None = None,
+        crm: str = "hubspot",
+    ) -> None:
+        super().__init__()
+        self.deps, self.make_port, self.keys, self.env_token = deps, make_port, keys, env_token
+        self.slack, self.crm = slack, crm
+        self._syncers: dict[tuple[str, str], CrmSyncer] = {}  # by team and token: a new token, a new syncer
+
+    def token_of(self, team_id: str) -> str | None:
+        with self.deps.db.readers.begin() as session:
+            stored = rows.connection(session, team_id=team_id, crm=self.crm)
+            sealed = stored.token if stored is not None else None
+        if sealed is None:
+            return self.env_token
+        if self.keys is None:
+            log.error(
+                "Team %s's CRM token is stored sealed but BATON_SECRET_KEY is not set: not syncing it",
+                team_id,
+            )
+            return None
+        return self.keys.open(sealed)
+
+    def for_team(self, team_id: str) -> CrmSyncer | None:
+        """The team's syncer, or None when it has no CRM to sync with."""
+        token = self.token_of(team_id)
+        if token is None:
+            return None
+        key = (team_id, token)
+        if key not in self._syncers:
+            client = self.slack(team_id) if self.slack is not None else None
+            self._syncers[key] = CrmSyncer(self.deps, self.make_port(token), crm=self.crm, slack=client)
+        return self._syncers[key]
+
+    def connected_teams(self) -> list[str]:
+        """Teams that stored their own CRM token."""
+        with self.deps.db.readers.begin() as session:
+            return [c.team_id for c in rows.connections(session, crm=self.crm)]
+
+    def push_all(self) -> int:
+        with self.deps.db.readers.begin() as session:
+            teams = rows.teams_owed(session, crm=self.crm, now=self.deps.clock())
+        pushed = 0
+        for team_id in teams:
+            try:
+                syncer = self.for_team(team_id)
+                if syncer is not None:
+                    pushed += syncer.push(team_id).pushed
+            except Exception:  # one team's CRM failing never holds up the next team's
+                log.exception("Pushing team %s's changes to the CRM failed; they stay owed", team_id)
+        return pushed
 
 
 T = TypeVar("T")

@@ -23,7 +23,7 @@ from store.db import Database
 log = logging.getLogger(__name__)
 ENV = "BATON_SECRET_KEY"
 BATCH = 200  # rows re-sealed per transaction: short, so SQLite's write lock is never held long
-PLAIN_PREFIXES = ("xox",)  # a Slack token stored before sealing: readable, so re-sealed by `rotate`
+PLAIN_PREFIXES = ("xox", "pat-")  # a Slack or HubSpot token stored unsealed: readable, so `rotate` seals it
 
 
 class SecretsError(Exception):
@@ -48,6 +48,7 @@ SEALED: tuple[SealedColumns, ...] = (
         "slack_installations", ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
     ),
     SealedColumns("slack_bots", ("bot_token", "bot_refresh_token")),
+    SealedColumns("crm_connection", ("token",)),  # each team's CRM token (`python -m bot crm connect`)
 )
 
 

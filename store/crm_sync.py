@@ -7,7 +7,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.models import Contact, CrmLink, CrmOwner, CrmPush, CrmSync, Lead, Touch
+from store.models import Contact, CrmConnection, CrmLink, CrmOwner, CrmPush, CrmSync, Lead, Touch
 
 UNSENT = ("pending", "unknown")
 OPEN_PUSH = ("pending", "sending", "unknown")
@@ -15,6 +15,36 @@ OPEN_PUSH = ("pending", "sending", "unknown")
 
 def sync_row(session: Session, *, team_id: str, crm: str) -> CrmSync | None:
     return session.get(CrmSync, (team_id, crm), populate_existing=True)
+
+
+def connection(session: Session, *, team_id: str, crm: str) -> CrmConnection | None:
+    return session.scalars(
+        select(CrmConnection).where(CrmConnection.team_id == team_id, CrmConnection.crm == crm)
+    ).one_or_none()
+
+
+def connections(session: Session, *, crm: str) -> list[CrmConnection]:
+    """Every team that connected its own CRM account, in a stable order."""
+    return list(
+        session.scalars(select(CrmConnection).where(CrmConnection.crm == crm).order_by(CrmConnection.team_id))
+    )
+
+
+def connect(session: Session, *, team_id: str, crm: str, token: str, now: datetime) -> bool:
+    """Store (or replace) the team's sealed token; True when it is new."""
+    found = connection(session, team_id=team_id, crm=crm)
+    if found is None:
+        session.add(CrmConnection(team_id=team_id, crm=crm, token=token, connected_at=now))
+        return True
+    found.token, found.connected_at = token, now
+    return False
+
+
+def disconnect(session: Session, *, team_id: str, crm: str) -> bool:
+    found = connection(session, team_id=team_id, crm=crm)
+    if found is not None:
+        session.delete(found)
+    return found is not None
 
 
 def connected(session: Session, *, team_id: str) -> list[str]:

@@ -419,6 +419,20 @@ class CrmSync(Base):
     last_run_at: Mapped[datetime | None]
 
 
+class CrmConnection(Base):
+    """A team's own CRM token (`python -m bot crm connect`), sealed at rest (bot/secrets.py): with
+    many workspaces each syncs with its own CRM account; one workspace may use HUBSPOT_TOKEN instead."""
+
+    __tablename__ = "crm_connection"
+    __table_args__ = (UniqueConstraint("team_id", "crm"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM)
+    crm: Mapped[str] = mapped_column(String(16))
+    token: Mapped[str] = mapped_column(Text)  # sealed with BATON_SECRET_KEY's first key
+    connected_at: Mapped[datetime]
+
+
 class CrmLink(Base):
     """One CRM record and the Baton lead (and contact) it is: a deal, a contact or a company.
 

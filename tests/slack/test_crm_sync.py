@@ -10,7 +10,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -517,3 +517,40 @@ def test_a_contact_added_in_slack_is_on_the_deal_in_hubspot_once_whatever_is_los
     with crm.h.db.sessions.begin() as session:
         assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
         assert len(session.scalars(select(Contact).where(Contact.name == "Bob Builder")).all()) == 1
+
+
+def test_each_team_syncs_with_its_own_sealed_token_and_a_refused_one_holds_up_no_other(crm: Crm) -> None:
+    from bot.crm_sync import CrmSyncers
+    from bot.hubspot import HubSpotRefused
+    from bot.secrets import Keyring, new_key
+    from coaching.leads import create_lead
+    from store import crm_sync as rows
+    from store.models import CrmConnection
+
+    keys = Keyring([new_key()])
+    other = "T0OTHER"
+    with crm.h.db.sessions.begin() as session:
+        rows.connect(session, team_id=TEAM, crm="hubspot", token=keys.seal(crm.hubspot.token), now=NOW)
+        rows.connect(session, team_id=other, crm="hubspot", token=keys.seal("pat-revoked"), now=NOW)
+    with crm.h.db.sessions.begin() as session:
+        assert all(not c.token.startswith("pat-") for c in session.scalars(select(CrmConnection)))
+    pacer = Pacer(clock=lambda: crm.h.clock.now.timestamp(), sleep=lambda s: crm.h.clock.advance(seconds=s))
+    syncers = CrmSyncers(
+        crm.h.baton.deps,
+        make_port=lambda token: HubSpotCrm(token, api_url=crm.local.url, pacer=pacer),
+        keys=keys,
+        slack=lambda team: make_client(TOKEN, crm.h.api.url),
+    )
+    mine, theirs = syncers.for_team(TEAM), syncers.for_team(other)
+    assert mine is not None and theirs is not None and mine is not theirs
+    mine.sync(TEAM)
+    with pytest.raises(HubSpotRefused):
+        theirs.sync(other)  # the other team's token was revoked in its HubSpot: said, and nothing else
+    with crm.h.db.sessions.begin() as session:  # the other team works in Slack all the same
+        create_lead(session, team_id=other, owner_id="U0OTHER", name="Other Co", now=NOW, tz=UTC)
+    crm.h.command(DANA, "/logcall", "acme no answer")
+    assert syncers.push_all() == 1  # the other team's refusal first (T0OTHER < T0TEST), then ours
+    assert len([c for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")]) == 1
+    with crm.h.db.sessions.begin() as session:
+        owed = {p.team_id: p.status for p in session.scalars(select(CrmPush))}
+    assert owed == {other: "pending", TEAM: "sent"}  # theirs still owed, tried again next time
