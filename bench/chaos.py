@@ -268,6 +268,16 @@ def stop_mid_burst(url: str, backend: str, burst: int, how: signal.Signals) -> N
         f" (all stored {stored_by or float('nan'):.0f} s and all answered {answered_by or float('nan'):.0f} s"
         " after the restart)"
     )
+    for n in twice:  # which ways each doubled answer went out, in order
+        ways = [c.method for c in api.calls if c.status == 200 and n in _notes(c.args)]
+        print(f"    answered twice: note {n} by {', '.join(ways)}")
+    for n in contradicted:
+        why = "refused at the door" if n in refused else "told something went wrong"
+        print(f"    contradictory: note {n} {why}, and stored")
+
+
+def _notes(args: dict[str, object]) -> set[int]:
+    return {int(n) for n in NOTE.findall(str(args.get("blocks") or args.get("text")))}
 
 
 # ---- slow clients ----------------------------------------------------------------------------------------

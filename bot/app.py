@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -21,7 +21,7 @@ from bot.retention import Tidy
 from bot.secrets import keyring
 from bot.slack import Sleep, make_client
 from bot.workspaces import Installed, OneWorkspace, TeamAuthorize, Workspaces
-from coaching import inbox
+from coaching.leases import HEARTBEAT
 from coaching.standing import Standings
 from handlers import (
     coach,
@@ -39,10 +39,13 @@ from handlers import (
 from handlers.deps import Deps
 from handlers.directory import Directory
 from handlers.inbox import Door
-from handlers.outbox import Courier
+from handlers.outbox import Courier, adopt_sending
 from store.db import Database, is_sqlite, open_database
 
 HANDLER_MODULES = (registration, logcall, leads, pipeline, handoffs, digest, events, home, coach, review)
+
+
+SETTLED = timedelta(seconds=5)  # the recovery loop's sweeps leave a post owed this recently to its listener
 
 
 def utc_now() -> datetime:
@@ -80,6 +83,7 @@ class Baton:
             self.app,
             tell=lambda session, dead: dead_letters.owe_notices(self.deps, session, dead),
             send=courier.send,
+            sending=adopt_sending,
         )
 
     def _owed(self) -> None:
@@ -93,11 +97,12 @@ class Baton:
     ) -> threading.Thread:
         """In a serving process, on a daemon thread, until `stop` is set (a pass under way finishes
         first): at start-up and then every few seconds, the heartbeat (this process's leases
-        renewed) and a recovery pass (a cheap read when there is nothing to do); the outbox's
-        sweep, the CRM push and the tidy every `every` seconds. Every process may do it at once:
-        each request and each message is taken by one of them."""
+        renewed), a recovery pass and the outbox's sweep (each a cheap read when there is nothing
+        to do: a dead process's messages go out seconds after its leases run out); the CRM push
+        and the tidy every `every` seconds. Every process may do it at once: each request and
+        each message is taken by one of them."""
         stopped = stop or threading.Event()
-        beat = inbox.HEARTBEAT.total_seconds()
+        beat = HEARTBEAT.total_seconds()
 
         def loop() -> None:
             last_sweep = -every
@@ -108,6 +113,8 @@ class Baton:
                     if time.monotonic() - last_sweep >= every:
                         last_sweep = time.monotonic()
                         self._owed()
+                    else:
+                        Courier(self.deps, self.client).sweep(settled=SETTLED)
                 except Exception:
                     logging.getLogger("baton").exception("Recovery failed; trying again shortly")
                 stopped.wait(beat)

@@ -18,14 +18,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from coaching.leases import LEASE
 from store import inbox as rows
 from store.inbox import Kept
 
-# A process renews its leases every HEARTBEAT; one that stops (killed, hung) loses them LEASE
-# later, and another process takes its requests over. Short, so a restart on PostgreSQL (several
-# processes) waits seconds, not minutes; on SQLite the one new process frees them at once.
-LEASE = timedelta(seconds=6)
-HEARTBEAT = timedelta(seconds=2)
 # Tries per request, counted per dispatch (the first included); after the last, a dead letter.
 MAX_ATTEMPTS = 4
 # A passing database error (locked, a lock timeout, no turn to write in time) waits this long

@@ -7,6 +7,14 @@ A row is `pending` until a sender takes it (`sending`, with a lease). The sender
 (its sender died mid-call), may already be in Slack: the sender looks for it before sending again,
 only between when the attempt in doubt began and when it ended (`window`), a page at a time.
 After `MAX_UNCERTAIN_ATTEMPTS` it is given up on (`dead`) and logged: never posted blindly.
+
+Leases follow coaching/leases.py, as the inbox's do: seconds long on the database's clock,
+renewed by the sending process's heartbeat, so a dead sender's messages are taken over seconds
+after it stopped. An answer (`reply`, `replace`) is written already taken by the thread that
+sends it after the commit, never tried (`attempts` 0): taken over, it is certainly unsent. As its
+one attempt begins it is recorded as sent (`answering`): a response_url answer can't be looked
+for afterwards, so an attempt cut short by a kill is never repeated (one answer possibly lost
+beats the same answer twice). An attempt that fails is reopened (`reopen`) and recorded as usual.
 """
 
 import json
@@ -19,10 +27,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coaching.handoff_posts import remember_posts
+from coaching.leases import LEASE
 from store import outbox as rows
+from store.leases import database_now
 from store.models import Outbox
 
-LEASE = timedelta(minutes=2)  # a sender holds a row this long; far more than one Slack call takes
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
 UNKNOWN_RECHECK = timedelta(seconds=30)  # let Slack settle before looking for a lost post
@@ -32,7 +41,11 @@ MAX_ATTEMPTS = 8  # about four hours of back-off, then the failure is recorded f
 MAX_UNCERTAIN_ATTEMPTS = 15
 REPLY_URL_LIFETIME = timedelta(minutes=30)  # Slack's response_url accepts posts for 30 minutes
 DELIVERY = "delivery"  # the subject of a digest or review: its delivery row is settled with the post
-POST, UPDATE, REPLY = "post", "update", "reply"
+# post: chat.postMessage; update: chat.update of a message Baton posted; reply: a private answer
+# (response_url, else an ephemeral, else a DM); replace: an answer shown in place of the message
+# clicked (response_url with replace_original, else chat.update of it, else as a reply).
+POST, UPDATE, REPLY, REPLACE = "post", "update", "reply", "replace"
+ANSWERS = (REPLY, REPLACE)
 
 
 def new_owner() -> str:
@@ -62,10 +75,16 @@ class Owed:
     # lease), and, after a page that didn't have it, only messages older than `looked_before`.
     window: tuple[datetime, datetime] | None = None
     looked_before: str | None = None
+    cut_short: bool = False  # its sender stopped mid-attempt (its lease ran out): how far it got is unknown
 
     def still_in_place(self, now: datetime) -> bool:
         """Is an ephemeral answer still timely? After the response_url's lifetime, a DM is better."""
         return now - self.created_at < REPLY_URL_LIFETIME
+
+    def began_in_place(self) -> bool:
+        """Did the attempt in doubt begin while the answer went in place (response_url, ephemeral)?"""
+        began = self.window[0] if self.window else self.created_at
+        return self.still_in_place(began)
 
 
 def owe(
@@ -87,8 +106,8 @@ def owe(
 ) -> int:
     """Write one owed message in the caller's transaction; its id, for sending after the commit.
     `since`: when it became owed, if before now (a reply to a request resumed after a restart).
-    `taken_by`: written already taken by this sender (`sending`, with a lease), which sends it
-    right after the commit without a transaction of its own to take it (`taken_here`)."""
+    `taken_by`: written already taken by this sender (`sending`, with a lease, never tried), which
+    sends it right after the commit, its take and its record in one write (`answering`)."""
     return rows.add(
         session,
         Outbox(
@@ -103,10 +122,9 @@ def owe(
             subject_id=subject_id,
             fallback=json.dumps(list(fallback)) if fallback else None,
             status="sending" if taken_by else "pending",
-            attempts=1 if taken_by else 0,
+            attempts=0,
             owner=taken_by,
-            lease_until=now + LEASE if taken_by else None,
-            tried_at=now if taken_by else None,
+            lease_until=database_now(session, LEASE) if taken_by else None,
             next_attempt_at=now,
             created_at=since or now,
         ),
@@ -120,24 +138,47 @@ def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
 def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:
     """Take a row to send it, unless it is sent, not yet due, or held by another live sender."""
     row = rows.get(session, outbox_id)
-    if row is None or not rows.take(session, row, owner=owner, now=now, lease_until=now + LEASE):
+    if row is None or not rows.take(session, row, owner=owner, now=now, lease=LEASE):
         return None
-    return _owed(row, now=now, uncertain=row.status in ("sending", "unknown"))
+    tried = row.attempts > 0  # as read, before this take
+    cut_short = row.status == "sending" and tried
+    return _owed(row, now=now, uncertain=row.status == "unknown" or cut_short, cut_short=cut_short)
 
 
-def taken_here(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:
-    """A row written already taken by `owner` (`owe(taken_by=…)`), as it stands: a read, not a
-    write. None if it isn't (the transaction that wrote it rolled back, or its lease ran out and
-    another sender has it)."""
+def note(session: Session, owed: Owed, *, owner: str, note: str) -> None:
+    """Why an answer recorded as sent as it began is only very likely sent (its answer was lost)."""
+    rows.note(session, owed.id, owner=owner, note=note[:200])
+
+
+def answering(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:
+    """An answer written already taken by `owner` (`owe(taken_by=…)`), recorded as sent as its one
+    attempt begins; None if it isn't that any more (the transaction that wrote it rolled back, or
+    its lease ran out and another sender has it)."""
     row = rows.get(session, outbox_id)
-    if row is None or row.status != "sending" or row.owner != owner or row.attempts != 1:
-        return None
-    if row.lease_until is None or row.lease_until <= now:
+    if row is None or not rows.answering(session, outbox_id, owner=owner, now=now, channel=row.reply_in):
         return None
     return _owed(row, now=now, uncertain=False, attempts=1)
 
 
-def _owed(row: Outbox, *, now: datetime, uncertain: bool, attempts: int | None = None) -> Owed:
+def reopen(session: Session, owed: Owed, *, owner: str) -> bool:
+    """An answer recorded as sent when it began that did not go (Slack refused it, or it must be
+    tried again): the sender's again, to record how it went."""
+    return rows.reopen(session, owed.id, owner=owner, lease=LEASE)
+
+
+def renew_held(session: Session, held: dict[int, str]) -> int:
+    return rows.renew_held(session, held, lease=LEASE)
+
+
+def adopt(session: Session, *, keep: list[int]) -> int:
+    """At start-up on SQLite: the messages the replaced process was sending are free at once
+    (`keep`: those this process holds itself)."""
+    return rows.adopt(session, keep=keep)
+
+
+def _owed(
+    row: Outbox, *, now: datetime, uncertain: bool, attempts: int | None = None, cut_short: bool = False
+) -> Owed:
     return Owed(
         id=row.id,
         team_id=row.team_id,
@@ -153,15 +194,20 @@ def _owed(row: Outbox, *, now: datetime, uncertain: bool, attempts: int | None =
         attempts=row.attempts + 1 if attempts is None else attempts,
         created_at=row.created_at,
         uncertain=uncertain,
-        window=(row.tried_at or row.created_at, row.lease_until or now) if uncertain else None,
+        # A sender cut short stopped at some moment before now (its lease says little: freed
+        # at once on SQLite); an attempt found unknown ended when `lease_until` says.
+        window=(row.tried_at or row.created_at, now if cut_short else row.lease_until or now)
+        if uncertain
+        else None,
         looked_before=row.looked_before if uncertain else None,
+        cut_short=cut_short,
     )
 
 
 def hold(session: Session, owed: Owed, *, owner: str, now: datetime, longer: float) -> bool:
     """A sender about to wait (Slack's Retry-After) keeps its row: the lease covers the wait and a
     whole send after it, so no other sender takes the row meanwhile. False if it isn't its row."""
-    return rows.renew(session, owed.id, owner=owner, lease_until=now + timedelta(seconds=longer) + LEASE)
+    return rows.renew(session, owed.id, owner=owner, lease=timedelta(seconds=longer) + LEASE)
 
 
 def sent(

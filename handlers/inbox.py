@@ -173,6 +173,7 @@ def not_kept(body: dict[str, Any]) -> BoltResponse:
 
 Tell = Callable[[Session, list[Kept]], list[int]]  # owes the dead letters' notices; their outbox ids
 Send = Callable[[list[int]], object]
+Adopt = Callable[[Session], int]  # frees the rows of another kind a replaced process held; how many
 
 
 class Door:
@@ -280,22 +281,27 @@ class Door:
             return inbox.hand_back(session, owner=self.owner)
 
     # ---- recovery --------------------------------------------------------------------------------
-    def adopt(self) -> int:
+    def adopt(self, sending: "Adopt | None" = None) -> int:
         """At start-up on SQLite (served by one process): every lease of the process this one
-        replaced is freed at once, so its requests are taken now, not when the lease runs out."""
+        replaced is freed at once, so its requests (and, with `sending`, the messages it was
+        sending) are taken now, not when the lease runs out."""
         if self._adopted or not is_sqlite(str(self.db.engine.url)):
             return 0
         self._adopted = True
         with self.db.sessions.begin() as session:
             freed = inbox.adopt(session, owner=self.owner)
-        if freed:
-            log.info("Took over %d requests from the process this one replaced", freed)
+            messages = sending(session) if sending is not None else 0
+        if freed or messages:
+            log.info(
+                "Took over %d requests and %d messages from the process this one replaced", freed, messages
+            )
         return freed
 
-    def resume(self, app: App, tell: Tell, send: Send) -> int:
+    def resume(self, app: App, tell: Tell, send: Send, sending: "Adopt | None" = None) -> int:
         """Dead-letter what used up its tries, then run again what a dead process (or a passing
-        error) left. Safe in every process at once: each row is taken by one of them."""
-        self.adopt()
+        error) left. Safe in every process at once: each row is taken by one of them. (`sending`:
+        frees the outbox's rows a replaced process held, see `adopt`.)"""
+        self.adopt(sending)
         self.hand_back_pending()
         now = self.clock()
         with self.db.readers.begin() as session:

@@ -15,6 +15,7 @@ import http.client
 import logging
 import random
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +29,8 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from coaching import outbox
-from coaching.outbox import POST, REPLY, UPDATE, Owed
+from coaching.leases import HEARTBEAT
+from coaching.outbox import ANSWERS, POST, REPLACE, REPLY, UPDATE, Owed
 from handlers.blocks.base import Message
 from handlers.deps import Deps
 from handlers.inbox import asked_at
@@ -88,7 +90,7 @@ def post(
         taken_by=owner,
     )
     if owner is not None:
-        _keep_taken(outbox_id, owner)
+        _keep_taken(deps, outbox_id, owner)
     return outbox_id
 
 
@@ -118,14 +120,66 @@ def reply(
     """Owe a private answer: through the response_url while it is valid, else an ephemeral, else a DM.
 
     The row is written already taken (by a sender token this thread keeps): the Courier that
-    sends it right after the commit only reads it, one write transaction fewer per command. If
-    nobody sends it (the process died), its lease runs out and a sweep takes it over."""
+    sends it right after the commit takes it and records it in one write as it begins. If nobody
+    sends it (the process died), its lease runs out and a sweep takes it over, certainly unsent."""
+    return _answer(
+        session,
+        team_id,
+        user_id,
+        message,
+        deps=deps,
+        method=REPLY,
+        response_url=response_url,
+        channel_id=channel_id,
+    )
+
+
+def replace(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    message: Message,
+    *,
+    deps: Deps,
+    response_url: str | None,
+    channel_id: str | None,
+    ts: str | None,
+) -> int:
+    """Owe an answer shown in place of the message clicked (a digest shown again, a card decided):
+    through the response_url with replace_original while it is valid, else chat.update of the
+    message (`channel_id`, `ts`: a message Baton posted, not an ephemeral one), else as a reply."""
+    return _answer(
+        session,
+        team_id,
+        user_id,
+        message,
+        deps=deps,
+        method=REPLACE,
+        response_url=response_url,
+        channel_id=channel_id,
+        ts=ts,
+    )
+
+
+def _answer(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    message: Message,
+    *,
+    deps: Deps,
+    method: str,
+    response_url: str | None,
+    channel_id: str | None,
+    ts: str | None = None,
+) -> int:
     owner = outbox.new_owner()
     outbox_id = outbox.owe(
         session,
         team_id=team_id,
-        method=REPLY,
+        method=method,
         channel=user_id,
+        ts=ts,
         response_url=response_url,
         reply_in=channel_id,
         payload=message.payload(),
@@ -133,18 +187,19 @@ def reply(
         since=asked_at(),
         taken_by=owner,
     )
-    _keep_taken(outbox_id, owner)
+    _keep_taken(deps, outbox_id, owner)
     return outbox_id
 
 
 _local = threading.local()
 
 
-def _keep_taken(outbox_id: int, owner: str) -> None:
+def _keep_taken(deps: Deps, outbox_id: int, owner: str) -> None:
     taken = _taken_here()
     if len(taken) > 1000:  # left by work that rolled back after owing: never sent, so forget them
         taken.clear()
     taken[outbox_id] = owner
+    HELD.hold(deps, outbox_id, owner)  # leased until its sender takes it, right after the commit
 
 
 def _taken_here() -> dict[int, str]:
@@ -153,6 +208,78 @@ def _taken_here() -> dict[int, str]:
     if taken is None:
         taken = _local.taken = {}
     return taken
+
+
+class Held:
+    """The outbox's heartbeat: the rows this process's senders hold, leased again once their lease
+    is HEARTBEAT old (on a daemon thread of its own, in every process that sends: web, clock,
+    command line) until let go. A send that takes less than that costs no renewal. A row held
+    longer than FORGET (its sender vanished without letting go) is no longer renewed: its lease
+    runs out and a sweep takes it over."""
+
+    FORGET = 120.0  # seconds; far longer than a send and a patient sender's longest wait
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # id -> (owner, held since, last leased, deps)
+        self._rows: dict[int, tuple[str, float, float, Deps]] = {}
+        self._thread: threading.Thread | None = None
+
+    def hold(self, deps: Deps, outbox_id: int, owner: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._rows[outbox_id] = (owner, now, now, deps)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._beat, name="outbox-heartbeat", daemon=True)
+                self._thread.start()
+
+    def let_go(self, outbox_id: int) -> None:
+        with self._lock:
+            self._rows.pop(outbox_id, None)
+
+    def ids(self) -> list[int]:
+        with self._lock:
+            return list(self._rows)
+
+    def let_go_all(self) -> None:
+        """Hold nothing any more (a process about to die, as a test plays one)."""
+        with self._lock:
+            self._rows.clear()
+
+    def renew(self, *, every: float = HEARTBEAT.total_seconds()) -> int:
+        """One beat: every row held whose lease is `every` seconds old, leased again from now on
+        the database's clock."""
+        now = time.monotonic()
+        by_deps: dict[int, tuple[Deps, dict[int, str]]] = {}
+        with self._lock:
+            for outbox_id, (owner, since, leased, deps) in list(self._rows.items()):
+                if now - since > self.FORGET:
+                    del self._rows[outbox_id]
+                elif now - leased >= every:
+                    by_deps.setdefault(id(deps.db), (deps, {}))[1][outbox_id] = owner
+                    self._rows[outbox_id] = (owner, since, now, deps)
+        renewed = 0
+        for deps, held in by_deps.values():
+            with deps.bookkeeping() as session:
+                renewed += outbox.renew_held(session, held)
+        return renewed
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT.total_seconds() / 2)
+            try:
+                self.renew()
+            except Exception:  # the next beat tries again; meanwhile the leases still have seconds
+                log.exception("Couldn't renew the outbox's leases")
+
+
+HELD = Held()
+
+
+def adopt_sending(session: Session) -> int:
+    """At start-up on SQLite: what the replaced process was sending is free at once (all but
+    what this process holds already)."""
+    return outbox.adopt(session, keep=HELD.ids())
 
 
 @dataclass(frozen=True)
@@ -202,6 +329,7 @@ class Courier:
         self.patient = pacer is not None if patient is None else patient
         self.owner = outbox.new_owner()
         self.owners: dict[int, str] = {}  # rows written already taken, under their own tokens
+        self.answering: set[int] = set()  # answers recorded as sent as they began (`outbox.answering`)
 
     def send(self, ids: Iterable[int]) -> Sweep:
         """Send these rows now (right after the commit that wrote them)."""
@@ -222,10 +350,12 @@ class Courier:
                 report.waiting += 1
         return report
 
-    def sweep(self, limit: int = 500) -> Sweep:
-        """Everything still owed whose time has come: the clock's job, and a restarted process's."""
+    def sweep(self, limit: int = 500, *, settled: timedelta = timedelta(0)) -> Sweep:
+        """Everything still owed whose time has come: the clock's job, and a restarted process's.
+        `settled`: only what has been due this long (a post owed a moment ago is being sent by
+        the listener that owed it, which wants to know how it went)."""
         with self.deps.db.readers.begin() as session:
-            ids = outbox.due(session, now=self.deps.clock(), limit=limit)
+            ids = outbox.due(session, now=self.deps.clock() - settled, limit=limit)
         return self.send(ids)
 
     def _use(self, client: WebClient) -> None:
@@ -234,10 +364,28 @@ class Courier:
 
     # ---- one message ---------------------------------------------------------------------------
     def _deliver(self, outbox_id: int) -> tuple[Outcome | None, list[int]]:
-        owed = self._take(outbox_id)
-        if owed is None:
-            return None, []  # sent already, not due yet, or another sender has it
+        # Held before it is taken: from the take on, this process's heartbeat keeps it.
+        HELD.hold(self.deps, outbox_id, _taken_here().get(outbox_id, self.owner))
+        try:
+            owed = self._take(outbox_id)
+            if owed is None:
+                return None, []  # sent already, not due yet, or another sender has it
+            return self._send_held(owed)
+        finally:
+            HELD.let_go(outbox_id)
+
+    def _send_held(self, owed: Owed) -> tuple[Outcome, list[int]]:
         outcome = self._try(owed)
+        if owed.id in self.answering:
+            if outcome.status == "sent":
+                if outcome.error:  # very likely sent, and why not certainly: kept for whoever looks
+                    with self.deps.bookkeeping() as session:
+                        outbox.note(session, owed, owner=self._owner_of(owed), note=outcome.error)
+                return outcome, []  # recorded as sent as it began
+            with self.deps.bookkeeping() as session:  # it didn't go: the sender's again, to record how
+                if not outbox.reopen(session, owed, owner=self._owner_of(owed)):
+                    return outcome, []
+            self.answering.discard(owed.id)
         waits = 0
         while (
             self.patient
@@ -265,11 +413,12 @@ class Courier:
 
     def _take(self, outbox_id: int) -> Owed | None:
         owner = _taken_here().pop(outbox_id, None)
-        if owner is not None:  # written already taken by this thread: a read suffices
-            with self.deps.db.readers.begin() as session:
-                owed = outbox.taken_here(session, outbox_id, owner=owner, now=self.deps.clock())
+        if owner is not None:  # written already taken by this thread: taken and recorded in one write
+            with self.deps.bookkeeping() as session:
+                owed = outbox.answering(session, outbox_id, owner=owner, now=self.deps.clock())
             if owed is not None:
                 self.owners[owed.id] = owner
+                self.answering.add(owed.id)
                 return owed
         with self.deps.bookkeeping() as session:
             return outbox.take(session, outbox_id, owner=self.owner, now=self.deps.clock())
@@ -341,52 +490,73 @@ class Courier:
     def _attempt(self, owed: Owed) -> Outcome:
         if owed.method == UPDATE:
             return self._update(owed)
-        if owed.method == REPLY:
-            answered = self._reply_in_place(owed)
-            if answered is not None:
-                return answered
+        if owed.method in ANSWERS:
+            if owed.cut_short and owed.began_in_place():
+                # Its sender stopped mid-answer, perhaps after Slack showed it, and an answer in
+                # place can't be looked for: one answer possibly lost beats the same answer twice.
+                log.warning("Outbox answer %s was cut short by its sender stopping; not sent again", owed.id)
+                return Outcome("sent", owed.reply_in, None, error="uncertain: its sender stopped")
+            if not owed.uncertain:  # (in doubt otherwise only as a DM: looked for before posting)
+                answered = self._answer_in_place(owed)
+                if answered is not None:
+                    return answered
         return self._post(owed)
 
-    def _update(self, owed: Owed) -> Outcome:
+    def _update(self, owed: Owed, channel: str | None = None) -> Outcome:
         try:
-            self.client.chat_update(channel=owed.channel, ts=str(owed.ts), **owed.payload)
+            self.client.chat_update(channel=channel or owed.channel, ts=str(owed.ts), **owed.payload)
         except SlackApiError as error:
             return _refused(error)
         except LOST as error:  # changing a message twice is harmless: just try again
             return Outcome("retry", error=type(error).__name__)
-        return Outcome("sent", owed.channel, owed.ts)
+        return Outcome("sent", channel or owed.channel, owed.ts)
 
-    def _reply_in_place(self, owed: Owed) -> Outcome | None:
-        """The ephemeral answer where the person was working, while Slack still takes one."""
-        if not owed.still_in_place(self.deps.clock()):
-            return None  # too late for an ephemeral: a DM
-        if owed.response_url:
-            try:
-                # No retry handlers: a connection dropped after Slack showed the answer, retried,
-                # would show it twice (a response_url has no idempotency key either).
-                response = WebhookClient(owed.response_url, timeout=10, retry_handlers=[]).send_dict(
-                    {**owed.payload, "response_type": "ephemeral", "replace_original": False}
-                )
-                if response.status_code == 200:
-                    return Outcome("sent", owed.reply_in, None)
-                log.info("response_url answered %s; trying chat.postEphemeral", response.status_code)
-            except LOST as error:
-                if not _reached_nobody(error):
-                    # The answer may well be on the rep's screen, and an ephemeral can't be looked
-                    # for afterwards: one answer possibly lost beats the same answer twice.
-                    log.warning(
-                        "response_url's answer to outbox message %s was lost (%s); not sending it again",
-                        owed.id,
-                        type(error).__name__,
-                    )
-                    return Outcome("sent", owed.reply_in, None, error=f"uncertain: {type(error).__name__}")
-                log.info("response_url refused the connection; trying chat.postEphemeral")
-        if owed.reply_in:
+    def _answer_in_place(self, owed: Owed) -> Outcome | None:
+        """The answer where the person was working, while Slack still takes one: through the
+        response_url (in place of the message clicked, for `replace`), else by changing that
+        message (`replace`, a message Baton posted), else an ephemeral. None: a DM, then."""
+        in_place = owed.still_in_place(self.deps.clock())
+        if in_place and owed.response_url:
+            answered = self._by_response_url(owed)
+            if answered is not None:
+                return answered
+        if owed.method == REPLACE and owed.ts and owed.reply_in:
+            changed = self._update(owed, owed.reply_in)  # chat.update never expires
+            if changed.status == "sent":
+                return changed
+            log.info("chat.update of the message clicked failed (%s); answering beside it", changed.error)
+        if in_place and owed.reply_in:
             try:
                 self.client.chat_postEphemeral(channel=owed.reply_in, user=owed.channel, **owed.payload)
                 return Outcome("sent", owed.reply_in, None)
             except (SlackApiError, *LOST) as error:
                 log.info("chat.postEphemeral failed (%s); sending a DM", _code(error))
+        return None
+
+    def _by_response_url(self, owed: Owed) -> Outcome | None:
+        shown = (
+            {**owed.payload, "replace_original": True}
+            if owed.method == REPLACE
+            else {**owed.payload, "response_type": "ephemeral", "replace_original": False}
+        )
+        try:
+            # No retry handlers: a connection dropped after Slack showed the answer, retried,
+            # would show it twice (a response_url has no idempotency key either).
+            response = WebhookClient(str(owed.response_url), timeout=10, retry_handlers=[]).send_dict(shown)
+            if response.status_code == 200:
+                return Outcome("sent", owed.reply_in, None)
+            log.info("response_url answered %s; trying another way", response.status_code)
+        except LOST as error:
+            if not _reached_nobody(error):
+                # The answer may well be on the rep's screen, and an ephemeral can't be looked
+                # for afterwards: one answer possibly lost beats the same answer twice.
+                log.warning(
+                    "response_url's answer to outbox message %s was lost (%s); not sending it again",
+                    owed.id,
+                    type(error).__name__,
+                )
+                return Outcome("sent", owed.reply_in, None, error=f"uncertain: {type(error).__name__}")
+            log.info("response_url refused the connection; trying another way")
         return None
 
     def _post(self, owed: Owed) -> Outcome:

@@ -1,6 +1,6 @@
 """Queries on the inbox: requests kept from their acknowledgement until they end. Never commits.
 
-Leases are measured on the database's clock (`database_now`), never a process's own: two
+Leases are measured on the database's clock (store/leases.py `database_now`), never a process's own: two
 machines whose clocks disagree still agree on whose lease has run out. A retry's "not before"
 (`retry_at`) is a schedule, kept on the app's clock like every other time Baton stores.
 """
@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from store.leases import database_now
 from store.models import Inbox
 
 
@@ -28,16 +29,6 @@ class Kept:
     body: str
     received_at: datetime
     attempts: int
-
-
-def database_now(session: Session, plus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
-    """The database server's clock (plus `plus`), as a SQL expression comparable with lease_until."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.clock_timestamp() + plus
-    # SQLite: the text form SQLAlchemy stores datetimes in ("YYYY-MM-DD HH:MM:SS.ffffff").
-    seconds = plus.total_seconds()
-    modifier = f"'{seconds:+.3f} seconds'"
-    return literal_column(f"strftime('%Y-%m-%d %H:%M:%f', 'now', {modifier}) || '000'")
 
 
 def receive(session: Session, *, owner: str, lease: timedelta, **values: object) -> int | None:

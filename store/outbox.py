@@ -1,14 +1,16 @@
 """Queries on the outbox (messages owed) and on digest claims held by a run. Never commits."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
+from store.leases import database_now
 from store.models import Delivery, Outbox
 
 UNSENT = ("pending", "unknown")
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a lease set to this has run out for everyone
 
 
 def add(session: Session, row: Outbox) -> int:
@@ -21,23 +23,22 @@ def get(session: Session, outbox_id: int) -> Outbox | None:
     return session.get(Outbox, outbox_id, populate_existing=True)
 
 
+def _free(session: Session, now: datetime) -> ColumnElement[bool]:
+    """Unsent and due (on the app's clock, a schedule), or held by a sender whose lease ran out
+    (on the database's clock: store/leases.py)."""
+    return or_(
+        and_(Outbox.status.in_(UNSENT), Outbox.next_attempt_at <= now),
+        and_(Outbox.status == "sending", Outbox.lease_until < database_now(session)),
+    )
+
+
 def due(session: Session, *, now: datetime, limit: int) -> list[int]:
     """Rows to (re)try now: unsent ones whose time has come, and ones whose sender's lease ran out."""
-    query = (
-        select(Outbox.id)
-        .where(
-            or_(
-                and_(Outbox.status.in_(UNSENT), Outbox.next_attempt_at <= now),
-                and_(Outbox.status == "sending", Outbox.lease_until < now),
-            )
-        )
-        .order_by(Outbox.id)
-        .limit(limit)
-    )
+    query = select(Outbox.id).where(_free(session, now)).order_by(Outbox.id).limit(limit)
     return list(session.scalars(query))
 
 
-def take(session: Session, row: Outbox, *, owner: str, now: datetime, lease_until: datetime) -> bool:
+def take(session: Session, row: Outbox, *, owner: str, now: datetime, lease: timedelta) -> bool:
     """Take `row` as it was read, if nobody changed it since: `attempts` is its version."""
     statement = (
         update(Outbox)
@@ -45,18 +46,18 @@ def take(session: Session, row: Outbox, *, owner: str, now: datetime, lease_unti
             Outbox.id == row.id,
             Outbox.attempts == row.attempts,
             Outbox.status == row.status,
-            or_(
-                and_(Outbox.status.in_(UNSENT), Outbox.next_attempt_at <= now),
-                and_(Outbox.status == "sending", Outbox.lease_until < now),
-            ),
+            _free(session, now),
         )
         .values(
             status="sending",
             owner=owner,
-            lease_until=lease_until,
+            lease_until=database_now(session, lease),
             attempts=Outbox.attempts + 1,
-            # A fresh attempt starts a new window to look in; one in doubt keeps its own.
-            tried_at=case((Outbox.status == "pending", now), else_=Outbox.tried_at),
+            # A fresh attempt starts a new window to look in; one in doubt keeps its own. (A row
+            # written already taken and never tried has nothing in doubt.)
+            tried_at=case(
+                (or_(Outbox.status == "pending", Outbox.attempts == 0), now), else_=Outbox.tried_at
+            ),
         )
         .returning(Outbox.id)
         .execution_options(synchronize_session=False)
@@ -64,12 +65,80 @@ def take(session: Session, row: Outbox, *, owner: str, now: datetime, lease_unti
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def renew(session: Session, outbox_id: int, *, owner: str, lease_until: datetime) -> bool:
+def renew(session: Session, outbox_id: int, *, owner: str, lease: timedelta) -> bool:
     """Extend the lease of a row this owner is sending; False if it isn't theirs any more."""
     statement = (
         update(Outbox)
         .where(Outbox.id == outbox_id, Outbox.owner == owner, Outbox.status == "sending")
-        .values(lease_until=lease_until)
+        .values(lease_until=database_now(session, lease))
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def renew_held(session: Session, held: dict[int, str], *, lease: timedelta) -> int:
+    """The heartbeat: the rows this process is sending (at most one per sending thread) are
+    leased again from now, each only while its own sender still holds it."""
+    owners: dict[str, list[int]] = {}
+    for outbox_id, owner in held.items():
+        owners.setdefault(owner, []).append(outbox_id)
+    renewed = 0
+    for owner, ids in owners.items():
+        statement = (
+            update(Outbox)
+            .where(Outbox.id.in_(ids), Outbox.owner == owner, Outbox.status == "sending")
+            .values(lease_until=database_now(session, lease))
+            .execution_options(synchronize_session=False)
+        )
+        renewed += session.execute(statement).rowcount  # type: ignore[attr-defined]
+    return renewed
+
+
+def adopt(session: Session, *, keep: list[int]) -> int:
+    """Every row another process was sending, free now: on SQLite, which one process serves,
+    that process is the one this one replaced, and dead. (`keep`: the rows this process holds,
+    at most one per sending thread.)"""
+    statement = (
+        update(Outbox)
+        .where(Outbox.status == "sending", Outbox.id.not_in(keep))
+        .values(lease_until=LONG_AGO)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
+
+
+def answering(session: Session, outbox_id: int, *, owner: str, now: datetime, channel: str | None) -> bool:
+    """An answer written already taken by `owner` (never tried yet) is recorded as sent as its one
+    attempt begins. False if it isn't (rolled back, or taken over by another sender)."""
+    statement = (
+        update(Outbox)
+        .where(
+            Outbox.id == outbox_id, Outbox.owner == owner, Outbox.status == "sending", Outbox.attempts == 0
+        )
+        .values(status="sent", attempts=1, tried_at=now, finished_at=now, sent_channel=channel)
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def note(session: Session, outbox_id: int, *, owner: str, note: str) -> None:
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id == outbox_id, Outbox.owner == owner, Outbox.status == "sent")
+        .values(error=note)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reopen(session: Session, outbox_id: int, *, owner: str, lease: timedelta) -> bool:
+    """An answer recorded as sent when it began, that did not go: held again by its sender, to
+    record how it went."""
+    statement = (
+        update(Outbox)
+        .where(Outbox.id == outbox_id, Outbox.owner == owner, Outbox.status == "sent")
+        .values(status="sending", finished_at=None, lease_until=database_now(session, lease))
         .returning(Outbox.id)
         .execution_options(synchronize_session=False)
     )

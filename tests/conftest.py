@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from bot.app import Baton, create
 from bot.config import Settings
@@ -21,9 +21,10 @@ from bot.localslack import Platform, Shown, SlackApi, User, Workspace
 from bot.pool import ListenerPool
 from bot.server import LocalServer, wsgi
 from coaching.settings import TeamConfig
+from handlers.outbox import HELD
 from store.db import Database, open_database
 from store.migrate import upgrade
-from store.models import Base
+from store.models import Base, Outbox
 
 # Slack sets these in some developer shells; with both present Bolt switches to OAuth mode.
 for _name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"):
@@ -163,6 +164,18 @@ class Harness:
     def seen_text(self, message: Shown) -> str:
         """Everything a person reads in a message: the text of every block, buttons included."""
         return flatten(message.blocks) or message.text
+
+
+def lapse_sending(db: Database) -> None:
+    """As if every sender's lease on a message ran out long ago on the database's clock (a dead
+    sender stops renewing them): the next sweep takes them over."""
+    HELD.let_go_all()
+    with db.sessions.begin() as session:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.status == "sending")
+            .values(lease_until=datetime(2000, 1, 1, tzinfo=UTC))
+        )
 
 
 def flatten(blocks: list[dict[str, object]]) -> str:

@@ -15,7 +15,7 @@ from bot.pool import ListenerPool
 from coaching.inbox import MAX_ATTEMPTS
 from store.db import Database
 from store.models import Inbox, Touch
-from tests.conftest import DANA, NOW, TEAM, Clock, Harness, flatten, start_harness
+from tests.conftest import DANA, NOW, TEAM, Clock, Harness, flatten, lapse_sending, start_harness
 
 
 class StalledPool(ListenerPool):
@@ -178,7 +178,8 @@ def test_a_kill_right_after_lead_won_committed_still_answers_the_rep_once(harnes
         event.remove(harness.db.engine, "before_cursor_execute", kill_once)
     assert killed  # died after the commit, before the answer went out
     assert not [m for m in harness.api.seen_by(DANA) if "won" in flatten(m.blocks).lower()]
-    recover_after(harness, 300)  # the restarted process's outbox sweep, once the dead sender's lease ran out
+    lapse_sending(harness.db)  # the dead sender's lease runs out (seconds, on the database's clock)
+    recover_after(harness, 300)  # the restarted process's outbox sweep
     recover_after(harness, 300)
     answers = [
         m

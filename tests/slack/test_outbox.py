@@ -16,7 +16,7 @@ from handlers.outbox import Courier
 from handlers.say import Pacer
 from store.db import Database
 from store.models import Lead, Outbox
-from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten, start_harness
+from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten, lapse_sending, start_harness
 from tests.slack.test_digest import MONDAY_MORNING_NY, delivery_rows, digests_for, run, seed
 
 
@@ -50,8 +50,9 @@ def outbox_rows(h: Harness) -> list[tuple[str, str]]:
 
 
 def sweep_later(h: Harness, minutes: int = 5) -> None:
-    """The clock's outbox job, a few minutes on."""
+    """The clock's outbox job, a few minutes on (long after any dead sender's lease ran out)."""
     h.clock.advance(minutes=minutes)
+    lapse_sending(h.db)
     Courier(h.baton.deps, h.baton.client).sweep()
 
 

@@ -3,6 +3,7 @@ decided while a manager's copy was still on its way, and lost posts looked for w
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,13 +11,15 @@ from slack_sdk import WebClient
 from sqlalchemy import event, select
 
 from bot.localslack import Shown
+from coaching.leases import LEASE
 from coaching.settings import TeamConfig
 from handlers.blocks.base import Message
 from handlers.blocks.ids import Action
-from handlers.outbox import Courier, reply
+from handlers.outbox import HELD, Courier, reply
 from store.db import Database
+from store.leases import database_now
 from store.models import Outbox
-from tests.conftest import DANA, KENJI, MORGAN, TOKEN, Harness, flatten, start_harness
+from tests.conftest import DANA, KENJI, MORGAN, TOKEN, Harness, flatten, lapse_sending, start_harness
 
 OPS, MANAGERS = "C0OPS", "C0MANAGERS"
 
@@ -264,6 +267,102 @@ def test_a_reply_owed_by_a_process_that_died_before_sending_it_is_sent_by_a_swee
         )
     Courier(deps, harness.baton.client).sweep()  # another process: the row is still its sender's
     assert not [m for m in harness.api.seen_by(DANA) if m.text.startswith("Logged a voicemail")]
-    harness.clock.advance(minutes=3)  # the dead sender's lease runs out
+    lapse_sending(harness.db)  # the dead sender's lease runs out
     Courier(deps, harness.baton.client).sweep()
     assert len([m for m in harness.api.seen_by(DANA) if m.text.startswith("Logged a voicemail")]) == 1
+
+
+class Killed(BaseException):
+    """The process stopped (kill -9, as seen from inside): nothing after this line ran."""
+
+
+def test_an_answer_shown_just_before_its_sender_was_killed_is_not_shown_again(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    shown_before = len(harness.api.calls_to("response_url"))
+    killed: list[str] = []
+
+    def kill_after_answer(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # Slack has shown the answer; the sender dies at its next word to the outbox, if any.
+        answered = len(harness.api.calls_to("response_url")) > shown_before
+        if answered and "OUTBOX" in statement.upper() and not killed:
+            killed.append(statement)
+            raise Killed()
+
+    event.listen(harness.db.engine, "before_cursor_execute", kill_after_answer)
+    try:
+        harness.slack.command(DANA, "/logcall", "acme vm left a message")
+    finally:
+        event.remove(harness.db.engine, "before_cursor_execute", kill_after_answer)
+    lapse_sending(harness.db)  # whatever the dead sender held is free now
+    harness.clock.advance(minutes=5)
+    Courier(harness.baton.deps, harness.baton.client).sweep()  # the process that takes over
+    shown = [c for c in harness.api.calls_to("response_url")[shown_before:] if "Acme Corp" in str(c.args)]
+    assert len(shown) == 1  # an answer in place can't be looked for: never sent again on a guess
+
+
+def test_a_restarted_process_sends_what_the_killed_one_was_about_to_answer(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    deps = harness.baton.deps
+    with deps.db.sessions.begin() as session:  # the work committed; the process died right after
+        reply(
+            session,
+            "T0TEST",
+            DANA,
+            Message(text="Logged a voicemail on Acme Corp."),
+            deps=deps,
+            response_url=harness.api.response_url(DANA, "C0GENERAL"),
+            channel_id="C0GENERAL",
+        )
+    HELD.let_go_all()  # killed: its heartbeat stopped with it
+    with deps.db.readers.begin() as session:
+        # Its lease: seconds on the database's clock, not minutes on the process's own.
+        left = session.scalar(
+            select(Outbox.lease_until).where(Outbox.method == "reply").order_by(Outbox.id.desc())
+        )
+        now = session.scalar(select(database_now(session)))
+    assert left is not None and now is not None
+    assert (
+        left - (now if isinstance(now, datetime) else datetime.fromisoformat(now).replace(tzinfo=UTC))
+        <= LEASE
+    )
+    if database_is_postgresql(harness.db):
+        lapse_sending(harness.db)  # several processes: free once the lease runs out
+    restarted = start_harness(harness.db, clock=harness.clock, api=harness.api)
+    try:
+        restarted.baton.recover()  # its start-up pass: on SQLite the dead process's rows are its own now
+        said = [m for m in harness.api.seen_by(DANA) if m.text == "Logged a voicemail on Acme Corp."]
+        assert len(said) == 1
+    finally:
+        restarted.server.stop()
+        restarted.baton.pool.shutdown(wait=True)
+
+
+def test_the_outbox_heartbeat_keeps_a_slow_senders_row_and_lets_a_dead_ones_go(harness: Harness) -> None:
+    deps = harness.baton.deps
+    with deps.db.sessions.begin() as session:
+        owed = reply(
+            session,
+            "T0TEST",
+            DANA,
+            Message(text="Logged a voicemail on Acme Corp."),
+            deps=deps,
+            response_url=None,
+            channel_id="C0GENERAL",
+        )
+    lapse_sending(harness.db)  # as if its lease had nearly run out...
+    HELD.hold(deps, owed, owner_of(harness.db, owed))
+    assert HELD.renew(every=0) == 1  # ...and the heartbeat renewed it: no sweep takes it
+    assert Courier(deps, harness.baton.client).sweep().sent == 0
+    HELD.let_go_all()  # the sender died
+    lapse_sending(harness.db)
+    assert HELD.renew(every=0) == 0
+    assert Courier(deps, harness.baton.client).sweep().sent == 1
+
+
+def owner_of(db: Database, outbox_id: int) -> str:
+    with db.readers.begin() as session:
+        return str(session.scalar(select(Outbox.owner).where(Outbox.id == outbox_id)))
+
+
+def database_is_postgresql(db: Database) -> bool:
+    return db.engine.dialect.name == "postgresql"
