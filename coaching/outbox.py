@@ -356,6 +356,16 @@ def settle_copies(
     )
 
 
+def copies_in_doubt(session: Session, *, team_id: str, subject: str, subject_id: int) -> bool:
+    """Is a post about this perhaps in Slack already (its outcome unknown, or being sent)?"""
+    return rows.posts_in_doubt(session, team_id=team_id, subject=subject, subject_id=subject_id)
+
+
+def revise_unsent(session: Session, outbox_id: int, payload: dict[str, Any]) -> bool:
+    """What an answer owed but never tried yet says, changed before it goes (False: it went)."""
+    return rows.revise_unsent(session, outbox_id, payload=json.dumps(payload))
+
+
 def cancel_unsent(session: Session, *, team_id: str, subject: str, subject_id: int, now: datetime) -> None:
     rows.cancel_unsent(session, team_id=team_id, subject=subject, subject_id=subject_id, now=now)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from coaching import digest_records
 from coaching.digest_records import Kind, Recipient
 from coaching.outbox import DELIVERY, new_owner, queue_delivery, renew_claims
+from coaching.people import Profile
 from handlers import outbox
 from handlers.blocks.base import Message, with_note
 from handlers.blocks.digest import digest, digest_done
@@ -245,15 +246,26 @@ class Deliveries:
         return departed
 
 
-def live_digest(deps: Deps, client: WebClient, team_id: str, user_id: str, *, note: str) -> Message:
-    """The digest is a live list: after a button it shows what still needs doing today."""
-    profile = deps.directory.profile(client, team_id, user_id)
-    with deps.db.readers.begin() as session:
-        now = deps.clock()
-        current = digest_records.digest_now(
-            session, team_id=team_id, user_id=user_id, now=now, tz=profile.zone, defaults=deps.defaults
-        )
-        rules = deps.caller(session, team_id, user_id, profile.zone).rules
+def live_digest(
+    deps: Deps, client: WebClient, team_id: str, user_id: str, *, note: str, session: Session | None = None
+) -> Message:
+    """The digest is a live list: after a button it shows what still needs doing today. Read in
+    `session` (the work's own transaction, so it shows the change) or a read of its own."""
+    profile = deps.directory.profile(client, team_id, user_id)  # known already: the click's caller
+    if session is None:
+        with deps.db.readers.begin() as reading:
+            return _live_digest(deps, reading, profile, team_id, user_id, note=note)
+    return _live_digest(deps, session, profile, team_id, user_id, note=note)
+
+
+def _live_digest(
+    deps: Deps, session: Session, profile: Profile, team_id: str, user_id: str, *, note: str
+) -> Message:
+    now = deps.clock()
+    current = digest_records.digest_now(
+        session, team_id=team_id, user_id=user_id, now=now, tz=profile.zone, defaults=deps.defaults
+    )
+    rules = deps.caller(session, team_id, user_id, profile.zone).rules
     name = _first_name(profile.name)
     hour = now.astimezone(profile.zone).hour
     message = digest_done() if current.is_empty else digest(current, rules, name=name, hour=hour)

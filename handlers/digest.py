@@ -7,12 +7,13 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from coaching import digest_records, lead_commands, transfers
 from coaching.handoff_results import Decided
 from coaching.leads import NotAllowed, StatusChanged
-from handlers import outbox
-from handlers.blocks.base import plain, replace_block, stale_button
+from handlers import answers
+from handlers.blocks.base import Message, Reshown, plain, reshown, stale_button
 from handlers.blocks.handoffs import handoff_reply
 from handlers.blocks.ids import Action
 from handlers.blocks.orphans import reassigned
@@ -21,9 +22,8 @@ from handlers.blocks.text import day
 from handlers.deliveries import live_digest
 from handlers.deps import Deps
 from handlers.handoff_posts import HandoffPosts
-from handlers.payloads import block_ids, clicked_ids, from_home
+from handlers.payloads import block_ids, clicked_ids
 from handlers.registration import lazily
-from handlers.say import answer, publish_home
 from store import queries
 
 
@@ -48,6 +48,7 @@ class DigestButtons:
     ) -> None:
         ids = clicked_ids(action, 1)
         team_id, user_id = str(context.team_id), body["user"]["id"]
+        note: str | None = None
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             snoozed = (
                 digest_records.snooze(
@@ -62,19 +63,16 @@ class DigestButtons:
                 if ids
                 else None
             )
-        if snoozed is None:
-            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
-            return
-        if isinstance(snoozed, NotAllowed):
-            answer(self.deps, body, respond, client, context, reply(snoozed, caller.local_now), replace=False)
-            return
-        self.refresh(
-            body,
-            respond,
-            client,
-            context,
-            note=f"Snoozed {snoozed.lead.name} until {day(snoozed.until, caller.today)}.",
-        )
+            if snoozed is None:
+                message = stale_button()
+            elif isinstance(snoozed, NotAllowed):
+                message = reply(snoozed, caller.local_now)
+            else:
+                note = f"Snoozed {snoozed.lead.name} until {day(snoozed.until, caller.today)}."
+                message = self.live(session, client, context, body, note=note)
+            # A refusal goes beside the digest, which stays as it was; a snooze shows it again.
+            owed = answers.owe(self.deps, session, body, context, message, replace=note is not None)
+        answers.send(self.deps, client, body, context, owed, message, note=note)
 
     def backburner(
         self,
@@ -85,27 +83,27 @@ class DigestButtons:
         context: BoltContext,
     ) -> None:
         ids = clicked_ids(action, 1)
-        if ids is None:
-            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
-            return
         team_id, user_id = str(context.team_id), body["user"]["id"]
+        note: str | None = None
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = lead_commands.lead_action(session, caller, ids[0], "backburner")
-        if not isinstance(result, StatusChanged):
-            answer(self.deps, body, respond, client, context, reply(result, caller.local_now), replace=False)
-            return
-        self.refresh(body, respond, client, context, note=f"{result.lead.name} is on the back-burner.")
+            result = lead_commands.lead_action(session, caller, ids[0], "backburner") if ids else None
+            if result is None:
+                message = stale_button()
+            elif not isinstance(result, StatusChanged):
+                message = reply(result, caller.local_now)
+            else:
+                note = f"{result.lead.name} is on the back-burner."
+                message = self.live(session, client, context, body, note=note)
+            owed = answers.owe(self.deps, session, body, context, message, replace=note is not None)
+        answers.send(self.deps, client, body, context, owed, message, note=note)
 
-    def refresh(
-        self, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext, *, note: str
-    ) -> None:
-        """The digest (or the Home tab) is a live list: after a button it shows what's still to do."""
-        team_id, user_id = str(context.team_id), body["user"]["id"]
-        if from_home(body):
-            publish_home(self.deps, client, team_id, user_id, note=note)
-            return
-        respond(
-            **live_digest(self.deps, client, team_id, user_id, note=note).payload(), replace_original=True
+    def live(
+        self, session: Session, client: WebClient, context: BoltContext, body: dict[str, Any], *, note: str
+    ) -> Message:
+        """The digest is a live list: after a button it shows what's still to do, read in the
+        click's own transaction (so it shows the change) and owed in place of the digest."""
+        return live_digest(
+            self.deps, client, str(context.team_id), body["user"]["id"], note=note, session=session
         )
 
     def reassign(
@@ -119,36 +117,39 @@ class DigestButtons:
         block_id = str(action.get("block_id") or "")
         ids = block_ids(action, Action.ORPHAN_BLOCK)
         to_user = action.get("selected_user")
-        if ids is None or not to_user:
-            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
-            return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        self.deps.directory.profile(client, team_id, to_user)  # so the use case knows who they are
+        if ids is not None and to_user:
+            self.deps.directory.profile(client, team_id, to_user)  # so the use case knows who they are
+        note: str | None = None
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            lead = queries.leads.lead(session, team_id=team_id, lead_id=ids[0]) if caller.is_manager else None
+            lead = (
+                queries.leads.lead(session, team_id=team_id, lead_id=ids[0])
+                if caller.is_manager and ids is not None and to_user
+                else None
+            )
             result = (
                 transfers.request_transfer(
                     session, caller, lead=lead, to_user=to_user, reason="The owner left"
                 )
-                if lead is not None
+                if lead is not None and to_user
                 else None
             )
             owed = HandoffPosts(self.deps).owe(session, result, team_id)
-        outbox.Courier(self.deps, client).send(owed)
-        if not caller.is_manager:
-            refusal = plain("Only managers can reassign leads. Nothing changed.")
-            answer(self.deps, body, respond, client, context, refusal, replace=False)
-            return
-        if not isinstance(result, Decided):
-            told = stale_button() if result is None else handoff_reply(result, caller.local_now)
-            answer(self.deps, body, respond, client, context, told, replace=False)
-            return
-        moved = f"{result.transfer.lead.name} now belongs to <@{to_user}>."
-        if from_home(body):
-            publish_home(self.deps, client, team_id, user_id, note=moved)
-            return
-        message = body.get("message") or {}
-        done = reassigned(block_id, result.transfer.lead.name, to_user, user_id)
-        updated = replace_block(message.get("blocks") or [], block_id, done)
-        if updated is not None:
-            respond(text=str(message.get("text") or "Orphaned leads"), blocks=updated, replace_original=True)
+            message: Message
+            if ids is None or not to_user:
+                message = stale_button()
+            elif not caller.is_manager:
+                message = plain("Only managers can reassign leads. Nothing changed.")
+            elif not isinstance(result, Decided):
+                message = stale_button() if result is None else handoff_reply(result, caller.local_now)
+            else:
+                note = f"{result.transfer.lead.name} now belongs to <@{to_user}>."
+                done = reassigned(block_id, result.transfer.lead.name, to_user, user_id)
+                message = reshown(
+                    body.get("message") or {}, block_id, done, fallback="Orphaned leads"
+                ) or plain(note)
+            # The alert shows who has the lead now, in place of its picker; anything else goes beside it.
+            owed += answers.owe(
+                self.deps, session, body, context, message, replace=isinstance(message, Reshown)
+            )
+        answers.send(self.deps, client, body, context, owed, message, note=note)

@@ -8,15 +8,21 @@ every manager's copy.
 
 from typing import Any
 
-from slack_bolt import Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from coaching import digest_records, handoff_posts, handoff_sweep
 from coaching.caller import Caller
 from coaching.handoff_posts import OPS, TRANSFER
-from coaching.handoff_results import Decided, OpsForm, OpsHandedOff, TransferAsked, TransferSnapshot
-from coaching.outbox import settle_copies
+from coaching.handoff_results import (
+    Decided,
+    OpsClaimed,
+    OpsForm,
+    OpsHandedOff,
+    TransferAsked,
+    TransferSnapshot,
+)
+from coaching.outbox import copies_in_doubt, revise_unsent, settle_copies
 from handlers import outbox
 from handlers.blocks.base import Message
 from handlers.blocks.handoffs import (
@@ -25,6 +31,7 @@ from handlers.blocks.handoffs import (
     ops_form_opened,
     ops_handed_off,
     ops_modal,
+    ops_taken,
     transfer_decided,
     transfer_news,
     transfer_request,
@@ -37,34 +44,47 @@ class HandoffPosts:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    def deliver(
-        self, result: object, client: WebClient, caller: Caller, owed: list[int], *, typed: str = ""
-    ) -> Message:
-        """Send what a committed /handoff result owes (`owe`, in its transaction), then say what happened."""
-        sent = outbox.Courier(self.deps, client).send(owed)
+    def expected(self, result: object, caller: Caller, *, typed: str = "") -> Message:
+        """The answer to a /handoff result, owed with it: where it tells of the operations card,
+        as if the card went (`deliver` corrects it before it is sent if it didn't)."""
         if isinstance(result, OpsHandedOff):
-            posted, problem = ops_posted(result, sent.outcomes.get(owed[0]) if owed else None)
+            posted, problem = ops_posted(result, outbox.Outcome("sent", result.ops_channel))
             return ops_handed_off(result, posted_in=posted, problem=problem)
+        if isinstance(result, OpsForm):
+            return ops_form_opened(result.lead)
         return handoff_reply(result, caller.local_now, typed=typed)
+
+    def deliver(
+        self, result: object, client: WebClient, owed: list[int], answer: list[int], expected: Message
+    ) -> None:
+        """After the commit: what the result owes people first, then the answer owed with it. An
+        answer that says the operations card went is corrected first if the card didn't (killed
+        before that, the answer still says it went: the outbox posts the card once Slack takes it)."""
+        courier = outbox.Courier(self.deps, client)
+        sent = courier.send(owed)
+        if isinstance(result, OpsHandedOff) and answer:
+            posted, problem = ops_posted(result, sent.outcomes.get(owed[0]) if owed else None)
+            told = ops_handed_off(result, posted_in=posted, problem=problem)
+            if told != expected:
+                with self.deps.bookkeeping() as session:
+                    revise_unsent(session, answer[0], told.payload())
+        courier.send(answer)
 
     def resumed(
         self,
         result: object,
         body: dict[str, Any],
-        respond: Respond,
         client: WebClient,
-        caller: Caller,
         owed: list[int],
+        answer: list[int],
+        expected: Message,
     ) -> None:
-        """A /handoff that asked "which lead?", finished by the click that picked one: the form
-        opens, or what the hand-off owes is sent, and the question is replaced by the answer."""
+        """A /handoff that asked "which lead?", finished by the click that picked one (its answer
+        owed in place of the question, `expected`): the form opens, or what the hand-off owes is sent."""
         if isinstance(result, OpsForm):
             channel = (body.get("channel") or {}).get("id")
             client.views_open(trigger_id=body["trigger_id"], view=ops_modal(result.lead, channel_id=channel))
-            message = ops_form_opened(result.lead)
-        else:
-            message = self.deliver(result, client, caller, owed)
-        respond(**message.payload(), response_type="ephemeral", replace_original=True)
+        self.deliver(result, client, owed, answer, expected)
 
     def owe(self, session: Session, result: object, team_id: str) -> list[int]:
         """What a result owes people (managers, the people involved, operations), in its transaction."""
@@ -76,6 +96,19 @@ class HandoffPosts:
             return self.owe_decision(session, team_id, result.transfer)
         if isinstance(result, OpsHandedOff) and result.ops_channel is not None:
             card = ops_card(result.handoff)
+            # A hand-off handed again (its first card never reached operations): a first card
+            # never posted is dropped, and one perhaps in Slack shows this one (posted as it, or
+            # changed to it once found) instead of a second card beside it.
+            settle_copies(
+                session,
+                team_id=team_id,
+                subject=OPS,
+                subject_id=result.handoff.id,
+                payload=card.payload(),
+                now=self.deps.clock(),
+            )
+            if copies_in_doubt(session, team_id=team_id, subject=OPS, subject_id=result.handoff.id):
+                return []
             return [
                 outbox.post(
                     session,
@@ -88,6 +121,24 @@ class HandoffPosts:
                 )
             ]
         return []
+
+    def owe_claim(self, session: Session, team_id: str, result: OpsClaimed) -> list[int]:
+        """Someone took the customer: every copy of the card shows who, copies still on their way
+        included (never posted ones dropped, ones perhaps in Slack changed to it), and the rep hears."""
+        card = ops_card(result.handoff)
+        settle_copies(
+            session,
+            team_id=team_id,
+            subject=OPS,
+            subject_id=result.handoff.id,
+            payload=card.payload(),
+            now=self.deps.clock(),
+        )
+        copies = handoff_posts.posts(session, team_id=team_id, subject=OPS, subject_id=result.handoff.id)
+        owed = [outbox.update(session, team_id, channel, ts, card, deps=self.deps) for channel, ts in copies]
+        taken = ops_taken(result.handoff)
+        owed.append(outbox.post(session, team_id, result.handoff.rep_id, taken, deps=self.deps))
+        return owed
 
     def owe_request(
         self,

@@ -11,8 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from coaching import handoff_posts, handoffs, leads, ops_handoffs, transfers
-from coaching.handoff_posts import OPS
+from coaching import handoffs, leads, ops_handoffs, transfers
 from coaching.handoff_results import (
     AlreadyDecided,
     Decided,
@@ -20,17 +19,15 @@ from coaching.handoff_results import (
     OpsAlreadyClaimed,
     OpsClaimed,
     OpsForm,
-    OpsHandedOff,
     Unknown,
 )
 from coaching.parsing import mentioned
 from handlers import answers, outbox
-from handlers.blocks.base import Message, stale_button
+from handlers.blocks.base import Message, plain, stale_button
 from handlers.blocks.handoffs import (
     handoff_modal,
     handoff_reply,
     ops_already_taken,
-    ops_card,
     ops_modal,
     ops_taken,
     owner_picked,
@@ -45,7 +42,7 @@ from handlers.deps import Deps
 from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, field, from_home, read_metadata, selected_user
 from handlers.registration import answered, lazily
-from handlers.say import answer, publish_home, tell_privately
+from handlers.say import publish_home
 from store import queries
 
 log = logging.getLogger(__name__)
@@ -79,21 +76,20 @@ class Handoffs:
         with self.deps.acting(client, team_id, user_id) as (session, caller):
             result = handoffs.handoff_command(session, caller, text)
             owed = self.posts.owe(session, result, team_id)
-            # The answer is owed with the change, except where it says how the operations card
-            # went (known only once it is sent) or a form opens instead.
-            answer_owed = not isinstance(result, OpsForm | OpsHandedOff)
-            if answer_owed:
-                message = handoff_reply(result, caller.local_now, typed=text)
-                owed = owed + answers.owe(self.deps, session, command, context, message)
+            # The answer is owed with the change (unless a form opens instead). Where it says how
+            # the operations card went, it says the card is posted, and is corrected before it
+            # is sent if the card didn't go (`HandoffPosts.deliver`).
+            message = self.posts.expected(result, caller, typed=text)
+            answer = (
+                []
+                if isinstance(result, OpsForm)
+                else answers.owe(self.deps, session, command, context, message)
+            )
         if isinstance(result, OpsForm):
             view = ops_modal(result.lead, channel_id=command.get("channel_id"))
             client.views_open(trigger_id=command["trigger_id"], view=view)
             return
-        if answer_owed:
-            answers.send(self.deps, client, command, context, owed, message)
-            return
-        message = self.posts.deliver(result, client, caller, owed, typed=text)
-        respond(**message.payload(), response_type="ephemeral")
+        self.posts.deliver(result, client, owed, answer, message)
 
     # ---- managers decide -------------------------------------------------------------------------
     def approve(
@@ -124,6 +120,7 @@ class Handoffs:
         client: WebClient,
         context: BoltContext,
     ) -> None:
+        # Writes nothing: killed before its answer, the click is simply run again.
         ids = clicked_ids(action, 1)
         if ids is None:
             respond(**stale_button().payload(), response_type="ephemeral", replace_original=False)
@@ -145,9 +142,18 @@ class Handoffs:
         if not isinstance(transfer_id, int):
             return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        result = self._decided(client, team_id, user_id, transfer_id, approve=False, note=reason)
-        if not isinstance(result, Decided):
-            client.chat_postMessage(channel=user_id, **_refusal(result).payload())
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
+            result = transfers.decide(session, caller, transfer_id=transfer_id, approve=False, note=reason)
+            owed = self.posts.owe(session, result, team_id)
+            if not isinstance(result, Decided):
+                # A form has no response_url, and the modal has closed: told by DM, owed with the decision.
+                refusal = _refusal(result)
+                owed.append(
+                    outbox.reply(
+                        session, team_id, user_id, refusal, deps=self.deps, response_url=None, channel_id=None
+                    )
+                )
+        outbox.Courier(self.deps, client).send(owed)
 
     def _decide(
         self,
@@ -161,40 +167,25 @@ class Handoffs:
         note: str | None,
     ) -> None:
         ids = read_ids(value, 1)
-        if ids is None:
-            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
-            return
         team_id, user_id = str(context.team_id), body["user"]["id"]
-        result = self._decided(client, team_id, user_id, ids[0], approve=approve, note=note)
-        if from_home(body):
-            outcome = (
-                f"{result.transfer.lead.name}: {result.transfer.status.value}"
-                if isinstance(result, Decided)
-                else _refusal(result).text
+        with self.deps.acting(client, team_id, user_id) as (session, caller):
+            result = (
+                transfers.decide(session, caller, transfer_id=ids[0], approve=approve, note=note)
+                if ids is not None
+                else None
             )
-            publish_home(self.deps, client, team_id, user_id, note=outcome)
-            return
-        if not isinstance(result, Decided):
-            respond(**_refusal(result).payload(), response_type="ephemeral", replace_original=False)
+            owed = self.posts.owe(session, result, team_id)
+            if isinstance(result, Decided):
+                # Every copy of the request, this one included, is updated by `owe`: nothing more to say.
+                message = plain(f"{result.transfer.lead.name}: {result.transfer.status.value}")
+            else:
+                message = stale_button() if ids is None else _refusal(result)
+                owed += answers.owe(self.deps, session, body, context, message)
             if isinstance(result, AlreadyDecided):
                 # This copy may still show buttons if its update hasn't landed yet: show the outcome.
-                respond(**transfer_decided(result.transfer).payload(), replace_original=True)
-
-    def _decided(
-        self,
-        client: WebClient,
-        team_id: str,
-        user_id: str,
-        transfer_id: int,
-        *,
-        approve: bool,
-        note: str | None,
-    ) -> object:
-        with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = transfers.decide(session, caller, transfer_id=transfer_id, approve=approve, note=note)
-            owed = self.posts.owe(session, result, team_id)
-        outbox.Courier(self.deps, client).send(owed)
-        return result
+                decided = transfer_decided(result.transfer)
+                owed += answers.owe(self.deps, session, body, context, decided, replace=True)
+        answers.send(self.deps, client, body, context, owed, message)
 
     # ---- operations ------------------------------------------------------------------------------
     def check_ops_form(self, ack: Ack, view: dict[str, Any]) -> None:
@@ -224,12 +215,20 @@ class Handoffs:
                 notes=field(view, Action.FIELD_NOTES),
             )
             owed = self.posts.owe(session, result, team_id)
-        message = (
-            unknown_request()
-            if isinstance(result, Unknown)
-            else self.posts.deliver(result, client, caller, owed)
-        )
-        tell_privately(client, channel_id=metadata.get("channel"), user_id=user_id, message=message)
+            # A form has no response_url: an ephemeral where the rep was, else a DM; owed with the hand-off.
+            message = (
+                unknown_request() if isinstance(result, Unknown) else self.posts.expected(result, caller)
+            )
+            answer = outbox.reply(
+                session,
+                team_id,
+                user_id,
+                message,
+                deps=self.deps,
+                response_url=None,
+                channel_id=metadata.get("channel"),
+            )
+        self.posts.deliver(result, client, owed, [answer], message)
 
     # ---- the hand-off form (from the digest, the weekly review, a lead card) ---------------------
     def open_form(
@@ -324,20 +323,16 @@ class Handoffs:
             result = ops_handoffs.claim_ops(session, caller, handoff_id=ids[0])
             owed: list[int] = []
             if isinstance(result, OpsClaimed):
-                card = ops_card(result.handoff)
-                copies = handoff_posts.posts(session, team_id=team_id, subject=OPS, subject_id=ids[0])
-                owed = [outbox.update(session, team_id, ch, ts, card, deps=self.deps) for ch, ts in copies]
-                taken = ops_taken(result.handoff)
-                owed.append(outbox.post(session, team_id, result.handoff.rep_id, taken, deps=self.deps))
-        outbox.Courier(self.deps, client).send(owed)
-        if isinstance(result, OpsAlreadyClaimed):
-            respond(
-                **ops_already_taken(result.handoff).payload(),
-                response_type="ephemeral",
-                replace_original=False,
-            )
-        elif not isinstance(result, OpsClaimed):
-            respond(**unknown_request().payload(), response_type="ephemeral", replace_original=False)
+                owed = self.posts.owe_claim(session, team_id, result)
+                message = ops_taken(result.handoff)
+            else:
+                message = (
+                    ops_already_taken(result.handoff)
+                    if isinstance(result, OpsAlreadyClaimed)
+                    else unknown_request()
+                )
+                owed += answers.owe(self.deps, session, body, context, message)
+        answers.send(self.deps, client, body, context, owed, message)
 
 
 def _refusal(result: object) -> Message:

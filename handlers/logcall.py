@@ -12,7 +12,7 @@ from coaching.caller import Caller
 from coaching.finding import DraftRefused
 from coaching.handoff_results import HANDED_OFF
 from coaching.touches import Fix
-from handlers import outbox
+from handlers import answers, outbox
 from handlers.blocks.base import stale_button
 from handlers.blocks.ids import Action
 from handlers.blocks.logcall import lead_options, slow_lead_options, touch_on_your_lead
@@ -157,17 +157,18 @@ class LogCall:
                 channel_id=metadata.get("channel"),
             )
             told = self._owe_owner(session, caller, result, sending_now=True)
+            refresh = metadata.get("refresh")
+            if isinstance(refresh, list) and len(refresh) == 2 and isinstance(result, touches.TouchLogged):
+                # Logged from a digest item: the digest shows what's left for today, owed with the touch.
+                note = f"Logged a touch on {result.lead.name}."
+                digest = live_digest(self.deps, client, team_id, user_id, note=note, session=session)
+                told.append(
+                    outbox.update(session, team_id, str(refresh[0]), str(refresh[1]), digest, deps=self.deps)
+                )
         outbox.Courier(self.deps, client).send([owed, *told])
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
             publish_home(self.deps, client, team_id, user_id, note=note)
-        refresh = metadata.get("refresh")
-        if isinstance(refresh, list) and len(refresh) == 2 and isinstance(result, touches.TouchLogged):
-            # Logged from a digest item: the digest shows what's left for today.
-            digest = live_digest(
-                self.deps, client, team_id, user_id, note=f"Logged a touch on {result.lead.name}."
-            )
-            client.chat_update(channel=str(refresh[0]), ts=str(refresh[1]), **digest.payload())
 
     def finish_draft(
         self,
@@ -222,15 +223,16 @@ class LogCall:
             result = lead_commands.resume(session, caller, draft_id=draft_id, lead_id=lead_id, fix=fix)
             owed = posts.owe(session, result, team_id) if isinstance(result, HANDED_OFF) else []
             owed += self._owe_owner(session, caller, result)
-        if isinstance(result, HANDED_OFF):
-            posts.resumed(result, body, respond, client, caller, owed)
+            # An answered question is replaced by its answer, so its buttons can't be pressed again;
+            # a refused click (someone else's, or a second one) leaves the original alone.
+            answered_now = not isinstance(result, DraftRefused)
+            handed_off = isinstance(result, HANDED_OFF)
+            message = posts.expected(result, caller) if handed_off else reply(result, caller.local_now)
+            answer = answers.owe(self.deps, session, body, context, message, replace=answered_now)
+        if handed_off:
+            posts.resumed(result, body, client, owed, answer, message)
             return
-        # An answered question is replaced by its answer, so its buttons can't be pressed again;
-        # a refused click (someone else's, or a second one) leaves the original alone.
-        answered_now = not isinstance(result, DraftRefused)
-        message = reply(result, caller.local_now)
-        respond(**message.payload(), response_type="ephemeral", replace_original=answered_now)
-        outbox.Courier(self.deps, client).send(owed)
+        answers.send(self.deps, client, body, context, [*answer, *owed], message)
 
     def _owe_owner(
         self, session: Session, caller: Caller, result: object, *, sending_now: bool = False

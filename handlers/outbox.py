@@ -609,8 +609,8 @@ class Courier:
             )
         if message is not None:
             log.info("Outbox message %s was posted after all (%s)", owed.id, message["ts"])
-            shown = message.get("text")
-            return Outcome("sent", channel, str(message["ts"]), shows_old=shown != owed.payload.get("text"))
+            shows_old = _face(message) != _face(owed.payload)
+            return Outcome("sent", channel, str(message["ts"]), shows_old=shows_old)
         if more and oldest is not None:  # a busy channel: the older part of the window next minute
             return Outcome(
                 "unknown",
@@ -643,6 +643,28 @@ class Courier:
                 return channel, message, False, None
         oldest = min((str(m["ts"]) for m in messages), key=float, default=None)
         return channel, None, bool(history.get("has_more")), oldest
+
+
+def _face(message: dict[str, Any]) -> tuple[str, ...]:
+    """What a person sees of a message: its text, and every text and button in its blocks. (Slack
+    hands blocks back with details of its own added, so they aren't compared whole; a difference
+    it makes up costs one chat.update showing the same thing, never a message shown wrong.)"""
+    seen: list[str] = [str(message.get("text") or "")]
+
+    def walk(part: object) -> None:
+        if isinstance(part, dict):
+            for key in ("text", "action_id", "value"):
+                if isinstance(part.get(key), str):
+                    seen.append(f"{key}:{part[key]}")
+            for value in part.values():
+                if isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(part, list):
+            for item in part:
+                walk(item)
+
+    walk(message.get("blocks") or [])
+    return tuple(seen)
 
 
 def _slack_ts(moment: datetime) -> str:

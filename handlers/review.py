@@ -4,16 +4,18 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from coaching import review_records
+from coaching.caller import Caller
 from coaching.review_records import LimitRefused
-from handlers.blocks.base import replace_block, stale_button
+from handlers import answers
+from handlers.blocks.base import Message, Reshown, plain, reshown, stale_button
 from handlers.blocks.ids import Action
 from handlers.blocks.review import limit_refused, limit_set
 from handlers.deps import Deps
 from handlers.payloads import clicked_ids
 from handlers.registration import lazily
-from handlers.say import answer
 
 
 def register(app: App, deps: Deps) -> None:
@@ -33,22 +35,33 @@ class ReviewButtons:
         context: BoltContext,
     ) -> None:
         ids = clicked_ids(action, 1)
-        if ids is None:
-            answer(self.deps, body, respond, client, context, stale_button(), replace=False)
-            return
         team_id, user_id = str(context.team_id), body["user"]["id"]
         with self.deps.acting(client, team_id, user_id) as (session, caller):
-            result = review_records.set_limit(session, caller, limit=ids[0], defaults=self.deps.defaults)
+            message = self._answer(session, caller, body, action, ids)
+            # The review shows the change in place of its button; anything else goes beside it.
+            owed = answers.owe(
+                self.deps, session, body, context, message, replace=isinstance(message, Reshown)
+            )
+        answers.send(self.deps, client, body, context, owed, message)
+
+    def _answer(
+        self,
+        session: Session,
+        caller: Caller,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        ids: tuple[int, ...] | None,
+    ) -> Message:
+        if ids is None:
+            return stale_button()
+        result = review_records.set_limit(session, caller, limit=ids[0], defaults=self.deps.defaults)
         if isinstance(result, LimitRefused):
-            answer(self.deps, body, respond, client, context, limit_refused(result.reason), replace=False)
-            return
+            return limit_refused(result.reason)
         before, after = next(
             ((b, a) for name, b, a in result.changes if name == "attempts_limit"), ("", str(ids[0]))
         )
         block_id = str(action.get("block_id") or "")
-        message = body.get("message") or {}
-        updated = replace_block(
-            message.get("blocks") or [], block_id, limit_set(block_id, before or after, after, user_id)
+        done = limit_set(block_id, before or after, after, caller.user_id)
+        return reshown(body.get("message") or {}, block_id, done, fallback="Weekly review") or plain(
+            f"The attempt limit is {after} now."
         )
-        if updated is not None:
-            respond(text=str(message.get("text") or "Weekly review"), blocks=updated, replace_original=True)

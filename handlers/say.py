@@ -1,6 +1,5 @@
-"""Getting a message to one person wherever they are: in place of a click, on the Home tab, ephemeral or by DM."""
+"""Answering a click that wrote nothing where it happened (in its message, or on the Home tab), and pacing posts."""
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -8,32 +7,12 @@ from typing import Any
 
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from coaching.home import home
 from handlers.blocks.base import Message
 from handlers.blocks.home import home as home_tab
 from handlers.deps import Deps
 from handlers.payloads import from_home
-
-log = logging.getLogger(__name__)
-
-
-def tell_privately(client: WebClient, *, channel_id: str | None, user_id: str, message: Message) -> None:
-    """An ephemeral message where the person is working, or a DM from Baton if that channel won't take it.
-
-    Ephemeral posts fail in channels the bot isn't in and in DMs between other people; the DM
-    always works, so a result is never lost.
-    """
-    if channel_id:
-        try:
-            client.chat_postEphemeral(channel=channel_id, user=user_id, **message.payload())
-            return
-        except SlackApiError as error:
-            log.info(
-                "Ephemeral post to %s failed (%s); sending a DM", channel_id, error.response.get("error")
-            )
-    client.chat_postMessage(channel=user_id, **message.payload())
 
 
 def answer(

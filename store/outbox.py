@@ -189,6 +189,28 @@ def revise_in_doubt(session: Session, *, team_id: str, subject: str, subject_id:
     )
 
 
+def posts_in_doubt(session: Session, *, team_id: str, subject: str, subject_id: int) -> bool:
+    query = select(Outbox.id).where(
+        Outbox.team_id == team_id,
+        Outbox.subject == subject,
+        Outbox.subject_id == subject_id,
+        Outbox.method == "post",
+        Outbox.status.in_(("unknown", "sending")),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def revise_unsent(session: Session, outbox_id: int, *, payload: str) -> bool:
+    statement = (
+        update(Outbox)
+        .where(Outbox.id == outbox_id, Outbox.status.in_(("pending", "sending")), Outbox.attempts == 0)
+        .values(payload=payload)
+        .returning(Outbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
 def payload_of(session: Session, outbox_id: int) -> str | None:
     return session.scalar(select(Outbox.payload).where(Outbox.id == outbox_id))
 

@@ -163,11 +163,31 @@ def with_note(message: Message, note: str) -> Message:
     return Message(message.text, (context(f":white_check_mark: {esc(note)}"), *message.blocks))
 
 
+@dataclass(frozen=True)
+class Reshown(Message):
+    """A message as Slack sent it back with a click, one block changed (`replace_block`): its
+    fallback text and blocks are in Slack's own form already."""
+
+    shown: tuple[dict[str, Any], ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": [dict(block) for block in self.shown]}
+
+
 def replace_block(posted: list[dict[str, Any]], block_id: str, block: Block) -> list[dict[str, Any]] | None:
     """A posted message's blocks (as Slack sent them back) with one block swapped, or None if it's gone."""
     if not any(b.get("block_id") == block_id for b in posted):
         return None
     return [block.to_dict() if b.get("block_id") == block_id else b for b in posted]
+
+
+def reshown(message: dict[str, Any], block_id: str, block: Block, *, fallback: str) -> Reshown | None:
+    """The message clicked (`body["message"]`) with the block `block_id` swapped for `block`, or
+    None if that block is gone."""
+    updated = replace_block(message.get("blocks") or [], block_id, block)
+    if updated is None:
+        return None
+    return Reshown(text=str(message.get("text") or fallback), shown=tuple(updated))
 
 
 def fit(blocks: list[Block], limit: int, more: str) -> list[Block]:

@@ -1,6 +1,7 @@
 """The inbox's contract, by construction: every request Baton keeps is done by a durable listener,
 ends (done, refused, unhandled or dead-lettered, never left to run for ever), and is done once."""
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,119 @@ def test_a_departure_and_its_alert_to_managers_survive_a_kill_between_them(harne
     harness.baton.pool.wait_idle()
     alerts = [m for m in harness.dms(MORGAN) if "was deactivated" in flatten(m.blocks)]
     assert len(alerts) == 1 and "*Acme Corp*" in flatten(alerts[0].blocks)
+
+
+# ---- every answer owed: no listener answers after its commit ------------------------------------
+
+# What tells a person something straight away, not through the outbox.
+DIRECT = {"respond", "say", "answer", "tell_privately"}
+DIRECT_METHODS = {"chat_postMessage", "chat_postEphemeral", "chat_update", "chat_delete"}
+# The outbox itself, what answers a click that wrote nothing (say.py), and the apology for a
+# listener that failed (registration.py: its work did not commit, or it says it was saved).
+NOT_LISTENERS = {"outbox.py", "say.py", "registration.py", "answers.py"}
+
+
+def _name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _writes(node: ast.AST) -> bool:
+    """A writing transaction of a request's own work: `deps.acting(...)` (not `write=False`) or `deps.working()`."""
+    if not isinstance(node, ast.Call) or _name(node) not in ("acting", "working"):
+        return False
+    return not any(
+        k.arg == "write" and isinstance(k.value, ast.Constant) and k.value.value is False
+        for k in node.keywords
+    )
+
+
+def _answers(call: ast.Call) -> bool:
+    name = _name(call)
+    return (isinstance(call.func, ast.Name) and name in DIRECT) or (
+        isinstance(call.func, ast.Attribute) and (name in DIRECT_METHODS or name == "respond")
+    )
+
+
+def answered_after_commit(source: str) -> list[str]:
+    """Functions that answer someone directly after a transaction of theirs (or a helper's) that
+    wrote: killed in between, the person never hears. Helpers are followed within the module."""
+    tree = ast.parse(source)
+    functions = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+
+    def calls(function: ast.FunctionDef) -> list[ast.Call]:
+        return [c for c in ast.walk(function) if isinstance(c, ast.Call)]
+
+    def helper(call: ast.Call) -> ast.FunctionDef | None:
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            return functions.get(func.attr)
+        return functions.get(func.id) if isinstance(func, ast.Name) else None
+
+    def writes(function: ast.FunctionDef, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            _writes(c)
+            or ((h := helper(c)) is not None and h.name not in seen and writes(h, seen | {function.name}))
+            for c in calls(function)
+        )
+
+    def answers(function: ast.FunctionDef, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            _answers(c)
+            or ((h := helper(c)) is not None and h.name not in seen and answers(h, seen | {function.name}))
+            for c in calls(function)
+        )
+
+    found = []
+    for function in functions.values():
+        committed: list[int] = []  # lines from which a write has committed
+        for node in ast.walk(function):
+            if isinstance(node, ast.With) and any(_writes(item.context_expr) for item in node.items):
+                committed.append(node.end_lineno or node.lineno)
+            elif isinstance(node, ast.Call) and (h := helper(node)) is not None and writes(h):
+                committed.append(node.lineno)
+        if not committed:
+            continue
+        first = min(committed)
+        late = [
+            c.lineno
+            for c in calls(function)
+            if c.lineno > first and (_answers(c) or ((h := helper(c)) is not None and answers(h)))
+        ]
+        if late:
+            found.append(f"{function.name}:{late[0]}")
+    return found
+
+
+def test_no_listener_answers_after_its_work_committed() -> None:
+    found = [
+        f"{path.name}:{where}"
+        for path in sorted((ROOT / "handlers").glob("*.py"))
+        if path.name not in NOT_LISTENERS
+        for where in answered_after_commit(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_contract_catches_an_answer_after_the_commit() -> None:
+    listener = """
+class Buttons:
+    def click(self, body, respond, client, context):
+        if not body:
+            respond(text="That button is old.")  # before anything was written: fine
+            return
+        with self.deps.acting(client, "T", "U") as (session, caller):
+            done = snooze(session)
+        self.tell(respond, done)
+
+    def tell(self, respond, done):
+        respond(text=f"Snoozed {done}.")
+
+    def read_only(self, respond, client):
+        with self.deps.acting(client, "T", "U", write=False) as (session, caller):
+            shown = pipeline(session)
+        respond(text=shown)
+"""
+    assert answered_after_commit(listener) == ["click:9"]

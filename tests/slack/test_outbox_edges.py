@@ -366,3 +366,45 @@ def owner_of(db: Database, outbox_id: int) -> str:
 
 def database_is_postgresql(db: Database) -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+# ---- operations cards in doubt, brought in line ------------------------------------------------------
+
+
+def ops_cards(h: Harness) -> list[Shown]:
+    return [m for m in h.api.shown if m.channel == OPS and "New customer" in flatten(m.blocks)]
+
+
+def test_an_ops_card_in_doubt_when_someone_takes_it_ends_showing_who_took_it(database: Database) -> None:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN}), ops_channel=OPS))
+    try:
+        h.api.workspace.channels[OPS] = "ops"
+        h.command(DANA, "/lead", "add Acme Corp")
+        h.api.lose_answer("chat.postMessage", how="drop")  # the card is posted; Baton never hears
+        h.command(DANA, "/handoff", "acme ops 40 seats, annual; go-live by 15 Jan")
+        [card] = ops_cards(h)
+        h.slack.click(KENJI, card, Action.OPS_CLAIM)  # taken in Slack before Baton knows the card is there
+        sweep_later(h)  # found in Slack, and brought in line with the claim
+        [card] = ops_cards(h)
+        assert "Taken by <@U0KENJI>" in flatten(card.blocks)
+        assert Action.OPS_CLAIM not in str(card.blocks)
+    finally:
+        h.stop()
+
+
+def test_an_ops_hand_off_done_again_while_its_card_is_in_doubt_leaves_one_card(database: Database) -> None:
+    h = start_harness(database, config=TeamConfig(manager_ids=frozenset({MORGAN}), ops_channel=OPS))
+    try:
+        h.api.workspace.channels[OPS] = "ops"
+        h.command(DANA, "/lead", "add Acme Corp")
+        h.api.lose_answer("chat.postMessage", how="drop")  # the card is posted; Baton never hears
+        h.command(DANA, "/handoff", "acme ops 40 seats, annual; go-live by 15 Jan")
+        h.command(
+            DANA, "/handoff", "acme ops 40 seats, annual; go-live by 1 Feb"
+        )  # told it may not have gone
+        for _ in range(3):
+            sweep_later(h)
+        [card] = ops_cards(h)  # one card, not a second beside the first
+        assert "1 Feb" in flatten(card.blocks)
+    finally:
+        h.stop()
