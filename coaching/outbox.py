@@ -166,7 +166,7 @@ def reopen(session: Session, owed: Owed, *, owner: str) -> bool:
     return rows.reopen(session, owed.id, owner=owner, lease=LEASE)
 
 
-def renew_held(session: Session, held: dict[int, str]) -> int:
+def renew_held(session: Session, held: dict[int, str]) -> set[int]:
     return rows.renew_held(session, held, lease=LEASE)
 
 

@@ -261,7 +261,12 @@ class Held:
         renewed = 0
         for deps, held in by_deps.values():
             with deps.bookkeeping() as session:
-                renewed += outbox.renew_held(session, held)
+                kept = outbox.renew_held(session, held)
+            renewed += len(kept)
+            with self._lock:  # not renewed: sent and recorded, rolled back, or taken over; not ours
+                for outbox_id in held.keys() - kept:
+                    if self._rows.get(outbox_id, ("",))[0] == held[outbox_id]:
+                        del self._rows[outbox_id]
         return renewed
 
     def _beat(self) -> None:

@@ -77,21 +77,22 @@ def renew(session: Session, outbox_id: int, *, owner: str, lease: timedelta) -> 
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def renew_held(session: Session, held: dict[int, str], *, lease: timedelta) -> int:
+def renew_held(session: Session, held: dict[int, str], *, lease: timedelta) -> set[int]:
     """The heartbeat: the rows this process is sending (at most one per sending thread) are
-    leased again from now, each only while its own sender still holds it."""
+    leased again from now, each only while its own sender still holds it; the ids renewed."""
     owners: dict[str, list[int]] = {}
     for outbox_id, owner in held.items():
         owners.setdefault(owner, []).append(outbox_id)
-    renewed = 0
+    renewed: set[int] = set()
     for owner, ids in owners.items():
         statement = (
             update(Outbox)
             .where(Outbox.id.in_(ids), Outbox.owner == owner, Outbox.status == "sending")
             .values(lease_until=database_now(session, lease))
+            .returning(Outbox.id)
             .execution_options(synchronize_session=False)
         )
-        renewed += session.execute(statement).rowcount  # type: ignore[attr-defined]
+        renewed.update(session.scalars(statement))
     return renewed
 
 
