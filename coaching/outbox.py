@@ -122,9 +122,12 @@ def owe(
             subject_id=subject_id,
             fallback=json.dumps(list(fallback)) if fallback else None,
             status="sending" if taken_by else "pending",
-            attempts=0,
+            # A post written taken counts its attempt at once (taken over, it is looked for in
+            # Slack first); an answer counts it as it begins (`answering`).
+            attempts=1 if taken_by and method not in ANSWERS else 0,
             owner=taken_by,
             lease_until=database_now(session, LEASE) if taken_by else None,
+            tried_at=now if taken_by and method not in ANSWERS else None,
             next_attempt_at=now,
             created_at=since or now,
         ),
@@ -148,6 +151,16 @@ def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed
 def note(session: Session, owed: Owed, *, owner: str, note: str) -> None:
     """Why an answer recorded as sent as it began is only very likely sent (its answer was lost)."""
     rows.note(session, owed.id, owner=owner, note=note[:200])
+
+
+def taken_here(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:
+    """A post written already taken by `owner` (`owe(taken_by=…)`), as it stands: a read, not a
+    write. None if it isn't (the transaction that wrote it rolled back, or another sender took it
+    over)."""
+    row = rows.get(session, outbox_id)
+    if row is None or row.status != "sending" or row.owner != owner or row.attempts != 1:
+        return None
+    return _owed(row, now=now, uncertain=False, attempts=1)
 
 
 def answering(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:

@@ -12,19 +12,23 @@ back, due when Slack said, and no sender sleeps holding a row (see `_waits_for_n
 
 import copy
 import http.client
+import json
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.version import __version__ as SLACK_SDK_VERSION
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
@@ -58,6 +62,7 @@ PASSING = frozenset(
 )
 LOST = (OSError, http.client.HTTPException)  # urllib: no answer, or half of one
 RATE_LIMIT_WAITS = 3  # a patient sender waits out this many 429s on one message, then puts it back
+USER_AGENT = f"Baton slack_sdk/{SLACK_SDK_VERSION}"
 LONGEST_HELD_WAIT = 120.0  # seconds; a longer Retry-After puts the row back instead of holding it
 
 
@@ -90,7 +95,7 @@ def post(
         taken_by=owner,
     )
     if owner is not None:
-        _keep_taken(deps, outbox_id, owner)
+        _keep_taken(deps, outbox_id, Taken(owner))
     return outbox_id
 
 
@@ -187,24 +192,33 @@ def _answer(
         since=asked_at(),
         taken_by=owner,
     )
-    _keep_taken(deps, outbox_id, owner)
+    _keep_taken(deps, outbox_id, Taken(owner, answer=True, response_url=response_url))
     return outbox_id
 
 
 _local = threading.local()
 
 
-def _keep_taken(deps: Deps, outbox_id: int, owner: str) -> None:
-    taken = _taken_here()
-    if len(taken) > 1000:  # left by work that rolled back after owing: never sent, so forget them
-        taken.clear()
-    taken[outbox_id] = owner
-    HELD.hold(deps, outbox_id, owner)  # leased until its sender takes it, right after the commit
+@dataclass(frozen=True)
+class Taken:
+    """A row this thread wrote already taken, to send right after the commit."""
+
+    owner: str  # the sender token that holds it
+    answer: bool = False  # a reply or a replacement: recorded as sent as its attempt begins
+    response_url: str | None = None  # where the answer goes first
 
 
-def _taken_here() -> dict[int, str]:
-    """Rows this thread wrote already taken, by id, with the sender token that holds them."""
-    taken: dict[int, str] | None = getattr(_local, "taken", None)
+def _keep_taken(deps: Deps, outbox_id: int, taken: Taken) -> None:
+    kept = _taken_here()
+    if len(kept) > 1000:  # left by work that rolled back after owing: never sent, so forget them
+        kept.clear()
+    kept[outbox_id] = taken
+    HELD.hold(deps, outbox_id, taken.owner)  # leased until its sender takes it, right after the commit
+
+
+def _taken_here() -> dict[int, Taken]:
+    """Rows this thread wrote already taken, by id."""
+    taken: dict[int, Taken] | None = getattr(_local, "taken", None)
     if taken is None:
         taken = _local.taken = {}
     return taken
@@ -217,7 +231,7 @@ class Held:
     longer than FORGET (its sender vanished without letting go) is no longer renewed: its lease
     runs out and a sweep takes it over."""
 
-    FORGET = 120.0  # seconds; far longer than a send and a patient sender's longest wait
+    FORGET = 300.0  # seconds; far longer than a send, or than a patient sender's longest wait and a send
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -335,6 +349,7 @@ class Courier:
         self.owner = outbox.new_owner()
         self.owners: dict[int, str] = {}  # rows written already taken, under their own tokens
         self.answering: set[int] = set()  # answers recorded as sent as they began (`outbox.answering`)
+        self.opened: dict[int, Opened | None] = {}  # answers' response_url connections, opened first
 
     def send(self, ids: Iterable[int]) -> Sweep:
         """Send these rows now (right after the commit that wrote them)."""
@@ -370,7 +385,12 @@ class Courier:
     # ---- one message ---------------------------------------------------------------------------
     def _deliver(self, outbox_id: int) -> tuple[Outcome | None, list[int]]:
         # Held before it is taken: from the take on, this process's heartbeat keeps it.
-        HELD.hold(self.deps, outbox_id, _taken_here().get(outbox_id, self.owner))
+        taken = _taken_here().get(outbox_id)
+        HELD.hold(self.deps, outbox_id, taken.owner if taken else self.owner)
+        if taken is not None and taken.answer and taken.response_url:
+            # An answer is recorded as sent as its attempt begins: its connection is opened
+            # before that, so between the record and the answer leaving there is as little as can be.
+            self.opened[outbox_id] = _open(taken.response_url)
         try:
             owed = self._take(outbox_id)
             if owed is None:
@@ -378,6 +398,9 @@ class Courier:
             return self._send_held(owed)
         finally:
             HELD.let_go(outbox_id)
+            opened = self.opened.pop(outbox_id, None)
+            if opened is not None:
+                opened.connection.close()
 
     def _send_held(self, owed: Owed) -> tuple[Outcome, list[int]]:
         outcome = self._try(owed)
@@ -405,6 +428,7 @@ class Courier:
                 )
             if not held:
                 break  # no longer this sender's row: its outcome is for whoever has it
+            HELD.hold(self.deps, owed.id, self._owner_of(owed))  # held afresh: a wait is no vanished sender
             self.deps.sleep(wait)
             waits += 1
             outcome = self._try(owed)
@@ -417,13 +441,19 @@ class Courier:
             return outcome, []
 
     def _take(self, outbox_id: int) -> Owed | None:
-        owner = _taken_here().pop(outbox_id, None)
-        if owner is not None:  # written already taken by this thread: taken and recorded in one write
+        taken = _taken_here().pop(outbox_id, None)
+        if taken is not None and taken.answer:  # written taken here: taken and recorded in one write
             with self.deps.bookkeeping() as session:
-                owed = outbox.answering(session, outbox_id, owner=owner, now=self.deps.clock())
+                owed = outbox.answering(session, outbox_id, owner=taken.owner, now=self.deps.clock())
             if owed is not None:
-                self.owners[owed.id] = owner
+                self.owners[owed.id] = taken.owner
                 self.answering.add(owed.id)
+                return owed
+        elif taken is not None:  # a post written taken here: a read suffices
+            with self.deps.db.readers.begin() as session:
+                owed = outbox.taken_here(session, outbox_id, owner=taken.owner, now=self.deps.clock())
+            if owed is not None:
+                self.owners[owed.id] = taken.owner
                 return owed
         with self.deps.bookkeeping() as session:
             return outbox.take(session, outbox_id, owner=self.owner, now=self.deps.clock())
@@ -544,13 +574,21 @@ class Courier:
             if owed.method == REPLACE
             else {**owed.payload, "response_type": "ephemeral", "replace_original": False}
         )
+        opened = self.opened.pop(owed.id, None)
         try:
-            # No retry handlers: a connection dropped after Slack showed the answer, retried,
-            # would show it twice (a response_url has no idempotency key either).
-            response = WebhookClient(str(owed.response_url), timeout=10, retry_handlers=[]).send_dict(shown)
-            if response.status_code == 200:
+            if opened is not None:
+                try:
+                    status = opened.post(shown)
+                finally:
+                    opened.connection.close()
+            else:
+                # No retry handlers: a connection dropped after Slack showed the answer, retried,
+                # would show it twice (a response_url has no idempotency key either).
+                webhook = WebhookClient(str(owed.response_url), timeout=10, retry_handlers=[])
+                status = webhook.send_dict(shown).status_code
+            if status == 200:
                 return Outcome("sent", owed.reply_in, None)
-            log.info("response_url answered %s; trying another way", response.status_code)
+            log.info("response_url answered %s; trying another way", status)
         except LOST as error:
             if not _reached_nobody(error):
                 # The answer may well be on the rep's screen, and an ephemeral can't be looked
@@ -670,6 +708,47 @@ def _face(message: dict[str, Any]) -> tuple[str, ...]:
 
     walk(message.get("blocks") or [])
     return tuple(seen)
+
+
+@dataclass
+class Opened:
+    """A connection to a response_url's host, open before the answer is recorded as sent."""
+
+    connection: http.client.HTTPConnection
+    path: str
+
+    def post(self, body: dict[str, Any]) -> int:
+        """The answer, once, with no retry (as WebhookClient sends it): Slack's status."""
+        data = json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json;charset=utf-8", "User-Agent": USER_AGENT}
+        self.connection.request("POST", self.path, body=data, headers=headers)
+        response = self.connection.getresponse()
+        response.read()
+        return response.status
+
+
+def _open(url: str) -> Opened | None:
+    """A connection to the response_url's host, or None (it refused: the answer goes another way,
+    as it would have, and nothing reached Slack)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    connection: http.client.HTTPConnection = (
+        http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=10, context=ssl.create_default_context()
+        )
+        if parts.scheme == "https"
+        else http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    )
+    try:
+        connection.connect()
+    except OSError as error:
+        log.info(
+            "Couldn't open the response_url's connection (%s); answering without it", type(error).__name__
+        )
+        connection.close()
+        return None
+    return Opened(connection, parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def _slack_ts(moment: datetime) -> str:
