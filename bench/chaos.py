@@ -271,6 +271,8 @@ def stop_mid_burst(url: str, backend: str, burst: int, how: signal.Signals) -> N
     for n in twice:  # which ways each doubled answer went out, in order
         ways = [c.method for c in api.calls if c.status == 200 and n in _notes(c.args)]
         print(f"    answered twice: note {n} by {', '.join(ways)}")
+    for n in unanswered:
+        print(f"    never answered: note {n}")
     for n in contradicted:
         why = "refused at the door" if n in refused else "told something went wrong"
         print(f"    contradictory: note {n} {why}, and stored")
