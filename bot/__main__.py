@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.config import ConfigError, Mode, Settings, load_settings
+from bot.secrets import SecretsError
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -186,6 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--default-owner", metavar="U…", help="Slack id taking records whose HubSpot owner isn't in Slack"
     )
     sync.set_defaults(run=cmd_crm_sync)
+    connect = crm_commands.add_parser(
+        "connect",
+        help="store a team's own HubSpot token (sealed with BATON_SECRET_KEY): each workspace syncs with its own",
+    )
+    connect.add_argument("--team", required=True, help="the Slack team (workspace) id, T…")
+    connect.add_argument(
+        "--token-stdin", action="store_true", help="read the token from standard input (not asked for)"
+    )
+    connect.set_defaults(run=cmd_crm_connect)
+    disconnect = crm_commands.add_parser("disconnect", help="forget a team's stored HubSpot token")
+    disconnect.add_argument("--team", required=True, help="the Slack team (workspace) id, T…")
+    disconnect.set_defaults(run=cmd_crm_disconnect)
 
     secrets = commands.add_parser(
         "secrets", help="the tokens Baton stores, sealed with BATON_SECRET_KEY: rotate the key"
@@ -521,12 +534,6 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
     from bot.crm_sync import CrmSyncer
     from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
 
-    if not settings.hubspot_token:
-        print(
-            "baton crm sync needs HUBSPOT_TOKEN (a HubSpot private app's access token; see README).",
-            file=sys.stderr,
-        )
-        return 2
     try:
         db, client, team = _crm(settings, args.team)
     except WhichTeam as which:
@@ -535,7 +542,19 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
     if team is None:
         print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
         return 2
-    port = HubSpotCrm(settings.hubspot_token, api_url=settings.hubspot_api_url)
+    try:
+        token = stored_crm_token(settings, db, team) or settings.hubspot_token
+    except SecretsError as error:
+        print(f"baton crm sync: {error}", file=sys.stderr)
+        return 2
+    if not token:
+        print(
+            f"baton crm sync needs a HubSpot private app's access token: `python -m bot crm connect --team {team}` "
+            "stores one for the team, or set HUBSPOT_TOKEN (one workspace; see README).",
+            file=sys.stderr,
+        )
+        return 2
+    port = HubSpotCrm(token, api_url=settings.hubspot_api_url)
     syncer = CrmSyncer(deps_for(settings, db), port, slack=client)
     try:
         report = syncer.sync(
@@ -548,6 +567,92 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
         print(f"baton crm sync: {error}", file=sys.stderr)
         return 1
     print("\n".join(report.lines()))
+    return 0
+
+
+def stored_crm_token(settings: Settings, db: "Database", team: str) -> str | None:
+    """The team's own HubSpot token, opened; None when it stored none. SecretsError when it is
+    sealed and BATON_SECRET_KEY can't open it."""
+    from bot.secrets import keyring
+    from store import crm_sync as rows
+
+    with db.readers.begin() as session:
+        stored = rows.connection(session, team_id=team, crm="hubspot")
+        sealed = stored.token if stored is not None else None
+    if sealed is None:
+        return None
+    keys = keyring(settings.secret_keys)
+    if keys is None:
+        raise SecretsError(
+            "the team's HubSpot token is stored sealed: set BATON_SECRET_KEY to the key it was sealed with"
+        )
+    return keys.open(sealed)
+
+
+def cmd_crm_connect(settings: Settings, args: argparse.Namespace) -> int:
+    """Check the token with HubSpot, then store it sealed. Exit 0 when stored, 1 when HubSpot
+    refuses it, 2 when it can't be stored (no BATON_SECRET_KEY, no token given)."""
+    import getpass
+
+    from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
+    from bot.secrets import keyring
+    from store import crm_sync as rows
+    from store.db import open_database
+
+    keys = keyring(settings.secret_keys)
+    if keys is None:
+        print(
+            "baton crm connect stores the token sealed: set BATON_SECRET_KEY first "
+            "(make one with `python -m bot secrets new-key`).",
+            file=sys.stderr,
+        )
+        return 2
+    token = (
+        sys.stdin.readline() if args.token_stdin else getpass.getpass("HubSpot private app token: ")
+    ).strip()
+    if not token:
+        print("baton crm connect: no token given; nothing stored.", file=sys.stderr)
+        return 2
+    logs.install([token])  # never in a log line, whatever happens next
+    try:
+        owners = HubSpotCrm(token, api_url=settings.hubspot_api_url).owners()
+    except (HubSpotRefused, HubSpotUnavailable) as error:
+        print(f"baton crm connect: {error}; nothing stored.", file=sys.stderr)
+        return 1
+    migrate(settings)
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        with db.sessions.begin() as session:
+            new = rows.connect(
+                session, team_id=args.team, crm="hubspot", token=keys.seal(token), now=datetime.now(UTC)
+            )
+    finally:
+        db.engine.dispose()
+    print(
+        f"{'Connected' if new else 'Reconnected'} team {args.team} to HubSpot ({len(owners)} owners seen); the token "
+        f"is stored sealed. The clock syncs it every 5 minutes; `python -m bot crm sync --team {args.team}` syncs now."
+    )
+    return 0
+
+
+def cmd_crm_disconnect(settings: Settings, args: argparse.Namespace) -> int:
+    from store import crm_sync as rows
+    from store.db import open_database
+
+    migrate(settings)
+    db = open_database(settings.database_url, pool_size=2)
+    try:
+        with db.sessions.begin() as session:
+            gone = rows.disconnect(session, team_id=args.team, crm="hubspot")
+    finally:
+        db.engine.dispose()
+    if not gone:
+        print(f"Team {args.team} had no HubSpot token stored; nothing changed.")
+        return 0
+    print(
+        f"Forgot team {args.team}'s HubSpot token: nothing more goes to HubSpot for it. What it is still "
+        "owed is kept and goes out if the team connects again."
+    )
     return 0
 
 
@@ -677,7 +782,7 @@ def cmd_db_prune(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_secrets_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.secrets import ENV, Keyring, SecretsError, rotate
+    from bot.secrets import ENV, Keyring, rotate
     from store.db import open_database
 
     if not settings.secret_keys:

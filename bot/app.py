@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot import installations, logs
 from bot.config import Mode, Settings
-from bot.crm_sync import CrmSyncer
+from bot.crm_sync import CrmSyncers, PushesToCrm, has_connections
 from bot.hubspot import HubSpotCrm
 from bot.install import oauth_flow
 from bot.installations import Installations
@@ -64,7 +64,9 @@ class Baton:
     door: Door  # the inbox: what Slack had acknowledged is kept, done once, resumed
     tidy: Tidy  # finished work pruned after its keeping time
     workspaces: Workspaces  # each workspace's client, and which workspaces Baton serves
-    crm: CrmSyncer | None = None  # with HUBSPOT_TOKEN: the CRM sync (bot/crm_sync.py)
+    # Each team's CRM sync (bot/crm_sync.py): HUBSPOT_TOKEN for one workspace, or each team's own
+    # token stored by `python -m bot crm connect`. None: nothing to sync with.
+    crm: PushesToCrm | None = None
     settings: Settings | None = None
     installations: Installations | None = None  # with OAuth installs (SLACK_CLIENT_ID/SECRET)
 
@@ -227,12 +229,14 @@ def create(
         module.register(app, deps)
     registration.unhandled(app)  # last: whatever no listener above matched
     crm = (
-        CrmSyncer(
+        CrmSyncers(
             deps,
-            HubSpotCrm(settings.hubspot_token, api_url=settings.hubspot_api_url, sleep=sleep),
-            slack=client,
+            make_port=lambda token: HubSpotCrm(token, api_url=settings.hubspot_api_url, sleep=sleep),
+            keys=keyring(settings.secret_keys),
+            env_token=settings.hubspot_token,
+            slack=workspaces.client,
         )
-        if settings.hubspot_token
+        if settings.hubspot_token or oauth or has_connections(db)
         else None
     )
     return Baton(

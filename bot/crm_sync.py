@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot import logs
 from bot.hubspot import HubSpotRefused, HubSpotUnavailable
 from bot.secrets import Keyring
 from coaching import crm_push
@@ -42,6 +43,7 @@ from handlers.deps import Deps
 from handlers.outbox import Courier
 from handlers.people import resolve_owners
 from store import crm_sync as rows
+from store.db import Database
 from store.models import CrmSync
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,7 @@ class Report:
         return out
 
 
-class _PushesInBackground:
+class PushesToCrm:
     """What each web process's recovery loop calls every 15 seconds: `push_all` on its own thread."""
 
     def __init__(self) -> None:
@@ -135,7 +137,7 @@ class _PushesInBackground:
             pushing.join(timeout)
 
 
-class CrmSyncer(_PushesInBackground):
+class CrmSyncer(PushesToCrm):
     """Syncs one team with one CRM (its adapter: `port`)."""
 
     def __init__(
@@ -514,7 +516,13 @@ class CrmSyncer(_PushesInBackground):
             self._prepared = True
 
 
-class CrmSyncers(_PushesInBackground):
+def has_connections(db: Database, crm: str = "hubspot") -> bool:
+    """Whether any team stored its own CRM token (read once at start-up)."""
+    with db.readers.begin() as session:
+        return bool(rows.connections(session, crm=crm))
+
+
+class CrmSyncers(PushesToCrm):
     """Each team's CRM sync, with its own token: the one it stored with `python -m bot crm connect`
     (sealed at rest), or HUBSPOT_TOKEN for a Baton that serves one workspace. Each team pushes
     on its own, so one team's refused token or rate limit never holds up another's."""
@@ -555,6 +563,7 @@ class CrmSyncers(_PushesInBackground):
             return None
         key = (team_id, token)
         if key not in self._syncers:
+            logs.install([token])  # a stored token, opened: never in a log line
             client = self.slack(team_id) if self.slack is not None else None
             self._syncers[key] = CrmSyncer(self.deps, self.make_port(token), crm=self.crm, slack=client)
         return self._syncers[key]

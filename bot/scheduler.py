@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from bot.app import Baton
+from bot.crm_sync import CrmSyncers
 from bot.workspaces import each_team
 from coaching.people import forget_old_events
 from handlers.deliveries import Deliveries
@@ -64,18 +65,19 @@ class Jobs:
         self._run("outbox", lambda: log.info("Outbox: %s", courier.sweep()))
 
     def crm_sync(self) -> None:
-        """With HUBSPOT_TOKEN: pull what changed in HubSpot and push what Baton owes it."""
+        """Each team with a CRM (HUBSPOT_TOKEN for one workspace, or its own stored token): pull
+        what changed and push what Baton owes it; one team's refused token holds up no other."""
         crm = self.baton.crm
-        if crm is None:
+        if not isinstance(crm, CrmSyncers):
             return
+        default = self.baton.settings.hubspot_default_owner if self.baton.settings else None
 
-        def sync() -> None:
-            # One workspace: HUBSPOT_TOKEN is refused with OAuth installs (bot/config.py).
-            [team_id] = self.workspaces.teams()
-            default = self.baton.settings.hubspot_default_owner if self.baton.settings else None
-            log.info("CRM sync: %s", " ".join(crm.sync(team_id, default_owner=default).lines()))
+        def sync(team_id: str, client: WebClient) -> None:
+            syncer = crm.for_team(team_id)
+            if syncer is not None:
+                log.info("CRM sync: %s", " ".join(syncer.sync(team_id, default_owner=default).lines()))
 
-        self._run("crm sync", sync)
+        self._run("crm sync", lambda: each_team(self.workspaces, "crm sync", sync))
 
     def refresh_directory(self) -> None:
         """Time zones and deactivations from users.list; someone who left has their leads flagged at once."""

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import create
 from bot.config import Settings
+from bot.crm_sync import CrmSyncers
 from bot.localslack import Platform, Shown, SlackApi
 from bot.server import LocalServer, wsgi
 from bot.tryout import seed
@@ -146,12 +147,13 @@ class Tryout:
 
     def _crm_sync(self) -> list[str]:
         """`crm sync`: one pull and push, as `python -m bot crm sync` does; its report's lines."""
-        syncer = self.baton.crm
-        if syncer is None:
+        crm = self.baton.crm
+        syncer = crm.for_team(seed.TEAM_ID) if isinstance(crm, CrmSyncers) else None
+        if crm is None or syncer is None:
             return ["This Baton has no HubSpot token."]
         lines = syncer.sync(seed.TEAM_ID).lines()
         self.baton.recover()  # what the sync owes people (a deal moved to another rep) is sent
-        syncer.wait_for_push()
+        crm.wait_for_push()
         return lines
 
     # ---- the loop ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from bot.hubspot import HubSpotCrm, Pacer
 from bot.localhubspot import HubSpot, LocalHubSpot
 from bot.slack import make_client
 from coaching.crm_mapping import CONNECTED, LEFT_VOICEMAIL, NO_ANSWER
+from store.db import open_database
 from store.models import Contact, CrmPush, Lead
 from tests.conftest import DANA, MORGAN, NOW, SAM, TEAM, TOKEN, Harness
 
@@ -554,3 +555,41 @@ def test_each_team_syncs_with_its_own_sealed_token_and_a_refused_one_holds_up_no
     with crm.h.db.sessions.begin() as session:
         owed = {p.team_id: p.status for p in session.scalars(select(CrmPush))}
     assert owed == {other: "pending", TEAM: "sent"}  # theirs still owed, tried again next time
+
+
+def test_a_team_connects_its_own_hubspot_from_the_command_line_and_the_token_is_stored_sealed(
+    crm: Crm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    from bot.secrets import new_key
+    from store.models import CrmConnection
+
+    database = tmp_path / "cli.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("HUBSPOT_API_URL", crm.local.url)
+    monkeypatch.delenv("HUBSPOT_TOKEN", raising=False)
+    env = ["--env-file", str(tmp_path / "none")]
+
+    def connect(token: str) -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(token + "\n"))
+        return main([*env, "crm", "connect", "--team", TEAM, "--token-stdin"])
+
+    assert connect(crm.hubspot.token) == 2  # no key to seal it with: nothing stored
+    assert "BATON_SECRET_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("BATON_SECRET_KEY", new_key())
+    assert connect("pat-wrong") == 1
+    assert "token" in capsys.readouterr().err
+    assert connect(crm.hubspot.token) == 0
+    assert "Connected team T0TEST to HubSpot (3 owners seen)" in capsys.readouterr().out
+    stored = open_database(f"sqlite:///{database}", pool_size=1)
+    with stored.sessions.begin() as session:
+        [row] = session.scalars(select(CrmConnection)).all()
+        assert crm.hubspot.token not in row.token  # sealed
+    stored.engine.dispose()
+    assert main([*env, "crm", "sync", "--team", TEAM, "--dry-run"]) == 0  # with the stored token
+    assert "Dry run" in capsys.readouterr().out
+    assert main([*env, "crm", "disconnect", "--team", TEAM]) == 0
+    assert main([*env, "crm", "sync", "--team", TEAM]) == 2
+    assert "crm connect --team T0TEST" in capsys.readouterr().err
