@@ -1,12 +1,14 @@
 """Queries on a lead's history, the touch log: a lead's touches, the latest ones, the last tip given, how many.
 
-Each takes the caller's session and never commits or closes it.
+Each takes the caller's session and never commits or closes it. The ones every /logcall runs are
+built once, with bound parameters: building and keying a statement costs SQLAlchemy about five
+times what running a built one does (issue 19).
 """
 
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -18,14 +20,18 @@ def touches(session: Session, lead_id: int) -> Sequence[Touch]:
     return session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.at, Touch.id)).all()
 
 
+_TOUCH_FACTS = (
+    select(Touch.at, Touch.outcome, Touch.meeting_on)
+    .where(Touch.lead_id == bindparam("lead_id"))
+    .order_by(Touch.at, Touch.id)
+)
+
+
 def touch_facts(session: Session, lead_id: int) -> list[tuple[datetime, str, date | None]]:
     """A lead's log as (at, outcome, meeting_on): the three columns progress is computed from."""
-    query = (
-        select(Touch.at, Touch.outcome, Touch.meeting_on)
-        .where(Touch.lead_id == lead_id)
-        .order_by(Touch.at, Touch.id)
-    )
-    return [(row.at, row.outcome, row.meeting_on) for row in session.execute(query)]
+    return [
+        (row.at, row.outcome, row.meeting_on) for row in session.execute(_TOUCH_FACTS, {"lead_id": lead_id})
+    ]
 
 
 def recent_touches(session: Session, *, team_id: str, lead_id: int, limit: int) -> Sequence[Touch]:
@@ -38,17 +44,26 @@ def recent_touches(session: Session, *, team_id: str, lead_id: int, limit: int) 
     return session.scalars(query).all()
 
 
+_LAST_TIP = (
+    select(Touch.tip)
+    .where(Touch.team_id == bindparam("team_id"), Touch.lead_id == bindparam("lead_id"))
+    .order_by(Touch.logged_at.desc(), Touch.id.desc())
+    .limit(1)
+)
+
+
 def last_tip(session: Session, *, team_id: str, lead_id: int) -> str | None:
     """The tip given with the lead's most recently logged touch (None before any, or for an import)."""
-    query = (
-        select(Touch.tip)
-        .where(Touch.team_id == team_id, Touch.lead_id == lead_id)
-        .order_by(Touch.logged_at.desc(), Touch.id.desc())
-        .limit(1)
-    )
-    return session.scalar(query)
+    tip: str | None = session.scalar(_LAST_TIP, {"team_id": team_id, "lead_id": lead_id})
+    return tip
+
+
+_TOUCH_COUNT = (
+    select(func.count())
+    .select_from(Touch)
+    .where(Touch.team_id == bindparam("team_id"), Touch.lead_id == bindparam("lead_id"))
+)
 
 
 def touch_count(session: Session, *, team_id: str, lead_id: int) -> int:
-    query = select(func.count()).select_from(Touch).where(Touch.team_id == team_id, Touch.lead_id == lead_id)
-    return session.scalar(query) or 0
+    return session.scalar(_TOUCH_COUNT, {"team_id": team_id, "lead_id": lead_id}) or 0
