@@ -147,3 +147,12 @@ def test_the_nudge_query_returns_a_snapshots_fields_in_order() -> None:
     from store.queries.digests import NUDGE_COLUMNS
 
     assert [column.key for column in NUDGE_COLUMNS] == ["team_id", *(f.name for f in fields(LeadSnapshot))]
+
+
+def test_a_percent_sign_or_underscore_typed_matches_only_itself(database: Database) -> None:
+    for name in ("Big 50% Deals", "Big 50x Deals", "Acme_Corp", "AcmeXCorp"):
+        assert isinstance(run(database, f"add {name}"), LeadAdded)
+    logged = log(database, "50% vm")
+    assert isinstance(logged, TouchLogged) and logged.lead.name == "Big 50% Deals"
+    logged = log(database, "acme_corp vm")
+    assert isinstance(logged, TouchLogged) and logged.lead.name == "Acme_Corp"
