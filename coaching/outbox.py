@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from coaching.handoff_posts import remember_posts
@@ -190,7 +191,7 @@ def adopt(session: Session, *, keep: list[int]) -> int:
 
 
 def _owed(
-    row: Outbox, *, now: datetime, uncertain: bool, attempts: int | None = None, cut_short: bool = False
+    row: Row[Any], *, now: datetime, uncertain: bool, attempts: int | None = None, cut_short: bool = False
 ) -> Owed:
     return Owed(
         id=row.id,

@@ -2,9 +2,11 @@
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ClauseElement
 
 from store.leases import database_now
 from store.models import Delivery, Outbox
@@ -19,8 +21,17 @@ def add(session: Session, row: Outbox) -> int:
     return row.id
 
 
-def get(session: Session, outbox_id: int) -> Outbox | None:
-    return session.get(Outbox, outbox_id, populate_existing=True)
+# Built once, with bound parameters: every command's answer is read back by its sender and its
+# outcome recorded, and building and keying a statement costs SQLAlchemy more than running it
+# (issue 19).
+_TABLE = cast(Table, Outbox.__table__)
+_GET = select(_TABLE).where(_TABLE.c.id == bindparam("b_id"))
+_FINISH: dict[frozenset[str], Any] = {}  # one per set of columns recorded: a handful
+
+
+def get(session: Session, outbox_id: int) -> Row[Any] | None:
+    """The row as it is now: a plain row, read and never changed through the ORM."""
+    return session.execute(_GET, {"b_id": outbox_id}).first()
 
 
 def _free(session: Session, now: datetime) -> ColumnElement[bool]:
@@ -38,7 +49,7 @@ def due(session: Session, *, now: datetime, limit: int) -> list[int]:
     return list(session.scalars(query))
 
 
-def take(session: Session, row: Outbox, *, owner: str, now: datetime, lease: timedelta) -> bool:
+def take(session: Session, row: Row[Any], *, owner: str, now: datetime, lease: timedelta) -> bool:
     """Take `row` as it was read, if nobody changed it since: `attempts` is its version."""
     statement = (
         update(Outbox)
@@ -148,14 +159,28 @@ def reopen(session: Session, outbox_id: int, *, owner: str, lease: timedelta) ->
 
 def finish(session: Session, outbox_id: int, *, owner: str, **values: object) -> bool:
     """Record an outcome, unless another sender took the row over (then its outcome counts)."""
-    statement = (
+    if any(isinstance(value, ClauseElement) for value in values.values()):  # SQL, not a value: built now
+        statement = _finishing(values)
+        parameters: dict[str, object] = {"b_id": outbox_id, "b_owner": owner}
+    else:
+        names = frozenset(values)
+        statement = _FINISH.get(names)
+        if statement is None:
+            statement = _FINISH[names] = _finishing({name: bindparam(f"v_{name}") for name in names})
+        parameters = {"b_id": outbox_id, "b_owner": owner, **{f"v_{k}": v for k, v in values.items()}}
+    return session.execute(statement, parameters).scalar_one_or_none() is not None
+
+
+def _finishing(values: dict[str, Any]) -> Any:
+    return (
         update(Outbox)
-        .where(Outbox.id == outbox_id, Outbox.owner == owner, Outbox.status == "sending")
-        .values(**values)
+        .where(
+            Outbox.id == bindparam("b_id"), Outbox.owner == bindparam("b_owner"), Outbox.status == "sending"
+        )
+        .values(values)
         .returning(Outbox.id)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def cancel_unsent(session: Session, *, team_id: str, subject: str, subject_id: int, now: datetime) -> None:
@@ -212,8 +237,12 @@ def revise_unsent(session: Session, outbox_id: int, *, payload: str) -> bool:
     return session.execute(statement).scalar_one_or_none() is not None
 
 
+_PAYLOAD = select(Outbox.payload).where(Outbox.id == bindparam("b_id"))
+
+
 def payload_of(session: Session, outbox_id: int) -> str | None:
-    return session.scalar(select(Outbox.payload).where(Outbox.id == outbox_id))
+    payload: str | None = session.scalar(_PAYLOAD, {"b_id": outbox_id})
+    return payload
 
 
 def rows(session: Session) -> Sequence[Outbox]:
