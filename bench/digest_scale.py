@@ -19,6 +19,7 @@ only the full size is measured (run the smaller size separately to compare state
 """
 
 import argparse
+import importlib
 import random
 import sys
 import tempfile
@@ -163,6 +164,9 @@ def seed(db: Database, reps: int, leads: int, touches: int) -> None:
             ).replace("%s", "?" if _sqlite(db) else "%s"),
             transfers,
         )
+        # what logging each touch keeps on the lead: its first contact, for the attempt curve
+        first_contacts = importlib.import_module("store.migrations.versions.0019_first_contact")
+        first_contacts.backfill(lambda sql: connection.execute(text(sql)))
         connection.execute(
             text("INSERT INTO bench_seed VALUES (:reps, :leads, :touches)"),
             {"reps": reps, "leads": leads, "touches": touches},

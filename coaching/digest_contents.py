@@ -21,6 +21,7 @@ from coaching.rules import (
     counts,
     flags,
     is_at_limit,
+    is_past_sales_cycle,
     is_stalled,
     meeting_reminder_due,
     overdue_days,
@@ -174,22 +175,31 @@ def item_of(
 def digest_for(
     owner_id: str, leads: Iterable[DigestLead], *, now: datetime, today: date, rules: Rules, days: Days
 ) -> Digest:
-    grouped: dict[Section, list[Item]] = {section: [] for section in SECTION_ORDER}
+    # Each section is ranked by (working days overdue, days idle, name) first, and only the dozen
+    # shown become items: a rep's hundred leads cost a sort key each, not a full line each.
+    grouped: dict[Section, list[tuple[int, int, str, DigestLead]]] = {
+        section: [] for section in SECTION_ORDER
+    }
     mine = list(leads)
     for lead in mine:
         section = section_for(lead, now=now, today=today, rules=rules, days=days)
         if section is None:
             continue
-        grouped[section].append(item_of(lead, now=now, today=today, rules=rules, days=days, section=section))
+        overdue = overdue_days(lead.next_follow_up, today, days.workdays)
+        idle = days_ago(untouched_since(lead), now=now, tz=days.tz)
+        grouped[section].append((-overdue, -idle, lead.name.casefold(), lead))
     room = DIGEST_CAP
     sections = []
     for section in SECTION_ORDER:
-        items = sorted(grouped[section], key=lambda i: (-i.overdue_days, -i.idle_days, i.name.casefold()))
-        if not items:
+        ranked = sorted(grouped[section], key=lambda ranking: ranking[:3])
+        if not ranked:
             continue
-        shown = items[: max(0, min(SECTION_CAP, room))]
+        shown = tuple(
+            item_of(lead, now=now, today=today, rules=rules, days=days, section=section)
+            for *_, lead in ranked[: max(0, min(SECTION_CAP, room))]
+        )
         room -= len(shown)
-        sections.append((section, tuple(shown), len(items) - len(shown)))
+        sections.append((section, shown, len(ranked) - len(shown)))
     tally = counts(mine, today=today, workdays=days.workdays, rules=rules)
     return Digest(owner_id, today, tuple(sections), tally)
 
@@ -260,23 +270,33 @@ def review_for(
         days = days_of.get(owner, default_days)
         own_today = local_date(now, days.tz)
         active = [lead for lead in owned if lead.status is Status.OPEN and lead.opted_out_at is None]
-        items = [item_of(lead, now=now, today=own_today, rules=rules, days=days) for lead in active]
         if owner in departed:
-            if items:
-                orphans[owner] = items
+            if active:
+                orphans[owner] = [
+                    item_of(lead, now=now, today=own_today, rules=rules, days=days) for lead in active
+                ]
             continue
         tally = counts(owned, today=own_today, workdays=days.workdays, rules=rules)
         if not tally.open:
             continue
-        squatting = [item for item in items if Flag.SQUATTING in item.flags]
+        # The two flags a rep's line counts, as `flags` finds them on an open lead nobody opted out
+        # of; a full line only for the three sat on longest (a team's every lead is read here).
+        idle = {lead.id: days_ago(untouched_since(lead), now=now, tz=days.tz) for lead in active}
+        squatting = sorted(
+            (lead for lead in active if idle[lead.id] > rules.squat_days), key=lambda x: -idle[x.id]
+        )
         reps.append(
             RepLine(
                 owner,
                 tally.open,
                 tally.overdue,
                 tally.at_limit,
-                sum(Flag.PAST_CYCLE in item.flags for item in items),
-                tuple(sorted(squatting, key=lambda i: -i.idle_days)[:3]),
+                sum(
+                    is_past_sales_cycle(lead.created_at, now=now, rules=rules, tz=days.tz) for lead in active
+                ),
+                tuple(
+                    item_of(lead, now=now, today=own_today, rules=rules, days=days) for lead in squatting[:3]
+                ),
                 sum(
                     is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=days.tz)
                     for lead in active

@@ -19,6 +19,7 @@ from coaching.rules import (
     Stage,
     Status,
     TouchFact,
+    first_contact,
     is_past_sales_cycle,
     is_stalled,
     overdue_days,
@@ -136,6 +137,9 @@ def refresh_progress(
         TouchFact(at, Outcome(outcome), meeting)
         for at, outcome, meeting in queries.history.touch_facts(session, lead.id)
     ]
+    first = first_contact(facts)  # Baton's own log: a CRM's last conversation has no tries before it
+    lead.first_contact_at = first.at if first else None
+    lead.first_contact_tries = first.tries if first else None
     if lead.crm_contact_at is not None:
         # The last conversation the CRM knew of counts as two-way contact before Baton's own log.
         facts.append(TouchFact(lead.crm_contact_at, Outcome.CONNECTED))

@@ -174,6 +174,24 @@ def progress(
     )
 
 
+@dataclass(frozen=True)
+class FirstContact:
+    """When a lead was first reached (its first two-way touch) and the tries logged before it."""
+
+    at: datetime
+    tries: int  # every call, voicemail, no-answer and e-mail before `at`, not one a day
+
+
+def first_contact(touches: Iterable[TouchFact]) -> FirstContact | None:
+    """The weekly review's attempt curve counts each lead once, at its first contact. The lead row
+    keeps this so the review reads one row per lead instead of the whole touch log."""
+    log = list(touches)
+    reached = min((t.at for t in log if t.outcome in TWO_WAY), default=None)
+    if reached is None:
+        return None
+    return FirstContact(reached, sum(t.outcome in ATTEMPTS and t.at < reached for t in log))
+
+
 def attempts_at_the_cadence(tries: Sequence[TouchFact], tz: ZoneInfo) -> int:
     """Tries counted toward the attempt limit: one a day, in the owner's calendar.
 

@@ -68,6 +68,10 @@ class Lead(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "name_key"),
         Index("ix_lead_team_owner_status", "team_id", "owner_id", "status"),
+        # the attempt curve: a team's reached leads, answered from the index alone
+        Index(
+            "ix_lead_first_contact", "team_id", "first_contact_at", "first_contact_tries", "attempt_baseline"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +105,11 @@ class Lead(Base):
     # so a deal at "Contract Sent" stays reached after the rep's first logged touch.
     crm_contact_at: Mapped[datetime | None]
     notes: Mapped[str | None] = mapped_column(Text)  # the lead's first note: a CRM's Notes column
+    # The first two-way touch in Baton's log and the tries logged before it (every try, not one a
+    # day): the weekly review's attempt curve reads these instead of every touch. Kept by
+    # `refresh_progress` with the other progress columns; None until the lead is first reached.
+    first_contact_at: Mapped[datetime | None]
+    first_contact_tries: Mapped[int | None]
 
     touches: Mapped[list["Touch"]] = relationship(
         back_populates="lead", order_by="Touch.at", cascade="all, delete-orphan", passive_deletes=True

@@ -125,8 +125,6 @@ def handoff_counts(session: Session, windows: Sequence[Window]) -> list[tuple[in
     return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in session.execute(query)]
 
 
-TWO_WAY_OUTCOMES = ("connected", "replied", "meeting", "not-interested", "opt-out")
-ATTEMPT_OUTCOMES = ("call", "voicemail", "no-answer", "email")
 CURVE_ATTEMPTS = 12
 
 
@@ -136,34 +134,20 @@ def first_contact_attempts(
     """(team, the attempt at which a lead was first reached, reached since `recent_since`?, leads).
 
     The attempt is the tries logged before the lead's first two-way touch, plus the tries an import
-    carried over, plus one; every attempt after the 12th is counted as 13.
+    carried over, plus one; every attempt after the 12th is counted as 13. The lead row keeps the
+    first contact and its tries (`refresh_progress`), so this reads one index entry per reached lead
+    and never the touch log.
     """
     if not team_ids:
         return []
-    first = (
-        select(Touch.team_id, Touch.lead_id, func.min(Touch.at).label("reached_at"))
-        .where(Touch.team_id.in_(team_ids), Touch.outcome.in_(TWO_WAY_OUTCOMES))
-        .group_by(Touch.team_id, Touch.lead_id)
-        .subquery()
-    )
-    earlier = and_(
-        Touch.lead_id == first.c.lead_id, Touch.at < first.c.reached_at, Touch.outcome.in_(ATTEMPT_OUTCOMES)
-    )
-    tries = (
-        select(first.c.team_id, first.c.lead_id, first.c.reached_at, func.count(Touch.id).label("tries"))
-        .select_from(first)
-        .outerjoin(Touch, earlier)
-        .group_by(first.c.team_id, first.c.lead_id, first.c.reached_at)
-        .subquery()
-    )
-    attempt = tries.c.tries + Lead.attempt_baseline + 1
+    attempt = Lead.first_contact_tries + Lead.attempt_baseline + 1
     per_lead = (
         select(
-            tries.c.team_id,
+            Lead.team_id,
             case((attempt > CURVE_ATTEMPTS, CURVE_ATTEMPTS + 1), else_=attempt).label("attempt"),
-            case((tries.c.reached_at >= recent_since, 1), else_=0).label("recent"),
+            case((Lead.first_contact_at >= recent_since, 1), else_=0).label("recent"),
         )
-        .join(Lead, Lead.id == tries.c.lead_id)
+        .where(Lead.team_id.in_(team_ids), Lead.first_contact_at.is_not(None))
         .subquery()
     )
     query = select(*per_lead.c, func.count()).group_by(*per_lead.c)

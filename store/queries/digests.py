@@ -75,7 +75,9 @@ def nudge_leads(session: Session, *, team_ids: Sequence[str], owner_id: str | No
     query = select(*NUDGE_COLUMNS).where(Lead.team_id.in_(team_ids), Lead.status.in_(("open", "won")))
     if owner_id is not None:
         query = query.where(Lead.owner_id == owner_id)
-    yield from session.execute(query.execution_options(yield_per=2000))
+    # Through the session's connection, not the ORM: plain columns need none of its row loading,
+    # which cost a third of a morning's digests for a million leads.
+    yield from session.connection().execute(query.execution_options(yield_per=2000))
 
 
 def delivery_keys(session: Session, rows: Sequence[Mapping[str, object]]) -> Subquery:

@@ -6,10 +6,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.localslack import Shown
-from coaching.leads import LeadAdded, add_lead
+from coaching.calendar import MON_FRI
+from coaching.leads import LeadAdded, add_lead, refresh_progress
+from coaching.rules import Rules
 from coaching.settings import TeamConfig, team_config
 from handlers.blocks.ids import Action
 from handlers.deliveries import Deliveries
+from store import queries
 from store.models import Delivery, Touch
 from tests.conftest import DANA, MORGAN, SAM, TEAM, Harness, flatten
 
@@ -139,6 +142,10 @@ def reached_leads(h: Harness) -> None:
                             logged_at=when,
                         )
                     )
+                session.flush()
+                lead = queries.leads.lead(session, team_id=TEAM, lead_id=added.lead.id)
+                assert lead is not None  # as logging a touch does: the lead row keeps its first contact
+                refresh_progress(session, lead, tz=ny, rules=Rules(), today=start.date(), team_days=MON_FRI)
 
 
 def limit(h: Harness) -> int:

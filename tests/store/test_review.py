@@ -1,9 +1,10 @@
 """The weekly review's figures from a scripted week of real touches, on SQLite and PostgreSQL."""
 
+import importlib
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from coaching import transfers
 from coaching.caller import Caller
@@ -120,3 +121,16 @@ def test_the_statements_do_not_grow_with_the_number_of_managers(database: Databa
         if managers == 1:
             few = len(counted)
     assert len(counted) == few
+
+
+def test_the_migration_fills_in_first_contacts_as_logging_does(database: Database) -> None:
+    """Leads from before the lead row kept its first contact get the same curve once migrated."""
+    script(database)
+    logged = review(database).curve  # type: ignore[attr-defined]
+    migration = importlib.import_module("store.migrations.versions.0019_first_contact")
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE lead SET first_contact_at = NULL, first_contact_tries = NULL"))
+    assert review(database).curve.reached == 0  # type: ignore[attr-defined]
+    with database.engine.begin() as connection:
+        migration.backfill(lambda sql: connection.execute(text(sql)))
+    assert review(database).curve == logged  # type: ignore[attr-defined]
