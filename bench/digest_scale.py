@@ -1,7 +1,7 @@
 """How the morning digest and the managers' weekly review scale. A benchmark, not a test.
 
     python bench/digest_scale.py [--reps 1000] [--leads 100000] [--touches 1000000] [--managers 50]
-                                 [--database-url URL] [--reuse]
+                                 [--database-url URL] [--reuse] [--clocks N]
 
 Seeds one team of reps spread over six time zones, with leads in every state and their touches,
 then times what the clock does each morning: work out who is due, claim each digest in the
@@ -13,6 +13,10 @@ Then the weekly review: every manager's review (last week's figures, the attempt
 waiting) computed and built as Block Kit, with its statements, time and peak memory, and the
 slowest of the review pictures drawn (one per team, day and time zone).
 
+With `--clocks N` the full team's morning is also split across N processes started together, each
+claiming its share as N clock processes do (CLOCK_PROCESSES=N): each one's time, CPU, peak
+resident memory and statements, and when the last finished.
+
 Seeding ten million touches takes many minutes: with `--reuse` the seeded database is kept (give
 it a `--database-url`; SQLite files too) and seeded again only when it holds another size, and
 only the full size is measured (run the smaller size separately to compare statements).
@@ -20,7 +24,9 @@ only the full size is measured (run the smaller size separately to compare state
 
 import argparse
 import importlib
+import multiprocessing
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -222,6 +228,58 @@ def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, float, i
     return seconds, cpu, peak, statements, len(jobs), sum(job.digest.total for job in jobs)
 
 
+def clock_share(url: str, clocks: int, index: int, start: Any, out: Any) -> None:
+    """One of `clocks` clock processes: who is due, claim a share, compute the share's digests
+    (`Deliveries` then claims again until nothing is left: here the shares cover everyone)."""
+    db = open_database(url, pool_size=2)
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    start.wait()
+    began, cpu = time.perf_counter(), time.process_time()
+    with db.sessions.begin() as session:
+        due = digest_records.due_digests(session, now=NOW, defaults=TeamConfig(), everyone=True)
+        order = random.Random(index).sample(due, len(due))
+        share = digest_records.share_of(len(due), clocks)
+        claimed = digest_records.claim(
+            session, order, kind=Kind.DIGEST, now=NOW, owner=f"clock{index}", share=share
+        )
+    with db.readers.begin() as session:
+        jobs = digest_records.digests(session, claimed, now=NOW, defaults=TeamConfig())
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put((index, seconds, cpu, peak, statements, len(jobs)))
+    db.engine.dispose()
+
+
+def split_morning(db: Database, url: str, clocks: int) -> None:
+    """`clocks` processes started together, each claiming its share (CLOCK_PROCESSES=clocks)."""
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM delivery"))
+    start, out = multiprocessing.Event(), multiprocessing.Queue()
+    workers = [
+        multiprocessing.Process(target=clock_share, args=(url, clocks, i, start, out)) for i in range(clocks)
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(2)  # every process has opened its database
+    began = time.perf_counter()
+    start.set()
+    results = sorted(out.get() for _ in workers)
+    wall = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    print(f"\n  The same morning split across {clocks} clock processes (CLOCK_PROCESSES={clocks}):\n")
+    print(f"  {'clock':>6} {'seconds':>9} {'CPU s':>7} {'peak RSS MB':>12} {'statements':>11} {'digests':>8}")
+    for index, seconds, cpu, peak, statements, done in results:
+        print(f"  {index:>6} {seconds:>9.2f} {cpu:>7.2f} {peak:>12.0f} {statements:>11} {done:>8,}")
+    print(f"  all done in {wall:.2f} s; {sum(r[5] for r in results):,} digests", flush=True)
+
+
 MANAGERS = [f"M{i:07d}" for i in range(50)]
 REVIEW_AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday: every manager's week is in the past
 
@@ -279,6 +337,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the seeded database; measure only the full size"
     )
+    parser.add_argument(
+        "--clocks", type=int, default=1, help="also split the full team's morning across this many processes"
+    )
     args = parser.parse_args()
     if args.reuse and not args.database_url:
         parser.error("--reuse needs --database-url (a file or server that outlives the run)")
@@ -303,6 +364,8 @@ def main() -> None:
             f"  {reps:>6,} {leads:>8,} {touches:>10,} {seconds:>9.2f} {cpu:>7.2f} {peak:>9.1f} {statements:>11} {done:>8,} {items:>7,}",
             flush=True,
         )
+    if args.clocks > 1:
+        split_morning(db, url, args.clocks)
     print("\n  Targets: under 10 s and 500 MB for the full team; the same statements at every size.")
     print(f"\nWeekly reviews on {backend}: every manager's review of the whole team, and its picture\n")
     print(

@@ -73,6 +73,8 @@ class Settings:
     listener_threads: int = 32
     # PostgreSQL connections each process may hold (README, Deploying: the connection budget).
     db_connections: int = 8
+    # Clock processes running (README, "Computing every morning digest"): each claims its share.
+    clock_processes: int = 1
     log_level: str = "INFO"
     # The CRM sync (README, "CRM sync (HubSpot)"): no token, no sync.
     hubspot_token: str | None = None
@@ -263,6 +265,7 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
         web_concurrency=number("WEB_CONCURRENCY", 2),
         listener_threads=number("BATON_LISTENER_THREADS", 32),
         db_connections=number("DATABASE_CONNECTIONS", 8),
+        clock_processes=number("CLOCK_PROCESSES", 1),
         log_level=log_level,
         hubspot_token=get("HUBSPOT_TOKEN"),
         hubspot_api_url=hubspot_api_url,

@@ -46,9 +46,10 @@ class Jobs:
     def tick(self) -> None:
         """Digests and reviews due now, and hand-off requests waiting too long."""
         now = self.deps.clock()
+        clocks = self.baton.settings.clock_processes if self.baton.settings else 1
 
         def deliver(team_id: str | None, client: WebClient) -> None:
-            deliveries = Deliveries(self.deps, client, team_id=team_id)
+            deliveries = Deliveries(self.deps, client, team_id=team_id, clocks=clocks)
             where = f" in {team_id}" if team_id else ""
             self._run("digests", lambda: log.info("Digests%s: %s", where, deliveries.digests(at=now)))
             self._run("reviews", lambda: log.info("Reviews%s: %s", where, deliveries.reviews(at=now)))

@@ -148,6 +148,7 @@ def claim(
     now: datetime,
     owner: str,
     force: bool = False,
+    share: int | None = None,
 ) -> list[Recipient]:
     """Take, under the run's `owner` token, the recipients nobody has taken today, plus claims
     abandoned by a run that died before queueing them.
@@ -155,6 +156,7 @@ def claim(
     The unique (team, person, kind, day) key makes this safe across processes and restarts; with
     `force` (a manual re-run) a day's delivery is taken again whatever its state. Retrying a
     failed send is the outbox's job, not a new claim's: a new claim would be a second message.
+    With `share`, at most that many new ones, in the order given (`share_of`).
     """
     if not recipients:
         return []
@@ -162,7 +164,7 @@ def claim(
         {"team_id": r.team_id, "user_id": r.user_id, "kind": kind.value, "local_date": r.local_date}
         for r in recipients
     ]
-    fresh = queries.digests.claim_deliveries(session, rows, now=now, owner=owner)
+    fresh = queries.digests.claim_deliveries(session, rows, now=now, owner=owner, share=share)
     again = queries.digests.reclaim_deliveries(
         session, rows, now=now, owner=owner, abandoned_before=now - STALE_CLAIM, force=force
     )
@@ -192,9 +194,18 @@ def claim_for_today(
     return taken
 
 
-def _leads_by_owner(session: Session, team_ids: Iterable[str]) -> dict[tuple[str, str], list[LeadSnapshot]]:
+def share_of(due: int, clocks: int) -> int | None:
+    """How many of a morning's `due` digests one of `clocks` clock processes claims at a time:
+    None (all of them) for a lone clock. Each clock claims its share, sends it, then claims again
+    until nothing is left, so a clock that died leaves its share to the others, not undone."""
+    return None if clocks <= 1 else max(1, -(-due // clocks))
+
+
+def _leads_by_owner(
+    session: Session, owners: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[LeadSnapshot]]:
     grouped: dict[tuple[str, str], list[LeadSnapshot]] = defaultdict(list)
-    for row in queries.digests.nudge_leads(session, team_ids=sorted(set(team_ids))):
+    for row in queries.digests.owners_leads(session, sorted(set(owners))):
         grouped[(row.team_id, row.owner_id)].append(lead_from_row(row))
     return grouped
 
@@ -202,8 +213,10 @@ def _leads_by_owner(session: Session, team_ids: Iterable[str]) -> dict[tuple[str
 def digests(
     session: Session, recipients: Sequence[Recipient], *, now: datetime, defaults: TeamConfig
 ) -> list[DigestJob]:
+    """Each recipient's digest, from their own leads only: a clock that claimed a share of the
+    team reads that share's leads."""
     configs = _configs(session, (r.team_id for r in recipients), defaults)
-    leads = _leads_by_owner(session, (r.team_id for r in recipients))
+    leads = _leads_by_owner(session, (r.key for r in recipients))
     jobs = []
     for recipient in recipients:
         rules = configs[recipient.team_id].rules
@@ -248,7 +261,8 @@ def reviews(
     configs = _configs(session, (r.team_id for r in recipients), defaults)
     teams = sorted({r.team_id for r in recipients})
     by_team: dict[str, list[tuple[str, LeadSnapshot]]] = defaultdict(list)
-    for row in queries.digests.nudge_leads(session, team_ids=teams):
+    # What is waiting is open leads only (`review_for`): a team's customers are not read.
+    for row in queries.digests.nudge_leads(session, team_ids=teams, customers=False):
         by_team[row.team_id].append((row.owner_id, lead_from_row(row)))
     departed = queries.people.departed_reps(session, team_ids=teams)
     days_by_team = {team: calendars(session, team, team_days=configs[team].digest_days) for team in teams}

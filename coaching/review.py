@@ -183,8 +183,8 @@ class TeamWeek:
 # The rows the SQL returns (plain tuples, so this module needs no database to test):
 TouchRow = tuple[str, str, int, date | None, int]  # rep, outcome, day index, meeting_on, count
 FollowUpRow = tuple[str, date, int, int]  # rep, the follow-up's day, day index it was done, count
-StatusRow = tuple[str, str, int, int]  # lead owner, new status, day index, count
-HandoffRow = tuple[str, str, int, int]  # rep, "in" | "out", day index, count
+StatusRow = tuple[str, str, int, int]  # lead owner, new status, day index (only its week counts), count
+HandoffRow = tuple[str, str, int, int]  # rep, "in" | "out", day index (only its week counts), count
 
 _STATUS_FIELD = {"won": "won", "lost": "lost", "backburner": "parked"}
 
@@ -211,7 +211,11 @@ def team_week(
     daily: dict[str, list[list[int]]] = {}
 
     def tally(user: str, index: int) -> Counter[str]:
-        return counts.setdefault((user, index // WEEK), Counter())
+        key = (user, index // WEEK)
+        found = counts.get(key)  # not setdefault: it would build a Counter per row, used or not
+        if found is None:
+            found = counts[key] = Counter()
+        return found
 
     for user, outcome, index, meeting_on, count in touches:
         day = days[index]

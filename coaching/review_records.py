@@ -87,10 +87,10 @@ def weekly_reviews(
     follow_ups: dict[int, list[FollowUpRow]] = defaultdict(list)
     statuses: dict[int, list[StatusRow]] = defaultdict(list)
     handoffs: dict[int, list[HandoffRow]] = defaultdict(list)
-    for w, user, outcome, day, meeting_on, count in review_queries.touch_counts(session, windows):
+    for w, user, outcome, day, meeting_on, due, count in review_queries.touch_counts(session, windows):
         touches[w].append((user, outcome, day, meeting_on, count))
-    for w, user, due, day, count in review_queries.follow_up_counts(session, windows):
-        follow_ups[w].append((user, due, day, count))
+        if due is not None:
+            follow_ups[w].append((user, due, day, count))
     for w, user, status, day, count in review_queries.status_counts(session, windows):
         statuses[w].append((user, status, day, count))
     for w, user, direction, day, count in review_queries.handoff_counts(session, windows):

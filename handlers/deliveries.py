@@ -7,6 +7,7 @@ retries a failure on a later tick; one person's failure never stops the rest.
 """
 
 import logging
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from coaching import digest_records
-from coaching.digest_records import Kind, Recipient
+from coaching.digest_records import Kind, Recipient, share_of
 from coaching.outbox import DELIVERY, new_owner, queue_delivery, renew_claims
 from coaching.people import Profile
 from handlers import outbox
@@ -55,14 +56,22 @@ Show = Callable[[Recipient, Message], None]
 
 class Deliveries:
     def __init__(
-        self, deps: Deps, client: WebClient, *, pacer: Pacer | None = None, team_id: str | None = None
+        self,
+        deps: Deps,
+        client: WebClient,
+        *,
+        pacer: Pacer | None = None,
+        team_id: str | None = None,
+        clocks: int = 1,
     ) -> None:
         """`team_id`: only that workspace's people (its run, with its client); None: everyone
-        (one bot token, which speaks for every team Baton holds)."""
+        (one bot token, which speaks for every team Baton holds). `clocks`: the clock processes
+        sharing the mornings (CLOCK_PROCESSES), each claiming a share."""
         self.deps = deps
         self.client = client
         self.team_id = team_id
         self.pacer = pacer or Pacer(POSTS_PER_MINUTE, sleep=deps.sleep)
+        self.clocks = clocks
 
     def digests(
         self,
@@ -142,8 +151,8 @@ class Deliveries:
         dry_run: bool,
         show: Show | None,
     ) -> RunReport:
-        """Claim who is due (one transaction, under this run's token), build, then queue and send
-        each one through the outbox.
+        """Claim who is due (under this run's token; a share at a time when several clocks share
+        the morning), build, then queue and send each one through the outbox.
 
         A None message is a digest with nothing in it: recorded as delivered, nothing sent.
         """
@@ -153,15 +162,41 @@ class Deliveries:
             due = due_for(session, now=at, defaults=self.deps.defaults, everyone=everyone)
             if self.team_id is not None:
                 due = [r for r in due if r.team_id == self.team_id]
-            claimed = (
-                due
-                if dry_run
-                else digest_records.claim(session, due, kind=kind, now=at, owner=owner, force=force)
-            )
-        report.due, report.skipped = len(due), len(due) - len(claimed)
-        with self.deps.db.readers.begin() as session:
-            built = messages(session, claimed)
+        report.due = len(due)
+        share = None if dry_run or force else share_of(len(due), self.clocks)
+        # Clocks claim their shares starting at different people, so their claims rarely collide.
+        order = random.sample(due, len(due)) if share else due
         courier = outbox.Courier(self.deps, self.client, pacer=self.pacer)
+        taken = 0
+        while True:
+            with self.deps.bookkeeping() as session:
+                claimed = (
+                    order
+                    if dry_run
+                    else digest_records.claim(
+                        session, order, kind=kind, now=at, owner=owner, force=force, share=share
+                    )
+                )
+            taken += len(claimed)
+            if claimed:
+                with self.deps.db.readers.begin() as session:
+                    built = messages(session, claimed)
+                self._deliver(kind, built, owner, courier, report, dry_run, show)
+            if share is None or not claimed:  # a share at a time until the others have taken the rest
+                break
+        report.skipped += len(due) - taken
+        return report
+
+    def _deliver(
+        self,
+        kind: Kind,
+        built: list[tuple[Recipient, Message | None]],
+        owner: str,
+        courier: outbox.Courier,
+        report: RunReport,
+        dry_run: bool,
+        show: Show | None,
+    ) -> None:
         for recipient, message in built:
             if dry_run:
                 if show is not None and message is not None:
@@ -188,7 +223,6 @@ class Deliveries:
                         recipient.user_id,
                         outcome.error if outcome else "taken by another sender",
                     )
-        return report
 
     def _queue(self, recipient: Recipient, kind: Kind, message: Message | None, owner: str) -> int | None:
         """Renew this run's claims, and turn this recipient's claim into an outbox row (or close it)."""

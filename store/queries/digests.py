@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Subquery,
     Text,
+    exists,
     func,
     literal,
     select,
@@ -27,7 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import TypeEngine
 
 from store.models import (
     Delivery,
@@ -70,9 +72,13 @@ NUDGE_COLUMNS = (
 )
 
 
-def nudge_leads(session: Session, *, team_ids: Sequence[str], owner_id: str | None = None) -> Iterator[Any]:
-    """Open leads and customers of these teams, as plain rows, streamed from one query."""
-    query = select(*NUDGE_COLUMNS).where(Lead.team_id.in_(team_ids), Lead.status.in_(("open", "won")))
+def nudge_leads(
+    session: Session, *, team_ids: Sequence[str], owner_id: str | None = None, customers: bool = True
+) -> Iterator[Any]:
+    """Open leads and customers (or open leads only) of these teams, as plain rows, streamed from
+    one query."""
+    statuses = ("open", "won") if customers else ("open",)
+    query = select(*NUDGE_COLUMNS).where(Lead.team_id.in_(team_ids), Lead.status.in_(statuses))
     if owner_id is not None:
         query = query.where(Lead.owner_id == owner_id)
     # Through the session's connection, not the ORM: plain columns need none of its row loading,
@@ -85,35 +91,67 @@ def delivery_keys(session: Session, rows: Sequence[Mapping[str, object]]) -> Sub
 
     A statement with an `IN (…)` list or a `VALUES` row per person grows with the team, and
     PostgreSQL refuses one of a few thousand tuples outright ("stack depth limit exceeded"). Here
-    the keys travel as bound values (three arrays unnested on PostgreSQL, one JSON array on SQLite),
-    so the statement's text is the same for ten people as for ten thousand.
+    the keys travel as bound values (arrays unnested on PostgreSQL, one JSON array on SQLite), so
+    the statement's text is the same for ten people as for ten thousand.
     """
+    return _values(
+        session,
+        [("team_id", Text), ("user_id", Text), ("local_date", Date)],
+        [(r["team_id"], r["user_id"], r["local_date"]) for r in rows],
+    )
+
+
+def _values(
+    session: Session, columns: Sequence[tuple[str, type[TypeEngine[Any]]]], rows: Sequence[Sequence[object]]
+) -> Subquery:
+    """`rows` as a table with these columns, bound as values whatever their number (see `delivery_keys`)."""
+    names = [name for name, _ in columns]
     if session.get_bind().dialect.name == "postgresql":
         keys = (
             func.unnest(
-                literal([r["team_id"] for r in rows], ARRAY(Text)),
-                literal([r["user_id"] for r in rows], ARRAY(Text)),
-                literal([r["local_date"] for r in rows], ARRAY(Date)),
+                *(literal([row[i] for row in rows], ARRAY(kind)) for i, (_, kind) in enumerate(columns))
             )
-            .table_valued("team_id", "user_id", "local_date", name="k")
+            .table_valued(*names, name="k")
             .render_derived()
         )
-        return select(keys.c.team_id, keys.c.user_id, keys.c.local_date).subquery("keys")
-    packed = json.dumps([[r["team_id"], r["user_id"], str(r["local_date"])] for r in rows])
+        return select(*(keys.c[name] for name in names)).subquery("keys")
+    packed = json.dumps([[str(value) for value in row] for row in rows])
     each = func.json_each(literal(packed, Text)).table_valued("value", name="each")
     return select(
-        func.json_extract(each.c.value, "$[0]").label("team_id"),
-        func.json_extract(each.c.value, "$[1]").label("user_id"),
-        func.json_extract(each.c.value, "$[2]").label("local_date"),
+        *(func.json_extract(each.c.value, f"$[{i}]").label(name) for i, name in enumerate(names))
     ).subquery("keys")
 
 
+def owners_leads(session: Session, owners: Sequence[tuple[str, str]]) -> Iterator[Any]:
+    """The open leads and customers of these (team, person) pairs, as `nudge_leads` gives them.
+
+    One statement joined on the pairs sent as values: a clock process that claimed a share of the
+    team's digests reads its share's leads, not the whole team's.
+    """
+    if not owners:
+        return
+    pairs = _values(session, [("team_id", Text), ("user_id", Text)], owners)
+    query = (
+        select(*NUDGE_COLUMNS)
+        .join(pairs, (Lead.team_id == pairs.c.team_id) & (Lead.owner_id == pairs.c.user_id))
+        .where(Lead.status.in_(("open", "won")))
+    )
+    yield from session.connection().execute(query.execution_options(yield_per=2000))
+
+
 def claim_deliveries(
-    session: Session, rows: Sequence[Mapping[str, object]], *, now: datetime, owner: str
+    session: Session,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    now: datetime,
+    owner: str,
+    share: int | None = None,
 ) -> set[tuple[str, str]]:
     """Insert the rows nobody has claimed yet; the (team, person) pairs that were inserted.
 
-    One statement for the whole batch (an `INSERT … SELECT` from the keys), however many people."""
+    One statement for the whole batch (an `INSERT … SELECT` from the keys), however many people.
+    With `share`, at most that many, taken in the order of `rows` among those nobody holds: clock
+    processes that each claim a share split a morning between them."""
     if not rows:
         return set()
     keys = delivery_keys(session, rows)
@@ -127,6 +165,15 @@ def claim_deliveries(
         literal(now, UtcDateTime()).label("claimed_at"),
         literal(owner, String).label("owner"),
     ).where(true())  # SQLite reads `SELECT … FROM x ON CONFLICT` as a join without a WHERE before it
+    if share is not None:
+        held = aliased(Delivery)
+        unclaimed = ~exists().where(
+            held.team_id == keys.c.team_id,
+            held.user_id == keys.c.user_id,
+            held.kind == rows[0]["kind"],
+            held.local_date == keys.c.local_date,
+        )
+        claims = claims.where(unclaimed).limit(share)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(Delivery)

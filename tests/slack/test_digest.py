@@ -71,6 +71,27 @@ def test_a_rerun_a_restart_or_a_second_clock_never_sends_twice(harness: Harness)
     assert (row.status, row.local_date, row.kind) == ("sent", date(2026, 11, 23), Kind.DIGEST.value)
 
 
+def test_clocks_sharing_the_mornings_send_each_digest_once_and_a_lone_one_sends_them_all(
+    harness: Harness,
+) -> None:
+    seed(harness)
+    harness.clock.now = TUESDAY_MORNING_LONDON
+    # CLOCK_PROCESSES=2, but the other clock is down: this one takes its share, then the rest
+    Deliveries(harness.baton.deps, harness.baton.client, clocks=2).digests(
+        at=TUESDAY_MORNING_LONDON, everyone=True
+    )
+    assert len(digests_for(harness, DANA)) == len(digests_for(harness, SAM)) == 1
+    wednesday = TUESDAY_MORNING_LONDON + timedelta(days=1)
+    harness.clock.now = wednesday
+    clocks = [Deliveries(harness.baton.deps, harness.baton.client, clocks=2) for _ in range(2)]
+    threads = [threading.Thread(target=c.digests, kwargs={"at": wednesday, "everyone": True}) for c in clocks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(digests_for(harness, DANA)) == len(digests_for(harness, SAM)) == 2
+
+
 def test_a_digest_missed_while_the_clock_was_down_goes_out_late_that_morning_not_in_the_evening(
     harness: Harness,
 ) -> None:

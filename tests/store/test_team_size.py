@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import event, select, update
 
-from coaching.digest_records import STALE_CLAIM, Kind, Recipient, claim
+from coaching.digest_records import STALE_CLAIM, Kind, Recipient, claim, share_of
 from coaching.review_records import PICTURE_RETRY_AFTER, claim_pictures
 from store.db import Database
 from store.models import Delivery
@@ -39,9 +39,11 @@ def _counted(database: Database) -> Iterator[list[str]]:
         event.remove(database.engine, "before_cursor_execute", count)
 
 
-def _claim(database: Database, team: list[Recipient], *, owner: str, now: datetime = NOW) -> list[Recipient]:
+def _claim(
+    database: Database, team: list[Recipient], *, owner: str, now: datetime = NOW, share: int | None = None
+) -> list[Recipient]:
     with database.sessions.begin() as session:
-        return claim(session, team, kind=Kind.DIGEST, now=now, owner=owner)
+        return claim(session, team, kind=Kind.DIGEST, now=now, owner=owner, share=share)
 
 
 def test_every_rep_of_a_12000_rep_team_is_claimed_once_in_as_many_statements_as_for_10(
@@ -81,3 +83,22 @@ def test_12000_managers_failed_pictures_are_tried_again(database: Database) -> N
     assert len(again) == BIG
     with database.readers.begin() as session:
         assert set(session.execute(select(Delivery.status, Delivery.owner)).all()) == {("claimed", "retry")}
+
+
+def test_three_clocks_split_a_12000_rep_morning_without_overlap_in_the_same_statements(
+    database: Database,
+) -> None:
+    team = _team(BIG)
+    share = share_of(len(team), 3)
+    with _counted(database) as small:
+        assert len(_claim(database, _team(10, team="T0SMALL"), owner="small", share=share_of(10, 3))) == 4
+    shares = []
+    for clock in ("first", "second", "third"):
+        with _counted(database) as big:
+            shares.append(
+                _claim(database, team[::-1] if clock == "second" else team, owner=clock, share=share)
+            )
+        assert len(big) == len(small)
+    assert [len(taken) for taken in shares] == [4_000, 4_000, 4_000]
+    assert len({r.user_id for taken in shares for r in taken}) == BIG  # everyone once
+    assert _claim(database, team, owner="fourth", share=share) == []  # nothing left to take
