@@ -229,27 +229,33 @@ def morning(db: Database, *, trace_memory: bool) -> tuple[float, float, float, i
 
 
 def clock_share(url: str, clocks: int, index: int, start: Any, out: Any) -> None:
-    """One of `clocks` clock processes: who is due, claim a share, compute the share's digests
-    (`Deliveries` then claims again until nothing is left: here the shares cover everyone)."""
+    """One of `clocks` clock processes: who is due, then claim a share and compute its digests
+    until nothing is left to claim."""
     db = open_database(url, pool_size=2)
     statements = 0
 
-    def count(*_: Any) -> None:
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         nonlocal statements
-        statements += 1
+        # not SQLite's BEGIN IMMEDIATE, retried every few ms while the other clock writes
+        statements += not statement.startswith("BEGIN")
 
     event.listen(db.engine, "before_cursor_execute", count)
     start.wait()
     began, cpu = time.perf_counter(), time.process_time()
     with db.sessions.begin() as session:
         due = digest_records.due_digests(session, now=NOW, defaults=TeamConfig(), everyone=True)
-        order = random.Random(index).sample(due, len(due))
-        share = digest_records.share_of(len(due), clocks)
-        claimed = digest_records.claim(
-            session, order, kind=Kind.DIGEST, now=NOW, owner=f"clock{index}", share=share
-        )
-    with db.readers.begin() as session:
-        jobs = digest_records.digests(session, claimed, now=NOW, defaults=TeamConfig())
+    order = random.Random(index).sample(due, len(due))
+    share = digest_records.share_of(len(due), clocks)
+    jobs: list[digest_records.DigestJob] = []
+    while True:  # as `Deliveries` does: a share at a time until the others have taken the rest
+        with db.sessions.begin() as session:
+            claimed = digest_records.claim(
+                session, order, kind=Kind.DIGEST, now=NOW, owner=f"clock{index}", share=share
+            )
+        if not claimed:
+            break
+        with db.readers.begin() as session:
+            jobs += digest_records.digests(session, claimed, now=NOW, defaults=TeamConfig())
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.put((index, seconds, cpu, peak, statements, len(jobs)))
@@ -260,15 +266,14 @@ def split_morning(db: Database, url: str, clocks: int) -> None:
     """`clocks` processes started together, each claiming its share (CLOCK_PROCESSES=clocks)."""
     with db.engine.begin() as connection:
         connection.execute(text("DELETE FROM delivery"))
-    start, out = multiprocessing.Event(), multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(target=clock_share, args=(url, clocks, i, start, out)) for i in range(clocks)
-    ]
+    # spawned, not forked: each clock's resident memory is its own, not a copy of this process's
+    spawn = multiprocessing.get_context("spawn")
+    start, out = spawn.Barrier(clocks + 1), spawn.Queue()
+    workers = [spawn.Process(target=clock_share, args=(url, clocks, i, start, out)) for i in range(clocks)]
     for worker in workers:
         worker.start()
-    time.sleep(2)  # every process has opened its database
+    start.wait()  # every clock has opened its database: they start together
     began = time.perf_counter()
-    start.set()
     results = sorted(out.get() for _ in workers)
     wall = time.perf_counter() - began
     for worker in workers:
