@@ -171,7 +171,7 @@ def seed(db: Database, reps: int, leads: int, touches: int) -> None:
             transfers,
         )
         # what logging each touch keeps on the lead: its first contact, for the attempt curve
-        first_contacts = importlib.import_module("store.migrations.versions.0019_first_contact")
+        first_contacts = importlib.import_module("store.migrations.versions.0021_first_contact")
         first_contacts.backfill(lambda sql: connection.execute(text(sql)))
         connection.execute(
             text("INSERT INTO bench_seed VALUES (:reps, :leads, :touches)"),

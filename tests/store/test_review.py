@@ -127,7 +127,7 @@ def test_the_migration_fills_in_first_contacts_as_logging_does(database: Databas
     """Leads from before the lead row kept its first contact get the same curve once migrated."""
     script(database)
     logged = review(database).curve  # type: ignore[attr-defined]
-    migration = importlib.import_module("store.migrations.versions.0019_first_contact")
+    migration = importlib.import_module("store.migrations.versions.0021_first_contact")
     with database.engine.begin() as connection:
         connection.execute(text("UPDATE lead SET first_contact_at = NULL, first_contact_tries = NULL"))
     assert review(database).curve.reached == 0  # type: ignore[attr-defined]

@@ -4,8 +4,8 @@ The curve counts each reached lead at the attempt it was first reached. Worked o
 log it read every two-way touch and the tries before it: ten million touches took minutes. The
 lead row now keeps both, like its other progress columns; this fills them from the log once.
 
-Revision ID: 0019_first_contact
-Revises: 0018_slack_installations
+Revision ID: 0021_first_contact
+Revises: 0020_crm_connections
 """
 
 from collections.abc import Callable, Sequence
@@ -16,8 +16,8 @@ from alembic import op
 
 import store.types
 
-revision: str = "0019_first_contact"
-down_revision: str | None = "0018_slack_installations"
+revision: str = "0021_first_contact"
+down_revision: str | None = "0020_crm_connections"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
