@@ -20,7 +20,7 @@ from bot.pool import ListenerPool
 from bot.retention import Tidy
 from bot.secrets import keyring
 from bot.slack import Sleep, make_client
-from bot.workspaces import Installed, OneWorkspace, TeamAuthorize, Workspaces
+from bot.workspaces import Installed, OneWorkspace, TeamAuthorize, Workspaces, each_team
 from coaching.leases import HEARTBEAT
 from coaching.standing import Standings
 from handlers import (
@@ -89,10 +89,24 @@ class Baton:
         )
 
     def _owed(self) -> None:
-        Courier(self.deps, self.client, per_team=self.workspaces.client).sweep()
+        self.sweep_outbox()
         if self.crm is not None:
             self.crm.push_in_background()
         self.tidy.when_due()
+
+    def sweep_outbox(self, *, settled: timedelta = timedelta(0)) -> None:
+        """Send what the outbox still owes (`settled`: as Courier.sweep). With installs in many
+        workspaces, each workspace's rows with its own client, the workspaces side by side: one
+        whose Slack is slow to answer holds up no other's messages."""
+        if self.installations is None:
+            Courier(self.deps, self.client, per_team=self.workspaces.client).sweep(settled=settled)
+            return
+
+        def sweep(team_id: str, client: WebClient) -> None:
+            swept = Courier(self.deps, client).sweep(settled=settled, team_id=team_id)
+            logging.getLogger("baton").info("Outbox in %s: %s", team_id, swept)
+
+        each_team(self.workspaces, "outbox", sweep)
 
     def keep_recovering(
         self, every: float = 15.0, *, stop: threading.Event | None = None
@@ -116,7 +130,7 @@ class Baton:
                         last_sweep = time.monotonic()
                         self._owed()
                     else:
-                        Courier(self.deps, self.client).sweep(settled=SETTLED)
+                        self.sweep_outbox(settled=SETTLED)
                 except Exception:
                     logging.getLogger("baton").exception("Recovery failed; trying again shortly")
                 stopped.wait(beat)

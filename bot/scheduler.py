@@ -62,6 +62,9 @@ class Jobs:
 
     def outbox(self) -> None:
         """Messages still owed: a passing Slack failure retried, a lost answer settled."""
+        if self.baton.installations is not None:
+            self._run("outbox", self.baton.sweep_outbox)
+            return
         courier = Courier(self.deps, self.client, per_team=self.workspaces.client)
         self._run("outbox", lambda: log.info("Outbox: %s", courier.sweep()))
 

@@ -135,8 +135,8 @@ def owe(
     )
 
 
-def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
-    return rows.due(session, now=now, limit=limit)
+def due(session: Session, *, now: datetime, limit: int = 500, team_id: str | None = None) -> list[int]:
+    return rows.due(session, now=now, limit=limit, team_id=team_id)
 
 
 def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:

@@ -370,12 +370,14 @@ class Courier:
                 report.waiting += 1
         return report
 
-    def sweep(self, limit: int = 500, *, settled: timedelta = timedelta(0)) -> Sweep:
+    def sweep(
+        self, limit: int = 500, *, settled: timedelta = timedelta(0), team_id: str | None = None
+    ) -> Sweep:
         """Everything still owed whose time has come: the clock's job, and a restarted process's.
         `settled`: only what has been due this long (a post owed a moment ago is being sent by
-        the listener that owed it, which wants to know how it went)."""
+        the listener that owed it, which wants to know how it went). `team_id`: one workspace's."""
         with self.deps.db.readers.begin() as session:
-            ids = outbox.due(session, now=self.deps.clock() - settled, limit=limit)
+            ids = outbox.due(session, now=self.deps.clock() - settled, limit=limit, team_id=team_id)
         return self.send(ids)
 
     def _use(self, client: WebClient) -> None:

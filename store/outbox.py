@@ -43,9 +43,12 @@ def _free(session: Session, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def due(session: Session, *, now: datetime, limit: int) -> list[int]:
-    """Rows to (re)try now: unsent ones whose time has come, and ones whose sender's lease ran out."""
+def due(session: Session, *, now: datetime, limit: int, team_id: str | None = None) -> list[int]:
+    """Rows to (re)try now: unsent ones whose time has come, and ones whose sender's lease ran out
+    (in one workspace, with `team_id`)."""
     query = select(Outbox.id).where(_free(session, now)).order_by(Outbox.id).limit(limit)
+    if team_id is not None:
+        query = query.where(Outbox.team_id == team_id)
     return list(session.scalars(query))
 
 

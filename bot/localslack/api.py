@@ -108,18 +108,22 @@ class SlackApi(
                 Fault(method, status, error, retry_after if status == 429 else None, times, team)
             )
 
-    def lose_answer(self, method: str, *, how: str = "drop", times: int = 1) -> None:
+    def lose_answer(self, method: str, *, how: str = "drop", times: int = 1, team: str | None = None) -> None:
         """Do the next `times` calls of `method`, then lose the answer: "drop" the connection at
         once, or answer "late" (once the client has hung up), as a lost packet or a slow Slack would.
         `method` "response_url" loses the answers to response_url posts."""
         if how not in ("drop", "late"):
             raise ValueError(f"how must be 'drop' or 'late', not {how!r}")
         with self._lock:
-            self._lost.append(LostAnswer(method, how, times))
+            self._lost.append(LostAnswer(method, how, times, team))
 
     def _losing(self, method: str) -> str | None:
+        team = getattr(self._speaking, "team", None)  # the workspace of the call just answered here
         with self._lock:
-            lost = next((x for x in self._lost if x.method == method and x.times > 0), None)
+            lost = next(
+                (x for x in self._lost if x.method == method and x.times > 0 and x.team in (None, team)),
+                None,
+            )
             if lost is None:
                 return None
             lost.times -= 1
@@ -171,6 +175,7 @@ class SlackApi(
                 self._serve()
 
             def _serve(self) -> None:
+                api._speaking.team = None  # set again by the call this request makes, if any
                 parsed = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -257,7 +262,7 @@ class SlackApi(
         granted: frozenset[str] | None,
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            team = self.workspace.team_id
+            team = self._speaking.team = self.workspace.team_id
             for key in ("blocks", "view", "attachments", "metadata"):
                 if isinstance(args.get(key), str):
                     with contextlib.suppress(ValueError):

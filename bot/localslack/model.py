@@ -100,6 +100,7 @@ class LostAnswer:
     method: str
     how: str  # "drop" | "late"
     times: int
+    team: str | None = None  # only calls made with this workspace's token
 
 
 @dataclass

@@ -24,6 +24,8 @@ from bot.localslack import Platform, Shown, SlackApi, User, Workspace
 from bot.scheduler import Jobs
 from bot.server import LocalServer, wsgi
 from coaching.settings import TeamConfig
+from handlers import outbox
+from handlers.blocks.base import plain
 from store import installations
 from store.db import Database
 from store.models import Manager
@@ -112,7 +114,9 @@ class Workspaces:
             return {(m.team_id, m.user_id) for m in session.scalars(select(Manager))}
 
 
-def start(db: Database, *, rotation: bool = False, sleep: object = None) -> Workspaces:
+def start(
+    db: Database, *, rotation: bool = False, sleep: object = None, client_timeout: int = 10
+) -> Workspaces:
     clock = Clock()
     acme = Workspace(
         team_id=ACME,
@@ -138,7 +142,13 @@ def start(db: Database, *, rotation: bool = False, sleep: object = None) -> Work
         secret_keys=(SEALING_KEY,),  # each workspace's tokens sealed at rest, as OAuth mode requires
     )
     sleeps: list[float] = []
-    baton = create(settings, db=db, clock=clock, sleep=sleep or sleeps.append)  # type: ignore[arg-type]
+    baton = create(
+        settings,
+        db=db,
+        clock=clock,
+        sleep=sleep or sleeps.append,  # type: ignore[arg-type]
+        client_timeout=client_timeout,
+    )
     server = LocalServer(wsgi(baton)).start()
     api.register_app(
         CLIENT_ID, CLIENT_SECRET, redirect_uri=server.url + "/slack/oauth_redirect", rotation=rotation
@@ -251,6 +261,29 @@ def test_one_workspace_waiting_out_a_rate_limit_never_delays_anothers_digests(da
         assert len(digests(w, BEN)) == 1 and len(digests(w, HAL)) == 1
     finally:
         released.set()
+        w.server.stop()
+        w.api.stop()
+        w.baton.pool.shutdown(wait=True)
+
+
+def test_one_workspace_whose_slack_is_slow_never_holds_up_anothers_messages(database: Database) -> None:
+    w = start(database, client_timeout=15)
+    try:
+        w.install(ACME, ANA)
+        w.install(GLOBEX, GIL)
+        deps = w.baton.deps
+        with deps.bookkeeping() as session:  # owed by changes made elsewhere, Acme's first
+            outbox.post(session, ACME, BEN, plain("Initech moved to you"), deps=deps)
+            outbox.post(session, GLOBEX, HAL, plain("Umbrella moved to you"), deps=deps)
+        # Acme's Slack takes the post but answers only after Baton has stopped waiting.
+        w.api.lose_answer("chat.postMessage", how="late", team=ACME)
+        sweeping = threading.Thread(target=Jobs(w.baton).outbox)
+        sweeping.start()
+        assert w.api.wait_for_shown(lambda m: "Umbrella moved" in m.text, timeout=10)
+        assert sweeping.is_alive()  # Globex's message went while Acme's post was still in doubt
+        sweeping.join(timeout=60)
+        assert [m.text for m in w.dms(BEN)] == ["Initech moved to you"]  # posted once, in doubt
+    finally:
         w.server.stop()
         w.api.stop()
         w.baton.pool.shutdown(wait=True)
