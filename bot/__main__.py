@@ -774,10 +774,10 @@ def cmd_db_prune(settings: Settings, args: argparse.Namespace) -> int:
 
     db = open_database(settings.database_url, pool_size=1)
     try:
-        pruned = Tidy(db, utc_now, settings.retention).run(most_batches=1_000_000)
+        done = Tidy(db, utc_now, settings.retention).tidy(most_batches=1_000_000)
     finally:
         db.engine.dispose()
-    print(f"Pruned {pruned:,} finished records older than their keeping time.")
+    print(done)
     return 0
 
 

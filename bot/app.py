@@ -23,6 +23,7 @@ from bot.slack import Sleep, make_client
 from bot.workspaces import Installed, OneWorkspace, TeamAuthorize, Workspaces, each_team
 from coaching.leases import HEARTBEAT
 from coaching.standing import Standings
+from coaching.workspaces import is_stopped, reinstalled
 from handlers import (
     coach,
     dead_letters,
@@ -35,6 +36,7 @@ from handlers import (
     pipeline,
     registration,
     review,
+    uninstall,
 )
 from handlers.deps import Deps
 from handlers.directory import Directory
@@ -42,7 +44,19 @@ from handlers.inbox import Door
 from handlers.outbox import Courier, adopt_sending
 from store.db import Database, is_sqlite, open_database
 
-HANDLER_MODULES = (registration, logcall, leads, pipeline, handoffs, digest, events, home, coach, review)
+HANDLER_MODULES = (
+    registration,
+    logcall,
+    leads,
+    pipeline,
+    handoffs,
+    digest,
+    events,
+    home,
+    coach,
+    review,
+    uninstall,
+)
 
 
 SETTLED = timedelta(seconds=5)  # the recovery loop's sweeps leave a post owed this recently to its listener
@@ -140,6 +154,15 @@ class Baton:
         return thread
 
 
+def _token_team(app: App) -> str | None:
+    """The bot token's workspace, as Bolt's `auth.test` at start-up answered (None when not checked)."""
+    for middleware in getattr(app, "_middleware_list", []):
+        answer = getattr(middleware, "auth_test_result", None)
+        if answer is not None and answer.get("team_id"):
+            return str(answer["team_id"])
+    return None
+
+
 def deps_for(
     settings: Settings, db: Database, *, clock: Callable[[], datetime] = utc_now, sleep: Sleep = time.sleep
 ) -> Deps:
@@ -153,6 +176,7 @@ def deps_for(
         directory=Directory(db, clock),
         standings=standings,
         sleep=sleep,
+        uninstall_grace=timedelta(days=settings.retention.uninstall_grace_days),
     )
 
 
@@ -237,6 +261,15 @@ def create(
         process_before_response=True,
         **installs,  # type: ignore[arg-type]
     )
+    if (team_id := _token_team(app)) is not None:
+        # The bot token works (Bolt just checked it): its workspace has Baton installed. If it had
+        # uninstalled Baton, this is the reinstall, within the grace period: it picks up where it stopped.
+        with db.readers.begin() as session:
+            was_stopped = is_stopped(session, team_id)
+        if was_stopped:  # read first: a start-up takes no write lock for nothing
+            with db.sessions.begin() as session:
+                reinstalled(session, team_id=team_id)
+            logging.getLogger("baton").info("Workspace %s installed Baton again: running for it", team_id)
     door = Door(db, clock)
     door.register(app)  # first: a request is in the inbox before any listener acknowledges it
     for module in HANDLER_MODULES:

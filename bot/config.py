@@ -80,7 +80,8 @@ class Settings:
     hubspot_token: str | None = None
     hubspot_api_url: str = HUBSPOT_API
     hubspot_default_owner: str | None = None  # a Slack id: owner of records whose owner isn't in Slack
-    retention: Retention = DEFAULT_RETENTION  # how long finished work and dead letters are kept
+    # how long finished work, dead letters, notes and an uninstalled workspace's data are kept
+    retention: Retention = DEFAULT_RETENTION
     # BATON_SECRET_KEY: Fernet keys sealing the tokens stored in the database; the first seals (bot/secrets.py)
     secret_keys: tuple[str, ...] = ()
 
@@ -229,9 +230,14 @@ def load_settings(env: Mapping[str, str], *, serving: bool = True) -> Settings:
     retention = Retention(
         done_days=number("BATON_KEEP_DONE_DAYS", Retention.done_days, unit=" of days"),
         dead_days=number("BATON_KEEP_DEAD_DAYS", Retention.dead_days, unit=" of days"),
+        notes_days=number("BATON_KEEP_NOTES_DAYS", Retention.notes_days, unit=" of days"),
+        uninstall_grace_days=number(
+            "BATON_UNINSTALL_GRACE_DAYS", Retention.uninstall_grace_days, unit=" of days"
+        ),
     )
     problems.extend(
-        f"BATON_KEEP_DONE_DAYS/BATON_KEEP_DEAD_DAYS: {problem}" for problem in retention.problems()
+        f"BATON_KEEP_DONE_DAYS/BATON_KEEP_DEAD_DAYS/BATON_KEEP_NOTES_DAYS: {problem}"
+        for problem in retention.problems()
     )
 
     secret_keys, key_problems = parse_keys(get(SECRET_KEY_ENV))

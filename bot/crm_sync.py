@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot import logs
 from bot.hubspot import HubSpotRefused, HubSpotUnavailable
 from bot.secrets import Keyring
-from coaching import crm_push
+from coaching import crm_push, workspaces
 from coaching.crm_mapping import (
     CrmCompany,
     CrmDeal,
@@ -62,6 +62,7 @@ class Report:
     full: bool
     dry_run: bool
     ran: bool = True  # False: another process was pulling for the team
+    stopped: bool = False  # the workspace uninstalled Baton: nothing pulled or pushed
     owners_matched: int = 0
     owners_unmatched: list[str] = field(default_factory=list)
     deals: int = 0
@@ -78,6 +79,8 @@ class Report:
     def lines(self) -> list[str]:
         c = self.counts
         head = "Dry run: nothing was saved or sent. " if self.dry_run else ""
+        if self.stopped:
+            return [f"Team {self.team_id} uninstalled Baton: nothing synced until it installs Baton again."]
         if not self.ran:
             return [f"{head}Another process is syncing team {self.team_id} right now; nothing to do here."]
         out = [
@@ -156,6 +159,9 @@ class CrmSyncer(PushesToCrm):
     ) -> Report:
         """Pull, then push. HubSpotRefused (bad token, missing scope) goes to the caller."""
         started = self.deps.clock()
+        with self.deps.db.readers.begin() as session:
+            if workspaces.is_stopped(session, team_id):
+                return Report(team_id, full, dry_run, ran=False, stopped=True)
         with self.deps.db.sessions.begin() as session:
             state = self._connect(session, team_id, started)
             first = state.full_pull_at is None

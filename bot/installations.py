@@ -32,6 +32,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, and_, delete, select
 
 from bot.secrets import PLAIN_PREFIXES, Keyring
+from coaching import workspaces
 from store import installations as tables
 from store.db import READ_ONLY, Database
 
@@ -122,6 +123,15 @@ class InstallationStore(_Tables):
     def __init__(self, client_id: str, db: Database, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(client_id, db.engine, clock)
         self._reads = _Tables(client_id, db.engine.execution_options(**{READ_ONLY: True}))
+        self._db = db
+
+    def save(self, installation: Installation) -> None:
+        super().save(installation)
+        if installation.team_id:
+            # Installed (again): a workspace that had uninstalled Baton within the grace period is
+            # running again, with everything it had (coaching/workspaces.py).
+            with self._db.sessions.begin() as session:
+                workspaces.reinstalled(session, team_id=installation.team_id)
 
     def find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False

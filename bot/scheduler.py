@@ -24,6 +24,7 @@ from bot.app import Baton
 from bot.crm_sync import CrmSyncers
 from bot.workspaces import each_team
 from coaching.people import forget_old_events
+from coaching.workspaces import is_stopped
 from handlers.deliveries import Deliveries
 from handlers.handoff_posts import sweep
 from handlers.outbox import Courier
@@ -77,6 +78,8 @@ class Jobs:
         default = self.baton.settings.hubspot_default_owner if self.baton.settings else None
 
         def sync(team_id: str, client: WebClient) -> None:
+            if self._stopped(team_id):
+                return
             syncer = crm.for_team(team_id)
             if syncer is not None:
                 log.info("CRM sync: %s", " ".join(syncer.sync(team_id, default_owner=default).lines()))
@@ -87,6 +90,8 @@ class Jobs:
         """Time zones and deactivations from users.list; someone who left has their leads flagged at once."""
 
         def refresh(team_id: str, client: WebClient) -> None:
+            if self._stopped(team_id):
+                return
             Deliveries(self.deps, client, team_id=team_id).refresh_directory(team_id)
 
         self._run("directory", lambda: each_team(self.workspaces, "directory", refresh))
@@ -98,9 +103,17 @@ class Jobs:
             with self.deps.db.sessions.begin() as session:
                 forget_old_events(session, before=now - KEEP_EVENTS)
                 queries.drafts.delete_drafts_before(session, now - KEEP_DRAFTS)
-            self.baton.tidy.run()  # the inbox, outbox and deliveries, in short batches
+            log.info("Tidy: %s", self.baton.tidy.tidy())  # finished work, old notes, uninstalled teams
 
         self._run("tidy", tidy)
+
+    def _stopped(self, team_id: str) -> bool:
+        """The workspace uninstalled Baton: its jobs are skipped until it installs Baton again."""
+        with self.deps.db.readers.begin() as session:
+            if is_stopped(session, team_id):
+                log.info("Workspace %s uninstalled Baton: its jobs are skipped", team_id)
+                return True
+        return False
 
     def _run(self, name: str, job: Callable[[], object]) -> None:
         # One job failing (Slack down, a bad row) must not stop the others or kill the clock.

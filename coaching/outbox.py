@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from coaching.handoff_posts import remember_posts
 from coaching.leases import LEASE
+from coaching.workspaces import cancel_if_stopped, is_stopped
 from store import outbox as rows
 from store.leases import database_now
 from store.models import Outbox
@@ -142,7 +143,9 @@ def due(session: Session, *, now: datetime, limit: int = 500, team_id: str | Non
 def take(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Owed | None:
     """Take a row to send it, unless it is sent, not yet due, or held by another live sender."""
     row = rows.get(session, outbox_id)
-    if row is None or not rows.take(session, row, owner=owner, now=now, lease=LEASE):
+    if row is None or cancel_if_stopped(session, team_id=row.team_id, outbox_id=row.id, now=now):
+        return None
+    if not rows.take(session, row, owner=owner, now=now, lease=LEASE):
         return None
     tried = row.attempts > 0  # as read, before this take
     cut_short = row.status == "sending" and tried
@@ -161,6 +164,8 @@ def taken_here(session: Session, outbox_id: int, *, owner: str, now: datetime) -
     row = rows.get(session, outbox_id)
     if row is None or row.status != "sending" or row.owner != owner or row.attempts != 1:
         return None
+    if is_stopped(session, row.team_id):
+        return None  # the sender's `take` then cancels it
     return _owed(row, now=now, uncertain=False, attempts=1)
 
 
@@ -169,7 +174,9 @@ def answering(session: Session, outbox_id: int, *, owner: str, now: datetime) ->
     attempt begins; None if it isn't that any more (the transaction that wrote it rolled back, or
     its lease ran out and another sender has it)."""
     row = rows.get(session, outbox_id)
-    if row is None or not rows.answering(session, outbox_id, owner=owner, now=now, channel=row.reply_in):
+    if row is None or is_stopped(session, row.team_id):
+        return None  # a stopped workspace's: the sender's `take` then cancels it
+    if not rows.answering(session, outbox_id, owner=owner, now=now, channel=row.reply_in):
         return None
     return _owed(row, now=now, uncertain=False, attempts=1)
 

@@ -1,10 +1,15 @@
-"""How long Baton keeps the records of finished work, and one batch of pruning what is older.
+"""How long Baton keeps what it keeps, and one batch of pruning (or blanking) what is older.
 
 Done inbox rows (what reps sent, response URLs included), sent outbox rows (what Baton said) and
 delivery records (which digest went to whom on which day) are the working memory of "done once":
 a replay inside Slack's five minutes, a lost answer checked before re-sending, a digest not sent
 twice on one local day. After `done_days` nothing needs them. Dead letters (work that failed or
 was given up on) are kept `dead_days`, long enough for someone to look.
+
+A touch's free-text note is what a rep reads back before the next call on a lead: after
+`notes_days` it is blanked (the touch itself stays, with its date and outcome, so counts, cadence
+and the weekly review don't change). A workspace that uninstalled Baton is deleted whole after
+`uninstall_grace_days` (coaching/workspaces.py).
 """
 
 from dataclasses import dataclass
@@ -16,12 +21,16 @@ from store import retention as rows
 
 BATCH = 500  # rows per table per transaction: a few milliseconds of SQLite's write lock
 SHORTEST_DAYS = 2  # a delivery record is its local day's once-only claim: keep it past that day
+# A note is read back across a sales cycle (90 days by default, a lapsed customer's 120): never less.
+SHORTEST_NOTES_DAYS = 30
 
 
 @dataclass(frozen=True)
 class Retention:
     done_days: int = 7
     dead_days: int = 30
+    notes_days: int = 365  # a touch's note, after it was logged
+    uninstall_grace_days: int = 30  # an uninstalled workspace's data, after the uninstall
 
     def problems(self) -> list[str]:
         found = []
@@ -29,6 +38,10 @@ class Retention:
             found.append(f"finished work must be kept at least {SHORTEST_DAYS} days, got {self.done_days}")
         if self.dead_days < self.done_days:
             found.append(f"dead letters must be kept at least as long as finished work, got {self.dead_days}")
+        if self.notes_days < SHORTEST_NOTES_DAYS:
+            found.append(
+                f"touches' notes must be kept at least {SHORTEST_NOTES_DAYS} days, got {self.notes_days}"
+            )
         return found
 
 
@@ -39,6 +52,11 @@ def prune_some(session: Session, *, now: datetime, keep: Retention, limit: int =
         prune(session, done_before=done, dead_before=dead, limit=limit)
         for prune in (rows.prune_inbox, rows.prune_outbox, rows.prune_deliveries)
     )
+
+
+def blank_old_notes(session: Session, *, now: datetime, keep: Retention, limit: int = BATCH) -> int:
+    """Blank up to `limit` notes logged more than `notes_days` ago; how many. Call again while it returns any."""
+    return rows.blank_notes(session, logged_before=now - timedelta(days=keep.notes_days), limit=limit)
 
 
 DEFAULT_RETENTION = Retention()

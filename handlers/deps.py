@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -26,6 +26,8 @@ class Deps:
     directory: Directory
     standings: Standings  # each team's settings and managers, kept a few seconds (coaching/standing.py)
     sleep: Callable[[float], None] = time.sleep  # tests pass a recorder: nothing waits for real
+    # how long an uninstalled workspace's data is kept (BATON_UNINSTALL_GRACE_DAYS)
+    uninstall_grace: timedelta = timedelta(days=30)
 
     def caller(self, session: Session, team_id: str, user_id: str, tz: ZoneInfo) -> Caller:
         return self._caller(self.standings.of(team_id, session=session), team_id, user_id, tz)

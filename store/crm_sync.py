@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import Contact, CrmConnection, CrmLink, CrmOwner, CrmPush, CrmSync, Lead, Touch
+from store.workspaces import stopped_teams
 
 UNSENT = ("pending", "unknown")
 OPEN_PUSH = ("pending", "sending", "unknown")
@@ -212,6 +213,7 @@ def due_pushes(session: Session, *, team_id: str, crm: str, now: datetime, limit
             .where(
                 CrmPush.team_id == team_id,
                 CrmPush.crm == crm,
+                CrmPush.team_id.not_in(stopped_teams()),  # kept, not sent: a reinstall picks them up
                 or_(
                     and_(CrmPush.status.in_(UNSENT), CrmPush.next_attempt_at <= now),
                     and_(CrmPush.status == "sending", CrmPush.lease_until < now),

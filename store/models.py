@@ -145,6 +145,14 @@ class Touch(Base):
     __table_args__ = (
         Index("ix_touch_lead_at", "lead_id", "at"),
         Index("ix_touch_team_at", "team_id", "at"),  # the weekly review reads a team's week of touches
+        # Notes still kept, oldest first: the tidy blanks them after their keeping time without
+        # reading the touches it blanked before (coaching/retention.py).
+        Index(
+            "ix_touch_note_kept",
+            "logged_at",
+            postgresql_where=text("note <> ''"),
+            sqlite_where=text("note <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,7 +180,11 @@ class StatusChange(Base):
     """
 
     __tablename__ = "status_change"
-    __table_args__ = (Index("ix_status_change_team_at", "team_id", "at"),)
+    __table_args__ = (
+        Index("ix_status_change_team_at", "team_id", "at"),
+        # Deleting a lead checks its status changes (a foreign key): without it, a full scan per lead.
+        Index("ix_status_change_lead", "lead_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM)
@@ -408,6 +420,19 @@ class Erasure(Base):
     erased_at: Mapped[datetime]
 
 
+class TeamStatus(Base):
+    """A workspace that uninstalled Baton (or revoked its bot token): nothing is sent, swept or synced
+    for it, and after `delete_after` every row of it is deleted (coaching/workspaces.py). A reinstall
+    before then removes this row and Baton picks up where it stopped. No row: the team is running."""
+
+    __tablename__ = "team_status"
+
+    team_id: Mapped[str] = mapped_column(TEAM, primary_key=True)
+    uninstalled_at: Mapped[datetime]
+    delete_after: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(32))  # app_uninstalled | tokens_revoked
+
+
 class CrmSync(Base):
     """A team's connection to its CRM: where each incremental pull starts, and who is syncing now.
 
@@ -453,6 +478,7 @@ class CrmLink(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "crm", "object_type", "crm_id"),
         Index("ix_crm_link_lead", "lead_id"),
+        Index("ix_crm_link_contact", "contact_id"),  # a contact deleted: its links found, not scanned for
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -493,6 +519,7 @@ class CrmPush(Base):
     __table_args__ = (
         Index("ix_crm_push_status_due", "status", "next_attempt_at"),
         Index("ix_crm_push_lead", "lead_id"),
+        Index("ix_crm_push_touch", "touch_id"),  # a touch deleted: its pushes found, not scanned for
         UniqueConstraint("crm", "touch_id"),  # one engagement per touch, whatever retries
     )
 

@@ -1,13 +1,13 @@
-"""Queries that prune finished work (inbox, outbox, delivery) a batch at a time, and count what is
-still owed. Never commits: each batch is the caller's own short transaction."""
+"""Queries that prune finished work (inbox, outbox, delivery) and blank old notes a batch at a time,
+and count what is still owed. Never commits: each batch is the caller's own short transaction."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Delivery, Inbox, Outbox
+from store.models import Delivery, Inbox, Outbox, Touch
 
 # Outcomes and statuses of work that ended well; any other ended row is a dead letter (kept longer).
 INBOX_DONE = ("done",)
@@ -51,6 +51,24 @@ def prune_deliveries(session: Session, *, done_before: datetime, dead_before: da
     sent = (Delivery.finished_at < done_before) & Delivery.status.in_(DELIVERY_DONE)
     dead = (Delivery.finished_at < dead_before) & Delivery.status.in_(DELIVERY_DEAD)
     return _delete_some(session, Delivery, sent, limit) + _delete_some(session, Delivery, dead, limit)
+
+
+def blank_notes(session: Session, *, logged_before: datetime, limit: int) -> int:
+    """The oldest `limit` notes still written on touches logged before `logged_before`, blanked.
+    The partial index on notes still kept (`ix_touch_note_kept`) finds them without reading the
+    touches already blanked, however many there are."""
+    some = (
+        select(Touch.id)
+        # A literal '' (not a bound parameter): SQLite uses a partial index only for a term it can match.
+        .where(Touch.note != literal_column("''"), Touch.logged_at < logged_before)
+        .order_by(Touch.logged_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(Touch).where(Touch.id.in_(some)).values(note="").execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from store.models import (
     Lead,
 )
 from store.types import UtcDateTime
+from store.workspaces import stopped_teams
 
 
 def lead_owners(session: Session) -> set[tuple[str, str]]:
@@ -44,7 +45,7 @@ def lead_owners(session: Session) -> set[tuple[str, str]]:
 
 
 def teams_with_leads(session: Session) -> list[str]:
-    return list(session.scalars(select(Lead.team_id).distinct()))
+    return list(session.scalars(select(Lead.team_id).where(Lead.team_id.not_in(stopped_teams())).distinct()))
 
 
 # The team, then exactly `LeadSnapshot`'s fields in order: snapshots are built positionally from these rows.

@@ -13,6 +13,7 @@ from store.models import (
     PostedMessage,
     TransferRequest,
 )
+from store.workspaces import stopped_teams
 
 
 def transfer(session: Session, *, team_id: str, transfer_id: int) -> TransferRequest | None:
@@ -36,7 +37,8 @@ def pending_transfers(
 ) -> Sequence[TransferRequest]:
     """Requests waiting for a manager: one team's, oldest first; or every team's, for the scheduler's sweep."""
     query = select(TransferRequest).where(TransferRequest.status == "pending")
-    if team_id is None:
+    if team_id is None:  # the sweep: not for a workspace that uninstalled Baton
+        query = query.where(TransferRequest.team_id.not_in(stopped_teams()))
         return session.scalars(query.order_by(TransferRequest.team_id, TransferRequest.id)).all()
     query = query.where(TransferRequest.team_id == team_id)
     return session.scalars(query.order_by(TransferRequest.created_at).limit(limit)).all()

@@ -16,6 +16,7 @@ from store.models import (
     Rep,
 )
 from store.queries.settings import mark_changed
+from store.workspaces import stopped_teams
 
 
 def rep(session: Session, *, team_id: str, user_id: str) -> Rep | None:
@@ -43,13 +44,16 @@ def upsert_rep(session: Session, **values: object) -> None:
 
 
 def active_reps(session: Session) -> Sequence[Rep]:
-    query = select(Rep).where(Rep.deactivated.is_(False), Rep.is_bot.is_(False))
+    query = select(Rep).where(
+        Rep.deactivated.is_(False), Rep.is_bot.is_(False), Rep.team_id.not_in(stopped_teams())
+    )
     return session.scalars(query.order_by(Rep.team_id, Rep.user_id)).all()
 
 
 def reps_known(session: Session) -> Sequence[Rep]:
-    """Everyone Baton holds a profile for, active or not."""
-    return session.scalars(select(Rep).order_by(Rep.team_id, Rep.user_id)).all()
+    """Everyone Baton holds a profile for, active or not (in the workspaces Baton is running for)."""
+    query = select(Rep).where(Rep.team_id.not_in(stopped_teams()))
+    return session.scalars(query.order_by(Rep.team_id, Rep.user_id)).all()
 
 
 def team_reps(session: Session, *, team_id: str) -> Sequence[Rep]:

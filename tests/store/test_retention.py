@@ -4,12 +4,14 @@ recovery pass; dead letters are kept longer; what is still owed is never touched
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from bot.config import ConfigError, load_settings
 from bot.retention import Tidy
 from coaching.retention import Retention
 from store.db import Database
-from store.models import Delivery, Inbox, Outbox
+from store.models import Delivery, Inbox, Outbox, Touch
 from store.retention import counts
 from tests.conftest import DANA, NOW, Clock, Harness
 from tests.test_entry_points import baton
@@ -153,3 +155,40 @@ def test_db_status_shows_what_is_waiting_unknown_and_dead(tmp_path: Path) -> Non
     assert lines[1] == "outbox      pending 1 · unknown 1 · dead 2 · sent 2"
     assert lines[2] == "deliveries  under way 1 · dead 1 · done 3"
     assert "kept 14 days, dead letters 30" in lines[3]
+
+
+def test_a_touchs_note_is_blanked_after_its_keeping_time_and_the_touch_stays(harness: Harness) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    harness.command(DANA, "/logcall", "acme vm asked about pricing for 40 seats")
+    harness.clock.advance(days=300)
+    harness.command(DANA, "/logcall", "acme connected they signed the pilot")
+    keep = Retention(notes_days=365)
+    tidy = Tidy(harness.db, harness.clock, keep, batch=1)
+
+    harness.clock.advance(days=64)  # the first note is 364 days old: kept
+    assert tidy.tidy().blanked == 0
+    harness.clock.advance(days=2)
+    done = tidy.tidy()
+    assert done.blanked == 1
+    with harness.db.readers.begin() as session:
+        touches = session.execute(select(Touch.outcome, Touch.note).order_by(Touch.at)).all()
+    assert [tuple(t) for t in touches] == [("voicemail", ""), ("connected", "they signed the pilot")]
+    assert tidy.tidy().blanked == 0  # nothing left to blank: the next runs find nothing
+    shown = harness.seen_text(harness.command(DANA, "/lead", "show acme"))
+    assert "they signed the pilot" in shown and "pricing" not in shown
+
+
+def test_notes_are_kept_at_least_a_month() -> None:
+    assert Retention(notes_days=29).problems() == ["touches' notes must be kept at least 30 days, got 29"]
+
+
+def test_the_keeping_times_come_from_the_environment_and_a_short_one_is_refused() -> None:
+    keep = load_settings({"BATON_KEEP_NOTES_DAYS": "90", "BATON_UNINSTALL_GRACE_DAYS": "7"}).retention
+    assert (keep.notes_days, keep.uninstall_grace_days) == (90, 7)
+    assert (Retention().notes_days, Retention().uninstall_grace_days) == (365, 30)
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"BATON_KEEP_NOTES_DAYS": "10", "BATON_UNINSTALL_GRACE_DAYS": "0"})
+    assert "touches' notes must be kept at least 30 days, got 10" in str(refused.value)
+    assert "BATON_UNINSTALL_GRACE_DAYS must be a whole number of days of at least 1, got '0'" in str(
+        refused.value
+    )
