@@ -747,11 +747,13 @@ def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
     from store.db import open_database
     from store.retention import counts
+    from store.workspaces import stopped_list
 
     db = open_database(settings.database_url, pool_size=1)
     try:
         with db.readers.begin() as session:
             held = counts(session)
+            stopped = stopped_list(session)
     finally:
         db.engine.dispose()
     keep = settings.retention
@@ -764,6 +766,11 @@ def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
         f"Finished work is kept {keep.done_days} days, dead letters {keep.dead_days}"
         " (BATON_KEEP_DONE_DAYS, BATON_KEEP_DEAD_DAYS)."
     )
+    for team in stopped:
+        print(
+            f"Workspace {team.team_id} uninstalled Baton on {team.uninstalled_at:%Y-%m-%d}: its data is "
+            f"deleted after {team.delete_after:%Y-%m-%d %H:%M} UTC unless it installs Baton again."
+        )
     return 0
 
 

@@ -25,6 +25,11 @@ def status(session: Session, team_id: str) -> TeamStatus | None:
     return session.get(TeamStatus, team_id, populate_existing=True)
 
 
+def stopped_list(session: Session) -> list[TeamStatus]:
+    """Every stopped team, the next to be deleted first."""
+    return list(session.scalars(select(TeamStatus).order_by(TeamStatus.delete_after, TeamStatus.team_id)))
+
+
 def stop(session: Session, *, team_id: str, now: datetime, delete_after: datetime, reason: str) -> TeamStatus:
     """Mark the team stopped, unless it is already: the first uninstall's times stand (a second
     `tokens_revoked` after `app_uninstalled` must not push the deletion back)."""

@@ -7,8 +7,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_bolt import App, BoltContext
 from sqlalchemy import func, select
 
+from bot.app import deps_for
+from bot.config import Settings
 from bot.crm import run_export
 from bot.installations import Installations
 from bot.localslack import SlackApi, User, Workspace
@@ -17,10 +20,11 @@ from bot.scheduler import Jobs
 from coaching import outbox as owed
 from coaching.retention import Retention
 from handlers.outbox import Courier
+from handlers.uninstall import Uninstall
 from store.db import Database
 from store.models import Base, Outbox, TeamStatus
 from store.workspaces import team_tables
-from tests.conftest import DANA, MORGAN, SAM, TEAM, TOKEN, Harness, start_harness
+from tests.conftest import DANA, MORGAN, SAM, TEAM, TOKEN, Clock, Harness, start_harness
 from tests.store.test_installations import CLIENT_ID, installation
 
 OTHER = "T0OTHER"
@@ -191,3 +195,23 @@ def test_a_new_installation_of_an_uninstalled_workspace_clears_its_stop(harness:
     assert stopped(harness.db, TEAM) is not None
     kept.store.save(installation(TEAM, "xoxb-new-token"))  # the OAuth flow's save, on a reinstall
     assert stopped(harness.db, TEAM) is None
+
+
+def test_with_installations_kept_the_uninstall_deletes_them_at_once_and_only_that_workspaces(
+    database: Database,
+) -> None:
+    """OAuth mode: Bolt's revocation listeners delete the installation, the status is written beside it."""
+    kept = Installations(database, CLIENT_ID)
+    kept.store.save(installation(TEAM, "xoxb-ours"))
+    kept.store.save(installation(OTHER, "xoxb-theirs"))
+    app = App(signing_secret="s" * 32, installation_store=kept.store, request_verification_enabled=False)
+    clock = Clock()
+    listeners = Uninstall(deps_for(Settings(), database, clock=clock), app)
+
+    listeners.tokens_revoked({"tokens": {"oauth": ["U0FIRST"], "bot": []}}, BoltContext(team_id=OTHER))
+    assert kept.is_installed(OTHER) and stopped(database, OTHER) is None  # a person's token: nothing stops
+
+    listeners.app_uninstalled(BoltContext(team_id=TEAM, enterprise_id=None))
+    assert kept.installed_teams() == [OTHER]
+    status = stopped(database, TEAM)
+    assert status is not None and status.delete_after == clock() + timedelta(days=30)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.config import ConfigError, load_settings
 from bot.retention import Tidy
 from coaching.retention import Retention
+from coaching.workspaces import uninstall
 from store.db import Database
 from store.models import Delivery, Inbox, Outbox, Touch
 from store.retention import counts
@@ -146,6 +147,8 @@ def test_db_status_shows_what_is_waiting_unknown_and_dead(tmp_path: Path) -> Non
     db = open_database(url, pool_size=1)
     try:
         seed(db)
+        with db.sessions.begin() as session:
+            uninstall(session, team_id="T0GONE", now=NOW, grace=timedelta(days=30), reason="app_uninstalled")
     finally:
         db.engine.dispose()
     shown = baton("db", "status", cwd=tmp_path, DATABASE_URL=url, BATON_KEEP_DONE_DAYS="14")
@@ -155,6 +158,10 @@ def test_db_status_shows_what_is_waiting_unknown_and_dead(tmp_path: Path) -> Non
     assert lines[1] == "outbox      pending 1 · unknown 1 · dead 2 · sent 2"
     assert lines[2] == "deliveries  under way 1 · dead 1 · done 3"
     assert "kept 14 days, dead letters 30" in lines[3]
+    assert lines[4] == (
+        "Workspace T0GONE uninstalled Baton on 2026-11-23: its data is deleted after 2026-12-23 15:00 UTC "
+        "unless it installs Baton again."
+    )
 
 
 def test_a_touchs_note_is_blanked_after_its_keeping_time_and_the_touch_stays(harness: Harness) -> None:
