@@ -3,8 +3,8 @@ partial index on touches whose note is still kept, for the notes' retention; and
 foreign keys a deletion checks (status_change.lead_id, crm_link.contact_id, crm_push.touch_id),
 so deleting a workspace's leads, contacts and touches never scans those tables row by row (issue 20)
 
-Revision ID: 0021_uninstall
-Revises: 0020_crm_connections
+Revision ID: 0022_uninstall
+Revises: 0021_first_contact
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from alembic import op
 
 import store.types
 
-revision: str = "0021_uninstall"
-down_revision: str | None = "0020_crm_connections"
+revision: str = "0022_uninstall"
+down_revision: str | None = "0021_first_contact"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
