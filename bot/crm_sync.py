@@ -10,6 +10,7 @@ import json
 import logging
 import queue
 import threading
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -107,15 +108,16 @@ class Report:
         return out
 
 
-class PushesToCrm:
+class PushesToCrm(ABC):
     """What each web process's recovery loop calls every 15 seconds: `push_all` on its own thread."""
 
     def __init__(self) -> None:
         self._pushing: threading.Thread | None = None
         self._pushing_lock = threading.Lock()
 
+    @abstractmethod
     def push_all(self) -> int:
-        raise NotImplementedError
+        """Send every team's due pushes; how many went."""
 
     def push_in_background(self) -> None:
         """Start `push_all` on its own thread unless one is still running: a HubSpot outage (retries

@@ -379,28 +379,17 @@ def settle(
                 change = by_push.get(row.id)
                 if change is not None:
                     _remember(session, team_id=team_id, crm=crm, change=change)
-                deal = made.get(row.id)
-                if deal is not None and result.crm_id:
+                made_record = _record_made(made.get(row.id), people.get(row.id))
+                if made_record is not None and result.crm_id:
+                    object_type, values = made_record
                     rows.link_record(
                         session,
                         team_id=team_id,
                         crm=crm,
-                        object_type="deal",
-                        lead_id=deal.lead_id,
-                        crm_id=result.crm_id,
-                        stage=deal.properties["dealstage"],
-                        crm_owner=deal.properties.get("hubspot_owner_id"),
-                    )
-                person = people.get(row.id)
-                if person is not None and result.crm_id:
-                    rows.link_record(
-                        session,
-                        team_id=team_id,
-                        crm=crm,
-                        object_type="contact",
+                        object_type=object_type,
                         lead_id=row.lead_id,
                         crm_id=result.crm_id,
-                        contact_id=person.contact_id,
+                        **values,
                     )
         elif result.unknown:
             owed += 1
@@ -432,6 +421,18 @@ def settle(
                 session, row.id, owner=owner, status="failed", finished_at=now, error=result.error[:200]
             )
     return sent, owed
+
+
+def _record_made(deal: DealOut | None, person: ContactOut | None) -> tuple[str, dict[str, object]] | None:
+    """What a push that created (or upserted) a CRM record links its lead to, with what is known of it."""
+    if deal is not None:
+        return "deal", {
+            "stage": deal.properties["dealstage"],
+            "crm_owner": deal.properties.get("hubspot_owner_id"),
+        }
+    if person is not None:
+        return "contact", {"contact_id": person.contact_id}
+    return None
 
 
 def _remember(session: Session, *, team_id: str, crm: str, change: DealChange) -> None:

@@ -285,6 +285,8 @@ class Held:
 
     def _beat(self) -> None:
         while True:
+            # A daemon thread's beat on the wall clock: the leases it renews are kept on the
+            # database's clock, so only the spacing of renewals depends on this sleep.
             time.sleep(HEARTBEAT.total_seconds() / 2)
             try:
                 self.renew()
