@@ -12,7 +12,8 @@ from slack_sdk import WebClient
 
 from bot import installations, logs
 from bot.config import Mode, Settings
-from bot.crm_sync import CrmSyncers, PushesToCrm, has_connections
+from bot.crm_sync import PushesToCrm
+from bot.crm_teams import CrmSyncers, has_connections
 from bot.hubspot import HubSpotCrm
 from bot.install import oauth_flow
 from bot.installations import Installations

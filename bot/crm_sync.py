@@ -8,22 +8,19 @@ so any number of processes may run this at once and each record is still synced 
 
 import json
 import logging
-import queue
 import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import logs
 from bot.hubspot import HubSpotRefused, HubSpotUnavailable
-from bot.secrets import Keyring
+from bot.read_ahead import Background, ahead
 from coaching import crm_push, workspaces
 from coaching.crm_mapping import (
     CrmCompany,
@@ -44,7 +41,6 @@ from handlers.deps import Deps
 from handlers.outbox import Courier
 from handlers.people import resolve_owners
 from store import crm_sync as rows
-from store.db import Database
 from store.models import CrmSync
 
 log = logging.getLogger(__name__)
@@ -185,7 +181,7 @@ class CrmSyncer(PushesToCrm):
                     self._prepared = True
                 # The history is read on its own thread while deals and contacts are written: the
                 # rate limit's waits and the database's work overlap instead of adding up.
-                history = _Background(self._read_history) if first or full else None
+                history = Background(self._read_history) if first or full else None
                 self._pull(
                     work, team_id, report, full=full or first, cursors=cursors, default_owner=default_owner
                 )
@@ -522,139 +518,6 @@ class CrmSyncer(PushesToCrm):
         if not self._prepared:
             self.port.prepare()
             self._prepared = True
-
-
-def has_connections(db: Database, crm: str = "hubspot") -> bool:
-    """Whether any team stored its own CRM token (read once at start-up)."""
-    with db.readers.begin() as session:
-        return bool(rows.connections(session, crm=crm))
-
-
-class CrmSyncers(PushesToCrm):
-    """Each team's CRM sync, with its own token: the one it stored with `python -m bot crm connect`
-    (sealed at rest), or HUBSPOT_TOKEN for a Baton that serves one workspace. Each team pushes
-    on its own, so one team's refused token or rate limit never holds up another's."""
-
-    def __init__(
-        self,
-        deps: Deps,
-        *,
-        make_port: Callable[[str], CrmPort],
-        keys: Keyring | None,
-        env_token: str | None = None,
-        slack: Callable[[str], WebClient | None] | None = None,
-        crm: str = "hubspot",
-    ) -> None:
-        super().__init__()
-        self.deps, self.make_port, self.keys, self.env_token = deps, make_port, keys, env_token
-        self.slack, self.crm = slack, crm
-        self._syncers: dict[tuple[str, str], CrmSyncer] = {}  # by team and token: a new token, a new syncer
-
-    def token_of(self, team_id: str) -> str | None:
-        with self.deps.db.readers.begin() as session:
-            stored = rows.connection(session, team_id=team_id, crm=self.crm)
-            sealed = stored.token if stored is not None else None
-        if sealed is None:
-            return self.env_token
-        if self.keys is None:
-            log.error(
-                "Team %s's CRM token is stored sealed but BATON_SECRET_KEY is not set: not syncing it",
-                team_id,
-            )
-            return None
-        return self.keys.open(sealed)
-
-    def for_team(self, team_id: str) -> CrmSyncer | None:
-        """The team's syncer, or None when it has no CRM to sync with."""
-        token = self.token_of(team_id)
-        if token is None:
-            return None
-        key = (team_id, token)
-        if key not in self._syncers:
-            logs.install([token])  # a stored token, opened: never in a log line
-            client = self.slack(team_id) if self.slack is not None else None
-            self._syncers[key] = CrmSyncer(self.deps, self.make_port(token), crm=self.crm, slack=client)
-        return self._syncers[key]
-
-    def connected_teams(self) -> list[str]:
-        """Teams that stored their own CRM token."""
-        with self.deps.db.readers.begin() as session:
-            return [c.team_id for c in rows.connections(session, crm=self.crm)]
-
-    def push_all(self) -> int:
-        with self.deps.db.readers.begin() as session:
-            teams = rows.teams_owed(session, crm=self.crm, now=self.deps.clock())
-        pushed = 0
-        for team_id in teams:
-            try:
-                syncer = self.for_team(team_id)
-                if syncer is not None:
-                    pushed += syncer.push(team_id).pushed
-            except Exception:  # one team's CRM failing never holds up the next team's
-                log.exception("Pushing team %s's changes to the CRM failed; they stay owed", team_id)
-        return pushed
-
-
-T = TypeVar("T")
-AHEAD = 4  # pages read from the CRM ahead of the one being written
-
-
-def ahead(pages: Iterator[T], depth: int = AHEAD) -> Iterator[T]:
-    """Read the next pages from the CRM on a thread while this one is written to the database:
-    the rate limit's waits and the database's work overlap instead of adding up."""
-    ready: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for page in pages:
-                while not stop.is_set():
-                    try:
-                        ready.put(("page", page), timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            ready.put(("done", None))
-        except BaseException as error:  # handed to the reader, which raises it
-            ready.put(("error", error))
-
-    reader = threading.Thread(target=read, name="crm-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while True:
-            kind, item = ready.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
-class _Background:
-    """One function run on its own thread; `result()` waits for it and raises what it raised."""
-
-    def __init__(self, work: Callable[[], Any]) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = work()
-            except BaseException as error:  # handed to whoever asks for the result
-                self._error = error
-
-        self._thread = threading.Thread(target=run, name="crm-history", daemon=True)
-        self._thread.start()
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 class _RolledBack(Exception):

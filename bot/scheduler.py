@@ -21,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from bot.app import Baton
-from bot.crm_sync import CrmSyncers
+from bot.crm_teams import CrmSyncers
 from bot.workspaces import each_team
 from coaching.people import forget_old_events
 from coaching.workspaces import is_stopped

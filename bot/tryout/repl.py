@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import create
 from bot.config import Settings
-from bot.crm_sync import CrmSyncers
+from bot.crm_teams import CrmSyncers
 from bot.localslack import Platform, Shown, SlackApi
 from bot.server import LocalServer, wsgi
 from bot.tryout import seed

@@ -521,7 +521,7 @@ def test_a_contact_added_in_slack_is_on_the_deal_in_hubspot_once_whatever_is_los
 
 
 def test_each_team_syncs_with_its_own_sealed_token_and_a_refused_one_holds_up_no_other(crm: Crm) -> None:
-    from bot.crm_sync import CrmSyncers
+    from bot.crm_teams import CrmSyncers
     from bot.hubspot import HubSpotRefused
     from bot.secrets import Keyring, new_key
     from coaching.leads import create_lead
