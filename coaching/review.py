@@ -113,6 +113,26 @@ def day_bounds(today: date, tz: ZoneInfo) -> tuple[datetime, ...]:
     )
 
 
+_TICK = timedelta(microseconds=1)
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of `day` in `tz`, in UTC: an instant falls on that day or later there
+    exactly when it is not before this one, so "more than N calendar days ago" becomes a comparison
+    the database can make. A midnight skipped by a clock change starts the day when the clocks jump."""
+    guess = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    if guess.astimezone(tz).date() >= day > (guess - _TICK).astimezone(tz).date():
+        return guess
+    low, high = guess - timedelta(days=1), guess + timedelta(days=1)  # the day before; the day or later
+    while high - low > _TICK:
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).date() >= day:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 @dataclass(frozen=True)
 class Figures:
     """One rep's (or the team's) week. Field order is the order the review shows them in."""
@@ -217,22 +237,42 @@ def team_week(
             found = counts[key] = Counter()
         return found
 
+    # A fortnight of a big team's touches is tens of thousands of rows of a few dozen kinds: what a
+    # row counts as is worked out once per kind of row, not once per row.
+    counted_as: dict[tuple[str, int, date | None], tuple[str, int, bool, bool]] = {}
     for user, outcome, index, meeting_on, count in touches:
-        day = days[index]
-        kind = touch_kind(outcome, meeting_on, day)
-        tally(user, index)[KIND_FIELD[kind]] += count
-        if outcome in TWO_WAY:
-            tally(user, index)["conversations"] += count
-        if outcome == Outcome.MEETING and meeting_on is not None and meeting_on > day:
-            tally(user, index)["meetings_booked"] += count
+        found = counted_as.get((outcome, index, meeting_on))
+        if found is None:
+            day = days[index]
+            kind = touch_kind(outcome, meeting_on, day)
+            booked = outcome == Outcome.MEETING and meeting_on is not None and meeting_on > day
+            found = counted_as[(outcome, index, meeting_on)] = (
+                KIND_FIELD[kind],
+                KINDS.index(kind),
+                outcome in TWO_WAY,
+                booked,
+            )
+        field_name, kind_index, two_way, booked = found
+        figures = tally(user, index)
+        figures[field_name] += count
+        if two_way:
+            figures["conversations"] += count
+        if booked:
+            figures["meetings_booked"] += count
         if index >= WEEK:
-            daily.setdefault(user, [[0] * len(KINDS) for _ in range(WEEK)])[index - WEEK][
-                KINDS.index(kind)
-            ] += count
+            per_day = daily.get(user)
+            if per_day is None:
+                per_day = daily[user] = [[0] * len(KINDS) for _ in range(WEEK)]
+            per_day[index - WEEK][kind_index] += count
+    lateness: dict[tuple[date, int, frozenset[int]], int] = {}
     for user, due, index, count in follow_ups:
-        late = late_by(due, days[index], workdays_of(user))
-        tally(user, index)["late" if late else "on_time"] += count
-        tally(user, index)["late_days"] += late * count
+        workdays = workdays_of(user)
+        late = lateness.get((due, index, workdays))
+        if late is None:
+            late = lateness[(due, index, workdays)] = late_by(due, days[index], workdays)
+        figures = tally(user, index)
+        figures["late" if late else "on_time"] += count
+        figures["late_days"] += late * count
     for user, status, index, count in statuses:
         if status in _STATUS_FIELD:
             tally(user, index)[_STATUS_FIELD[status]] += count

@@ -9,14 +9,16 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from coaching import digest_records
+from coaching.calendar import local_date
 from coaching.caller import Caller
-from coaching.digest_contents import Days, Review
-from coaching.digest_records import Kind, Recipient, calendars
-from coaching.people import zone
+from coaching.digest_contents import SECTION_CAP, Days, Item, RepLine, Review, item_of
+from coaching.digest_records import Kind, Recipient
+from coaching.people import own_workdays, zone
 from coaching.review import (
     RECENT_DAYS,
     AttemptCurve,
@@ -28,13 +30,16 @@ from coaching.review import (
     TouchRow,
     attempt_curve,
     day_bounds,
+    day_start,
     limit_problem,
     team_week,
 )
 from coaching.rules import Rules
 from coaching.settings import SettingsChanged, SettingsRefused, TeamConfig, change_settings, team_config
-from store import review_queries
-from store.review_queries import Window
+from coaching.snapshots import LeadSnapshot, lead_from_row
+from store import queries, review_queries
+from store.models import Rep
+from store.review_queries import Cutoffs, Window
 
 
 @dataclass(frozen=True)
@@ -72,16 +77,23 @@ def weekly_reviews(
     keys = sorted(firsts)
     # What is waiting depends on the team and the moment, not on the manager: each rep's counts are
     # read on the rep's own calendar at `now`, and the manager's date only heads it. So every manager
-    # of a team shares one computation (it reads every open lead), dated for each.
+    # of a team shares one computation, dated for each.
     by_team: dict[str, Recipient] = {}
     for key in keys:
         by_team.setdefault(key[0], firsts[key])
-    waiting_of_team = {
-        job.recipient.team_id: job.review
-        for job in digest_records.reviews(session, list(by_team.values()), now=now, defaults=defaults)
+    configs = {team: team_config(session, team_id=team, defaults=defaults) for team in sorted(by_team)}
+    people = {team: queries.people.team_reps(session, team_id=team) for team in configs}
+    calendar_of = {
+        team: {
+            rep.user_id: Days(zone(rep.tz), own_workdays(rep.workdays) or configs[team].digest_days)
+            for rep in reps
+        }
+        for team, reps in people.items()
     }
+    waiting_of_team = what_is_waiting(
+        session, by_team, configs=configs, people=people, calendar_of=calendar_of, now=now
+    )
     waiting = {key: replace(waiting_of_team[key[0]], today=key[1]) for key in keys}
-    configs = {team: team_config(session, team_id=team, defaults=defaults) for team in {k[0] for k in keys}}
     windows = [Window(i, team, day_bounds(today, zone(tz))) for i, (team, today, tz) in enumerate(keys)]
     touches: dict[int, list[TouchRow]] = defaultdict(list)
     follow_ups: dict[int, list[FollowUpRow]] = defaultdict(list)
@@ -100,7 +112,6 @@ def weekly_reviews(
         session, sorted(configs), recent_since=now - timedelta(days=RECENT_DAYS)
     ):
         curves[team].append((attempt, recent, count))
-    calendar_of = {team: calendars(session, team, team_days=c.digest_days) for team, c in configs.items()}
     built: dict[Key, WeeklyReview] = {}
     for index, key in enumerate(keys):
         team, today, tz = key
@@ -126,6 +137,84 @@ def weekly_reviews(
 
 
 Key = tuple[str, date, str]  # team, the manager's local date, time zone
+
+SAT_ON_SHOWN = 3  # a rep's line names the leads they have sat on longest, each with a transfer button
+
+
+def what_is_waiting(
+    session: Session,
+    firsts: Mapping[str, Recipient],
+    *,
+    configs: Mapping[str, TeamConfig],
+    people: Mapping[str, Sequence[Rep]],
+    calendar_of: Mapping[str, Mapping[str, Days]],
+    now: datetime,
+) -> dict[str, Review]:
+    """Each team's "what is waiting", exactly as `digest_contents.review_for` reads it from every
+    open lead, but counted by the database: each rep's open, overdue, at-the-limit, past-the-cycle
+    and gone-quiet leads come back as one row per rep, and only the leads a review names (each
+    rep's three sat on longest, the leads of people who left) come back whole.
+
+    Every count is a day count in the owner's time zone (`days_ago(x) > N` is "x before the first
+    instant of the day N days before today there"), so the database compares instants per team and
+    time zone, never per rep. An owner Baton holds no profile for is read on the calendar of the
+    team's first manager (`firsts`), as `review_for` reads them on its `default_days`."""
+    cutoffs = []
+    for team, first in firsts.items():
+        rules = configs[team].rules
+        where_people_are: list[tuple[str | None, ZoneInfo]] = [
+            (name, zone(name)) for name in sorted({rep.tz for rep in people[team]})
+        ]
+        for tz, where in [*where_people_are, (None, first.days.tz)]:
+            today = local_date(now, where)
+            cutoffs.append(
+                Cutoffs(
+                    team,
+                    tz,
+                    today,
+                    cycle_before=day_start(today - timedelta(days=rules.sales_cycle_days), where),
+                    stall_before=day_start(today - timedelta(days=rules.stall_days), where),
+                    squat_before=day_start(today - timedelta(days=rules.squat_days), where),
+                    at_limit=min(rules.attempts_limit, rules.attempts_cap),
+                )
+            )
+    sat_on: dict[tuple[str, str], list[LeadSnapshot]] = defaultdict(list)
+    for row in review_queries.sat_on_longest(session, cutoffs, per_owner=SAT_ON_SHOWN):
+        sat_on[(row.team_id, row.owner_id)].append(lead_from_row(row))
+    left_behind: dict[tuple[str, str], list[LeadSnapshot]] = defaultdict(list)
+    for row in review_queries.departed_leads(session, sorted(firsts)):
+        left_behind[(row.team_id, row.owner_id)].append(lead_from_row(row))
+    departed = {(rep.team_id, rep.user_id) for reps in people.values() for rep in reps if rep.deactivated}
+    lines: dict[str, list[RepLine]] = defaultdict(list)
+    for team, owner, open_, overdue, at_limit, stale, stalled in review_queries.waiting_counts(
+        session, cutoffs
+    ):
+        if (team, owner) in departed:
+            continue
+        rules = configs[team].rules
+        days = calendar_of[team].get(owner, firsts[team].days)
+        today = local_date(now, days.tz)
+        squatting = tuple(
+            item_of(lead, now=now, today=today, rules=rules, days=days) for lead in sat_on[(team, owner)]
+        )
+        lines[team].append(RepLine(owner, open_, overdue, at_limit, stale, squatting, stalled))
+    reviews = {}
+    for team, first in firsts.items():
+        reps = sorted(
+            lines[team], key=lambda r: (-(r.overdue + r.at_limit + len(r.squatting)), -r.open, r.owner_id)
+        )
+        orphaned = []
+        for (of_team, owner), leads in sorted(left_behind.items()):
+            if of_team != team:
+                continue
+            days = calendar_of[team].get(owner, first.days)
+            shown: list[Item] = [
+                item_of(lead, now=now, today=local_date(now, days.tz), rules=configs[team].rules, days=days)
+                for lead in sorted(leads, key=lambda lead: lead.name.casefold())[:SECTION_CAP]
+            ]
+            orphaned.append((owner, tuple(shown), max(0, len(leads) - SECTION_CAP)))
+        reviews[team] = Review(first.local_date, tuple(reps), tuple(orphaned))
+    return reviews
 
 
 def _workdays(days: Mapping[str, Days], team_days: frozenset[int]) -> Callable[[str], frozenset[int]]:

@@ -12,11 +12,29 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Select, and_, case, func, literal, select, union_all, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
-from store.models import Delivery, Lead, StatusChange, Touch, TransferRequest
-from store.queries.digests import among, delivery_keys
+from store.models import Delivery, Lead, Rep, StatusChange, Touch, TransferRequest
+from store.queries.digests import NUDGE_COLUMNS, among, delivery_keys
 from store.types import UtcDateTime
 
 DAYS = 14  # the week before, then last week
@@ -58,7 +76,7 @@ def _within(at: Any, team_id: Any, w: CTE) -> ColumnElement[bool]:
     return and_(team_id == w.c.team_id, at >= w.c.b0, at < w.c[f"b{DAYS}"])
 
 
-def _rows(session: Session, query: Select[Any]) -> Sequence[Any]:
+def _rows(session: Session, query: Executable) -> Sequence[Any]:
     """Through the session's connection: grouped counts need none of the ORM's row loading, which
     cost more than the grouping for a 10,000-rep team's fortnight."""
     return session.connection().execute(query).all()
@@ -152,6 +170,153 @@ def first_contact_attempts(
     )
     query = select(*per_lead.c, func.count()).group_by(*per_lead.c)
     return [(r[0], int(r[1]), bool(r[2]), int(r[3])) for r in _rows(session, query)]
+
+
+# ---- what is waiting: each rep's open leads counted in the database, on the rep's own calendar ----
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """What "today", "past the cycle", "gone quiet" and "sat on" mean for the people of one team in
+    one time zone, as instants the lead's columns are compared with (one row per team and zone that
+    occurs, never per rep). `tz` is a rep's stored zone; None stands for the owners Baton holds no
+    profile for, who are read on the review's own calendar."""
+
+    team_id: str
+    tz: str | None
+    today: date
+    cycle_before: datetime  # created before this: open longer than the sales cycle
+    stall_before: datetime  # last two-way contact before this: gone quiet
+    squat_before: datetime  # left alone since before this: sat on
+    at_limit: int  # attempts without a conversation that reach the limit (or the cap)
+
+
+def _cutoffs(cutoffs: Sequence[Cutoffs]) -> CTE:
+    rows = [
+        select(
+            literal(c.team_id, String()).label("team_id"),
+            (literal(c.tz, String()) if c.tz is not None else null()).label("tz"),
+            literal(c.today, Date()).label("today"),
+            literal(c.cycle_before, UtcDateTime()).label("cycle_before"),
+            literal(c.stall_before, UtcDateTime()).label("stall_before"),
+            literal(c.squat_before, UtcDateTime()).label("squat_before"),
+            literal(c.at_limit, Integer()).label("at_limit"),
+        )
+        for c in cutoffs
+    ]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("cutoffs")
+
+
+def _open_leads(cutoffs: Sequence[Cutoffs]) -> tuple[CTE, Select[Any]]:
+    """Open leads of the cutoffs' teams, each beside its owner's cutoffs (by the owner's zone)."""
+    c = _cutoffs(cutoffs)
+    owner = and_(Rep.team_id == Lead.team_id, Rep.user_id == Lead.owner_id)
+    zone = and_(c.c.team_id == Lead.team_id, or_(c.c.tz == Rep.tz, and_(c.c.tz.is_(None), Rep.id.is_(None))))
+    teams = sorted({cut.team_id for cut in cutoffs})
+    # An outer join to the cutoffs although every lead has its row there: SQLite then reads each
+    # lead once and looks its zone up, instead of reading the team's leads once per zone.
+    query = (
+        select()
+        .select_from(Lead)
+        .outerjoin(Rep, owner)
+        .outerjoin(c, zone)
+        .where(Lead.team_id.in_(teams), Lead.status == "open")
+    )
+    return c, query
+
+
+def _yes(flag: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((flag, 1), else_=0)
+
+
+def _untouched_since() -> ColumnElement[Any]:
+    """`rules.untouched_since` in SQL: the last touch (or the lead's creation), or when the owner
+    got it, whichever is later."""
+    since = func.coalesce(Lead.last_touch_at, Lead.created_at)
+    return case(
+        (and_(Lead.counting_since.is_not(None), Lead.counting_since > since), Lead.counting_since),
+        else_=since,
+    )
+
+
+def waiting_counts(
+    session: Session, cutoffs: Sequence[Cutoffs]
+) -> list[tuple[str, str, int, int, int, int, int]]:
+    """(team, owner, open, overdue, at the limit, past the cycle, gone quiet) per owner of open
+    leads: `rules.counts`, `is_past_sales_cycle` and `is_stalled` as the database counts them, so a
+    team's every open lead is read by the database and only a row per rep comes back."""
+    if not cutoffs:
+        return []
+    c, base = _open_leads(cutoffs)
+    heard_of = Lead.opted_out_at.is_(None)
+    query = base.add_columns(
+        Lead.team_id,
+        Lead.owner_id,
+        func.count(),
+        func.sum(_yes(Lead.next_follow_up < c.c.today)),
+        func.sum(
+            _yes(
+                and_(
+                    heard_of,
+                    Lead.declined.is_(False),
+                    Lead.reached.is_(False),
+                    Lead.attempts >= c.c.at_limit,
+                )
+            )
+        ),
+        func.sum(_yes(and_(heard_of, Lead.created_at < c.c.cycle_before))),
+        func.sum(_yes(and_(heard_of, Lead.reached.is_(True), Lead.last_contact_at < c.c.stall_before))),
+    ).group_by(Lead.team_id, Lead.owner_id)
+    return [
+        (r[0], r[1], int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0), int(r[6] or 0))
+        for r in _rows(session, query)
+    ]
+
+
+def sat_on_longest(session: Session, cutoffs: Sequence[Cutoffs], *, per_owner: int) -> Sequence[Any]:
+    """Each owner's `per_owner` open leads left alone longest and for longer than the squatting
+    window (nobody opted out), as `nudge_leads` rows, the longest first (then by id)."""
+    if not cutoffs:
+        return []
+    c, base = _open_leads(cutoffs)
+    since = _untouched_since()
+    # ranked on the few columns the ranking needs; only the chosen leads are read whole
+    ranked = (
+        base.add_columns(
+            Lead.id,
+            func.row_number()
+            .over(partition_by=(Lead.team_id, Lead.owner_id), order_by=(since, Lead.id))
+            .label("rank"),
+        )
+        # coalesce: a condition SQLite cannot read as "the cutoffs row exists", so the outer join
+        # keeps its order (each lead read once) instead of becoming an inner join read per zone
+        .where(Lead.opted_out_at.is_(None), since < func.coalesce(c.c.squat_before, since))
+        .subquery()
+    )
+    query = (
+        select(*NUDGE_COLUMNS)
+        .join(ranked, ranked.c.id == Lead.id)
+        .where(ranked.c.rank <= per_owner)
+        .order_by(Lead.team_id, Lead.owner_id, ranked.c.rank)
+    )
+    return _rows(session, query)
+
+
+def departed_leads(session: Session, team_ids: Sequence[str]) -> Sequence[Any]:
+    """The open leads (nobody opted out) of people who left these teams, as `nudge_leads` rows."""
+    if not team_ids:
+        return []
+    departed = select(Rep.team_id, Rep.user_id).where(Rep.team_id.in_(team_ids), Rep.deactivated.is_(True))
+    query = (
+        select(*NUDGE_COLUMNS)
+        .where(
+            tuple_(Lead.team_id, Lead.owner_id).in_(departed),  # their leads found by the owner index
+            Lead.status == "open",
+            Lead.opted_out_at.is_(None),
+        )
+        .order_by(Lead.id)
+    )
+    return _rows(session, query)
 
 
 # ---- the review's picture: a delivery of its own kind, retried here (the outbox carries messages) ----
