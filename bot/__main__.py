@@ -12,15 +12,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dotenv import load_dotenv
-from sqlalchemy.engine import make_url
 
 from bot import logs
+from bot.cli_crm import cmd_crm_connect, cmd_crm_disconnect, cmd_crm_sync
+from bot.cli_db import (
+    cmd_db_current,
+    cmd_db_prune,
+    cmd_db_status,
+    cmd_db_upgrade,
+    cmd_secrets_new_key,
+    cmd_secrets_rotate,
+)
+from bot.cli_support import (
+    TEAM_HELP,
+    WhichTeam,
+    instant,
+    migrate,
+    missing_database,
+    team_database,
+    unreadable_secrets,
+    workspace,
+)
 from bot.config import ConfigError, Mode, Settings, load_settings
-from bot.secrets import SecretsError
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
     from coaching.digest_records import Recipient
     from handlers.blocks.base import Message
     from handlers.review_delivery import Picture
@@ -229,12 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-TEAM_HELP = (
-    "Slack team id T… (default: the bot token's team; with OAuth installs, required when Baton is "
-    "installed in more than one workspace)"
-)
-
-
 def start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.mode is Mode.TRYOUT:
         args.db, args.reset, args.hubspot = "baton-tryout.db", False, False
@@ -431,7 +440,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.crm import progress_bar, run_import
 
     try:
-        db, client, team = _crm(settings, args.team)
+        db, client, team = team_database(settings, args.team)
     except WhichTeam as which:
         print(which, file=sys.stderr)
         return 2
@@ -460,7 +469,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         print(missing, file=sys.stderr)
         return 2
     try:
-        db, client, team = _crm(settings, args.team)
+        db, client, team = team_database(settings, args.team)
     except WhichTeam as which:
         print(which, file=sys.stderr)
         return 2
@@ -481,21 +490,6 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return code
-
-
-def missing_database(settings: Settings) -> str | None:
-    """A reading command pointed at a SQLite file that isn't there: said, rather than creating an empty
-    database and reporting that nothing is due (the usual cause: DATABASE_URL not set in this shell)."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    if Path(url.database).exists():
-        return None
-    return (
-        f"There is no database at {url.database} ({settings.database_url}), so there is nothing to read. "
-        "Set DATABASE_URL to Baton's database (the try-out's is sqlite:///baton-tryout.db), "
-        "or run `python -m bot db upgrade` to create an empty one."
-    )
 
 
 def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
@@ -527,192 +521,6 @@ def cmd_privacy_erase(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
-    """Exit 0 when done; 1 with one line when HubSpot refuses (a bad token, a missing scope) or is
-    unreachable; 2 when it can't start (no token, no team)."""
-    from bot.app import deps_for
-    from bot.crm_sync import CrmSyncer
-    from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
-
-    try:
-        db, client, team = _crm(settings, args.team)
-    except WhichTeam as which:
-        print(which, file=sys.stderr)
-        return 2
-    if team is None:
-        print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
-        return 2
-    try:
-        token = stored_crm_token(settings, db, team) or settings.hubspot_token
-    except SecretsError as error:
-        print(f"baton crm sync: {error}", file=sys.stderr)
-        return 2
-    if not token:
-        print(
-            f"baton crm sync needs a HubSpot private app's access token: `python -m bot crm connect --team {team}` "
-            "stores one for the team, or set HUBSPOT_TOKEN (one workspace; see README).",
-            file=sys.stderr,
-        )
-        return 2
-    port = HubSpotCrm(token, api_url=settings.hubspot_api_url)
-    syncer = CrmSyncer(deps_for(settings, db), port, slack=client)
-    try:
-        report = syncer.sync(
-            team,
-            full=args.full,
-            dry_run=args.dry_run,
-            default_owner=args.default_owner or settings.hubspot_default_owner,
-        )
-    except (HubSpotRefused, HubSpotUnavailable) as error:
-        print(f"baton crm sync: {error}", file=sys.stderr)
-        return 1
-    print("\n".join(report.lines()))
-    return 0
-
-
-def stored_crm_token(settings: Settings, db: "Database", team: str) -> str | None:
-    """The team's own HubSpot token, opened; None when it stored none. SecretsError when it is
-    sealed and BATON_SECRET_KEY can't open it."""
-    from bot.secrets import keyring
-    from store import crm_sync as rows
-
-    with db.readers.begin() as session:
-        stored = rows.connection(session, team_id=team, crm="hubspot")
-        sealed = stored.token if stored is not None else None
-    if sealed is None:
-        return None
-    keys = keyring(settings.secret_keys)
-    if keys is None:
-        raise SecretsError(
-            "the team's HubSpot token is stored sealed: set BATON_SECRET_KEY to the key it was sealed with"
-        )
-    return keys.open(sealed)
-
-
-def cmd_crm_connect(settings: Settings, args: argparse.Namespace) -> int:
-    """Check the token with HubSpot, then store it sealed. Exit 0 when stored, 1 when HubSpot
-    refuses it, 2 when it can't be stored (no BATON_SECRET_KEY, no token given)."""
-    import getpass
-
-    from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
-    from bot.secrets import keyring
-    from store import crm_sync as rows
-    from store.db import open_database
-
-    keys = keyring(settings.secret_keys)
-    if keys is None:
-        print(
-            "baton crm connect stores the token sealed: set BATON_SECRET_KEY first "
-            "(make one with `python -m bot secrets new-key`).",
-            file=sys.stderr,
-        )
-        return 2
-    token = (
-        sys.stdin.readline() if args.token_stdin else getpass.getpass("HubSpot private app token: ")
-    ).strip()
-    if not token:
-        print("baton crm connect: no token given; nothing stored.", file=sys.stderr)
-        return 2
-    logs.install([token])  # never in a log line, whatever happens next
-    try:
-        owners = HubSpotCrm(token, api_url=settings.hubspot_api_url).owners()
-    except (HubSpotRefused, HubSpotUnavailable) as error:
-        print(f"baton crm connect: {error}; nothing stored.", file=sys.stderr)
-        return 1
-    migrate(settings)
-    db = open_database(settings.database_url, pool_size=2)
-    try:
-        with db.sessions.begin() as session:
-            new = rows.connect(
-                session, team_id=args.team, crm="hubspot", token=keys.seal(token), now=datetime.now(UTC)
-            )
-    finally:
-        db.engine.dispose()
-    print(
-        f"{'Connected' if new else 'Reconnected'} team {args.team} to HubSpot ({len(owners)} owners seen); the token "
-        f"is stored sealed. The clock syncs it every 5 minutes; `python -m bot crm sync --team {args.team}` syncs now."
-    )
-    return 0
-
-
-def cmd_crm_disconnect(settings: Settings, args: argparse.Namespace) -> int:
-    from store import crm_sync as rows
-    from store.db import open_database
-
-    migrate(settings)
-    db = open_database(settings.database_url, pool_size=2)
-    try:
-        with db.sessions.begin() as session:
-            gone = rows.disconnect(session, team_id=args.team, crm="hubspot")
-    finally:
-        db.engine.dispose()
-    if not gone:
-        print(f"Team {args.team} had no HubSpot token stored; nothing changed.")
-        return 0
-    print(
-        f"Forgot team {args.team}'s HubSpot token: nothing more goes to HubSpot for it. What it is still "
-        "owed is kept and goes out if the team connects again."
-    )
-    return 0
-
-
-def _crm(settings: Settings, given: str | None) -> "tuple[Database, WebClient | None, str | None]":
-    """The database, the client speaking for the team, and the team (None: couldn't tell which)."""
-    from bot.crm import pick_team
-    from bot.slack import make_client
-    from store.db import open_database
-
-    migrate(settings)
-    db = open_database(settings.database_url, pool_size=2)
-    if settings.mode is Mode.OAUTH:
-        team, installed = workspace(settings, db, given)
-        return db, installed, team
-    client = make_client(settings.bot_token, settings.api_url) if settings.bot_token else None
-    return db, client, pick_team(db, client, given)
-
-
-class WhichTeam(Exception):
-    """Baton is installed in several workspaces (or not in the one named): the command must be told which."""
-
-
-def workspace(settings: Settings, db: "Database", given: str | None) -> "tuple[str | None, WebClient]":
-    """The workspace a command works on, and the client speaking for it. One bot token: its own
-    client, and `--team` if given (None: every team it serves). OAuth installs: `--team`, or the
-    only workspace Baton is installed in."""
-    from bot.app import utc_now
-    from bot.installations import Installations
-    from bot.slack import make_client
-    from bot.workspaces import Installed
-
-    if settings.mode is not Mode.OAUTH:
-        return given, make_client(settings.bot_token, settings.api_url)
-    assert settings.client_id and settings.client_secret
-    installed = Installed(
-        Installations(db, settings.client_id),
-        api_url=settings.api_url,
-        client_secret=settings.client_secret,
-        clock=utc_now,
-        refresh_minutes=settings.token_refresh_minutes,
-    )
-    teams = installed.teams()
-    if given is None and len(teams) == 1:
-        given = teams[0]
-    if given is None or given not in teams:
-        listed = ", ".join(teams) or "none yet"
-        problem = f"Baton isn't installed in workspace {given}" if given else "Which workspace?"
-        raise WhichTeam(f"{problem}: pass --team T… (installed in: {listed}).")
-    return given, installed.client(given)
-
-
-def instant(text: str) -> datetime:
-    """An ISO 8601 instant for --at; one without an offset is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {text!r}") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def cmd_tryout(settings: Settings, args: argparse.Namespace) -> int:
     from bot.tryout.repl import Tryout
 
@@ -725,128 +533,6 @@ def cmd_tryout(settings: Settings, args: argparse.Namespace) -> int:
             f"Starting over: {path} {'removed' if existed else 'was not there'}; a fresh demo team is seeded."
         )
     return Tryout(path, settings=settings, hubspot=args.hubspot).run()
-
-
-def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
-    migrate(settings)
-    print("Database is up to date.")
-    return 0
-
-
-def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
-    from store.db import make_engine
-    from store.migrate import current_revision, head_revision
-
-    engine = make_engine(settings.database_url, pool_size=1)
-    current, head = current_revision(engine), head_revision(engine)
-    state = "up to date" if current == head else f"behind: run `python -m bot db upgrade` to reach {head}"
-    print(f"{current or 'empty'} ({state})")
-    return 0
-
-
-def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
-    from store.db import open_database
-    from store.retention import counts
-    from store.workspaces import stopped_list
-
-    db = open_database(settings.database_url, pool_size=1)
-    try:
-        with db.readers.begin() as session:
-            held = counts(session)
-            stopped = stopped_list(session)
-    finally:
-        db.engine.dispose()
-    keep = settings.retention
-    print(
-        f"inbox       waiting {held.inbox_waiting:,} · dead {held.inbox_dead:,} · done {held.inbox_done:,}\n"
-        f"outbox      pending {held.outbox_pending:,} · unknown {held.outbox_unknown:,}"
-        f" · dead {held.outbox_dead:,} · sent {held.outbox_sent:,}\n"
-        f"deliveries  under way {held.deliveries_open:,} · dead {held.deliveries_dead:,}"
-        f" · done {held.deliveries_done:,}\n"
-        f"Finished work is kept {keep.done_days} days, dead letters {keep.dead_days}"
-        " (BATON_KEEP_DONE_DAYS, BATON_KEEP_DEAD_DAYS)."
-    )
-    for team in stopped:
-        print(
-            f"Workspace {team.team_id} uninstalled Baton on {team.uninstalled_at:%Y-%m-%d}: its data is "
-            f"deleted after {team.delete_after:%Y-%m-%d %H:%M} UTC unless it installs Baton again."
-        )
-    return 0
-
-
-def cmd_db_prune(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import utc_now
-    from bot.retention import Tidy
-    from store.db import open_database
-
-    db = open_database(settings.database_url, pool_size=1)
-    try:
-        done = Tidy(db, utc_now, settings.retention).tidy(most_batches=1_000_000)
-    finally:
-        db.engine.dispose()
-    print(done)
-    return 0
-
-
-def cmd_secrets_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.secrets import ENV, Keyring, rotate
-    from store.db import open_database
-
-    if not settings.secret_keys:
-        print(f"Rotating needs {ENV}: the new key first, then the old ones (new,old).", file=sys.stderr)
-        return 2
-    migrate(settings)
-    db = open_database(settings.database_url, pool_size=1)
-    try:
-        resealed = rotate(db, Keyring(settings.secret_keys))
-    except SecretsError as error:
-        print(
-            f"Nothing more re-sealed: {error}. Add the key it was sealed with after the new one.",
-            file=sys.stderr,
-        )
-        return 1
-    finally:
-        db.engine.dispose()
-    old = len(settings.secret_keys) - 1
-    print(
-        f"Re-sealed {resealed:,} stored secret{'' if resealed == 1 else 's'} under the first key of {ENV}."
-        + (f" The other {old} key{'' if old == 1 else 's'} can now be removed from it." if old else "")
-    )
-    return 0
-
-
-def cmd_secrets_new_key(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.secrets import new_key
-
-    print(new_key())
-    return 0
-
-
-def unreadable_secrets(settings: Settings) -> str | None:
-    """Why Baton must not start: a stored secret none of BATON_SECRET_KEY's keys opens (said
-    without the secret), or None. Checked once, before serving, not on each workspace's requests."""
-    from bot.secrets import SecretsError, check_stored, keyring
-    from store.db import open_database
-
-    db = open_database(settings.database_url, pool_size=1)
-    try:
-        check_stored(db, keyring(settings.secret_keys))
-    except SecretsError as error:
-        return str(error)
-    finally:
-        db.engine.dispose()
-    return None
-
-
-def migrate(settings: Settings) -> None:
-    from store.db import make_engine
-    from store.migrate import upgrade
-
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
 
 
 if __name__ == "__main__":

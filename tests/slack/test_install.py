@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
-from bot.__main__ import WhichTeam, workspace
 from bot.app import Baton, create
+from bot.cli_support import WhichTeam, workspace
 from bot.config import Settings
 from bot.localslack import Platform, Shown, SlackApi, User, Workspace
 from bot.scheduler import Jobs
