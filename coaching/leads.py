@@ -1,5 +1,6 @@
 """Lead use cases behind /lead: add, show, close as won or lost, back-burner, reopen, contacts, opt-out."""
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -123,12 +124,16 @@ def refresh_progress(
     today: date,
     team_days: frozenset[int],
     owner_days: frozenset[int] | None = None,
-) -> None:
-    """Recompute the lead's cached progress from its whole touch log (back-dated touches included).
+    logging: TouchFact | None = None,
+) -> int:
+    """Recompute the lead's cached progress from its whole touch log (back-dated touches included);
+    how many touches the log has.
 
     Follow-ups land on the owner's working days (their own, or the team's); an opt-out clears the
     follow-up and the meeting at once, so no screen reminds anyone of either. `owner_days`, when
-    the caller already knows them, saves reading the owner's profile.
+    the caller already knows them, saves reading the owner's profile. `logging`: a touch being
+    logged in this transaction and not yet written, counted as the newest in the log (written
+    after, it is: its id is the highest).
     """
     workdays = owner_days or workdays_of(
         session, team_id=lead.team_id, user_id=lead.owner_id, team_days=team_days
@@ -137,6 +142,9 @@ def refresh_progress(
         TouchFact(at, Outcome(outcome), meeting)
         for at, outcome, meeting in queries.history.touch_facts(session, lead.id)
     ]
+    if logging is not None:  # in the log's order (at, then id): after every touch at or before it
+        facts.insert(bisect_right([fact.at for fact in facts], logging.at), logging)
+    logged = len(facts)
     first = first_contact(facts)  # Baton's own log: a CRM's last conversation has no tries before it
     lead.first_contact_at = first.at if first else None
     lead.first_contact_tries = first.tries if first else None
@@ -167,6 +175,7 @@ def refresh_progress(
         # A snooze holds: the digest leaves the lead out until then, so nothing may count it due.
         follow_up = next_working_day(lead.snoozed_until, workdays)
     lead.next_follow_up = follow_up
+    return logged
 
 
 # ---- /lead show ----------------------------------------------------------------------------

@@ -29,10 +29,8 @@ from sqlalchemy.orm import Session
 
 from coaching.handoff_posts import remember_posts
 from coaching.leases import LEASE
-from coaching.workspaces import cancel_if_stopped, is_stopped
+from coaching.workspaces import cancel_if_stopped
 from store import outbox as rows
-from store.leases import database_now
-from store.models import Outbox
 
 FIRST_RETRY = timedelta(seconds=30)
 LAST_RETRY = timedelta(hours=1)
@@ -112,27 +110,25 @@ def owe(
     sends it right after the commit, its take and its record in one write (`answering`)."""
     return rows.add(
         session,
-        Outbox(
-            team_id=team_id,
-            method=method,
-            channel=channel,
-            ts=ts,
-            response_url=response_url,
-            reply_in=reply_in,
-            payload=json.dumps(payload),
-            subject=subject,
-            subject_id=subject_id,
-            fallback=json.dumps(list(fallback)) if fallback else None,
-            status="sending" if taken_by else "pending",
-            # A post written taken counts its attempt at once (taken over, it is looked for in
-            # Slack first); an answer counts it as it begins (`answering`).
-            attempts=1 if taken_by and method not in ANSWERS else 0,
-            owner=taken_by,
-            lease_until=database_now(session, LEASE) if taken_by else None,
-            tried_at=now if taken_by and method not in ANSWERS else None,
-            next_attempt_at=now,
-            created_at=since or now,
-        ),
+        lease=LEASE if taken_by else None,
+        team_id=team_id,
+        method=method,
+        channel=channel,
+        ts=ts,
+        response_url=response_url,
+        reply_in=reply_in,
+        payload=json.dumps(payload),
+        subject=subject,
+        subject_id=subject_id,
+        fallback=json.dumps(list(fallback)) if fallback else None,
+        status="sending" if taken_by else "pending",
+        # A post written taken counts its attempt at once (taken over, it is looked for in
+        # Slack first); an answer counts it as it begins (`answering`).
+        attempts=1 if taken_by and method not in ANSWERS else 0,
+        owner=taken_by,
+        tried_at=now if taken_by and method not in ANSWERS else None,
+        next_attempt_at=now,
+        created_at=since or now,
     )
 
 
@@ -161,11 +157,9 @@ def taken_here(session: Session, outbox_id: int, *, owner: str, now: datetime) -
     """A post written already taken by `owner` (`owe(taken_by=…)`), as it stands: a read, not a
     write. None if it isn't (the transaction that wrote it rolled back, or another sender took it
     over)."""
-    row = rows.get(session, outbox_id)
+    row = rows.get_running(session, outbox_id)  # a stopped workspace's: the sender's `take` cancels it
     if row is None or row.status != "sending" or row.owner != owner or row.attempts != 1:
         return None
-    if is_stopped(session, row.team_id):
-        return None  # the sender's `take` then cancels it
     return _owed(row, now=now, uncertain=False, attempts=1)
 
 
@@ -173,10 +167,8 @@ def answering(session: Session, outbox_id: int, *, owner: str, now: datetime) ->
     """An answer written already taken by `owner` (`owe(taken_by=…)`), recorded as sent as its one
     attempt begins; None if it isn't that any more (the transaction that wrote it rolled back, or
     its lease ran out and another sender has it)."""
-    row = rows.get(session, outbox_id)
-    if row is None or is_stopped(session, row.team_id):
-        return None  # a stopped workspace's: the sender's `take` then cancels it
-    if not rows.answering(session, outbox_id, owner=owner, now=now, channel=row.reply_in):
+    row = rows.answering(session, outbox_id, owner=owner, now=now)
+    if row is None:  # (a stopped workspace's too: the sender's `take` then cancels it)
         return None
     return _owed(row, now=now, uncertain=False, attempts=1)
 
@@ -246,7 +238,7 @@ def sent(
     later is remembered where it landed. If what it should show changed while it was on its way
     (a request decided meanwhile), or it was found in Slack showing an older version
     (`shows_old`), the change is owed too: the ids to send now."""
-    if not rows.finish(
+    current = rows.finished(
         session,
         owed.id,
         owner=owner,
@@ -255,7 +247,8 @@ def sent(
         sent_channel=channel,
         sent_ts=ts,
         error=note[:200] if note else None,
-    ):
+    )
+    if current is None:
         return []
     if owed.subject == DELIVERY and owed.subject_id is not None:
         rows.settle_delivery(session, owed.subject_id, status="sent", now=now, channel=channel, ts=ts)
@@ -268,13 +261,7 @@ def sent(
             posted=[(channel, ts)],
             now=now,
         )
-    current = rows.payload_of(session, owed.id)
-    if (
-        owed.method == POST
-        and ts is not None
-        and current is not None
-        and (shows_old or json.loads(current) != owed.payload)
-    ):
+    if owed.method == POST and ts is not None and (shows_old or json.loads(current) != owed.payload):
         return [
             owe(
                 session,

@@ -27,6 +27,7 @@ from coaching.rules import (
     Rules,
     Stage,
     Status,
+    TouchFact,
     is_past_sales_cycle,
     is_stalled,
     stage,
@@ -321,26 +322,18 @@ def _log(
     last_tip = queries.history.last_tip(session, team_id=lead.team_id, lead_id=lead.id)
     booked = on if outcome is Outcome.MEETING and on > today else None
     attempts_before, reached_before = lead.attempts, lead.reached
-    touch = Touch(
-        team_id=lead.team_id,
-        lead_id=lead.id,
-        user_id=caller.user_id,
-        outcome=outcome.value,
-        # A touch "today" happened now; a back-dated one is filed at local noon of that day.
-        # A meeting booked for later was agreed now, so it too is a touch of today.
-        at=now if on >= today else local_noon(on, tz),
-        meeting_on=booked or (on if outcome is Outcome.MEETING else None),
-        note=note,
-        logged_at=now,
-        # the follow-up this touch does: the weekly review counts it done on time or late
-        due_on=lead.next_follow_up if lead.status == Status.OPEN else None,
-    )
-    session.add(touch)
+    # A touch "today" happened now; a back-dated one is filed at local noon of that day.
+    # A meeting booked for later was agreed now, so it too is a touch of today.
+    at = now if on >= today else local_noon(on, tz)
+    meeting_on = booked or (on if outcome is Outcome.MEETING else None)
+    # the follow-up this touch does (as it was before it): the weekly review counts it done on time or late
+    due_on = lead.next_follow_up if lead.status == Status.OPEN else None
     if outcome is Outcome.OPT_OUT and lead.opted_out_at is None:
         lead.opted_out_at = now
-    session.flush()
-    crm_push.owe_touch(session, lead, touch, now=now)  # the CRM's engagement, owed with the touch
-    refresh_progress(
+    # The progress and the tip first, counting the touch about to be written: it is then written
+    # once, with its tip, in the same flush as the lead's change (issue 19: one statement and one
+    # flush fewer a command).
+    touches_logged = refresh_progress(
         session,
         lead,
         tz=tz,
@@ -348,6 +341,7 @@ def _log(
         today=today,
         team_days=caller.config.digest_days,
         owner_days=caller.workdays_of(lead.owner_id),
+        logging=TouchFact(at, outcome, meeting_on),
     )
     current = stage(lead.attempts, reached=lead.reached, rules=rules)
     # Another try on a day already tried: it is in the history, but the cadence counts the day once.
@@ -358,7 +352,6 @@ def _log(
         and attempts_before > 0
         and lead.attempts == attempts_before
     )
-    touches_logged = queries.history.touch_count(session, team_id=lead.team_id, lead_id=lead.id)
     facts = TipFacts(
         outcome=outcome,
         stage=current,
@@ -374,7 +367,21 @@ def _log(
         opted_out=lead.opted_out_at is not None,
     )
     given = choose_tip(facts, seed=lead.id + touches_logged)
-    touch.tip = given.key
+    touch = Touch(
+        team_id=lead.team_id,
+        lead_id=lead.id,
+        user_id=caller.user_id,
+        outcome=outcome.value,
+        at=at,
+        meeting_on=meeting_on,
+        note=note,
+        logged_at=now,
+        tip=given.key,
+        due_on=due_on,
+    )
+    session.add(touch)
+    session.flush()
+    crm_push.owe_touch(session, lead, touch, now=now)  # the CRM's engagement, owed with the touch
     return TouchLogged(
         lead=lead_snapshot(lead),
         touch_id=touch.id,

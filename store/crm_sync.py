@@ -2,8 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,7 +50,9 @@ def disconnect(session: Session, *, team_id: str, crm: str) -> bool:
 
 
 # Built once, with a bound parameter: every /logcall asks, and building a statement costs more than running it.
-_CONNECTED = select(CrmSync.crm).where(CrmSync.team_id == bindparam("team_id"))
+# Read by every /logcall: on the table's columns, not the ORM's (a plain statement costs less).
+_SYNCS = cast(Table, CrmSync.__table__).c
+_CONNECTED = select(_SYNCS.crm).where(_SYNCS.team_id == bindparam("team_id"))
 
 
 def connected(session: Session, *, team_id: str) -> list[str]:

@@ -81,8 +81,12 @@ def _limit_postgres(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         statement_ms, lock_ms = connection.get_execution_options().get(LIMITS, WORK_LIMITS)
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_ms)}")
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_ms)}")
+        # Both in one statement (SET LOCAL, for this transaction only): a round trip fewer for
+        # every transaction, several a command (issue 19).
+        connection.exec_driver_sql(
+            f"SELECT set_config('statement_timeout', '{int(statement_ms)}', true), "
+            f"set_config('lock_timeout', '{int(lock_ms)}', true)"
+        )
 
 
 def _tune_sqlite(engine: Engine) -> None:

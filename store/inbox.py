@@ -8,8 +8,9 @@ machines whose clocks disagree still agree on whose lease has run out. A retry's
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,17 +32,37 @@ class Kept:
     attempts: int
 
 
+# Built once, with bound parameters: every request is received and finished, in the request
+# thread and first in the work's transaction, and building and keying a statement costs
+# SQLAlchemy more than running it (issue 19).
+_TABLE = cast(Table, Inbox.__table__)
+_RECEIVE: dict[tuple[str, frozenset[str], float], Any] = {}  # per database, columns and lease
+
+
 def receive(session: Session, *, owner: str, lease: timedelta, **values: object) -> int | None:
     """Insert the request, already leased to the process that received it, unless its key is
     known; its id, or None for a replay or a retry."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Inbox)
-        .values(**values, owner=owner, lease_until=database_now(session, lease), attempts=1)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Inbox.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
+    dialect = session.get_bind().dialect.name
+    key = (dialect, frozenset(values), lease.total_seconds())
+    statement = _RECEIVE.get(key)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        columns: dict[str, Any] = {name: bindparam(f"v_{name}") for name in values}
+        statement = _RECEIVE[key] = (
+            insert(_TABLE)
+            .values(
+                **columns,
+                owner=bindparam("v_owner"),
+                lease_until=database_now(session, lease),
+                attempts=1,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(_TABLE.c.id)
+        )
+    parameters = {f"v_{name}": value for name, value in values.items()}
+    parameters["v_owner"] = owner
+    inbox_id: int | None = session.execute(statement, parameters).scalar_one_or_none()
+    return inbox_id
 
 
 def _free(session: Session, *, owner: str, now: datetime) -> ColumnElement[bool]:
@@ -54,17 +75,21 @@ def _free(session: Session, *, owner: str, now: datetime) -> ColumnElement[bool]
     )
 
 
+_FINISH = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("b_id"), _TABLE.c.owner == bindparam("b_owner"), _TABLE.c.done_at.is_(None)
+    )
+    .values(done_at=bindparam("b_now"), outcome=bindparam("b_outcome"))
+    .returning(_TABLE.c.id)
+)
+
+
 def finish(session: Session, inbox_id: int, *, owner: str, now: datetime, outcome: str) -> bool:
     """End it, if it is still this process's: False when it is done already or was taken over.
     In the work's own transaction this is its first statement, and the take and the mark at once."""
-    statement = (
-        update(Inbox)
-        .where(Inbox.id == inbox_id, Inbox.owner == owner, Inbox.done_at.is_(None))
-        .values(done_at=now, outcome=outcome)
-        .returning(Inbox.id)
-        .execution_options(synchronize_session=False)
-    )
-    return session.execute(statement).scalar_one_or_none() is not None
+    parameters = {"b_id": inbox_id, "b_owner": owner, "b_now": now, "b_outcome": outcome}
+    return session.execute(_FINISH, parameters).scalar_one_or_none() is not None
 
 
 def release(session: Session, inbox_id: int, *, owner: str, retry_at: datetime) -> bool:

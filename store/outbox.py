@@ -4,34 +4,53 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, case, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, case, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
 from store.leases import database_now
-from store.models import Delivery, Outbox
+from store.models import Delivery, Outbox, TeamStatus
 
 UNSENT = ("pending", "unknown")
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a lease set to this has run out for everyone
 
 
-def add(session: Session, row: Outbox) -> int:
-    session.add(row)
-    session.flush()
-    return row.id
-
-
-# Built once, with bound parameters: every command's answer is read back by its sender and its
-# outcome recorded, and building and keying a statement costs SQLAlchemy more than running it
-# (issue 19).
+# Built once, with bound parameters: every command's answer is written, read back by its sender
+# and its outcome recorded, and building and keying a statement (or flushing an ORM object) costs
+# SQLAlchemy more than running it (issue 19). Plain rows in and out, never ORM objects.
 _TABLE = cast(Table, Outbox.__table__)
 _GET = select(_TABLE).where(_TABLE.c.id == bindparam("b_id"))
 _FINISH: dict[frozenset[str], Any] = {}  # one per set of columns recorded: a handful
+_ADD: dict[tuple[str, frozenset[str], float | None], Any] = {}  # per database, columns and lease
+# A stopped workspace's rows are never sent (coaching/workspaces.py): its sender's take cancels them.
+_RUNNING = ~exists().where(TeamStatus.team_id == _TABLE.c.team_id)
+
+
+def add(session: Session, *, lease: timedelta | None, **values: object) -> int:
+    """Insert one row (`values`: its columns); `lease`: written taken, leased this long from now on
+    the database's clock. Its id."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, frozenset(values), lease.total_seconds() if lease is not None else None)
+    statement = _ADD.get(key)
+    if statement is None:
+        leased = {"lease_until": database_now(session, lease)} if lease is not None else {}
+        columns: dict[str, Any] = {name: bindparam(f"v_{name}") for name in values}
+        statement = _ADD[key] = insert(_TABLE).values(**columns, **leased).returning(_TABLE.c.id)
+    outbox_id: int = session.execute(statement, {f"v_{k}": v for k, v in values.items()}).scalar_one()
+    return outbox_id
 
 
 def get(session: Session, outbox_id: int) -> Row[Any] | None:
     """The row as it is now: a plain row, read and never changed through the ORM."""
     return session.execute(_GET, {"b_id": outbox_id}).first()
+
+
+_GET_RUNNING = _GET.where(_RUNNING)
+
+
+def get_running(session: Session, outbox_id: int) -> Row[Any] | None:
+    """The row as it is now, unless its workspace is stopped (then None, as for a row not there)."""
+    return session.execute(_GET_RUNNING, {"b_id": outbox_id}).first()
 
 
 def _free(session: Session, now: datetime) -> ColumnElement[bool]:
@@ -123,19 +142,31 @@ def adopt(session: Session, *, keep: list[int]) -> int:
     return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
 
 
-def answering(session: Session, outbox_id: int, *, owner: str, now: datetime, channel: str | None) -> bool:
-    """An answer written already taken by `owner` (never tried yet) is recorded as sent as its one
-    attempt begins. False if it isn't (rolled back, or taken over by another sender)."""
-    statement = (
-        update(Outbox)
-        .where(
-            Outbox.id == outbox_id, Outbox.owner == owner, Outbox.status == "sending", Outbox.attempts == 0
-        )
-        .values(status="sent", attempts=1, tried_at=now, finished_at=now, sent_channel=channel)
-        .returning(Outbox.id)
-        .execution_options(synchronize_session=False)
+_ANSWERING = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("b_id"),
+        _TABLE.c.owner == bindparam("b_owner"),
+        _TABLE.c.status == "sending",
+        _TABLE.c.attempts == 0,
+        _RUNNING,
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    .values(
+        status="sent",
+        attempts=1,
+        tried_at=bindparam("b_now"),
+        finished_at=bindparam("b_now"),
+        sent_channel=_TABLE.c.reply_in,  # where an ephemeral would go: recorded before it is tried
+    )
+    .returning(*_TABLE.c)
+)
+
+
+def answering(session: Session, outbox_id: int, *, owner: str, now: datetime) -> Row[Any] | None:
+    """An answer written already taken by `owner` (never tried yet) is recorded as sent as its one
+    attempt begins: the row as recorded. None if it isn't (rolled back, taken over by another
+    sender, or its workspace stopped)."""
+    return session.execute(_ANSWERING, {"b_id": outbox_id, "b_owner": owner, "b_now": now}).first()
 
 
 def note(session: Session, outbox_id: int, *, owner: str, note: str) -> None:
@@ -162,6 +193,12 @@ def reopen(session: Session, outbox_id: int, *, owner: str, lease: timedelta) ->
 
 def finish(session: Session, outbox_id: int, *, owner: str, **values: object) -> bool:
     """Record an outcome, unless another sender took the row over (then its outcome counts)."""
+    return finished(session, outbox_id, owner=owner, **values) is not None
+
+
+def finished(session: Session, outbox_id: int, *, owner: str, **values: object) -> str | None:
+    """`finish`, and what the row says now (its payload, revised perhaps while it was on its way);
+    None if another sender took the row over."""
     if any(isinstance(value, ClauseElement) for value in values.values()):  # SQL, not a value: built now
         statement = _finishing(values)
         parameters: dict[str, object] = {"b_id": outbox_id, "b_owner": owner}
@@ -171,18 +208,20 @@ def finish(session: Session, outbox_id: int, *, owner: str, **values: object) ->
         if statement is None:
             statement = _FINISH[names] = _finishing({name: bindparam(f"v_{name}") for name in names})
         parameters = {"b_id": outbox_id, "b_owner": owner, **{f"v_{k}": v for k, v in values.items()}}
-    return session.execute(statement, parameters).scalar_one_or_none() is not None
+    payload: str | None = session.execute(statement, parameters).scalar_one_or_none()
+    return payload
 
 
 def _finishing(values: dict[str, Any]) -> Any:
     return (
-        update(Outbox)
+        update(_TABLE)
         .where(
-            Outbox.id == bindparam("b_id"), Outbox.owner == bindparam("b_owner"), Outbox.status == "sending"
+            _TABLE.c.id == bindparam("b_id"),
+            _TABLE.c.owner == bindparam("b_owner"),
+            _TABLE.c.status == "sending",
         )
         .values(values)
-        .returning(Outbox.id)
-        .execution_options(synchronize_session=False)
+        .returning(_TABLE.c.payload)
     )
 
 
@@ -238,14 +277,6 @@ def revise_unsent(session: Session, outbox_id: int, *, payload: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     return session.execute(statement).scalar_one_or_none() is not None
-
-
-_PAYLOAD = select(Outbox.payload).where(Outbox.id == bindparam("b_id"))
-
-
-def payload_of(session: Session, outbox_id: int) -> str | None:
-    payload: str | None = session.scalar(_PAYLOAD, {"b_id": outbox_id})
-    return payload
 
 
 def rows(session: Session) -> Sequence[Outbox]:

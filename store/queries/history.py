@@ -7,8 +7,9 @@ times what running a built one does (issue 19).
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -20,10 +21,12 @@ def touches(session: Session, lead_id: int) -> Sequence[Touch]:
     return session.scalars(select(Touch).where(Touch.lead_id == lead_id).order_by(Touch.at, Touch.id)).all()
 
 
+# On the table's columns, not the ORM's: plain rows, without the ORM's cost per statement.
+_TOUCHES = cast(Table, Touch.__table__).c
 _TOUCH_FACTS = (
-    select(Touch.at, Touch.outcome, Touch.meeting_on)
-    .where(Touch.lead_id == bindparam("lead_id"))
-    .order_by(Touch.at, Touch.id)
+    select(_TOUCHES.at, _TOUCHES.outcome, _TOUCHES.meeting_on)
+    .where(_TOUCHES.lead_id == bindparam("lead_id"))
+    .order_by(_TOUCHES.at, _TOUCHES.id)
 )
 
 
@@ -45,9 +48,9 @@ def recent_touches(session: Session, *, team_id: str, lead_id: int, limit: int) 
 
 
 _LAST_TIP = (
-    select(Touch.tip)
-    .where(Touch.team_id == bindparam("team_id"), Touch.lead_id == bindparam("lead_id"))
-    .order_by(Touch.logged_at.desc(), Touch.id.desc())
+    select(_TOUCHES.tip)
+    .where(_TOUCHES.team_id == bindparam("team_id"), _TOUCHES.lead_id == bindparam("lead_id"))
+    .order_by(_TOUCHES.logged_at.desc(), _TOUCHES.id.desc())
     .limit(1)
 )
 

@@ -7,9 +7,12 @@ times what running a built one does (issue 19).
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Integer, Table, bindparam, func, literal, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from store.models import (
     Contact,
@@ -56,23 +59,45 @@ def lead_candidates(
     return rows[:limit]
 
 
-_CANDIDATES = (
-    select(Lead.id, Lead.name, Lead.status, Lead.owner_id)
+class _Finds(FunctionElement[int]):
+    """Where `needle` first occurs in `haystack` (from 1), 0 when nowhere: a plain search for the
+    text as it is (no pattern characters to escape), `instr` on SQLite and `strpos` on PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_Finds)
+def _finds(element: _Finds, compiler: Any, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Finds, "postgresql")
+def _finds_postgres(element: _Finds, compiler: Any, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+# The name starts with the key or has a word that does: " " + the name contains " " + the key, one
+# plain search a lead, a third faster than a substring test and an escaped LIKE on PostgreSQL. The
+# names are matched in the subquery, which needs only (team_id, name_key): the unique index on
+# those two columns has them all, so SQLite reads the index, never the table (its planner
+# otherwise walked another index by team and read every lead's row: twice the time at 10,000
+# leads), and only the leads matched are read whole. On the table's columns, not the ORM's: plain
+# rows, without the ORM's cost per statement (issue 19).
+_LEADS = cast(Table, Lead.__table__).c
+_MATCHED = (
+    select(_LEADS.id)
     .where(
-        Lead.team_id == bindparam("team_id"),
-        or_(
-            func.substr(Lead.name_key, 1, bindparam("length")) == bindparam("key"),
-            Lead.name_key.like(bindparam("inside"), escape="/"),
-        ),
+        _LEADS.team_id == bindparam("team_id"),
+        _Finds(literal(" ") + _LEADS.name_key, bindparam("spaced")) > 0,
     )
     .limit(bindparam("limit"))
 )
+_CANDIDATES = select(_LEADS.id, _LEADS.name, _LEADS.status, _LEADS.owner_id).where(_LEADS.id.in_(_MATCHED))
 
 
 def _candidates(session: Session, *, team_id: str, key: str, limit: int) -> list[CandidateRow]:
-    # A word inside the name starting with the key: the key's own % and _ match only themselves.
-    inside = "%" + (" " + key).replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-    values = {"team_id": team_id, "length": len(key), "key": key, "inside": inside, "limit": limit}
+    values = {"team_id": team_id, "spaced": " " + key, "limit": limit}
     return [(row.id, row.name, row.status, row.owner_id) for row in session.execute(_CANDIDATES, values)]
 
 
