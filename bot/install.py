@@ -74,6 +74,14 @@ class BatonOAuthFlow(OAuthFlow):
 
     def store_installation(self, request: BoltRequest, installation: Installation) -> None:
         if installation.is_enterprise_install:
+            # Slack has already issued the token: revoked, so nothing can speak for the whole
+            # organisation with a token Baton never kept.
+            for token in (installation.bot_token, installation.user_token):
+                if token:
+                    try:
+                        self.client.auth_revoke(token=token)
+                    except Exception:
+                        log.exception("Couldn't revoke the token of a refused org-wide install")
             raise BoltError(ORG_WIDE)
         super().store_installation(request, installation)
 

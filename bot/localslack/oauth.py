@@ -132,6 +132,27 @@ class OAuthMethods(Core):
                 and (issued.expires_at is None or issued.expires_at > now)
             ]
 
+    def revoked(self, token: str) -> bool:
+        """Whether a token this stand-in issued has been revoked."""
+        with self._lock:
+            issued = self._oauth_state().tokens.get(token)
+            return issued is not None and issued.revoked
+
+    # ---- auth.revoke -------------------------------------------------------------------------------
+    def _auth_revoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The token the call is made with stops working (`test` only says whether it would)."""
+        testing = str(args.get("test") or "").lower() in ("1", "true")
+        issued = self._oauth_state().tokens.get(token)
+        if issued is None:
+            if token and token == self.token and testing:
+                return {"ok": True, "revoked": True}
+            if token and token == self.token:
+                self.problems.append("auth.revoke of the single configured token isn't modelled")
+            return {"ok": False, "error": "invalid_auth"}
+        if not testing:
+            issued.revoked = True
+        return {"ok": True, "revoked": True}
+
     # ---- the browser's side ------------------------------------------------------------------------
     def _authorize_page(self, query: str) -> tuple[int, dict[str, str], dict[str, Any]]:
         """GET /oauth/v2/authorize: the person signed in approves (or cancels); a redirect either way."""

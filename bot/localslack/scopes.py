@@ -14,6 +14,7 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 # Any one of the scopes listed suffices; an empty tuple needs none beyond the bot token.
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),
+    "auth.revoke": (),
     "chat.postMessage": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
     "chat.update": ("chat:write",),

@@ -68,6 +68,7 @@ def drive(api: SlackApi, method: str) -> dict[str, Any]:
     posted = web.chat_postMessage(channel="C0SALES", text="a post to change")
     samples: dict[str, dict[str, Any]] = {
         "auth.test": {},
+        "auth.revoke": {"test": True},  # would it: the token keeps working for the rest
         "chat.postMessage": {"channel": DANA, "text": "Your digest"},
         "chat.postEphemeral": {"channel": "C0SALES", "user": DANA, "text": "Only you"},
         "chat.update": {"channel": "C0SALES", "ts": posted["ts"], "text": "changed"},

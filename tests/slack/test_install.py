@@ -347,6 +347,9 @@ def test_an_org_wide_install_is_refused_with_a_page_saying_why(both: Workspaces)
     status, page, _ = Browser().follow(both.server.url + "/slack/install")
     assert status == 403 and "per workspace" in page
     assert both.baton.installations is not None and both.baton.installations.installed_teams() == []
+    revoked = both.api.calls_to("auth.revoke")
+    assert len(revoked) == 1 and revoked[0].body["ok"]  # the token Slack issued no longer works
+    assert both.api.tokens_of(GLOBEX) == []
 
 
 def test_only_a_get_of_the_install_pages_passes_unsigned(both: Workspaces) -> None:
