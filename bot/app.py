@@ -24,7 +24,7 @@ from bot.slack import Sleep, make_client
 from bot.workspaces import Installed, OneWorkspace, TeamAuthorize, Workspaces, each_team
 from coaching.leases import HEARTBEAT
 from coaching.standing import Standings
-from coaching.workspaces import is_stopped, reinstalled
+from coaching.workspaces import any_stopped, is_stopped, reinstalled
 from handlers import (
     coach,
     dead_letters,
@@ -155,13 +155,21 @@ class Baton:
         return thread
 
 
-def _token_team(app: App) -> str | None:
-    """The bot token's workspace, as Bolt's `auth.test` at start-up answered (None when not checked)."""
-    for middleware in getattr(app, "_middleware_list", []):
-        answer = getattr(middleware, "auth_test_result", None)
-        if answer is not None and answer.get("team_id"):
-            return str(answer["team_id"])
-    return None
+def _resume_if_reinstalled(db: Database, client: WebClient) -> None:
+    """A single bot token that works means its workspace has Baton installed: if that workspace had
+    uninstalled Baton, this is the reinstall within the grace period, and it picks up where it
+    stopped. Slack is asked whose token it is only when some workspace is stopped (rarely), so a
+    normal start makes no call beyond Bolt's own check of the token."""
+    with db.readers.begin() as session:
+        if not any_stopped(session):
+            return
+    team_id = str(client.auth_test()["team_id"])
+    with db.readers.begin() as session:
+        was_stopped = is_stopped(session, team_id)
+    if was_stopped:  # read first: a start-up takes no write lock for nothing
+        with db.sessions.begin() as session:
+            reinstalled(session, team_id=team_id)
+        logging.getLogger("baton").info("Workspace %s installed Baton again: running for it", team_id)
 
 
 def deps_for(
@@ -262,15 +270,8 @@ def create(
         process_before_response=True,
         **installs,  # type: ignore[arg-type]
     )
-    if (team_id := _token_team(app)) is not None:
-        # The bot token works (Bolt just checked it): its workspace has Baton installed. If it had
-        # uninstalled Baton, this is the reinstall, within the grace period: it picks up where it stopped.
-        with db.readers.begin() as session:
-            was_stopped = is_stopped(session, team_id)
-        if was_stopped:  # read first: a start-up takes no write lock for nothing
-            with db.sessions.begin() as session:
-                reinstalled(session, team_id=team_id)
-            logging.getLogger("baton").info("Workspace %s installed Baton again: running for it", team_id)
+    if verify_token and not oauth:  # Bolt has just checked the token: it works
+        _resume_if_reinstalled(db, client)
     door = Door(db, clock)
     door.register(app)  # first: a request is in the inbox before any listener acknowledges it
     for module in HANDLER_MODULES:

@@ -39,6 +39,11 @@ def reinstalled(session: Session, *, team_id: str) -> bool:
     return rows.resume(session, team_id)
 
 
+def any_stopped(session: Session) -> bool:
+    """Whether Baton is stopped for any workspace (one uninstalled it and may install it again)."""
+    return bool(rows.stopped_list(session))
+
+
 def is_stopped(session: Session, team_id: str) -> bool:
     return rows.is_stopped(session, team_id)
 
