@@ -91,25 +91,33 @@ def section_for(lead: DigestLead, *, now: datetime, today: date, rules: Rules, d
     Nothing is due on a day off; an opt-out silences everything; a "not interested" was answered
     with one close-or-park prompt when it was logged, and stays quiet until the lead is touched again.
     """
+    # The cheap tests on the lead's own columns come before each rule that is a call: a morning
+    # asks this of every open lead and customer of the company.
     if lead.opted_out_at is not None or not is_working_day(today, days.workdays):
         return None
     if lead.snoozed_until is not None and lead.snoozed_until > today:
         return None
-    if lead.status is not Status.LOST and meeting_reminder_due(
-        lead.meeting_on, reminded=lead.meeting_reminded, today=today, workdays=days.workdays
+    status = lead.status
+    if (
+        lead.meeting_on is not None
+        and status is not Status.LOST
+        and meeting_reminder_due(
+            lead.meeting_on, reminded=lead.meeting_reminded, today=today, workdays=days.workdays
+        )
     ):
         return Section.MEETING  # customers' meetings too: a reminder weeds out no-shows
-    if lead.status is Status.WON:
+    if status is Status.WON:
         idle = days_ago(untouched_since(lead), now=now, tz=days.tz)
         return Section.LAPSED if idle > rules.lapse_days else None
-    if lead.status is not Status.OPEN or lead.declined:
+    if status is not Status.OPEN or lead.declined:
         return None
     # Everything else waits until its follow-up is due: a rep working a lead on schedule isn't nagged.
-    if lead.next_follow_up is not None and lead.next_follow_up > today:
+    follow_up = lead.next_follow_up
+    if follow_up is not None and follow_up > today:
         return None
     if is_at_limit(lead, rules=rules):
         return Section.AT_LIMIT  # at the cap nothing is scheduled: a decision is due every working day
-    if lead.next_follow_up is None:
+    if follow_up is None:
         return None
     if is_stalled(lead.last_contact_at, reached=lead.reached, now=now, rules=rules, tz=days.tz):
         return Section.STALLED
@@ -180,14 +188,19 @@ def digest_for(
     grouped: dict[Section, list[tuple[int, int, str, DigestLead]]] = {
         section: [] for section in SECTION_ORDER
     }
-    mine = list(leads)
-    for lead in mine:
+    mine = leads if isinstance(leads, list) else list(leads)
+    # Nothing is listed on a day off (`section_for`'s first test): the counts are all that is left.
+    listing = is_working_day(today, days.workdays)
+    overdue: dict[date | None, int] = {}  # per follow-up date: a rep's leads share a few dozen dates
+    for lead in mine if listing else ():
         section = section_for(lead, now=now, today=today, rules=rules, days=days)
         if section is None:
             continue
-        overdue = overdue_days(lead.next_follow_up, today, days.workdays)
+        follow_up = lead.next_follow_up
+        if follow_up not in overdue:
+            overdue[follow_up] = overdue_days(follow_up, today, days.workdays)
         idle = days_ago(untouched_since(lead), now=now, tz=days.tz)
-        grouped[section].append((-overdue, -idle, lead.name.casefold(), lead))
+        grouped[section].append((-overdue[follow_up], -idle, lead.name.casefold(), lead))
     room = DIGEST_CAP
     sections = []
     for section in SECTION_ORDER:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from coaching.bulk import collector_paused
 from coaching.calendar import MON_FRI, local_date, next_working_day
 from coaching.digest_contents import (
     Days,
@@ -31,7 +32,7 @@ from coaching.leads import Change, NotAllowed, may_change
 from coaching.people import managers, own_workdays, workdays_of, zone
 from coaching.rules import Rules, Status
 from coaching.settings import TeamConfig, team_config
-from coaching.snapshots import LeadSnapshot, lead_from_row, lead_snapshot
+from coaching.snapshots import LeadSnapshot, NudgeLead, lead_from_row, lead_snapshot, nudge_lead_from_row
 from store import outbox as outbox_rows
 from store import queries
 
@@ -203,10 +204,10 @@ def share_of(due: int, clocks: int) -> int | None:
 
 def _leads_by_owner(
     session: Session, owners: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], list[LeadSnapshot]]:
-    grouped: dict[tuple[str, str], list[LeadSnapshot]] = defaultdict(list)
+) -> dict[tuple[str, str], list[NudgeLead]]:
+    grouped: dict[tuple[str, str], list[NudgeLead]] = defaultdict(list)
     for row in queries.digests.owners_leads(session, sorted(set(owners))):
-        grouped[(row.team_id, row.owner_id)].append(lead_from_row(row))
+        grouped[row[0], row[1]].append(nudge_lead_from_row(row))  # (team, owner), by position: rows are many
     return grouped
 
 
@@ -216,19 +217,20 @@ def digests(
     """Each recipient's digest, from their own leads only: a clock that claimed a share of the
     team reads that share's leads."""
     configs = _configs(session, (r.team_id for r in recipients), defaults)
-    leads = _leads_by_owner(session, (r.key for r in recipients))
-    jobs = []
-    for recipient in recipients:
-        rules = configs[recipient.team_id].rules
-        digest = digest_for(
-            recipient.user_id,
-            leads.get(recipient.key, []),
-            now=now,
-            today=recipient.local_date,
-            rules=rules,
-            days=recipient.days,
-        )
-        jobs.append(DigestJob(recipient, digest, rules, now))
+    with collector_paused():
+        leads = _leads_by_owner(session, (r.key for r in recipients))
+        jobs = []
+        for recipient in recipients:
+            rules = configs[recipient.team_id].rules
+            digest = digest_for(
+                recipient.user_id,
+                leads.get(recipient.key, []),
+                now=now,
+                today=recipient.local_date,
+                rules=rules,
+                days=recipient.days,
+            )
+            jobs.append(DigestJob(recipient, digest, rules, now))
     return jobs
 
 

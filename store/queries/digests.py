@@ -72,14 +72,43 @@ NUDGE_COLUMNS = (
     Lead.counting_since,
 )
 
+# The team and the owner, then exactly `NudgeLead`'s fields in order: what a digest or a review reads
+# of a lead, and no more (each column left out is one value fewer to convert, a million times a morning).
+BRIEF_COLUMNS = (
+    Lead.team_id,
+    Lead.owner_id,
+    Lead.id,
+    Lead.name,
+    Lead.status,
+    Lead.created_at,
+    Lead.opted_out_at,
+    Lead.attempts,
+    Lead.reached,
+    Lead.last_touch_at,
+    Lead.last_contact_at,
+    Lead.next_follow_up,
+    Lead.meeting_on,
+    Lead.snoozed_until,
+    Lead.meeting_reminded,
+    Lead.declined,
+    Lead.counting_since,
+)
+
 
 def nudge_leads(
-    session: Session, *, team_ids: Sequence[str], owner_id: str | None = None, customers: bool = True
+    session: Session,
+    *,
+    team_ids: Sequence[str],
+    owner_id: str | None = None,
+    customers: bool = True,
+    brief: bool = False,
 ) -> Iterator[Any]:
     """Open leads and customers (or open leads only) of these teams, as plain rows, streamed from
-    one query."""
+    one query: `NUDGE_COLUMNS`, or `BRIEF_COLUMNS` when `brief`."""
     statuses = ("open", "won") if customers else ("open",)
-    query = select(*NUDGE_COLUMNS).where(Lead.team_id.in_(team_ids), Lead.status.in_(statuses))
+    query = select(*(BRIEF_COLUMNS if brief else NUDGE_COLUMNS)).where(
+        Lead.team_id.in_(team_ids), Lead.status.in_(statuses)
+    )
     if owner_id is not None:
         query = query.where(Lead.owner_id == owner_id)
     # Through the session's connection, not the ORM: plain columns need none of its row loading,
@@ -124,7 +153,7 @@ def _values(
 
 
 def owners_leads(session: Session, owners: Sequence[tuple[str, str]]) -> Iterator[Any]:
-    """The open leads and customers of these (team, person) pairs, as `nudge_leads` gives them.
+    """The open leads and customers of these (team, person) pairs, as `BRIEF_COLUMNS`.
 
     One statement joined on the pairs sent as values: a clock process that claimed a share of the
     team's digests reads its share's leads, not the whole team's.
@@ -133,7 +162,7 @@ def owners_leads(session: Session, owners: Sequence[tuple[str, str]]) -> Iterato
         return
     pairs = _values(session, [("team_id", Text), ("user_id", Text)], owners)
     query = (
-        select(*NUDGE_COLUMNS)
+        select(*BRIEF_COLUMNS)
         .join(pairs, (Lead.team_id == pairs.c.team_id) & (Lead.owner_id == pairs.c.user_id))
         .where(Lead.status.in_(("open", "won")))
     )

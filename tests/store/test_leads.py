@@ -149,6 +149,13 @@ def test_the_nudge_query_returns_a_snapshots_fields_in_order() -> None:
     assert [column.key for column in NUDGE_COLUMNS] == ["team_id", *(f.name for f in fields(LeadSnapshot))]
 
 
+def test_the_brief_nudge_query_returns_the_team_the_owner_and_a_nudge_leads_fields_in_order() -> None:
+    from coaching.snapshots import NudgeLead
+    from store.queries.digests import BRIEF_COLUMNS
+
+    assert [column.key for column in BRIEF_COLUMNS] == ["team_id", "owner_id", *NudgeLead._fields]
+
+
 def test_a_percent_sign_or_underscore_typed_matches_only_itself(database: Database) -> None:
     for name in ("Big 50% Deals", "Big 50x Deals", "Acme_Corp", "AcmeXCorp"):
         assert isinstance(run(database, f"add {name}"), LeadAdded)
