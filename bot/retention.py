@@ -25,7 +25,7 @@ MOST_BATCHES = 100  # per run and per kind of work; a backlog bigger than that i
 @dataclass
 class Tidied:
     pruned: int = 0  # finished inbox, outbox and delivery records
-    blanked: int = 0  # touches' notes past their keeping time
+    blanked: int = 0  # notes and reasons past their keeping time
     deleted: int = 0  # rows of workspaces uninstalled longer ago than the grace period
     teams: int = 0  # workspaces deleted whole
 
@@ -70,7 +70,7 @@ class Tidy:
         if done.pruned:
             log.info("Pruned %d finished records past their keeping time", done.pruned)
         if done.blanked:
-            log.info("Blanked %d touches' notes older than %d days", done.blanked, self.keep.notes_days)
+            log.info("Blanked %d notes and reasons older than %d days", done.blanked, self.keep.notes_days)
         return done
 
     def when_due(self) -> int:

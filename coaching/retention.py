@@ -8,7 +8,9 @@ was given up on) are kept `dead_days`, long enough for someone to look.
 
 A touch's free-text note is what a rep reads back before the next call on a lead: after
 `notes_days` it is blanked (the touch itself stays, with its date and outcome, so counts, cadence
-and the weekly review don't change). A workspace that uninstalled Baton is deleted whole after
+and the weekly review don't change). The other remarks people write about customers and
+colleagues go after the same time: a decided transfer request's reason (the decision stays) and
+a hand-off to operations' notes (what was sold and the timeline stay). A workspace that uninstalled Baton is deleted whole after
 `uninstall_grace_days` (coaching/workspaces.py).
 """
 
@@ -55,8 +57,15 @@ def prune_some(session: Session, *, now: datetime, keep: Retention, limit: int =
 
 
 def blank_old_notes(session: Session, *, now: datetime, keep: Retention, limit: int = BATCH) -> int:
-    """Blank up to `limit` notes logged more than `notes_days` ago; how many. Call again while it returns any."""
-    return rows.blank_notes(session, logged_before=now - timedelta(days=keep.notes_days), limit=limit)
+    """Blank up to `limit` of each kind of free text written more than `notes_days` ago (touches'
+    notes, decided transfer requests' reasons, hand-offs to operations' notes); how many. Call
+    again while it returns any."""
+    before = now - timedelta(days=keep.notes_days)
+    return (
+        rows.blank_notes(session, logged_before=before, limit=limit)
+        + rows.blank_reasons(session, decided_before=before, limit=limit)
+        + rows.blank_ops_notes(session, created_before=before, limit=limit)
+    )
 
 
 DEFAULT_RETENTION = Retention()

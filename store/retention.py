@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from store.models import Delivery, Inbox, Outbox, Touch
+from store.models import Delivery, Inbox, OpsHandoff, Outbox, Touch, TransferRequest
 
 # Outcomes and statuses of work that ended well; any other ended row is a dead letter (kept longer).
 INBOX_DONE = ("done",)
@@ -67,6 +67,49 @@ def blank_notes(session: Session, *, logged_before: datetime, limit: int) -> int
     )
     result = session.execute(
         update(Touch).where(Touch.id.in_(some)).values(note="").execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def blank_reasons(session: Session, *, decided_before: datetime, limit: int) -> int:
+    """Up to `limit` transfer requests decided before `decided_before` with their reasons (the rep's,
+    and the manager's note on a refusal) blanked; a pending request keeps its reason: the manager
+    still has to read it. Requests are few (a handful a rep a month): no index is needed to find them."""
+    some = (
+        select(TransferRequest.id)
+        .where(
+            (TransferRequest.reason != "") | (TransferRequest.decision_note != ""),
+            TransferRequest.status != "pending",
+            TransferRequest.decided_at < decided_before,
+        )
+        .order_by(TransferRequest.decided_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(TransferRequest)
+        .where(TransferRequest.id.in_(some))
+        .values(reason="", decision_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def blank_ops_notes(session: Session, *, created_before: datetime, limit: int) -> int:
+    """Up to `limit` notes written on hand-offs to operations before `created_before`, blanked
+    (what was sold and the timeline stay: they are the deal, not someone's remarks)."""
+    some = (
+        select(OpsHandoff.id)
+        .where(OpsHandoff.notes != "", OpsHandoff.created_at < created_before)
+        .order_by(OpsHandoff.created_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(OpsHandoff)
+        .where(OpsHandoff.id.in_(some))
+        .values(notes="")
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -12,9 +12,9 @@ from bot.retention import Tidy
 from coaching.retention import Retention
 from coaching.workspaces import uninstall
 from store.db import Database
-from store.models import Delivery, Inbox, Outbox, Touch
+from store.models import Delivery, Inbox, Lead, OpsHandoff, Outbox, Touch, TransferRequest
 from store.retention import counts
-from tests.conftest import DANA, NOW, Clock, Harness
+from tests.conftest import DANA, MORGAN, NOW, SAM, TEAM, Clock, Harness
 from tests.test_entry_points import baton
 
 KEEP = Retention(done_days=7, dead_days=30)
@@ -183,6 +183,54 @@ def test_a_touchs_note_is_blanked_after_its_keeping_time_and_the_touch_stays(har
     assert tidy.tidy().blanked == 0  # nothing left to blank: the next runs find nothing
     shown = harness.seen_text(harness.command(DANA, "/lead", "show acme"))
     assert "they signed the pilot" in shown and "pricing" not in shown
+
+
+def test_decided_transfer_reasons_and_ops_notes_are_blanked_after_the_notes_keeping_time(
+    harness: Harness,
+) -> None:
+    harness.command(DANA, "/lead", "add Acme Corp")
+    now = harness.clock()
+    with harness.db.sessions.begin() as session:
+        lead = session.scalars(select(Lead.id)).one()
+        asked = {"team_id": TEAM, "lead_id": lead, "from_owner": DANA, "to_user": SAM, "requested_by": DANA}
+        session.add_all(
+            [
+                TransferRequest(
+                    **asked,
+                    reason="they know the CFO",
+                    status="rejected",
+                    decided_by=MORGAN,
+                    decided_at=now,
+                    decision_note="keep it, Dana",
+                    created_at=now,
+                ),
+                TransferRequest(**asked, reason="still waiting", created_at=now),
+                OpsHandoff(
+                    team_id=TEAM,
+                    lead_id=lead,
+                    rep_id=DANA,
+                    sold="40 seats",
+                    timeline="Q1",
+                    notes="the CFO is difficult",
+                    created_at=now,
+                ),
+            ]
+        )
+    tidy = Tidy(harness.db, harness.clock, Retention(notes_days=365), batch=1)
+    harness.clock.advance(days=364)
+    assert tidy.tidy().blanked == 0
+    harness.clock.advance(days=2)
+    assert tidy.tidy().blanked == 2
+    with harness.db.readers.begin() as session:
+        requests = session.execute(
+            select(TransferRequest.status, TransferRequest.reason, TransferRequest.decision_note).order_by(
+                TransferRequest.id
+            )
+        ).all()
+        ops = session.execute(select(OpsHandoff.sold, OpsHandoff.timeline, OpsHandoff.notes)).one()
+    # The decision stays; a request still pending keeps its reason for the manager who must read it.
+    assert [tuple(r) for r in requests] == [("rejected", "", None), ("pending", "still waiting", None)]
+    assert tuple(ops) == ("40 seats", "Q1", "")
 
 
 def test_notes_are_kept_at_least_a_month() -> None:
