@@ -66,9 +66,9 @@ def _owe(
         )
 
 
-def owe_touch(session: Session, lead: Lead, touch: Touch, *, now: datetime) -> None:
+def owe_touch(session: Session, lead: Lead, touch_id: int, *, now: datetime) -> None:
     """A touch logged in Slack: an engagement owed to every CRM the team syncs with (none: nothing)."""
-    _owe(session, lead=lead, kind=TOUCH, now=now, touch_id=touch.id)
+    _owe(session, lead=lead, kind=TOUCH, now=now, touch_id=touch_id)
 
 
 def owe_deal(session: Session, lead: Lead, *, now: datetime) -> None:

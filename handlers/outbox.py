@@ -18,7 +18,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -352,6 +352,9 @@ class Courier:
         self.owners: dict[int, str] = {}  # rows written already taken, under their own tokens
         self.answering: set[int] = set()  # answers recorded as sent as they began (`outbox.answering`)
         self.opened: dict[int, Opened | None] = {}  # answers' response_url connections, opened first
+        # Posts written taken here, read ahead in the transaction that took an answer sent before
+        # them (None: not as written any more): one transaction fewer a command that owes both.
+        self.read_ahead: dict[int, Owed | None] = {}
 
     def send(self, ids: Iterable[int]) -> Sweep:
         """Send these rows now (right after the commit that wrote them)."""
@@ -359,7 +362,7 @@ class Courier:
         queue = list(ids)
         while queue:
             outbox_id = queue.pop(0)
-            outcome, more = self._deliver(outbox_id)
+            outcome, more = self._deliver(outbox_id, queue)
             queue.extend(more)
             if outcome is None:
                 continue
@@ -387,7 +390,7 @@ class Courier:
         self.looks = _last_looks.setdefault(client, {})  # this app's history calls, by channel
 
     # ---- one message ---------------------------------------------------------------------------
-    def _deliver(self, outbox_id: int) -> tuple[Outcome | None, list[int]]:
+    def _deliver(self, outbox_id: int, after: Sequence[int] = ()) -> tuple[Outcome | None, list[int]]:
         # Held before it is taken: from the take on, this process's heartbeat keeps it.
         taken = _taken_here().get(outbox_id)
         HELD.hold(self.deps, outbox_id, taken.owner if taken else self.owner)
@@ -396,7 +399,7 @@ class Courier:
             # before that, so between the record and the answer leaving there is as little as can be.
             self.opened[outbox_id] = _open(taken.response_url)
         try:
-            owed = self._take(outbox_id)
+            owed = self._take(outbox_id, after)
             if owed is None:
                 return None, []  # sent already, not due yet, or another sender has it
             return self._send_held(owed)
@@ -444,23 +447,39 @@ class Courier:
             log.exception("Couldn't record the outcome of outbox message %s", owed.id)
             return outcome, []
 
-    def _take(self, outbox_id: int) -> Owed | None:
+    def _take(self, outbox_id: int, after: Sequence[int] = ()) -> Owed | None:
+        """`after`: the rows to send after this one (posts written taken here are read ahead)."""
         taken = _taken_here().pop(outbox_id, None)
         if taken is not None and taken.answer:  # written taken here: taken and recorded in one write
             with self.deps.bookkeeping() as session:
                 owed = outbox.answering(session, outbox_id, owner=taken.owner, now=self.deps.clock())
+                self._read_ahead(session, after)
             if owed is not None:
                 self.owners[owed.id] = taken.owner
                 self.answering.add(owed.id)
                 return owed
         elif taken is not None:  # a post written taken here: a read suffices
-            with self.deps.db.readers.begin() as session:
-                owed = outbox.taken_here(session, outbox_id, owner=taken.owner, now=self.deps.clock())
+            if outbox_id in self.read_ahead:
+                owed = self.read_ahead.pop(outbox_id)
+            else:
+                with self.deps.db.readers.begin() as session:
+                    owed = outbox.taken_here(session, outbox_id, owner=taken.owner, now=self.deps.clock())
             if owed is not None:
                 self.owners[owed.id] = taken.owner
                 return owed
         with self.deps.bookkeeping() as session:
             return outbox.take(session, outbox_id, owner=self.owner, now=self.deps.clock())
+
+    def _read_ahead(self, session: Session, after: Sequence[int]) -> None:
+        """The posts written taken here among `after`, read in `session` (an answer's take, just
+        before): the read each would make, a transaction sooner (what it says is compared with
+        the row again when its outcome is recorded, see `outbox.sent`)."""
+        here = _taken_here()
+        for outbox_id in after:
+            taken = here.get(outbox_id)
+            if taken is not None and not taken.answer and outbox_id not in self.read_ahead:
+                now = self.deps.clock()
+                self.read_ahead[outbox_id] = outbox.taken_here(session, outbox_id, owner=taken.owner, now=now)
 
     def _owner_of(self, owed: Owed) -> str:
         return self.owners.get(owed.id, self.owner)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -28,6 +28,16 @@ _TOUCH_FACTS = (
     .where(_TOUCHES.lead_id == bindparam("lead_id"))
     .order_by(_TOUCHES.at, _TOUCHES.id)
 )
+
+
+# Every /logcall writes one: an INSERT built once, not an ORM object flushed (issue 19).
+_ADD_TOUCH = insert(cast(Table, Touch.__table__)).returning(_TOUCHES.id)
+
+
+def add_touch(session: Session, **values: object) -> int:
+    """Write one touch (`values`: its columns); its id."""
+    touch_id: int = session.execute(_ADD_TOUCH, values).scalar_one()
+    return touch_id
 
 
 def touch_facts(session: Session, lead_id: int) -> list[tuple[datetime, str, date | None]]:
