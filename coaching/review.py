@@ -169,6 +169,7 @@ class Figures:
 
 
 FIGURE_NAMES = tuple(f.name for f in fields(Figures))
+_AT = {name: i for i, name in enumerate(FIGURE_NAMES)}  # each figure's place in `Figures` order
 KIND_FIELD = {
     TouchKind.CALL: "calls",
     TouchKind.VOICEMAIL: "voicemails",
@@ -227,19 +228,16 @@ def team_week(
 ) -> TeamWeek:
     """Last week and the week before, per rep and for the team; `people` are listed even when idle."""
     days = review_days(today)
-    counts: dict[tuple[str, int], Counter[str]] = {}
-    daily: dict[str, list[list[int]]] = {}
-
-    def tally(user: str, index: int) -> Counter[str]:
-        key = (user, index // WEEK)
-        found = counts.get(key)  # not setdefault: it would build a Counter per row, used or not
-        if found is None:
-            found = counts[key] = Counter()
-        return found
+    # Each rep's week is a list of numbers in `Figures` order: a team of ten thousand tallies a
+    # million rows, and a list costs a fraction of a Counter to make and to add to.
+    counts: dict[tuple[str, int], list[int]] = {}
+    daily: dict[str, list[int]] = {}
+    team_daily = [[0] * len(KINDS) for _ in range(WEEK)]
+    width = len(FIGURE_NAMES)
 
     # A fortnight of a big team's touches is tens of thousands of rows of a few dozen kinds: what a
     # row counts as is worked out once per kind of row, not once per row.
-    counted_as: dict[tuple[str, int, date | None], tuple[str, int, bool, bool]] = {}
+    counted_as: dict[tuple[str, int, date | None], tuple[int, int, bool, bool]] = {}
     for user, outcome, index, meeting_on, count in touches:
         found = counted_as.get((outcome, index, meeting_on))
         if found is None:
@@ -247,60 +245,84 @@ def team_week(
             kind = touch_kind(outcome, meeting_on, day)
             booked = outcome == Outcome.MEETING and meeting_on is not None and meeting_on > day
             found = counted_as[(outcome, index, meeting_on)] = (
-                KIND_FIELD[kind],
+                _AT[KIND_FIELD[kind]],
                 KINDS.index(kind),
                 outcome in TWO_WAY,
                 booked,
             )
-        field_name, kind_index, two_way, booked = found
-        figures = tally(user, index)
-        figures[field_name] += count
+        at, kind_index, two_way, booked = found
+        # inlined, here and below, rather than a function called a million times for a big team;
+        # not setdefault, which would build a list per row, used or not
+        figures = counts.get((user, index // WEEK))
+        if figures is None:
+            figures = counts[(user, index // WEEK)] = [0] * width
+        figures[at] += count
         if two_way:
-            figures["conversations"] += count
+            figures[_AT["conversations"]] += count
         if booked:
-            figures["meetings_booked"] += count
+            figures[_AT["meetings_booked"]] += count
         if index >= WEEK:
             per_day = daily.get(user)
             if per_day is None:
-                per_day = daily[user] = [[0] * len(KINDS) for _ in range(WEEK)]
-            per_day[index - WEEK][kind_index] += count
+                per_day = daily[user] = [0] * (WEEK * len(KINDS))  # day by day, kinds in KINDS order
+            per_day[(index - WEEK) * len(KINDS) + kind_index] += count
+            team_daily[index - WEEK][kind_index] += count
     lateness: dict[tuple[date, int, frozenset[int]], int] = {}
     for user, due, index, count in follow_ups:
         workdays = workdays_of(user)
         late = lateness.get((due, index, workdays))
         if late is None:
             late = lateness[(due, index, workdays)] = late_by(due, days[index], workdays)
-        figures = tally(user, index)
-        figures["late" if late else "on_time"] += count
-        figures["late_days"] += late * count
-    for user, status, index, count in statuses:
-        if status in _STATUS_FIELD:
-            tally(user, index)[_STATUS_FIELD[status]] += count
-    for user, direction, index, count in handoffs:
-        tally(user, index)["handoffs_in" if direction == "in" else "handoffs_out"] += count
+        figures = counts.get((user, index // WEEK))
+        if figures is None:
+            figures = counts[(user, index // WEEK)] = [0] * width
+        figures[_AT["late"] if late else _AT["on_time"]] += count
+        figures[_AT["late_days"]] += late * count
+    moves = [
+        (user, _AT[_STATUS_FIELD[status]], index, count)
+        for user, status, index, count in statuses
+        if status in _STATUS_FIELD
+    ]
+    moves += [
+        (user, _AT["handoffs_in" if direction == "in" else "handoffs_out"], index, count)
+        for user, direction, index, count in handoffs
+    ]
+    for user, at, index, count in moves:
+        figures = counts.get((user, index // WEEK))
+        if figures is None:
+            figures = counts[(user, index // WEEK)] = [0] * width
+        figures[at] += count
 
     everyone = {user for user, _ in counts} | set(people)
     empty = tuple((0,) * len(KINDS) for _ in range(WEEK))
+    idle = Figures()
     reps = [
         RepWeek(
             user,
-            Figures(**counts.get((user, 1), Counter())),
-            Figures(**counts.get((user, 0), Counter())),
-            tuple(tuple(day) for day in daily[user]) if user in daily else empty,
+            Figures(*counts[(user, 1)]) if (user, 1) in counts else idle,
+            Figures(*counts[(user, 0)]) if (user, 0) in counts else idle,
+            _by_day(daily[user]) if user in daily else empty,
         )
         for user in everyone
     ]
     reps.sort(key=lambda r: (-r.week.touches, -r.week.conversations, r.user_id))
-    team_daily = tuple(
-        tuple(sum(r.daily[d][k] for r in reps) for k in range(len(KINDS))) for d in range(WEEK)
-    )
+    # The team's figures are its reps' numbers added up (adding ten thousand Figures would build ten
+    # thousand intermediate ones).
+    team = [[0] * width, [0] * width]
+    for (_, week), tallied in counts.items():
+        team[week] = [a + b for a, b in zip(team[week], tallied, strict=True)]
     return TeamWeek(
         days[WEEK:],
         tuple(reps),
-        sum((r.week for r in reps), Figures()),
-        sum((r.before for r in reps), Figures()),
-        team_daily,
+        Figures(*team[1]),
+        Figures(*team[0]),
+        tuple(tuple(day) for day in team_daily),
     )
+
+
+def _by_day(flat: list[int]) -> Daily:
+    width = len(KINDS)
+    return tuple(tuple(flat[d * width : (d + 1) * width]) for d in range(WEEK))
 
 
 # ---- the attempt curve ------------------------------------------------------------------------------

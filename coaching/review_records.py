@@ -37,9 +37,8 @@ from coaching.review import (
 from coaching.rules import Rules
 from coaching.settings import SettingsChanged, SettingsRefused, TeamConfig, change_settings, team_config
 from coaching.snapshots import LeadSnapshot, lead_from_row
-from store import queries, review_queries
-from store.models import Rep
-from store.review_queries import Cutoffs, Window
+from store import review_queries
+from store.review_queries import Cutoffs, Person, Window
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def weekly_reviews(
     for key in keys:
         by_team.setdefault(key[0], firsts[key])
     configs = {team: team_config(session, team_id=team, defaults=defaults) for team in sorted(by_team)}
-    people = {team: queries.people.team_reps(session, team_id=team) for team in configs}
+    people = review_queries.people(session, sorted(configs))
     calendar_of = {
         team: {
             rep.user_id: Days(zone(rep.tz), own_workdays(rep.workdays) or configs[team].digest_days)
@@ -97,16 +96,12 @@ def weekly_reviews(
     windows = [Window(i, team, day_bounds(today, zone(tz))) for i, (team, today, tz) in enumerate(keys)]
     touches: dict[int, list[TouchRow]] = defaultdict(list)
     follow_ups: dict[int, list[FollowUpRow]] = defaultdict(list)
-    statuses: dict[int, list[StatusRow]] = defaultdict(list)
-    handoffs: dict[int, list[HandoffRow]] = defaultdict(list)
     for w, user, outcome, day, meeting_on, due, count in review_queries.touch_counts(session, windows):
         touches[w].append((user, outcome, day, meeting_on, count))
         if due is not None:
             follow_ups[w].append((user, due, day, count))
-    for w, user, status, day, count in review_queries.status_counts(session, windows):
-        statuses[w].append((user, status, day, count))
-    for w, user, direction, day, count in review_queries.handoff_counts(session, windows):
-        handoffs[w].append((user, direction, day, count))
+    statuses: Mapping[int, list[StatusRow]] = review_queries.status_counts(session, windows)
+    handoffs: Mapping[int, list[HandoffRow]] = review_queries.handoff_counts(session, windows)
     curves: dict[str, list[CurveRow]] = defaultdict(list)
     for team, attempt, recent, count in review_queries.first_contact_attempts(
         session, sorted(configs), recent_since=now - timedelta(days=RECENT_DAYS)
@@ -146,7 +141,7 @@ def what_is_waiting(
     firsts: Mapping[str, Recipient],
     *,
     configs: Mapping[str, TeamConfig],
-    people: Mapping[str, Sequence[Rep]],
+    people: Mapping[str, Sequence[Person]],
     calendar_of: Mapping[str, Mapping[str, Days]],
     now: datetime,
 ) -> dict[str, Review]:

@@ -1,16 +1,16 @@
 """The weekly review's SQL: last week's activity and the attempt curve, grouped in the database.
 
 One statement per kind of figure (touches, follow-ups, status changes, hand-offs, the attempt
-curve), whatever the number of reps, leads or managers: every manager's week (the 14 days before
-their review, in their time zone) is one row of a small `windows` table the statement joins on,
-and each touch is placed on its day by comparing it with that window's midnights, which stays
-exact across a daylight-saving change and reads the same on SQLite and PostgreSQL.
+curve), whatever the number of reps, leads or managers, each reading the fortnight once for every
+manager's week (the 14 days before their review, in their time zone): rows are placed on their
+day by comparing them with that week's midnights as instants, which stays exact across a
+daylight-saving change and reads the same on SQLite and PostgreSQL.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     CTE,
@@ -49,37 +49,44 @@ class Window:
     bounds: tuple[datetime, ...]
 
 
-def _windows(windows: Sequence[Window]) -> CTE:
-    rows = [
-        select(
-            literal(w.key).label("w"),
-            literal(w.team_id).label("team_id"),
-            *(literal(bound, UtcDateTime()).label(f"b{i}") for i, bound in enumerate(w.bounds)),
-        )
-        for w in windows
-    ]
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("windows")
-
-
-def _day(at: Any, w: CTE) -> ColumnElement[Any]:
-    """Which of the window's 14 days an instant falls on (0 = the first day of the week before)."""
-    return case(*((at < w.c[f"b{i + 1}"], i) for i in range(DAYS - 1)), else_=DAYS - 1)
-
-
-def _week(at: Any, w: CTE) -> ColumnElement[Any]:
-    """The first day of the week an instant falls in (0: the week before, 7: last week): for
-    figures counted per week only, so a rep's changes come back as two rows, not fourteen."""
-    return case((at < w.c[f"b{DAYS // 2}"], 0), else_=DAYS // 2)
-
-
-def _within(at: Any, team_id: Any, w: CTE) -> ColumnElement[bool]:
-    return and_(team_id == w.c.team_id, at >= w.c.b0, at < w.c[f"b{DAYS}"])
-
-
 def _rows(session: Session, query: Executable) -> Sequence[Any]:
     """Through the session's connection: grouped counts need none of the ORM's row loading, which
     cost more than the grouping for a 10,000-rep team's fortnight."""
     return session.connection().execute(query).all()
+
+
+def _span(at: Any, team_id: Any, windows: Sequence[Window]) -> ColumnElement[bool]:
+    """Every window's fortnight at once: the team's rows from the first midnight to the last."""
+    return and_(
+        team_id.in_(sorted({w.team_id for w in windows})),
+        at >= min(w.bounds[0] for w in windows),
+        at < max(w.bounds[-1] for w in windows),
+    )
+
+
+def _when(at: Any, bound: datetime) -> ColumnElement[bool]:
+    before: ColumnElement[bool] = at < literal(bound, UtcDateTime())
+    return before
+
+
+def _segment(at: Any, cuts: Sequence[datetime]) -> ColumnElement[Any]:
+    """Which stretch between consecutive `cuts` an instant falls in (0: before the second cut)."""
+    return case(*((_when(at, cut), i) for i, cut in enumerate(cuts[1:-1])), else_=len(cuts) - 2)
+
+
+def _segments(windows: Sequence[Window], cuts: Sequence[datetime]) -> dict[int, dict[int, int]]:
+    """For each window, the day (0-13) each stretch between `cuts` lies in, when it lies in one: every
+    window's midnights are among the cuts, so a stretch never straddles two of its days."""
+    days: dict[int, dict[int, int]] = {}
+    for w in windows:
+        days[w.key] = {}
+        day = 0
+        for i, start in enumerate(cuts[:-1]):
+            while day < DAYS and w.bounds[day + 1] <= start:
+                day += 1
+            if w.bounds[0] <= start < w.bounds[DAYS]:
+                days[w.key][i] = day
+    return days
 
 
 def touch_counts(
@@ -88,59 +95,102 @@ def touch_counts(
     """(window, rep, outcome, day, meeting day for meetings, the follow-up's day it did, touches).
 
     One pass over the fortnight's touches gives both the touches and the follow-ups they did
-    (a touch with a follow-up's day does that follow-up)."""
+    (a touch with a follow-up's day does that follow-up), for every window at once: the touches
+    are grouped by the stretch between consecutive midnights of all the windows they fall in
+    (managers in six time zones cut the fortnight into about ninety stretches), and each stretch
+    lies on one day of each window."""
     if not windows:
         return []
-    w = _windows(windows)
+    cuts = sorted({bound for w in windows for bound in w.bounds})
     inner = (
         select(
-            w.c.w,
+            Touch.team_id,
             Touch.user_id,
             Touch.outcome,
-            _day(Touch.at, w).label("day"),
+            _segment(Touch.at, cuts).label("segment"),
             case((Touch.outcome == "meeting", Touch.meeting_on), else_=None).label("meeting_on"),
             Touch.due_on,
         )
-        .select_from(w)
-        .join(Touch, _within(Touch.at, Touch.team_id, w))
+        .where(_span(Touch.at, Touch.team_id, windows))
         .subquery()
     )
     query = select(*inner.c, func.count()).group_by(*inner.c)
-    return [(r[0], r[1], r[2], int(r[3]), r[4], r[5], int(r[6])) for r in _rows(session, query)]
+    days = _segments(windows, cuts)
+    of_team: dict[str, list[Window]] = {}
+    for w in windows:
+        of_team.setdefault(w.team_id, []).append(w)
+    counted = []
+    for team, user, outcome, segment, meeting_on, due_on, count in _rows(session, query):
+        for w in of_team.get(team, ()):
+            day = days[w.key].get(int(segment))
+            if day is not None:
+                counted.append((w.key, user, outcome, day, meeting_on, due_on, int(count)))
+    return counted
 
 
-def status_counts(session: Session, windows: Sequence[Window]) -> list[tuple[int, str, str, int, int]]:
-    """(window, the lead's owner, the new status, the first day of its week, changes)."""
+def _per_window_weeks(at: Any, team_id: Any, windows: Sequence[Window]) -> list[ColumnElement[Any]]:
+    """For each window, the rows in its week before and in its last week, as two sums."""
+    half = DAYS // 2
+    return [
+        func.sum(case((and_(team_id == w.team_id, at >= w.bounds[lo], at < w.bounds[hi]), 1), else_=0))
+        for w in windows
+        for lo, hi in ((0, half), (half, DAYS))
+    ]
+
+
+def _weeks(rows: Sequence[Any], windows: Sequence[Window]) -> dict[int, list[tuple[str, str, int, int]]]:
+    """Each window's (key, what, 0 or 7, count) rows, from rows of (key, what, *two sums per window)."""
+    weeks: dict[int, list[tuple[str, str, int, int]]] = {w.key: [] for w in windows}
+    half = DAYS // 2
+    for row in rows:
+        key, what = row[0], row[1]
+        for i, w in enumerate(windows):
+            before, last = row[2 + 2 * i], row[3 + 2 * i]
+            if before:
+                weeks[w.key].append((key, what, 0, int(before)))
+            if last:
+                weeks[w.key].append((key, what, half, int(last)))
+    return weeks
+
+
+def status_counts(session: Session, windows: Sequence[Window]) -> dict[int, list[tuple[str, str, int, int]]]:
+    """Per window: (the lead's owner, the new status, the first day of its week, changes).
+
+    One pass over the fortnight's changes for every window: each window's two weeks are two sums
+    of a row per owner and status, so fifty managers in six time zones read the changes once."""
     if not windows:
-        return []
-    w = _windows(windows)
-    inner = (
-        select(w.c.w, StatusChange.owner_id, StatusChange.status, _week(StatusChange.at, w).label("day"))
-        .select_from(w)
-        .join(StatusChange, _within(StatusChange.at, StatusChange.team_id, w))
-        .subquery()
+        return {}
+    at = StatusChange.at
+    query = (
+        select(
+            StatusChange.owner_id, StatusChange.status, *_per_window_weeks(at, StatusChange.team_id, windows)
+        )
+        .where(_span(at, StatusChange.team_id, windows))
+        .group_by(StatusChange.team_id, StatusChange.owner_id, StatusChange.status)
     )
-    query = select(*inner.c, func.count()).group_by(*inner.c)
-    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in _rows(session, query)]
+    return _weeks(_rows(session, query), windows)
 
 
-def handoff_counts(session: Session, windows: Sequence[Window]) -> list[tuple[int, str, str, int, int]]:
-    """(window, rep, "in" or "out", the first day of its week, approved transfers)."""
+def handoff_counts(session: Session, windows: Sequence[Window]) -> dict[int, list[tuple[str, str, int, int]]]:
+    """Per window: (rep, "in" or "out", the first day of its week, approved transfers), read once
+    for every window as `status_counts` does."""
     if not windows:
-        return []
-    w = _windows(windows)
+        return {}
     at, team = TransferRequest.decided_at, TransferRequest.team_id
-    approved = TransferRequest.status == "approved"
     sides = [
-        select(w.c.w, user.label("user_id"), literal(direction).label("direction"), _week(at, w).label("day"))
-        .select_from(w)
-        .join(TransferRequest, _within(at, team, w))
-        .where(approved)
+        select(
+            team.label("team_id"),
+            user.label("user_id"),
+            literal(direction).label("direction"),
+            at.label("at"),
+        ).where(TransferRequest.status == "approved", _span(at, team, windows))
         for user, direction in ((TransferRequest.to_user, "in"), (TransferRequest.from_owner, "out"))
     ]
-    inner = union_all(*sides).subquery()
-    query = select(*inner.c, func.count()).group_by(*inner.c)
-    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in _rows(session, query)]
+    moved = union_all(*sides).subquery()
+    query = select(
+        moved.c.user_id, moved.c.direction, *_per_window_weeks(moved.c.at, moved.c.team_id, windows)
+    ).group_by(moved.c.team_id, moved.c.user_id, moved.c.direction)
+    return _weeks(_rows(session, query), windows)
 
 
 CURVE_ATTEMPTS = 12
@@ -173,6 +223,29 @@ def first_contact_attempts(
 
 
 # ---- what is waiting: each rep's open leads counted in the database, on the rep's own calendar ----
+
+
+class Person(NamedTuple):
+    """Someone Baton holds a profile for, as the review reads them (their calendar, and whether they left)."""
+
+    team_id: str
+    user_id: str
+    tz: str
+    workdays: str | None  # their own working days as written; None: the team's
+    deactivated: bool
+
+
+def people(session: Session, team_ids: Sequence[str]) -> dict[str, list[Person]]:
+    """Everyone Baton holds a profile for in these teams, as plain rows: one statement for every team."""
+    found: dict[str, list[Person]] = {team: [] for team in team_ids}
+    query = (
+        select(Rep.team_id, Rep.user_id, Rep.tz, Rep.workdays, Rep.deactivated)
+        .where(Rep.team_id.in_(team_ids))
+        .order_by(Rep.team_id, Rep.user_id)
+    )
+    for row in _rows(session, query):
+        found[row[0]].append(Person(row[0], row[1], row[2], row[3], bool(row[4])))
+    return found
 
 
 @dataclass(frozen=True)

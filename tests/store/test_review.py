@@ -134,3 +134,16 @@ def test_the_migration_fills_in_first_contacts_as_logging_does(database: Databas
     with database.engine.begin() as connection:
         migration.backfill(lambda sql: connection.execute(text(sql)))
     assert review(database).curve == logged  # type: ignore[attr-defined]
+
+
+def test_managers_in_many_time_zones_each_get_their_own_week(database: Database) -> None:
+    """The fortnight is read once for every manager: each one's week is what they get alone."""
+    script(database)
+    zones = ["America/New_York", "Asia/Tokyo", "Pacific/Chatham", "America/Los_Angeles", "Asia/Kolkata"]
+    managers = [Recipient(TEAM, f"U{i:05d}", tz, REVIEW_DAY) for i, tz in enumerate(zones)]
+    at = NOW + timedelta(days=7)
+    with database.readers.begin() as session:
+        together = weekly_reviews(session, managers, now=at, defaults=TeamConfig())
+        alone = [weekly_reviews(session, [m], now=at, defaults=TeamConfig())[0] for m in managers]
+    assert [job.review for job in together] == [job.review for job in alone]
+    assert len({job.review.week for job in together}) > 1  # the zones do place touches differently
