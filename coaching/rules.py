@@ -354,6 +354,7 @@ def is_at_limit(lead: CountedLead, *, rules: Rules) -> bool:
         lead.status is Status.OPEN
         and lead.opted_out_at is None
         and not lead.declined
+        and not lead.reached  # `stage` says REACHED: asked of every open lead each morning, so said first
         and stage(lead.attempts, reached=lead.reached, rules=rules) in (Stage.INSIST, Stage.CAP)
     )
 
