@@ -444,9 +444,6 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     except WhichTeam as which:
         print(which, file=sys.stderr)
         return 2
-    if team is None:
-        print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
-        return 2
     return run_import(
         db,
         client,
@@ -472,9 +469,6 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         db, client, team = team_database(settings, args.team)
     except WhichTeam as which:
         print(which, file=sys.stderr)
-        return 2
-    if team is None:
-        print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
         return 2
     if args.output is None:
         return run_export(db, team_id=team, touches=args.touches, out=sys.stdout, client=client)

@@ -26,9 +26,6 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
     except WhichTeam as which:
         print(which, file=sys.stderr)
         return 2
-    if team is None:
-        print("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).", file=sys.stderr)
-        return 2
     try:
         token = stored_crm_token(settings, db, team) or settings.hubspot_token
     except SecretsError as error:

@@ -106,16 +106,26 @@ def migrate(settings: Settings) -> None:
         engine.dispose()
 
 
-def team_database(settings: Settings, given: str | None) -> "tuple[Database, WebClient | None, str | None]":
-    """The database, the client speaking for the team, and the team (None: couldn't tell which)."""
+def team_database(settings: Settings, given: str | None) -> "tuple[Database, WebClient | None, str]":
+    """The database, the client speaking for the team, and the team; WhichTeam when it can't tell
+    which (the message says what to pass)."""
     from bot.crm import pick_team
     from bot.slack import make_client
     from store.db import open_database
 
     migrate(settings)
     db = open_database(settings.database_url, pool_size=2)
-    if settings.mode is Mode.OAUTH:
-        team, installed = workspace(settings, db, given)
-        return db, installed, team
-    client = make_client(settings.bot_token, settings.api_url) if settings.bot_token else None
-    return db, client, pick_team(db, client, given)
+    try:
+        if settings.mode is Mode.OAUTH:
+            team, installed = workspace(settings, db, given)
+            if team is not None:
+                return db, installed, team
+        else:
+            client = make_client(settings.bot_token, settings.api_url) if settings.bot_token else None
+            if (picked := pick_team(db, client, given)) is not None:
+                return db, client, picked
+    except BaseException:
+        db.engine.dispose()
+        raise
+    db.engine.dispose()
+    raise WhichTeam("Which team? Pass --team T0123ABCD (or set SLACK_BOT_TOKEN).")

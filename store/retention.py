@@ -3,9 +3,10 @@ and count what is still owed. Never commits: each batch is the caller's own shor
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, literal_column, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from store.models import Delivery, Inbox, OpsHandoff, Outbox, Touch, TransferRequest
 
@@ -53,65 +54,48 @@ def prune_deliveries(session: Session, *, done_before: datetime, dead_before: da
     return _delete_some(session, Delivery, sent, limit) + _delete_some(session, Delivery, dead, limit)
 
 
+def _blank_some(
+    session: Session,
+    model: type[Touch] | type[TransferRequest] | type[OpsHandoff],
+    where: ColumnElement[bool],
+    oldest_first: InstrumentedAttribute[Any],
+    blanked: dict[str, Any],
+    limit: int,
+) -> int:
+    # The oldest `limit` rows, in one statement whose size never grows with the table.
+    some = select(model.id).where(where).order_by(oldest_first).limit(limit).scalar_subquery()
+    result = session.execute(
+        update(model).where(model.id.in_(some)).values(blanked).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def blank_notes(session: Session, *, logged_before: datetime, limit: int) -> int:
     """The oldest `limit` notes still written on touches logged before `logged_before`, blanked.
     The partial index on notes still kept (`ix_touch_note_kept`) finds them without reading the
     touches already blanked, however many there are."""
-    some = (
-        select(Touch.id)
-        # A literal '' (not a bound parameter): SQLite uses a partial index only for a term it can match.
-        .where(Touch.note != literal_column("''"), Touch.logged_at < logged_before)
-        .order_by(Touch.logged_at)
-        .limit(limit)
-        .scalar_subquery()
-    )
-    result = session.execute(
-        update(Touch).where(Touch.id.in_(some)).values(note="").execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # A literal '' (not a bound parameter): SQLite uses a partial index only for a term it can match.
+    kept = (Touch.note != literal_column("''")) & (Touch.logged_at < logged_before)
+    return _blank_some(session, Touch, kept, Touch.logged_at, {"note": ""}, limit)
 
 
 def blank_reasons(session: Session, *, decided_before: datetime, limit: int) -> int:
     """Up to `limit` transfer requests decided before `decided_before` with their reasons (the rep's,
     and the manager's note on a refusal) blanked; a pending request keeps its reason: the manager
     still has to read it. Requests are few (a handful a rep a month): no index is needed to find them."""
-    some = (
-        select(TransferRequest.id)
-        .where(
-            (TransferRequest.reason != "") | (TransferRequest.decision_note != ""),
-            TransferRequest.status != "pending",
-            TransferRequest.decided_at < decided_before,
-        )
-        .order_by(TransferRequest.decided_at)
-        .limit(limit)
-        .scalar_subquery()
+    written = (TransferRequest.reason != "") | (TransferRequest.decision_note != "")
+    decided = (TransferRequest.status != "pending") & (TransferRequest.decided_at < decided_before)
+    blanked = {"reason": "", "decision_note": None}
+    return _blank_some(
+        session, TransferRequest, written & decided, TransferRequest.decided_at, blanked, limit
     )
-    result = session.execute(
-        update(TransferRequest)
-        .where(TransferRequest.id.in_(some))
-        .values(reason="", decision_note=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def blank_ops_notes(session: Session, *, created_before: datetime, limit: int) -> int:
     """Up to `limit` notes written on hand-offs to operations before `created_before`, blanked
     (what was sold and the timeline stay: they are the deal, not someone's remarks)."""
-    some = (
-        select(OpsHandoff.id)
-        .where(OpsHandoff.notes != "", OpsHandoff.created_at < created_before)
-        .order_by(OpsHandoff.created_at)
-        .limit(limit)
-        .scalar_subquery()
-    )
-    result = session.execute(
-        update(OpsHandoff)
-        .where(OpsHandoff.id.in_(some))
-        .values(notes="")
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    old = (OpsHandoff.notes != "") & (OpsHandoff.created_at < created_before)
+    return _blank_some(session, OpsHandoff, old, OpsHandoff.created_at, {"notes": ""}, limit)
 
 
 @dataclass(frozen=True)
