@@ -34,7 +34,7 @@ from coaching.review import (
     limit_problem,
     team_week,
 )
-from coaching.rules import Rules
+from coaching.rules import Rules, untouched_since
 from coaching.settings import SettingsChanged, SettingsRefused, TeamConfig, change_settings, team_config
 from coaching.snapshots import LeadSnapshot, lead_from_row
 from store import review_queries
@@ -173,19 +173,28 @@ def what_is_waiting(
                     at_limit=min(rules.attempts_limit, rules.attempts_cap),
                 )
             )
+    # each owner's own time zone's cutoffs: their profile's, or the team's for owners without one
+    zone_of = {(c.team_id, c.tz): i for i, c in enumerate(cutoffs)}
+    stored = {(rep.team_id, rep.user_id): rep.tz for reps in people.values() for rep in reps}
+
+    def own(team: str, owner: str) -> int:
+        return zone_of[(team, stored.get((team, owner)))]
+
     sat_on: dict[tuple[str, str], list[LeadSnapshot]] = defaultdict(list)
-    for row in review_queries.sat_on_longest(session, cutoffs, per_owner=SAT_ON_SHOWN):
-        sat_on[(row.team_id, row.owner_id)].append(lead_from_row(row))
+    latest = max(c.squat_before for c in cutoffs)
+    for row in review_queries.sat_on_longest(session, sorted(firsts), before=latest, per_owner=SAT_ON_SHOWN):
+        lead = lead_from_row(row)
+        if untouched_since(lead) < cutoffs[own(row.team_id, row.owner_id)].squat_before:
+            sat_on[(row.team_id, row.owner_id)].append(lead)
     left_behind: dict[tuple[str, str], list[LeadSnapshot]] = defaultdict(list)
     for row in review_queries.departed_leads(session, sorted(firsts)):
         left_behind[(row.team_id, row.owner_id)].append(lead_from_row(row))
     departed = {(rep.team_id, rep.user_id) for reps in people.values() for rep in reps if rep.deactivated}
     lines: dict[str, list[RepLine]] = defaultdict(list)
-    for team, owner, open_, overdue, at_limit, stale, stalled in review_queries.waiting_counts(
-        session, cutoffs
-    ):
+    for team, owner, open_, per_zone in review_queries.waiting_counts(session, cutoffs):
         if (team, owner) in departed:
             continue
+        overdue, at_limit, stale, stalled = per_zone[own(team, owner)]
         rules = configs[team].rules
         days = calendar_of[team].get(owner, firsts[team].days)
         today = local_date(now, days.tz)

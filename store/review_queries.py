@@ -13,18 +13,13 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
     Date,
     Integer,
-    Select,
-    String,
     and_,
     case,
     func,
     literal,
-    null,
-    or_,
     select,
     tuple_,
     union_all,
@@ -264,40 +259,6 @@ class Cutoffs:
     at_limit: int  # attempts without a conversation that reach the limit (or the cap)
 
 
-def _cutoffs(cutoffs: Sequence[Cutoffs]) -> CTE:
-    rows = [
-        select(
-            literal(c.team_id, String()).label("team_id"),
-            (literal(c.tz, String()) if c.tz is not None else null()).label("tz"),
-            literal(c.today, Date()).label("today"),
-            literal(c.cycle_before, UtcDateTime()).label("cycle_before"),
-            literal(c.stall_before, UtcDateTime()).label("stall_before"),
-            literal(c.squat_before, UtcDateTime()).label("squat_before"),
-            literal(c.at_limit, Integer()).label("at_limit"),
-        )
-        for c in cutoffs
-    ]
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("cutoffs")
-
-
-def _open_leads(cutoffs: Sequence[Cutoffs]) -> tuple[CTE, Select[Any]]:
-    """Open leads of the cutoffs' teams, each beside its owner's cutoffs (by the owner's zone)."""
-    c = _cutoffs(cutoffs)
-    owner = and_(Rep.team_id == Lead.team_id, Rep.user_id == Lead.owner_id)
-    zone = and_(c.c.team_id == Lead.team_id, or_(c.c.tz == Rep.tz, and_(c.c.tz.is_(None), Rep.id.is_(None))))
-    teams = sorted({cut.team_id for cut in cutoffs})
-    # An outer join to the cutoffs although every lead has its row there: SQLite then reads each
-    # lead once and looks its zone up, instead of reading the team's leads once per zone.
-    query = (
-        select()
-        .select_from(Lead)
-        .outerjoin(Rep, owner)
-        .outerjoin(c, zone)
-        .where(Lead.team_id.in_(teams), Lead.status == "open")
-    )
-    return c, query
-
-
 def _yes(flag: ColumnElement[bool]) -> ColumnElement[int]:
     return case((flag, 1), else_=0)
 
@@ -312,58 +273,81 @@ def _untouched_since() -> ColumnElement[Any]:
     )
 
 
+def _open(team_ids: Sequence[str]) -> ColumnElement[bool]:
+    return and_(Lead.team_id.in_(team_ids), Lead.status == "open")
+
+
 def waiting_counts(
     session: Session, cutoffs: Sequence[Cutoffs]
-) -> list[tuple[str, str, int, int, int, int, int]]:
-    """(team, owner, open, overdue, at the limit, past the cycle, gone quiet) per owner of open
-    leads: `rules.counts`, `is_past_sales_cycle` and `is_stalled` as the database counts them, so a
-    team's every open lead is read by the database and only a row per rep comes back."""
+) -> list[tuple[str, str, int, list[tuple[int, int, int, int]]]]:
+    """(team, owner, open leads, and for each of `cutoffs` in order: overdue, at the limit, past the
+    cycle, gone quiet) per owner of open leads: `rules.counts`, `is_past_sales_cycle` and
+    `is_stalled` as the database counts them. The caller picks the owner's own time zone's four.
+
+    Every zone's counts come back as columns of one row per owner, so the leads are read with no
+    join at all: a team's every open lead is read once by the database, the same plan with or
+    without table statistics, and only a row per rep comes back."""
     if not cutoffs:
         return []
-    c, base = _open_leads(cutoffs)
     heard_of = Lead.opted_out_at.is_(None)
-    query = base.add_columns(
-        Lead.team_id,
-        Lead.owner_id,
-        func.count(),
-        func.sum(_yes(Lead.next_follow_up < c.c.today)),
-        func.sum(
-            _yes(
-                and_(
-                    heard_of,
-                    Lead.declined.is_(False),
-                    Lead.reached.is_(False),
-                    Lead.attempts >= c.c.at_limit,
+    columns = []
+    for c in cutoffs:
+        columns += [
+            func.sum(_yes(Lead.next_follow_up < literal(c.today, Date()))),
+            func.sum(
+                _yes(
+                    and_(
+                        heard_of,
+                        Lead.declined.is_(False),
+                        Lead.reached.is_(False),
+                        Lead.attempts >= literal(c.at_limit, Integer()),
+                    )
                 )
-            )
-        ),
-        func.sum(_yes(and_(heard_of, Lead.created_at < c.c.cycle_before))),
-        func.sum(_yes(and_(heard_of, Lead.reached.is_(True), Lead.last_contact_at < c.c.stall_before))),
-    ).group_by(Lead.team_id, Lead.owner_id)
-    return [
-        (r[0], r[1], int(r[2]), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0), int(r[6] or 0))
-        for r in _rows(session, query)
-    ]
+            ),
+            func.sum(_yes(and_(heard_of, Lead.created_at < literal(c.cycle_before, UtcDateTime())))),
+            func.sum(
+                _yes(
+                    and_(
+                        heard_of,
+                        Lead.reached.is_(True),
+                        Lead.last_contact_at < literal(c.stall_before, UtcDateTime()),
+                    )
+                )
+            ),
+        ]
+    teams = sorted({c.team_id for c in cutoffs})
+    query = (
+        select(Lead.team_id, Lead.owner_id, func.count(), *columns)
+        .where(_open(teams))
+        .group_by(Lead.team_id, Lead.owner_id)
+    )
+    counted = []
+    for row in _rows(session, query):
+        sums = [int(n or 0) for n in row[3:]]
+        per_zone = [(sums[i], sums[i + 1], sums[i + 2], sums[i + 3]) for i in range(0, len(sums), 4)]
+        counted.append((row[0], row[1], int(row[2]), per_zone))
+    return counted
 
 
-def sat_on_longest(session: Session, cutoffs: Sequence[Cutoffs], *, per_owner: int) -> Sequence[Any]:
-    """Each owner's `per_owner` open leads left alone longest and for longer than the squatting
-    window (nobody opted out), as `nudge_leads` rows, the longest first (then by id)."""
-    if not cutoffs:
+def sat_on_longest(
+    session: Session, team_ids: Sequence[str], *, before: datetime, per_owner: int
+) -> Sequence[Any]:
+    """Each owner's `per_owner` open leads left alone longest and since before `before` (nobody
+    opted out), as `nudge_leads` rows, the longest first (then by id). With `before` the latest
+    squatting cutoff of any zone, the caller drops those not yet sat on where their owner is: the
+    leads are ranked oldest first, so what it keeps is still each owner's longest."""
+    if not team_ids:
         return []
-    c, base = _open_leads(cutoffs)
     since = _untouched_since()
     # ranked on the few columns the ranking needs; only the chosen leads are read whole
     ranked = (
-        base.add_columns(
+        select(
             Lead.id,
             func.row_number()
             .over(partition_by=(Lead.team_id, Lead.owner_id), order_by=(since, Lead.id))
             .label("rank"),
         )
-        # coalesce: a condition SQLite cannot read as "the cutoffs row exists", so the outer join
-        # keeps its order (each lead read once) instead of becoming an inner join read per zone
-        .where(Lead.opted_out_at.is_(None), since < func.coalesce(c.c.squat_before, since))
+        .where(_open(team_ids), Lead.opted_out_at.is_(None), since < literal(before, UtcDateTime()))
         .subquery()
     )
     query = (

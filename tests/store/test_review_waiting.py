@@ -100,6 +100,32 @@ def seed(db: Database, rng: random.Random) -> None:
                     )
 
 
+def sat_on_by_another_zones_clock(db: Database) -> None:
+    """An owner in the zone whose squatting window ends first, with leads left alone since just
+    before the other zones' ends: none is sat on where the owner is."""
+    ends = {
+        tz: day_start(local_date(NOW, ZoneInfo(tz)) - timedelta(days=RULES.squat_days), ZoneInfo(tz))
+        for tz in ZONES[:-1]
+    }
+    first = min(ends, key=lambda tz: ends[tz])
+    with db.sessions.begin() as session:
+        session.add(Rep(team_id="T1", user_id="YT1", name="Early", tz=first, refreshed_at=NOW))
+        for i, end in enumerate(sorted(set(ends.values()) - {ends[first]})):
+            touched = end - timedelta(microseconds=1)
+            session.add(
+                Lead(
+                    team_id="T1",
+                    name=f"Early {i}",
+                    name_key=f"early {i}",
+                    owner_id="YT1",
+                    created_by="YT1",
+                    status="open",
+                    created_at=touched - timedelta(days=1),
+                    last_touch_at=touched,
+                )
+            )
+
+
 def recipients() -> list[Recipient]:
     return [
         Recipient("T1", "MT1", "Europe/Berlin", local_date(NOW, ZoneInfo("Europe/Berlin"))),
@@ -140,6 +166,7 @@ def read_lead_by_lead(db: Database, recipient: Recipient) -> Review:
 @pytest.mark.parametrize("draw", range(3))
 def test_what_is_waiting_is_each_open_lead_read_on_its_owners_calendar(database: Database, draw: int) -> None:
     seed(database, random.Random(draw))
+    sat_on_by_another_zones_clock(database)
     with database.readers.begin() as session:
         jobs = weekly_reviews(session, recipients(), now=NOW, defaults=TeamConfig())
     for job in jobs:
