@@ -21,12 +21,10 @@ from coaching.digest_contents import (
     Days,
     Digest,
     Item,
-    Review,
     digest_due,
     digest_for,
     orphans_of,
     review_due,
-    review_for,
 )
 from coaching.leads import Change, NotAllowed, may_change
 from coaching.people import managers, own_workdays, workdays_of, zone
@@ -70,13 +68,6 @@ class DigestJob:
     recipient: Recipient
     digest: Digest
     rules: Rules
-    now: datetime
-
-
-@dataclass(frozen=True)
-class ReviewJob:
-    recipient: Recipient
-    review: Review
     now: datetime
 
 
@@ -255,32 +246,6 @@ def calendars(session: Session, team_id: str, *, team_days: frozenset[int]) -> d
         rep.user_id: Days(zone(rep.tz), own_workdays(rep.workdays) or team_days)
         for rep in queries.people.team_reps(session, team_id=team_id)
     }
-
-
-def reviews(
-    session: Session, recipients: Sequence[Recipient], *, now: datetime, defaults: TeamConfig
-) -> list[ReviewJob]:
-    configs = _configs(session, (r.team_id for r in recipients), defaults)
-    teams = sorted({r.team_id for r in recipients})
-    by_team: dict[str, list[tuple[str, LeadSnapshot]]] = defaultdict(list)
-    # What is waiting is open leads only (`review_for`): a team's customers are not read.
-    for row in queries.digests.nudge_leads(session, team_ids=teams, customers=False):
-        by_team[row.team_id].append((row.owner_id, lead_from_row(row)))
-    departed = queries.people.departed_reps(session, team_ids=teams)
-    days_by_team = {team: calendars(session, team, team_days=configs[team].digest_days) for team in teams}
-    jobs = []
-    for recipient in recipients:
-        review = review_for(
-            by_team[recipient.team_id],
-            departed=frozenset(user for team, user in departed if team == recipient.team_id),
-            now=now,
-            today=recipient.local_date,
-            rules=configs[recipient.team_id].rules,
-            days_of=days_by_team[recipient.team_id],
-            default_days=recipient.days,
-        )
-        jobs.append(ReviewJob(recipient, review, now))
-    return jobs
 
 
 # ---- buttons in the digest ---------------------------------------------------------------------------
