@@ -204,6 +204,11 @@ def claim_deliveries(
             held.local_date == keys.c.local_date,
         )
         claims = claims.where(unclaimed).limit(share)
+    # Inserted in key order, whichever share was chosen: clocks claiming at once wait for each
+    # other's claims in the same order, never in opposite ones (on PostgreSQL a deadlock, one
+    # clock's share killed until the next tick).
+    chosen = claims.subquery()
+    claims = select(*chosen.c).where(true()).order_by(chosen.c.team_id, chosen.c.user_id, chosen.c.local_date)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(Delivery)
