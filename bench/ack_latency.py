@@ -112,6 +112,23 @@ def seed(url: str, leads: int, touches: int) -> list[str]:
     return names
 
 
+def time_replies(api: SlackApi) -> dict[int, float]:
+    """When each reply reaches the stand-in's response_url, by the note number the command quoted
+    (filled in as replies arrive)."""
+    arrived: dict[int, float] = {}
+    record = api._record
+
+    def timed(call: Any) -> None:
+        if call.method == "response_url":
+            found = NOTE.search(str(call.args.get("blocks")))
+            if found:
+                arrived.setdefault(int(found.group(1)), time.perf_counter())
+        record(call)
+
+    api._record = timed  # type: ignore[method-assign]
+    return arrived
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -373,17 +390,7 @@ def main() -> None:
         token=TOKEN,
     )
     api.start()
-    arrived: dict[int, float] = {}
-    record = api._record  # note when each reply arrives, by the note number it quotes
-
-    def timed(call: Any) -> None:
-        if call.method == "response_url":
-            found = NOTE.search(str(call.args.get("blocks")))
-            if found:
-                arrived.setdefault(int(found.group(1)), time.perf_counter())
-        record(call)
-
-    api._record = timed  # type: ignore[method-assign]
+    arrived = time_replies(api)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COACH_"))},
         "PYTHONPATH": str(ROOT),

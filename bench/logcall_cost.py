@@ -25,13 +25,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ack_latency import NOTE, OUTCOMES, REPS, SECRET, TEAM, TOKEN, Load, cpu_seconds, free_port, seed  # noqa: E402
+from ack_latency import OUTCOMES, REPS, SECRET, TEAM, TOKEN, Load, cpu_seconds, free_port, seed, time_replies  # noqa: E402
 
 from bot.localslack import Platform, SlackApi, User, Workspace  # noqa: E402
 
@@ -51,17 +50,7 @@ def main() -> None:
         Workspace(team_id=TEAM, users={r: User(r, r.lower(), tz="America/New_York") for r in REPS}),
         token=TOKEN,
     ).start()
-    arrived: dict[int, float] = {}
-    record = api._record
-
-    def timed(call: Any) -> None:
-        if call.method == "response_url":
-            found = NOTE.search(str(call.args.get("blocks")))
-            if found:
-                arrived.setdefault(int(found.group(1)), time.perf_counter())
-        record(call)
-
-    api._record = timed  # type: ignore[method-assign]
+    arrived = time_replies(api)
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "COACH_"))},

@@ -3,6 +3,8 @@
 import gc
 import threading
 
+import pytest
+
 from coaching.bulk import collector_paused
 
 
@@ -17,11 +19,8 @@ def test_the_collector_is_held_off_during_a_pass_and_back_after_the_last_one() -
 
 
 def test_a_pass_that_fails_still_lets_the_collector_resume() -> None:
-    try:
-        with collector_paused():
-            raise RuntimeError("the database went away")
-    except RuntimeError:
-        pass
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("the database went away")
     assert gc.isenabled()
 
 
