@@ -134,11 +134,14 @@ class Baton:
         each message is taken by one of them."""
         stopped = stop or threading.Event()
         beat = HEARTBEAT.total_seconds()
+        db = self.deps.db
+        db.checkpoint_apart()  # SQLite's log is copied here, beside the writers (store/db.py)
 
         def loop() -> None:
             last_sweep = -every
             while not stopped.is_set():
                 try:
+                    db.checkpoint()
                     self.door.heartbeat()
                     self.resume()
                     if time.monotonic() - last_sweep >= every:

@@ -186,7 +186,12 @@ def wsgi(baton: "Baton") -> FrontDoor:
     """Bolt at POST /slack/events, and GET /healthz (503 while the database can't take the write
     that comes before every acknowledgement)."""
     db = baton.deps.db
-    return FrontDoor(baton.app, signing_secret=baton.signing_secret, healthy=lambda: takes_writes(db))
+    return FrontDoor(
+        baton.app,
+        signing_secret=baton.signing_secret,
+        healthy=lambda: takes_writes(db),
+        hold=baton.pool.after_answer,
+    )
 
 
 class LocalServer:

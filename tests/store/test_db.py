@@ -2,11 +2,12 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from store.db import Turns, open_database
+from store.db import AUTO_CHECKPOINT_PAGES, Database, Turns, open_database
 from tests.conftest import PG_URL
 
 
@@ -97,3 +98,36 @@ def test_writers_take_turns_in_the_order_they_came_and_one_who_gave_up_keeps_no_
         waiter.join()
     assert order == [0, 1, 2, 3, 4]
     assert turns.acquire(urgent=False, timeout=0.01)  # the turn came back free at the end
+
+
+def wal_pages(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size // 4096 if wal.exists() else 0
+
+
+def fill(db: Database, pages: int) -> None:
+    """Commit about `pages` pages of new rows, a page a transaction."""
+    for _ in range(pages):
+        with db.sessions.begin() as session:
+            session.execute(text("INSERT INTO filler (blob) VALUES (randomblob(3500))"))
+
+
+def test_a_serving_process_checkpoints_sqlite_beside_its_writers_never_inside_a_commit(
+    tmp_path: Path,
+) -> None:
+    # A checkpoint inside a commit syncs the database file while that writer holds the process's
+    # turn to write, and the acknowledgement queued behind it waited (issue 19).
+    path = tmp_path / "baton.db"
+    db = open_database(f"sqlite:///{path}", pool_size=2)
+    with db.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE filler (id INTEGER PRIMARY KEY, blob BLOB)"))
+    fill(db, 1_200)
+    assert wal_pages(path) <= AUTO_CHECKPOINT_PAGES + 50  # SQLite's default: commits checkpoint
+
+    db.checkpoint_apart()  # what a serving process does (bot/app.py keep_recovering)
+    fill(db, 1_200)
+    assert wal_pages(path) > AUTO_CHECKPOINT_PAGES + 100  # no commit copied the log back
+    assert db.checkpoint()  # all of it is in the database file now
+    fill(db, 10)
+    assert wal_pages(path) > AUTO_CHECKPOINT_PAGES  # ...and the log is written again from its start
+    db.engine.dispose()
