@@ -449,12 +449,20 @@ class HubSpot:
         backward = self._links.setdefault((to_type, to_id), {}).setdefault(from_type, {})
         backward.setdefault(from_id, set()).update(REVERSE[t] for t in type_ids)
 
-    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, type_ids: set[int]) -> None:
+    def check_association(
+        self, from_type: str, from_id: str, to_type: str, to_id: str, type_ids: set[int]
+    ) -> None:
+        """Refuse, as HubSpot does, an association from or to a record that doesn't exist (or is
+        archived), or of a type the pair doesn't have."""
         with self.lock:
             if self.get(from_type, from_id) is None:
                 raise not_found(from_type, from_id)
             for type_id in type_ids:
                 self._check_link(from_type, to_type, to_id, type_id)
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, type_ids: set[int]) -> None:
+        with self.lock:
+            self.check_association(from_type, from_id, to_type, to_id, type_ids)
             self._link(from_type, from_id, to_type, to_id, type_ids)
 
     def unassociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:

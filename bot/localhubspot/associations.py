@@ -124,9 +124,9 @@ def batch_create(hubspot: HubSpot, request: Request) -> tuple[int, Any]:
     inputs = _inputs(request.body, LIST_LIMIT)
     results = []
     with hubspot.lock:
-        planned = [
-            (str(item["from"]["id"]), str(item["to"]["id"]), _specs(item.get("types"))) for item in inputs
-        ]
+        planned = [(*_ids(item), _specs(item.get("types"))) for item in inputs]
+        for from_id, to_id, type_ids in planned:  # all checked before any is made, as below
+            hubspot.check_association(from_type, from_id, to_type, to_id, type_ids)
         for from_id, to_id, type_ids in planned:
             hubspot.associate(from_type, from_id, to_type, to_id, type_ids)
             labels = [
@@ -142,14 +142,23 @@ def batch_default(hubspot: HubSpot, request: Request) -> tuple[int, Any]:
     type_id = DEFAULT_TYPE.get((from_type, to_type))
     if type_id is None:
         raise validation(f"{from_type} and {to_type} can't be associated.")
-    results = []
+    pairs = [_ids(item) for item in _inputs(request.body, LIST_LIMIT)]
     with hubspot.lock:
-        for item in _inputs(request.body, LIST_LIMIT):
-            from_id, to_id = str(item["from"]["id"]), str(item["to"]["id"])
+        # Every pair is checked before any is made: a refused batch (an id that names no record)
+        # leaves nothing half-associated, and sending the same batch again changes nothing more.
+        for from_id, to_id in pairs:
+            hubspot.check_association(from_type, from_id, to_type, to_id, {type_id})
+        for from_id, to_id in pairs:
             hubspot.associate(from_type, from_id, to_type, to_id, {type_id})
-            spec = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}
-            results.append({"from": {"id": from_id}, "to": {"id": to_id}, "associationSpec": spec})
-    return _batch(results, [])
+    spec = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}
+    return _batch([{"from": {"id": f}, "to": {"id": t}, "associationSpec": spec} for f, t in pairs], [])
+
+
+def _ids(item: Any) -> tuple[str, str]:
+    try:
+        return str(item["from"]["id"]), str(item["to"]["id"])
+    except (KeyError, TypeError):
+        raise validation("Each input needs from.id and to.id.") from None
 
 
 @route("POST", "/crm/v4/associations/{from}/{to}/batch/archive", scopes=_pair(True), write=True)

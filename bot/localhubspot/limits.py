@@ -87,6 +87,12 @@ class RateLimits:
 
 
 @dataclass
+class _Drop:
+    left: int
+    path: str | None  # None: any write
+
+
+@dataclass
 class _Storm:
     left: int
     retry_after_s: float | None
@@ -99,16 +105,17 @@ class Faults:
         self._clock = clock
         self._limits = limits
         self._lock = threading.Lock()
-        self._drops = 0
+        self._drops: list[_Drop] = []
         self._storms: list[_Storm] = []
         self._errors: list[list[int]] = []  # [times left, status]
         self._down_until: float | None = None
         self.dropped = 0  # answers dropped after the write was applied
 
-    def drop_after_write(self, n: int = 1) -> "Faults":
-        """The next `n` writes are applied, then the connection closes without an answer."""
+    def drop_after_write(self, n: int = 1, *, path: str | None = None) -> "Faults":
+        """The next `n` writes (to `path` alone, when given) are applied, then the connection closes
+        without an answer."""
         with self._lock:
-            self._drops += n
+            self._drops.append(_Drop(n, path))
         return self
 
     def rate_limit_storm(self, n: int, retry_after_s: float | None = None) -> "Faults":
@@ -131,7 +138,7 @@ class Faults:
 
     def clear(self) -> None:
         with self._lock:
-            self._drops, self._storms, self._errors, self._down_until = 0, [], [], None
+            self._drops, self._storms, self._errors, self._down_until = [], [], [], None
 
     def before(self) -> None:
         """Raise the fault this request meets before HubSpot does anything, if any."""
@@ -152,11 +159,12 @@ class Faults:
                 error[0] -= 1
                 raise ApiError(error[1], "INTERNAL_ERROR", "internal error")
 
-    def drop_now(self) -> bool:
-        """After a write was applied: should its answer be lost?"""
+    def drop_now(self, path: str) -> bool:
+        """After a write to `path` was applied: should its answer be lost?"""
         with self._lock:
-            if self._drops <= 0:
+            drop = next((d for d in self._drops if d.left > 0 and d.path in (None, path)), None)
+            if drop is None:
                 return False
-            self._drops -= 1
+            drop.left -= 1
             self.dropped += 1
             return True

@@ -145,7 +145,7 @@ def answer(
             )
         hubspot.requests += 1
         status, body = route.handler(hubspot, request)
-        drop = route.write and status < 300 and hubspot.faults().drop_now()
+        drop = route.write and status < 300 and hubspot.faults().drop_now(path)
         return status, headers, body, drop
     except ApiError as error:
         return error.status, {**headers, **error.headers}, error.body(), False

@@ -330,3 +330,39 @@ def test_archived_records_leave_reads_and_search(hubspot: HubSpot, client: Clien
     assert client.crm.deals.search_api.do_search(PublicObjectSearchRequest()).total == 0
     assert client.crm.associations.v4.basic_api.get_page("contacts", ids["contact"], "deals").results == []
     assert [d.id for d in client.crm.deals.basic_api.get_page(archived=True).results] == [ids["deal"]]
+
+
+def test_a_contact_put_on_a_company_by_default_shows_from_both_sides_and_an_unknown_id_makes_nothing(
+    hubspot: HubSpot, client: Client
+) -> None:
+    ids = seed(hubspot)
+    other = hubspot.add_company("Initech")
+    wendy = hubspot.add_contact("Wendy", "Works")  # no e-mail: nothing for HubSpot to match a domain by
+    batch = client.crm.associations.v4.batch_api
+    pair = {"from": {"id": wendy}, "to": {"id": other}}
+    made = batch.create_default("contacts", "companies", {"inputs": [pair]})
+    assert [(r._from.id, r.to.id, r.association_spec.association_type_id) for r in made.results] == [
+        (wendy, other, 279)
+    ]
+    batch.create_default("contacts", "companies", {"inputs": [pair]})  # again: still one association
+    on_contact = client.crm.associations.v4.basic_api.get_page("contacts", wendy, "companies")
+    assert [(r.to_object_id, [t.type_id for t in r.association_types]) for r in on_contact.results] == [
+        (other, [279])
+    ]
+    on_company = client.crm.associations.v4.basic_api.get_page("companies", other, "contacts")
+    assert [(r.to_object_id, [t.type_id for t in r.association_types]) for r in on_company.results] == [
+        (wendy, [280])
+    ]
+    # A company that doesn't exist (or was deleted) refuses the whole batch, and none of it is made.
+    lonely = hubspot.add_contact("Lonely", "One")
+    hubspot.archive("companies", other)
+    for missing in (other, "999999"):
+        inputs = [{"from": {"id": lonely}, "to": {"id": ids["company"]}}, {**pair, "to": {"id": missing}}]
+        with pytest.raises(AssociationsError) as raised:
+            batch.create_default("contacts", "companies", {"inputs": inputs})
+        assert raised.value.status == 400 and body_of(raised.value)["category"] == "VALIDATION_ERROR"
+    assert client.crm.associations.v4.basic_api.get_page("contacts", lonely, "companies").results == []
+    unknown_contact = {"from": {"id": "999999"}, "to": {"id": ids["company"]}}
+    with pytest.raises(AssociationsError) as raised:
+        batch.create_default("contacts", "companies", {"inputs": [unknown_contact]})
+    assert raised.value.status == 404
