@@ -97,6 +97,10 @@ class HubSpotRefused(Exception):
     """HubSpot said no for good (a bad token, a missing scope): one line saying which."""
 
 
+class MissingScope(HubSpotRefused):
+    """The private app lacks a scope this call needs (403)."""
+
+
 class HubSpotUnavailable(Exception):
     """HubSpot didn't answer after the retries (down, or the daily limit used up): try again later."""
 
@@ -249,7 +253,7 @@ class HubSpotCrm:
                 if status == 401:
                     raise HubSpotRefused(f"HubSpot refused the token (401): {message}") from None
                 if status == 403:
-                    raise HubSpotRefused(
+                    raise MissingScope(
                         f"HubSpot refused: the private app lacks a scope (403): {message}"
                     ) from None
                 if status == 429:
@@ -622,8 +626,9 @@ class HubSpotCrm:
     def upsert_contacts(self, contacts: Sequence[ContactOut]) -> list[PushResult]:
         """Contacts added or changed in Slack: upserted by e-mail (HubSpot's own key for people:
         someone HubSpot already has is updated, not duplicated), or by Baton's contact id when the
-        rep gave no e-mail; then put on the deal. Repeating it changes nothing more, so a lost
-        answer is simply tried again."""
+        rep gave no e-mail; then put on the deal and the company (HubSpot's default association
+        each: making one again leaves one). Repeating it changes nothing more, so a lost answer is
+        simply tried again."""
         results: list[PushResult] = []
         for key, group in (
             ("email", [c for c in contacts if c.email]),
@@ -656,19 +661,12 @@ class HubSpotCrm:
                 str((row.get("properties") or {}).get(key) or "").casefold(): str(row["id"])
                 for row in answer.get("results", [])
             }
-            pairs = [
-                {"from": {"id": by_key[id_of(c)]}, "to": {"id": c.deal}}
-                for c in contacts
-                if c.deal and id_of(c) in by_key
-            ]
-            for chunk in _chunks(pairs, PAGE):
-                self._call(
-                    self.associations.create_default,
-                    "contacts",
-                    "deals",
-                    batch_input_public_default_association_multi_post={"inputs": chunk},
-                    write=True,
-                )
+            self._associate(
+                "deals", [(by_key[id_of(c)], c.deal) for c in contacts if c.deal and id_of(c) in by_key]
+            )
+            self._put_on_companies(
+                [(by_key[id_of(c)], c.company) for c in contacts if c.company and id_of(c) in by_key]
+            )
         except Lost as lost:
             return [PushResult(c.push_id, error=str(lost), retry=True) for c in contacts]
         except (HubSpotUnavailable, *API_ERRORS) as error:
@@ -681,6 +679,47 @@ class HubSpotCrm:
             else PushResult(c.push_id, error="HubSpot upserted no contact for it", retry=True)
             for c in contacts
         ]
+
+    def _associate(self, to_type: str, pairs: list[tuple[str, str]]) -> None:
+        """Contacts put on records of `to_type` with HubSpot's default association, 100 a call."""
+        for chunk in _chunks(pairs, PAGE):
+            self._call(
+                self.associations.create_default,
+                "contacts",
+                to_type,
+                batch_input_public_default_association_multi_post={
+                    "inputs": [{"from": {"id": contact}, "to": {"id": to}} for contact, to in chunk]
+                },
+                write=True,
+            )
+
+    def _put_on_companies(self, pairs: list[tuple[str, str]]) -> None:
+        """Contacts (upserted, on their deals) put on their leads' companies. The company is an
+        addition, never a reason to hold a contact back: a company HubSpot refuses (deleted or
+        merged since the last pull) or a private app without the companies write scope leaves the
+        contact on its deal alone, and the log says why. Lost answers and 5xx still go to the caller."""
+        for chunk in _chunks(pairs, PAGE):
+            try:
+                self._associate("companies", chunk)
+            except MissingScope as refused:
+                log.warning(
+                    "Contacts pushed without their company (add crm.objects.companies.write): %s", refused
+                )
+                return
+            except API_ERRORS:
+                # One refused company refuses the whole call: the others go one at a time.
+                for contact, company in chunk:
+                    try:
+                        self._associate("companies", [(contact, company)])
+                    except API_ERRORS as error:
+                        status, message, _ = _error_text(error)
+                        log.warning(
+                            "Contact %s pushed without its company %s: HubSpot answered %s: %s",
+                            contact,
+                            company,
+                            status,
+                            message,
+                        )
 
     def _create(self, object_type: str, marker: str, items: list["_Marked"]) -> list[PushResult]:
         """One batch create of records that each carry their own id in the unique `marker` property."""

@@ -138,14 +138,15 @@ class DealOut:
 class ContactOut:
     """A contact added or changed in Slack, as a HubSpot contact: upserted (by e-mail, or by
     `contact_id` when it has none), so sending it twice changes nothing more; then put on the
-    lead's deal. Not on a company: that association needs a companies write scope Baton doesn't
-    ask for, and HubSpot puts a contact on its company by the e-mail's domain itself."""
+    lead's deal and on its company (HubSpot's own matching by e-mail domain misses a contact with
+    no e-mail, or one on a personal address), each association made again harmlessly."""
 
     push_id: int
     contact_id: int
     properties: dict[str, str]
     email: str | None
     deal: str | None
+    company: str | None = None  # the lead's company in the CRM, when a pull brought one
 
 
 @dataclass(frozen=True)

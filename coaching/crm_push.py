@@ -78,7 +78,7 @@ def owe_deal(session: Session, lead: Lead, *, now: datetime) -> None:
 
 
 def owe_contact(session: Session, lead: Lead, contact: Contact, *, now: datetime) -> None:
-    """A contact added or changed in Slack: the CRM gets it too, on the lead's deal."""
+    """A contact added or changed in Slack: the CRM gets it too, on the lead's deal and company."""
     _owe(session, lead=lead, kind=CONTACT, now=now, value=str(contact.id))
 
 
@@ -238,6 +238,7 @@ def take(
                     ),
                     contact.email,
                     deal=deal.crm_id if deal is not None else None,
+                    company=_company_of(links),
                 )
             )
         elif latest.get((row.lead_id, row.kind)) is row:
@@ -327,8 +328,14 @@ def _engagement(
         properties=engagement_properties(facts),
         deal=deal.crm_id if deal is not None else None,
         contacts=tuple(link.crm_id for link in links if link.object_type == "contact" and not link.archived),
-        company=next((link.crm_id for link in links if link.object_type == "company"), None),
+        company=_company_of(links),
     )
+
+
+def _company_of(links: list[CrmLink]) -> str | None:
+    """The lead's company in the CRM: the one a pull found on its deal or its prospect (a lead
+    added in Slack has none; its deal is made without one)."""
+    return next((link.crm_id for link in links if link.object_type == "company" and not link.archived), None)
 
 
 def _deal_change(

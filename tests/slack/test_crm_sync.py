@@ -593,3 +593,88 @@ def test_a_team_connects_its_own_hubspot_from_the_command_line_and_the_token_is_
     assert main([*env, "crm", "disconnect", "--team", TEAM]) == 0
     assert main([*env, "crm", "sync", "--team", TEAM]) == 2
     assert "crm connect --team T0TEST" in capsys.readouterr().err
+
+
+def associated(crm: Crm, from_type: str, from_id: str, to_type: str) -> list[tuple[str, list[int]]]:
+    """What HubSpot's v4 association read answers (over HTTP, through the official client): each
+    associated record's id with its association type ids."""
+    from hubspot import HubSpot as Client
+
+    client = Client(access_token=crm.hubspot.token, host=crm.local.url)
+    page = client.crm.associations.v4.basic_api.get_page(from_type, from_id, to_type)
+    return [(str(r.to_object_id), sorted(t.type_id for t in r.association_types)) for r in page.results]
+
+
+def test_a_contact_added_in_slack_shows_on_the_leads_company_in_hubspot_as_well_as_its_deal(
+    crm: Crm,
+) -> None:
+    crm.sync()
+    crm.h.command(DANA, "/lead", "contact acme Wendy Works, Office manager")  # no e-mail to match a domain by
+    crm.app_sends()
+    [wendy] = contacts_named(crm, "Wendy")
+    assert associated(crm, "contacts", wendy["id"], "deals") == [(crm.ids["deal"], [4])]
+    assert associated(crm, "contacts", wendy["id"], "companies") == [(crm.ids["acme"], [279])]
+    # Where a sales team looks: the company's record lists her beside the people HubSpot already had.
+    on_acme = [contact for contact, _ in associated(crm, "companies", crm.ids["acme"], "contacts")]
+    assert sorted(on_acme) == sorted([crm.ids["jane"], wendy["id"]])
+    with crm.h.db.sessions.begin() as session:
+        assert [(p.kind, p.status) for p in session.scalars(select(CrmPush))] == [("contact", "sent")]
+
+
+def test_a_contact_on_a_lead_with_no_hubspot_company_goes_on_its_deal_alone(crm: Crm) -> None:
+    crm.sync()
+    crm.h.command(DANA, "/lead", "add Initrode")  # added in Slack: a deal, and no company in HubSpot
+    crm.h.command(DANA, "/lead", "contact initrode Carl Clerk, Buyer carl@initrode.com")
+    report = crm.syncer.push(TEAM)
+    assert (report.pushed, report.push_failed, report.errors) == (2, 0, [])
+    [deal] = deals_named(crm, "Initrode")
+    [carl] = contacts_named(crm, "Carl")
+    assert associated(crm, "contacts", carl["id"], "deals") == [(deal["id"], [4])]
+    assert associated(crm, "contacts", carl["id"], "companies") == []
+    with crm.h.db.sessions.begin() as session:
+        assert {p.kind: p.status for p in session.scalars(select(CrmPush))} == {
+            "deal": "sent",
+            "contact": "sent",
+        }
+
+
+def test_a_lost_answer_to_the_company_association_is_sent_again_and_leaves_one(crm: Crm) -> None:
+    crm.sync()
+    # The association is made, its answer never comes back: the push is owed again.
+    crm.hubspot.faults().drop_after_write(
+        1, path="/crm/v4/associations/contacts/companies/batch/associate/default"
+    )
+    crm.h.command(DANA, "/lead", "contact acme Bob Builder, CTO bob@acme.com")
+    crm.app_sends()
+    assert crm.hubspot.faults().dropped == 1
+    with crm.h.db.sessions.begin() as session:
+        assert session.scalars(select(CrmPush.status)).one() == "pending"
+    crm.h.clock.advance(minutes=1)
+    crm.app_sends()
+    [bob] = contacts_named(crm, "Bob")
+    assert associated(crm, "contacts", bob["id"], "companies") == [(crm.ids["acme"], [279])]
+    assert associated(crm, "contacts", bob["id"], "deals") == [(crm.ids["deal"], [4])]
+    with crm.h.db.sessions.begin() as session:
+        assert session.scalars(select(CrmPush.status)).one() == "sent"
+        assert len(session.scalars(select(Contact).where(Contact.name == "Bob Builder")).all()) == 1
+
+
+def test_a_company_hubspot_refuses_or_a_missing_scope_still_puts_the_contact_on_its_deal(
+    crm: Crm, caplog: pytest.LogCaptureFixture
+) -> None:
+    crm.sync()
+    crm.hubspot.archive("companies", crm.ids["acme"])  # deleted in HubSpot since the pull
+    crm.h.command(DANA, "/lead", "contact acme Bob Builder, CTO")
+    crm.app_sends()
+    [bob] = contacts_named(crm, "Bob")
+    assert associated(crm, "contacts", bob["id"], "deals") == [(crm.ids["deal"], [4])]
+    # A private app set up before contacts went on companies: still on the deal, nothing held back.
+    crm.hubspot.scopes.discard("crm.objects.companies.write")
+    crm.h.command(DANA, "/lead", "contact acme Wendy Works, Office manager")
+    crm.app_sends()
+    [wendy] = contacts_named(crm, "Wendy")
+    assert associated(crm, "contacts", wendy["id"], "deals") == [(crm.ids["deal"], [4])]
+    assert associated(crm, "contacts", wendy["id"], "companies") == []
+    assert "crm.objects.companies.write" in caplog.text  # the log says what would add the company
+    with crm.h.db.sessions.begin() as session:
+        assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
