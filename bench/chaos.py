@@ -53,8 +53,8 @@ from bot.config import Settings  # noqa: E402
 from bot.localslack import Platform, SlackApi, User, Workspace  # noqa: E402
 from coaching.parsing import name_key  # noqa: E402
 from coaching.settings import TeamConfig  # noqa: E402
+from handlers.courier import Courier  # noqa: E402
 from handlers.deliveries import Deliveries  # noqa: E402
-from handlers.outbox import Courier  # noqa: E402
 from handlers.say import Pacer  # noqa: E402
 from store.db import open_database  # noqa: E402
 from store.migrate import upgrade  # noqa: E402

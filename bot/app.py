@@ -39,10 +39,11 @@ from handlers import (
     review,
     uninstall,
 )
+from handlers.courier import Courier
 from handlers.deps import Deps
 from handlers.directory import Directory
 from handlers.inbox import Door
-from handlers.outbox import Courier, adopt_sending
+from handlers.outbox_leases import adopt_sending
 from store.db import Database, is_sqlite, open_database
 
 HANDLER_MODULES = (

@@ -37,8 +37,8 @@ from coaching.outbox import new_owner
 from coaching.settings import TeamConfig, team_config
 from handlers import outbox
 from handlers.blocks.crm import owner_changed_in_crm
+from handlers.courier import Courier
 from handlers.deps import Deps
-from handlers.outbox import Courier
 from handlers.people import resolve_owners
 from store import crm_sync as rows
 from store.models import CrmSync

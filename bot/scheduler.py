@@ -25,9 +25,9 @@ from bot.crm_teams import CrmSyncers
 from bot.workspaces import each_team
 from coaching.people import forget_old_events
 from coaching.workspaces import is_stopped
+from handlers.courier import Courier
 from handlers.deliveries import Deliveries
 from handlers.handoff_posts import sweep
-from handlers.outbox import Courier
 from store import queries
 
 log = logging.getLogger(__name__)

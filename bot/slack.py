@@ -5,9 +5,9 @@ slack-sdk retries connection errors by default but not HTTP 429; these handlers 
 without waiting for it. A connection error is retried only for calls that are safe to repeat:
 `chat.postMessage` has no idempotency key, so re-sending one whose answer was lost (the
 connection dropped after Slack posted, or the answer came after the timeout) posts it twice. The
-outbox settles those by looking for the message instead (handlers/outbox.py), and its sender
-drops the 429 handler altogether: a row it holds is put back until Retry-After has passed, so
-no send sleeps while another sender could take its row.
+outbox settles those by looking for the message instead (handlers/posts_in_doubt.py), and its sender
+(handlers/courier.py) drops the 429 handler altogether: a row it holds is put back until
+Retry-After has passed, so no send sleeps while another sender could take its row.
 """
 
 import random

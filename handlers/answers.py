@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from handlers import outbox
 from handlers.blocks.base import Message
+from handlers.courier import Courier
 from handlers.deps import Deps
 from handlers.payloads import from_home
 from handlers.say import publish_home
@@ -77,7 +78,7 @@ def send(
 ) -> None:
     """After the commit: send what was owed (the answer among it), or show it on the Home tab
     (`note`: the line on top of the tab, if not the answer's own text)."""
-    outbox.Courier(deps, client).send(owed)
+    Courier(deps, client).send(owed)
     if from_home(body):
         user = body.get("user") or {}
         publish_home(deps, client, str(context.team_id), str(user.get("id")), note=note or message.text)

@@ -23,6 +23,7 @@ from handlers import outbox
 from handlers.blocks.base import Message, with_note
 from handlers.blocks.digest import digest, digest_done
 from handlers.blocks.orphans import orphan_alert
+from handlers.courier import Courier
 from handlers.deps import Deps
 from handlers.directory import everyone
 from handlers.review_delivery import Picture, ReviewReport, Reviews
@@ -166,7 +167,7 @@ class Deliveries:
         share = None if dry_run or force else share_of(len(due), self.clocks)
         # Clocks claim their shares starting at different people, so their claims rarely collide.
         order = random.sample(due, len(due)) if share else due
-        courier = outbox.Courier(self.deps, self.client, pacer=self.pacer)
+        courier = Courier(self.deps, self.client, pacer=self.pacer)
         taken = 0
         while True:
             with self.deps.bookkeeping() as session:
@@ -192,7 +193,7 @@ class Deliveries:
         kind: Kind,
         built: list[tuple[Recipient, Message | None]],
         owner: str,
-        courier: outbox.Courier,
+        courier: Courier,
         report: RunReport,
         dry_run: bool,
         show: Show | None,
@@ -264,7 +265,7 @@ class Deliveries:
         return [outbox.post(session, team_id, target, message, deps=self.deps) for target in targets]
 
     def send(self, owed: Iterable[int]) -> None:
-        outbox.Courier(self.deps, self.client, pacer=self.pacer).send(owed)
+        Courier(self.deps, self.client, pacer=self.pacer).send(owed)
 
     def refresh_directory(self, team_id: str) -> list[str]:
         """Everyone in the workspace from users.list (page by page: Tier 2); each person learnt in

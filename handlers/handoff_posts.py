@@ -1,7 +1,7 @@
 """What a hand-off owes people: requests to the managers, decisions to everyone involved, cards to operations.
 
 Each is written to the outbox in the transaction of the change that owes it (`owe`), and sent
-after that commits (handlers/outbox.py): a Slack outage delays them, never loses or doubles them.
+after that commits (handlers/courier.py): a Slack outage delays them, never loses or doubles them.
 A request or card that lands is remembered (channel and timestamp), so a decision can update
 every manager's copy.
 """
@@ -36,7 +36,9 @@ from handlers.blocks.handoffs import (
     transfer_news,
     transfer_request,
 )
+from handlers.courier import Courier
 from handlers.deps import Deps
+from handlers.outcomes import Outcome
 from handlers.workspaces import ClientFor, NotInstalled
 
 
@@ -48,7 +50,7 @@ class HandoffPosts:
         """The answer to a /handoff result, owed with it: where it tells of the operations card,
         as if the card went (`deliver` corrects it before it is sent if it didn't)."""
         if isinstance(result, OpsHandedOff):
-            posted, problem = ops_posted(result, outbox.Outcome("sent", result.ops_channel))
+            posted, problem = ops_posted(result, Outcome("sent", result.ops_channel))
             return ops_handed_off(result, posted_in=posted, problem=problem)
         if isinstance(result, OpsForm):
             return ops_form_opened(result.lead)
@@ -60,7 +62,7 @@ class HandoffPosts:
         """After the commit: what the result owes people first, then the answer owed with it. An
         answer that says the operations card went is corrected first if the card didn't (killed
         before that, the answer still says it went: the outbox posts the card once Slack takes it)."""
-        courier = outbox.Courier(self.deps, client)
+        courier = Courier(self.deps, client)
         sent = courier.send(owed)
         if isinstance(result, OpsHandedOff) and answer:
             posted, problem = ops_posted(result, sent.outcomes.get(owed[0]) if owed else None)
@@ -192,7 +194,7 @@ class HandoffPosts:
         return owed
 
 
-def ops_posted(result: OpsHandedOff, outcome: outbox.Outcome | None) -> tuple[str | None, str | None]:
+def ops_posted(result: OpsHandedOff, outcome: Outcome | None) -> tuple[str | None, str | None]:
     """Where the operations card went, or why it couldn't go (it is retried unless that is for good)."""
     if result.ops_channel is None:
         return None, None
@@ -229,5 +231,5 @@ def sweep(deps: Deps, client: WebClient, *, per_team: ClientFor | None = None) -
             )
         for waiting in mooted:
             owed += posts.owe_decision(session, waiting.team_id, waiting.transfer)
-    outbox.Courier(deps, client, per_team=per_team).send(owed)
+    Courier(deps, client, per_team=per_team).send(owed)
     return len(resurface), len(mooted)

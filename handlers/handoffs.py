@@ -38,6 +38,7 @@ from handlers.blocks.handoffs import (
     unknown_request,
 )
 from handlers.blocks.ids import Action, read_ids
+from handlers.courier import Courier
 from handlers.deps import Deps
 from handlers.handoff_posts import HandoffPosts
 from handlers.payloads import clicked_ids, field, from_home, read_metadata, selected_user
@@ -153,7 +154,7 @@ class Handoffs:
                         session, team_id, user_id, refusal, deps=self.deps, response_url=None, channel_id=None
                     )
                 )
-        outbox.Courier(self.deps, client).send(owed)
+        Courier(self.deps, client).send(owed)
 
     def _decide(
         self,
@@ -302,7 +303,7 @@ class Handoffs:
                     channel_id=metadata.get("channel"),
                 )
             )
-        outbox.Courier(self.deps, client).send(owed)
+        Courier(self.deps, client).send(owed)
         if metadata.get("home"):
             publish_home(self.deps, client, team_id, user_id, note=message.text)
 

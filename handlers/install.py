@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from coaching.settings import make_first_manager
 from handlers import outbox
 from handlers.blocks.install import welcome
+from handlers.courier import Courier
 from handlers.deps import Deps
 
 
@@ -23,5 +24,5 @@ def welcome_installer(deps: Deps, client: WebClient, *, team_id: str, user_id: s
         owed = outbox.post(
             session, team_id, user_id, welcome(user_id, team_name=team_name, manager=made), deps=deps
         )
-    outbox.Courier(deps, client).send([owed])
+    Courier(deps, client).send([owed])
     return made

@@ -17,6 +17,7 @@ from handlers.blocks.base import stale_button
 from handlers.blocks.ids import Action
 from handlers.blocks.logcall import lead_options, slow_lead_options, touch_on_your_lead
 from handlers.blocks.replies import reply
+from handlers.courier import Courier
 from handlers.deliveries import live_digest
 from handlers.deps import Deps
 from handlers.forms import open_logcall_form
@@ -77,7 +78,7 @@ class LogCall:
                 channel_id=command.get("channel_id"),
             )
             told = self._owe_owner(session, caller, result, sending_now=True)
-        outbox.Courier(self.deps, client).send([owed, *told])
+        Courier(self.deps, client).send([owed, *told])
 
     def open_for_lead(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
@@ -165,7 +166,7 @@ class LogCall:
                 told.append(
                     outbox.update(session, team_id, str(refresh[0]), str(refresh[1]), digest, deps=self.deps)
                 )
-        outbox.Courier(self.deps, client).send([owed, *told])
+        Courier(self.deps, client).send([owed, *told])
         if metadata.get("home") and isinstance(result, touches.TouchLogged):
             note = f"Logged a touch on {result.lead.name}."
             publish_home(self.deps, client, team_id, user_id, note=note)

@@ -19,9 +19,9 @@ from coaching import digest_records, review_records
 from coaching.digest_records import Kind, Recipient
 from coaching.outbox import new_owner
 from coaching.review_records import WeeklyReview
-from handlers import outbox
 from handlers.blocks.base import Message
 from handlers.blocks.review import weekly_review
+from handlers.courier import Courier
 from handlers.deps import Deps
 from handlers.review_chart import alt_text, review_png
 from handlers.say import Pacer
@@ -114,7 +114,7 @@ class Reviews:
             names = queries.people.rep_names(session, team_ids=sorted({r.team_id for r in needed}))
         text_keys, chart_keys = {r.key for r in texts}, {r.key for r in charts}
         drawn: dict[tuple[object, ...], Picture] = {}
-        courier = outbox.Courier(self.deps, self.client, pacer=self.pacer)
+        courier = Courier(self.deps, self.client, pacer=self.pacer)
         for job in jobs:
             recipient, review = job.recipient, job.review
 
@@ -147,7 +147,7 @@ class Reviews:
 
     def _post(
         self,
-        courier: outbox.Courier,
+        courier: Courier,
         recipient: Recipient,
         message: Message,
         owner: str,

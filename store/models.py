@@ -333,7 +333,7 @@ class SeenEvent(Base):
 class Outbox(Base):
     """A message Baton owes someone, written in the same transaction as the change that owes it.
 
-    Sent after the commit by handlers/outbox.py, which records every outcome here. A post carries
+    Sent after the commit by handlers/courier.py, which records every outcome here. A post carries
     its own id in Slack message metadata, so when Slack's answer is lost (`unknown`, or `sending`
     past its lease because the sender died) the message is looked for before anything is re-sent.
     """

@@ -21,7 +21,7 @@ from bot.localslack import Platform, Shown, SlackApi, User, Workspace
 from bot.pool import ListenerPool
 from bot.server import LocalServer, wsgi
 from coaching.settings import TeamConfig
-from handlers.outbox import HELD
+from handlers.outbox_leases import HELD
 from store.db import Database, open_database
 from store.migrate import upgrade
 from store.models import Base, Outbox

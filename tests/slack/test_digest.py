@@ -8,8 +8,8 @@ from sqlalchemy import select
 from bot.localslack import Shown
 from coaching.digest_records import Kind
 from handlers.blocks.ids import Action
+from handlers.courier import Courier
 from handlers.deliveries import Deliveries
-from handlers.outbox import Courier
 from store.models import Delivery, Lead, TransferRequest
 from tests.conftest import DANA, KENJI, MORGAN, SAM, Harness, flatten
 

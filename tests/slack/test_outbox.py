@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 from coaching.settings import TeamConfig
 from handlers.blocks.ids import Action
+from handlers.courier import Courier
 from handlers.deliveries import Deliveries, RunReport
-from handlers.outbox import Courier
 from handlers.say import Pacer
 from store.db import Database
 from store.models import Lead, Outbox

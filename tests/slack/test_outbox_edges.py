@@ -15,7 +15,9 @@ from coaching.leases import LEASE
 from coaching.settings import TeamConfig
 from handlers.blocks.base import Message
 from handlers.blocks.ids import Action
-from handlers.outbox import HELD, Courier, reply
+from handlers.courier import Courier
+from handlers.outbox import reply
+from handlers.outbox_leases import HELD
 from store.db import Database
 from store.leases import database_now
 from store.models import Outbox
@@ -173,7 +175,7 @@ def test_a_post_that_cant_be_looked_for_is_given_up_on_as_a_dead_letter_never_po
     h.api.lose_answer("chat.postMessage", how="drop")
     h.api.fail("conversations.history", status=500, error="internal_error", times=10_000)
     h.command(DANA, "/handoff", "acme @sam they know the CFO")
-    with caplog.at_level(logging.ERROR, logger="handlers.outbox"):
+    with caplog.at_level(logging.ERROR, logger="handlers.courier"):
         for _ in range(30):
             sweep_later(h, minutes=2)
     with h.db.readers.begin() as session:

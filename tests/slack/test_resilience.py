@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from handlers.outbox import Courier
+from handlers.courier import Courier
 from store.models import Rep, Touch
 from tests.conftest import DANA, MORGAN, Harness, flatten
 

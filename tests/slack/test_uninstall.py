@@ -19,7 +19,7 @@ from bot.retention import Tidy
 from bot.scheduler import Jobs
 from coaching import outbox as owed
 from coaching.retention import Retention
-from handlers.outbox import Courier
+from handlers.courier import Courier
 from handlers.uninstall import Uninstall
 from store.db import Database
 from store.models import Base, Outbox, TeamStatus
