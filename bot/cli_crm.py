@@ -19,7 +19,8 @@ def cmd_crm_sync(settings: Settings, args: argparse.Namespace) -> int:
     unreachable; 2 when it can't start (no token, no team)."""
     from bot.app import deps_for
     from bot.crm_sync import CrmSyncer
-    from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
+    from bot.hubspot import HubSpotCrm
+    from bot.hubspot_client import HubSpotRefused, HubSpotUnavailable
 
     try:
         db, client, team = team_database(settings, args.team)
@@ -78,7 +79,8 @@ def cmd_crm_connect(settings: Settings, args: argparse.Namespace) -> int:
     refuses it, 2 when it can't be stored (no BATON_SECRET_KEY, no token given)."""
     import getpass
 
-    from bot.hubspot import HubSpotCrm, HubSpotRefused, HubSpotUnavailable
+    from bot.hubspot import HubSpotCrm
+    from bot.hubspot_client import HubSpotRefused, HubSpotUnavailable
     from bot.secrets import keyring
     from store import crm_sync as rows
     from store.db import open_database

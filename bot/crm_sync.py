@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.hubspot import HubSpotRefused, HubSpotUnavailable
+from bot.hubspot_client import HubSpotRefused, HubSpotUnavailable
 from bot.read_ahead import Background, ahead
 from coaching import crm_push, workspaces
 from coaching.crm_mapping import (

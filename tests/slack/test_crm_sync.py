@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from bot.__main__ import main
 from bot.crm_sync import CrmSyncer, Report
-from bot.hubspot import HubSpotCrm, Pacer
+from bot.hubspot import HubSpotCrm
+from bot.hubspot_client import Pacer
 from bot.localhubspot import HubSpot, LocalHubSpot
 from bot.slack import make_client
 from coaching.crm_mapping import CONNECTED, LEFT_VOICEMAIL, NO_ANSWER
@@ -522,7 +523,7 @@ def test_a_contact_added_in_slack_is_on_the_deal_in_hubspot_once_whatever_is_los
 
 def test_each_team_syncs_with_its_own_sealed_token_and_a_refused_one_holds_up_no_other(crm: Crm) -> None:
     from bot.crm_teams import CrmSyncers
-    from bot.hubspot import HubSpotRefused
+    from bot.hubspot_client import HubSpotRefused
     from bot.secrets import Keyring, new_key
     from coaching.leads import create_lead
     from store import crm_sync as rows
