@@ -209,13 +209,6 @@ class Pull:
         self.session.flush()  # one flush for the page's new leads: their ids for the links
         self.counts.leads_added += sum(1 for _, _, new in placed if new)
         self.counts.leads_updated += sum(1 for _, _, new in placed if not new)
-        company_links = rows.links(
-            self.session,
-            team_id=self.team_id,
-            crm=self.crm,
-            object_type="company",
-            crm_ids=sorted({d.company for d, _, _ in placed if d.company}),
-        )
         for deal, lead, _ in placed:
             link = links.get(deal.id)
             if link is None:
@@ -224,17 +217,7 @@ class Pull:
                 )
                 self.session.add(link)
             link.lead_id, link.stage, link.crm_owner = lead.id, deal.stage, deal.owner
-            link.modified_at, link.archived = deal.modified_at, False
-            if deal.company and deal.company not in company_links:
-                company_links[deal.company] = CrmLink(
-                    team_id=self.team_id,
-                    crm=self.crm,
-                    object_type="company",
-                    crm_id=deal.company,
-                    lead_id=lead.id,
-                    archived=False,
-                )
-                self.session.add(company_links[deal.company])
+            link.modified_at, link.archived, link.company = deal.modified_at, False, deal.company
         return [(deal, lead) for deal, lead, _ in placed]
 
     def _new_lead(self, deal: CrmDeal, name: str, key: str, owner: str) -> Lead:
@@ -258,6 +241,9 @@ class Pull:
         )
 
     def _known_deal(self, deal: CrmDeal, link: CrmLink, lead: Lead) -> None:
+        # Before the unchanged check: a deal re-read after the upgrade to per-deal companies
+        # (migration 0023) gets its company though HubSpot changed nothing.
+        link.company = deal.company
         if (
             link.modified_at is not None
             and deal.modified_at is not None
@@ -388,7 +374,7 @@ class Pull:
                 links[person.id] = link
             if contact is not None:
                 link.lead_id, link.contact_id = contact.lead_id, contact.id
-            link.modified_at = person.modified_at
+            link.modified_at, link.company = person.modified_at, person.company
 
     def people(self, people: list[CrmPerson], companies: dict[str, CrmCompany]) -> None:
         """Contacts changed in the CRM: those on a lead are refreshed; those with a lead status and on
@@ -439,21 +425,6 @@ class Pull:
             self.session.add_all(new)
             self.session.flush()
             self.counts.prospects_added += len(new)
-            company_ids = sorted({p.company for p, _, _ in wanted if p.company})
-            company_links = rows.links(
-                self.session, team_id=self.team_id, crm=self.crm, object_type="company", crm_ids=company_ids
-            )
-            for person, name, _ in wanted:
-                if person.company and person.company not in company_links:
-                    company_links[person.company] = CrmLink(
-                        team_id=self.team_id,
-                        crm=self.crm,
-                        object_type="company",
-                        crm_id=person.company,
-                        lead_id=by_key[name_key(name)[:200]].id,
-                        archived=False,
-                    )
-                    self.session.add(company_links[person.company])
             self._attach(pairs)
 
     def _prospect(self, person: CrmPerson, name: str, key: str, owner: str) -> Lead:

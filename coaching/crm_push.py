@@ -333,9 +333,20 @@ def _engagement(
 
 
 def _company_of(links: list[CrmLink]) -> str | None:
-    """The lead's company in the CRM: the one a pull found on its deal or its prospect (a lead
-    added in Slack has none; its deal is made without one)."""
-    return next((link.crm_id for link in links if link.object_type == "company" and not link.archived), None)
+    """The lead's company in the CRM: its deal's, as the last pull found it, whichever of the
+    company's deals it is; a prospect's is its contact's. A lead added in Slack has none (its deal
+    is made without one), nor has a deal with no company, whatever its contacts' companies."""
+    deal = next((link for link in links if link.object_type == "deal" and not link.archived), None)
+    if deal is not None:
+        return deal.company
+    return next(
+        (
+            link.company
+            for link in links
+            if link.object_type == "contact" and not link.archived and link.company
+        ),
+        None,
+    )
 
 
 def _deal_change(

@@ -468,10 +468,14 @@ class CrmConnection(Base):
 
 
 class CrmLink(Base):
-    """One CRM record and the Baton lead (and contact) it is: a deal, a contact or a company.
+    """One CRM record and the Baton lead (and contact) it is: a deal, a contact, or an engagement
+    logged in the CRM that became a touch.
 
     `stage` and `crm_owner` are the deal's stage and owner as of the last sync (pulled, or pushed by
     Baton): a pull that finds them changed knows HubSpot moved them (the conflict rule, README).
+    `company` is the record's (primary) company in the CRM as last pulled, kept on the deal or
+    contact rather than as a link of its own: a company with several open deals is several leads,
+    and each one's touches and contacts go on the company.
     """
 
     __tablename__ = "crm_link"
@@ -484,12 +488,13 @@ class CrmLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM)
     crm: Mapped[str] = mapped_column(String(16))
-    object_type: Mapped[str] = mapped_column(String(16))  # deal | contact | company
+    object_type: Mapped[str] = mapped_column(String(16))  # deal | contact | calls | emails | meetings
     crm_id: Mapped[str] = mapped_column(String(32))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
     stage: Mapped[str | None] = mapped_column(String(64))
     crm_owner: Mapped[str | None] = mapped_column(String(32))
+    company: Mapped[str | None] = mapped_column(String(32))
     modified_at: Mapped[datetime | None]  # the record's modification time when last read
     archived: Mapped[bool] = mapped_column(default=False)
 

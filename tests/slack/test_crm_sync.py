@@ -679,3 +679,77 @@ def test_a_company_hubspot_refuses_or_a_missing_scope_still_puts_the_contact_on_
     assert "crm.objects.companies.write" in caplog.text  # the log says what would add the company
     with crm.h.db.sessions.begin() as session:
         assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
+
+
+def second_acme_deal(crm: Crm) -> str:
+    """A second open deal at Acme, beside the fixture's: a lead of its own, "Acme Corp (Support)"."""
+    return crm.hubspot.add_deal(
+        "Support", stage="qualifiedtobuy", owner=crm.owners[DANA], company=crm.ids["acme"]
+    )
+
+
+def baton_calls_on(crm: Crm, from_type: str, from_id: str) -> list[str]:
+    """The calls Baton logged that HubSpot shows on a record (read through its association API)."""
+    ours = {c["id"] for c in crm.engagements("calls") if c["properties"].get("baton_touch_id")}
+    return sorted(call for call, _ in associated(crm, from_type, from_id, "calls") if call in ours)
+
+
+def test_every_open_deal_at_a_company_puts_its_touches_and_contacts_on_the_company(crm: Crm) -> None:
+    support = second_acme_deal(crm)
+    crm.sync()
+    crm.h.command(DANA, "/logcall", "acme corp voicemail about Q3")
+    crm.h.command(DANA, "/logcall", "acme corp (support) no answer on the renewal")
+    crm.h.command(DANA, "/lead", "contact acme corp (support) Sue Pport, Support lead sue@acme.com")
+    crm.app_sends()
+    on_deal = baton_calls_on(crm, "deals", support)
+    assert len(on_deal) == 1  # the second lead's touch went on its own deal…
+    [call] = on_deal
+    assert associated(crm, "calls", call, "deals") == [(support, [206])]
+    assert associated(crm, "calls", call, "companies") == [(crm.ids["acme"], [182])]  # …and on Acme
+    # Opening Acme in HubSpot, a sales team sees both leads' calls, not only the first deal's.
+    assert baton_calls_on(crm, "companies", crm.ids["acme"]) == sorted(
+        baton_calls_on(crm, "deals", crm.ids["deal"]) + on_deal
+    )
+    [sue] = contacts_named(crm, "Sue")
+    assert associated(crm, "contacts", sue["id"], "deals") == [(support, [4])]
+    assert associated(crm, "contacts", sue["id"], "companies") == [(crm.ids["acme"], [279])]
+    with crm.h.db.sessions.begin() as session:
+        assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
+
+
+def migrate(crm: Crm, revision: str) -> None:
+    """The team's database moved to `revision` (older or newer) as `python -m bot db upgrade` would."""
+    from alembic import command
+
+    from store.db import LIMITS, UNLIMITED
+    from store.migrate import alembic_config
+
+    engine = crm.h.db.engine
+    engine.dispose()  # no pooled connection holds a table the migration rebuilds
+    config = alembic_config(engine.execution_options(**{LIMITS: UNLIMITED}))
+    (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+
+def test_a_database_from_before_keeps_its_company_and_the_next_pull_puts_the_second_deal_on_it(
+    crm: Crm,
+) -> None:
+    support = second_acme_deal(crm)
+    crm.h.clock.advance(hours=1)  # the deals were last changed well before the sync's cursor
+    crm.sync()
+    # As the pull before 0023 left it: Acme linked to its first lead only.
+    migrate(crm, "0022_uninstall")
+    crm.h.clock.advance(hours=3)
+    migrate(crm, "head")
+    crm.h.command(DANA, "/logcall", "acme corp voicemail about Q3")
+    crm.app_sends()
+    [first] = baton_calls_on(crm, "deals", crm.ids["deal"])
+    assert associated(crm, "calls", first, "companies") == [(crm.ids["acme"], [182])]  # kept, no pull yet
+    # Incremental, and HubSpot changed neither deal since the last pull: the upgrade has it read
+    # every deal once more.
+    report = crm.sync()
+    assert (report.full, report.deals, report.counts.leads_added) == (False, 4, 0)
+    crm.h.command(DANA, "/logcall", "acme corp (support) no answer on the renewal")
+    crm.app_sends()
+    [second] = baton_calls_on(crm, "deals", support)
+    assert associated(crm, "calls", second, "companies") == [(crm.ids["acme"], [182])]
+    assert baton_calls_on(crm, "companies", crm.ids["acme"]) == sorted([first, second])
