@@ -150,7 +150,7 @@ class HubSpotPush(HubSpotClient):
                 str((row.get("properties") or {}).get(key) or "").casefold(): str(row["id"])
                 for row in answer.get("results", [])
             }
-            self._associate(
+            self._associate_each(
                 "deals", [(by_key[id_of(c)], c.deal) for c in contacts if c.deal and id_of(c) in by_key]
             )
             self._put_on_companies(
@@ -184,28 +184,36 @@ class HubSpotPush(HubSpotClient):
 
     def _put_on_companies(self, pairs: list[tuple[str, str]]) -> None:
         """Contacts (upserted, on their deals) put on their leads' companies. The company is an
-        addition, never a reason to hold a contact back: a company HubSpot refuses (deleted or
-        merged since the last pull) or a private app without the companies write scope leaves the
-        contact on its deal alone, and the log says why. Lost answers and 5xx still go to the caller."""
+        addition, never a reason to hold a contact back: a company HubSpot refuses is left out (see
+        `_associate_each`), and a private app without the companies write scope leaves every
+        contact on its deal alone; the log says why. Lost answers and 5xx still go to the caller."""
+        try:
+            self._associate_each("companies", pairs)
+        except MissingScope as refused:
+            log.warning(
+                "Contacts pushed without their company (add crm.objects.companies.write): %s", refused
+            )
+
+    def _associate_each(self, to_type: str, pairs: list[tuple[str, str]]) -> None:
+        """Contacts (upserted, so they exist in HubSpot) put on records of `to_type`, 100 a call.
+        One record HubSpot refuses (deleted or merged since the last pull) refuses the whole call,
+        so that call's pairs are then sent one at a time: only the contact whose record is refused
+        goes without it, it is still pushed, and the log names the record and HubSpot's reason.
+        Lost answers, 5xx and missing scopes still go to the caller."""
         for chunk in chunks(pairs, PAGE):
             try:
-                self._associate("companies", chunk)
-            except MissingScope as refused:
-                log.warning(
-                    "Contacts pushed without their company (add crm.objects.companies.write): %s", refused
-                )
-                return
+                self._associate(to_type, chunk)
             except API_ERRORS:
-                # One refused company refuses the whole call: the others go one at a time.
-                for contact, company in chunk:
+                for contact, to in chunk:
                     try:
-                        self._associate("companies", [(contact, company)])
+                        self._associate(to_type, [(contact, to)])
                     except API_ERRORS as error:
                         status, message, _ = error_text(error)
                         log.warning(
-                            "Contact %s pushed without its company %s: HubSpot answered %s: %s",
+                            "Contact %s pushed without its %s %s: HubSpot answered %s: %s",
                             contact,
-                            company,
+                            _singular(to_type),
+                            to,
                             status,
                             message,
                         )
@@ -334,6 +342,10 @@ def _marked_engagements(
         )
         for item in items
     ]
+
+
+def _singular(object_type: str) -> str:
+    return "company" if object_type == "companies" else object_type.removesuffix("s")
 
 
 def _marked_deals(deals: list[DealOut]) -> list[_Marked]:

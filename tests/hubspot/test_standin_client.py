@@ -366,3 +366,31 @@ def test_a_contact_put_on_a_company_by_default_shows_from_both_sides_and_an_unkn
     with pytest.raises(AssociationsError) as raised:
         batch.create_default("contacts", "companies", {"inputs": [unknown_contact]})
     assert raised.value.status == 404
+
+
+def test_a_deal_deleted_or_unknown_refuses_the_contacts_default_association_batch_and_makes_none(
+    hubspot: HubSpot, client: Client
+) -> None:
+    ids = seed(hubspot)
+    gone = hubspot.add_deal("Gone", stage="appointmentscheduled")
+    hubspot.archive("deals", gone)
+    wendy = hubspot.add_contact("Wendy", "Works")
+    batch = client.crm.associations.v4.batch_api
+    for missing in (gone, "999999"):
+        inputs = [
+            {"from": {"id": wendy}, "to": {"id": ids["deal"]}},
+            {"from": {"id": wendy}, "to": {"id": missing}},
+        ]
+        with pytest.raises(AssociationsError) as raised:
+            batch.create_default("contacts", "deals", {"inputs": inputs})
+        assert raised.value.status == 400 and body_of(raised.value)["category"] == "VALIDATION_ERROR"
+        assert missing in str(body_of(raised.value)["message"])  # what lets the log name the deal
+    assert client.crm.associations.v4.basic_api.get_page("contacts", wendy, "deals").results == []
+    # The healthy pair alone, sent again, is made.
+    batch.create_default(
+        "contacts", "deals", {"inputs": [{"from": {"id": wendy}, "to": {"id": ids["deal"]}}]}
+    )
+    on_contact = client.crm.associations.v4.basic_api.get_page("contacts", wendy, "deals")
+    assert [(r.to_object_id, [t.type_id for t in r.association_types]) for r in on_contact.results] == [
+        (ids["deal"], [4])
+    ]

@@ -694,6 +694,47 @@ def baton_calls_on(crm: Crm, from_type: str, from_id: str) -> list[str]:
     return sorted(call for call, _ in associated(crm, from_type, from_id, "calls") if call in ours)
 
 
+def test_a_deal_deleted_in_hubspot_since_the_pull_holds_back_no_other_contact_in_the_push(
+    crm: Crm, caplog: pytest.LogCaptureFixture
+) -> None:
+    support = second_acme_deal(crm)
+    crm.sync()
+    # Both by e-mail, so both go in one upsert and one association call.
+    crm.h.command(DANA, "/lead", "contact acme corp Bob Builder, CTO bob@acme.com")
+    crm.h.command(DANA, "/lead", "contact acme corp (support) Sue Pport, Support lead sue@acme.com")
+    crm.hubspot.archive("deals", support)  # deleted in HubSpot since the pull
+    report = crm.syncer.push(TEAM)
+    assert (report.pushed, report.push_failed, report.errors) == (2, 0, [])
+    [bob] = contacts_named(crm, "Bob")
+    [sue] = contacts_named(crm, "Sue")  # upserted all the same: she exists in HubSpot
+    assert associated(crm, "contacts", bob["id"], "deals") == [(crm.ids["deal"], [4])]
+    assert associated(crm, "contacts", bob["id"], "companies") == [(crm.ids["acme"], [279])]
+    assert associated(crm, "contacts", sue["id"], "deals") == []
+    assert f"Contact {sue['id']} pushed without its deal {support}: HubSpot answered 400" in caplog.text
+    with crm.h.db.sessions.begin() as session:
+        assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
+    # Nothing is owed again: the next push sends nothing.
+    assert crm.syncer.push(TEAM).pushed == 0
+
+
+def test_a_lost_answer_to_the_deal_association_is_sent_again_and_leaves_one(crm: Crm) -> None:
+    crm.sync()
+    crm.hubspot.faults().drop_after_write(
+        1, path="/crm/v4/associations/contacts/deals/batch/associate/default"
+    )
+    crm.h.command(DANA, "/lead", "contact acme Bob Builder, CTO bob@acme.com")
+    crm.app_sends()
+    assert crm.hubspot.faults().dropped == 1
+    with crm.h.db.sessions.begin() as session:
+        assert session.scalars(select(CrmPush.status)).one() == "pending"
+    crm.h.clock.advance(minutes=1)
+    crm.app_sends()
+    [bob] = contacts_named(crm, "Bob")
+    assert associated(crm, "contacts", bob["id"], "deals") == [(crm.ids["deal"], [4])]
+    with crm.h.db.sessions.begin() as session:
+        assert session.scalars(select(CrmPush.status)).one() == "sent"
+
+
 def test_every_open_deal_at_a_company_puts_its_touches_and_contacts_on_the_company(crm: Crm) -> None:
     support = second_acme_deal(crm)
     crm.sync()
