@@ -51,8 +51,13 @@ class HubSpot:
         daily_limit: int = 650_000,
         now_ms: Callable[[], int] | None = None,
         token: str = "pat-local-test",
+        multi_status: bool = False,
     ) -> None:
         self.token = token
+        # How an association batch with a bad pair (an archived or unknown id) is answered: HubSpot
+        # does both. False: a 400 for the whole batch, nothing made. True: 207, the good pairs made
+        # and `errors` naming the bad ones.
+        self.multi_status = multi_status
         self.scopes: set[str] = set(ALL_SCOPES)
         self.search_lag_s = search_lag_s
         self.clock = clock

@@ -125,15 +125,14 @@ def batch_create(hubspot: HubSpot, request: Request) -> tuple[int, Any]:
     results = []
     with hubspot.lock:
         planned = [(*_ids(item), _specs(item.get("types"))) for item in inputs]
-        for from_id, to_id, type_ids in planned:  # all checked before any is made, as below
-            hubspot.check_association(from_type, from_id, to_type, to_id, type_ids)
+        planned, errors = _checked(hubspot, from_type, to_type, planned)  # all before any is made
         for from_id, to_id, type_ids in planned:
             hubspot.associate(from_type, from_id, to_type, to_id, type_ids)
             labels = [
                 label for t in sorted(type_ids) if (label := ASSOCIATION_TYPES[(from_type, to_type)].get(t))
             ]
             results.append(_labels_between(from_type, from_id, to_type, to_id, labels))
-    return _batch(results, [], ok=201)
+    return _batch(results, errors, ok=201)
 
 
 @route("POST", "/crm/v4/associations/{from}/{to}/batch/associate/default", scopes=_pair(True), write=True)
@@ -142,16 +141,36 @@ def batch_default(hubspot: HubSpot, request: Request) -> tuple[int, Any]:
     type_id = DEFAULT_TYPE.get((from_type, to_type))
     if type_id is None:
         raise validation(f"{from_type} and {to_type} can't be associated.")
-    pairs = [_ids(item) for item in _inputs(request.body, LIST_LIMIT)]
+    pairs = [(*_ids(item), {type_id}) for item in _inputs(request.body, LIST_LIMIT)]
     with hubspot.lock:
         # Every pair is checked before any is made: a refused batch (an id that names no record)
         # leaves nothing half-associated, and sending the same batch again changes nothing more.
-        for from_id, to_id in pairs:
-            hubspot.check_association(from_type, from_id, to_type, to_id, {type_id})
-        for from_id, to_id in pairs:
-            hubspot.associate(from_type, from_id, to_type, to_id, {type_id})
+        pairs, errors = _checked(hubspot, from_type, to_type, pairs)
+        for from_id, to_id, type_ids in pairs:
+            hubspot.associate(from_type, from_id, to_type, to_id, type_ids)
     spec = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}
-    return _batch([{"from": {"id": f}, "to": {"id": t}, "associationSpec": spec} for f, t in pairs], [])
+    made = [{"from": {"id": f}, "to": {"id": t}, "associationSpec": spec} for f, t, _ in pairs]
+    return _batch(made, errors)
+
+
+def _checked(
+    hubspot: HubSpot, from_type: str, to_type: str, planned: list[tuple[str, str, set[int]]]
+) -> tuple[list[tuple[str, str, set[int]]], list[dict[str, Any]]]:
+    """The pairs of an association batch that can be made, and the errors of those that can't.
+    HubSpot answers a bad pair either way: the whole batch refused (the first bad pair's 400 or
+    404), or, with `multi_status`, a 207 that makes the good pairs and names each bad one."""
+    good, errors = [], []
+    for from_id, to_id, type_ids in planned:
+        try:
+            hubspot.check_association(from_type, from_id, to_type, to_id, type_ids)
+        except ApiError as error:
+            if not hubspot.multi_status:
+                raise
+            error.context = {"fromObjectId": [from_id], "toObjectId": [to_id]}
+            errors.append(error.item())
+            continue
+        good.append((from_id, to_id, type_ids))
+    return good, errors
 
 
 def _ids(item: Any) -> tuple[str, str]:

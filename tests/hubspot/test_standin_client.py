@@ -394,3 +394,48 @@ def test_a_deal_deleted_or_unknown_refuses_the_contacts_default_association_batc
     assert [(r.to_object_id, [t.type_id for t in r.association_types]) for r in on_contact.results] == [
         (ids["deal"], [4])
     ]
+
+
+def test_a_multi_status_account_makes_the_good_pairs_and_names_the_refused_deal_in_a_207(
+    hubspot: HubSpot, client: Client
+) -> None:
+    ids = seed(hubspot)
+    hubspot.multi_status = True  # HubSpot's other answer to a batch with a bad pair
+    gone = hubspot.add_deal("Gone", stage="appointmentscheduled")
+    hubspot.archive("deals", gone)
+    wendy = hubspot.add_contact("Wendy", "Works")
+    batch = client.crm.associations.v4.batch_api
+    inputs = [
+        {"from": {"id": wendy}, "to": {"id": ids["deal"]}},
+        {"from": {"id": ids["contact"]}, "to": {"id": gone}},
+    ]
+    # The official client doesn't raise on a 207: parsed, it hands back None (its map for this call
+    # has only 200), so Baton reads the answer raw, as the client's own model would.
+    assert batch.create_default("contacts", "deals", {"inputs": inputs}) is None
+    raw = batch.create_default("contacts", "deals", {"inputs": inputs}, _preload_content=False)
+    assert raw.status == 207
+    answer = batch.api_client.deserialize(raw, "BatchResponsePublicDefaultAssociation")
+    assert [(r._from.id, r.to.id) for r in answer.results] == [(wendy, ids["deal"])]
+    assert answer.num_errors == 1
+    [error] = answer.errors
+    assert error.category == "VALIDATION_ERROR" and gone in error.message
+    assert error.context == {"fromObjectId": [ids["contact"]], "toObjectId": [gone]}
+    on_wendy = client.crm.associations.v4.basic_api.get_page("contacts", wendy, "deals")
+    assert [r.to_object_id for r in on_wendy.results] == [ids["deal"]]
+    # The labelled batch create answers the same way, and the client parses its 207 model.
+    labelled = batch.create(
+        "contacts",
+        "companies",
+        {
+            "inputs": [
+                {
+                    "from": {"id": wendy},
+                    "to": {"id": to},
+                    "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}],
+                }
+                for to in (ids["company"], "999999")
+            ]
+        },
+    )
+    assert [r.to_object_id for r in labelled.results] == [ids["company"]]
+    assert labelled.num_errors == 1 and labelled.errors[0].context["toObjectId"] == ["999999"]
