@@ -169,10 +169,12 @@ class HubSpotPush(HubSpotClient):
             for c in contacts
         ]
 
-    def _associate(self, to_type: str, pairs: list[tuple[str, str]]) -> None:
-        """Contacts put on records of `to_type` with HubSpot's default association, 100 a call."""
+    def _associate(self, to_type: str, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Contacts put on records of `to_type` with HubSpot's default association, 100 a call; the
+        `errors` HubSpot listed in its 2xx answers (a multi-status answer: the other pairs were made)."""
+        refused: list[dict[str, Any]] = []
         for chunk in chunks(pairs, PAGE):
-            self._call(
+            answer = self._call(
                 self.associations.create_default,
                 "contacts",
                 to_type,
@@ -181,6 +183,8 @@ class HubSpotPush(HubSpotClient):
                 },
                 write=True,
             )
+            refused.extend(error for error in answer.get("errors") or [] if isinstance(error, dict))
+        return refused
 
     def _put_on_companies(self, pairs: list[tuple[str, str]]) -> None:
         """Contacts (upserted, on their deals) put on their leads' companies. The company is an
@@ -196,27 +200,25 @@ class HubSpotPush(HubSpotClient):
 
     def _associate_each(self, to_type: str, pairs: list[tuple[str, str]]) -> None:
         """Contacts (upserted, so they exist in HubSpot) put on records of `to_type`, 100 a call.
-        One record HubSpot refuses (deleted or merged since the last pull) refuses the whole call,
-        so that call's pairs are then sent one at a time: only the contact whose record is refused
-        goes without it, it is still pushed, and the log names the record and HubSpot's reason.
-        Lost answers, 5xx and missing scopes still go to the caller."""
+        HubSpot answers a record it refuses (deleted or merged since the last pull) one of two ways:
+        a 400 for the whole call, whose pairs are then sent one at a time, or a multi-status answer
+        that made the other pairs and lists the refused ones in `errors`. Either way only the contact
+        whose record is refused goes without it, it is still pushed, and the log names the record
+        and HubSpot's reason. Lost answers, 5xx and missing scopes still go to the caller."""
         for chunk in chunks(pairs, PAGE):
             try:
-                self._associate(to_type, chunk)
+                listed = self._associate(to_type, chunk)
             except API_ERRORS:
+                listed = []
                 for contact, to in chunk:
                     try:
-                        self._associate(to_type, [(contact, to)])
+                        listed += self._associate(to_type, [(contact, to)])
                     except API_ERRORS as error:
                         status, message, _ = error_text(error)
-                        log.warning(
-                            "Contact %s pushed without its %s %s: HubSpot answered %s: %s",
-                            contact,
-                            _singular(to_type),
-                            to,
-                            status,
-                            message,
-                        )
+                        _refused(to_type, [(contact, to)], str(status), message)
+            for refusal in listed:
+                answered = f"{refusal.get('category') or 'an error'} in a multi-status answer"
+                _refused(to_type, _named(refusal, chunk), answered, str(refusal.get("message") or ""))
 
     def _create(self, object_type: str, marker: str, items: list["_Marked"]) -> list[PushResult]:
         """One batch create of records that each carry their own id in the unique `marker` property."""
@@ -342,6 +344,32 @@ def _marked_engagements(
         )
         for item in items
     ]
+
+
+def _named(error: dict[str, Any], pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pairs one error of a multi-status answer refuses: those its `context` names (by id, not
+    by key: HubSpot doesn't document the keys), both ids if it names both, else either."""
+    context = error.get("context") or {}
+    ids = {str(i) for values in context.values() if isinstance(values, list) for i in values}
+    both = [(contact, to) for contact, to in pairs if contact in ids and to in ids]
+    return both or [(contact, to) for contact, to in pairs if contact in ids or to in ids]
+
+
+def _refused(to_type: str, pairs: list[tuple[str, str]], answered: str, message: str) -> None:
+    """The log line for contacts pushed without a record HubSpot refused to put them on."""
+    if not pairs:  # an error naming no pair we sent: still said, never silent
+        log.warning(
+            "A contact pushed without its %s: HubSpot answered %s: %s", _singular(to_type), answered, message
+        )
+    for contact, to in pairs:
+        log.warning(
+            "Contact %s pushed without its %s %s: HubSpot answered %s: %s",
+            contact,
+            _singular(to_type),
+            to,
+            answered,
+            message,
+        )
 
 
 def _singular(object_type: str) -> str:
