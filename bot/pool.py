@@ -61,16 +61,15 @@ class ListenerPool(ThreadPoolExecutor):
         self.stopping = threading.Event()
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        with self._idle:
+            self._running += 1  # held or started, it is work `wait_idle` waits for
+        task = partial(fn, *args, **kwargs)
         held = _HELD.get()
         if held is not None and held.pool is self and not held.released:
-            with self._idle:
-                self._running += 1  # held work is work: `wait_idle` waits for it
             placeholder: Future[T] = Future()
-            held.tasks.append((placeholder, lambda: fn(*args, **kwargs)))
+            held.tasks.append((placeholder, task))
             return placeholder
-        with self._idle:
-            self._running += 1
-        return self._start(lambda: fn(*args, **kwargs)) or _left_for_later()
+        return self._start(task) or _left_for_later()
 
     @contextlib.contextmanager
     def after_answer(self) -> Iterator[Held]:
