@@ -639,11 +639,12 @@ def test_a_contact_on_a_lead_with_no_hubspot_company_goes_on_its_deal_alone(crm:
         }
 
 
-def test_a_lost_answer_to_the_company_association_is_sent_again_and_leaves_one(crm: Crm) -> None:
+@pytest.mark.parametrize("lost", ["companies", "deals"])
+def test_a_lost_answer_to_a_contacts_association_is_sent_again_and_leaves_one(crm: Crm, lost: str) -> None:
     crm.sync()
     # The association is made, its answer never comes back: the push is owed again.
     crm.hubspot.faults().drop_after_write(
-        1, path="/crm/v4/associations/contacts/companies/batch/associate/default"
+        1, path=f"/crm/v4/associations/contacts/{lost}/batch/associate/default"
     )
     crm.h.command(DANA, "/lead", "contact acme Bob Builder, CTO bob@acme.com")
     crm.app_sends()
@@ -744,24 +745,6 @@ def test_a_deal_hubspot_refuses_in_a_multi_status_answer_is_logged_and_holds_bac
         assert {p.status for p in session.scalars(select(CrmPush))} == {"sent"}
     # Nothing is owed again: the next push sends nothing.
     assert crm.syncer.push(TEAM).pushed == 0
-
-
-def test_a_lost_answer_to_the_deal_association_is_sent_again_and_leaves_one(crm: Crm) -> None:
-    crm.sync()
-    crm.hubspot.faults().drop_after_write(
-        1, path="/crm/v4/associations/contacts/deals/batch/associate/default"
-    )
-    crm.h.command(DANA, "/lead", "contact acme Bob Builder, CTO bob@acme.com")
-    crm.app_sends()
-    assert crm.hubspot.faults().dropped == 1
-    with crm.h.db.sessions.begin() as session:
-        assert session.scalars(select(CrmPush.status)).one() == "pending"
-    crm.h.clock.advance(minutes=1)
-    crm.app_sends()
-    [bob] = contacts_named(crm, "Bob")
-    assert associated(crm, "contacts", bob["id"], "deals") == [(crm.ids["deal"], [4])]
-    with crm.h.db.sessions.begin() as session:
-        assert session.scalars(select(CrmPush.status)).one() == "sent"
 
 
 def test_every_open_deal_at_a_company_puts_its_touches_and_contacts_on_the_company(crm: Crm) -> None:
